@@ -1,0 +1,320 @@
+"""The contract's commands (CONTRACT.md, "Commands"), one pydantic model each.
+
+Validation here is only what a command says about itself (types, ranges, required fields); rules that
+need the ledger (unknown units, a task assigned twice, a closed round) live in `domain.rules`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, Literal, Union
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from .errors import InvalidCommand
+
+
+def canonical_decimal(value: Decimal) -> str:
+    """One spelling per number (1, 1.0 and "1.00" are the same content), never an exponent."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
+
+Dec = Annotated[Decimal, PlainSerializer(canonical_decimal, return_type=str, when_used="json")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+
+Level = Literal["provincial", "municipal", "own", "county"]
+Method = Literal["completion_ratio", "direct_deduction", "veto", "cumulative"]
+Round = Literal["half_year", "year_end"]
+Group = Literal["departments", "towns_zones"]
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Code
+    actor: Code | None = None
+    recorded_at: AwareDatetime | None = None
+
+    #: the fields other than these describe what happened; they are the entry's payload
+    META_FIELDS: ClassVar[frozenset[str]] = frozenset({"id", "type", "actor", "recorded_at"})
+
+    def payload(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude=set(self.META_FIELDS))
+
+    def content_hash(self) -> str:
+        """What makes a retry a duplicate: the command as sent, but not who sent it or when it arrived."""
+        content = self.payload()
+        content["type"] = self.type  # type: ignore[attr-defined]
+        if self.recorded_at is not None:
+            content["recorded_at"] = self.recorded_at.isoformat()
+        canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class CheckpointSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    checkpoint: Code
+    due: date
+
+
+class PointsLine(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    points: Annotated[Dec, Field(ge=0, le=1000)]
+    reason: OptionalText = ""
+
+
+class TaskAssigned(Command):
+    type: Literal["task.assigned"]
+    unit: Code
+    task: Code
+    title: Text
+    level: Level
+    method: Method
+    target: Annotated[Dec, Field(gt=0)] | None = None
+    weight: Annotated[Dec, Field(gt=0, le=1000)] = Decimal(1)
+    role: Literal["lead", "co"] | None = None
+    difficulty: Annotated[Dec, Field(gt=0, le=1000)] = Decimal(1)
+    important: bool = False
+    checkpoints: list[CheckpointSpec] = []
+
+    @model_validator(mode="after")
+    def _method_and_role(self) -> TaskAssigned:
+        if self.method == "completion_ratio" and self.target is None:
+            raise InvalidCommand("required for method completion_ratio", field="target")
+        if self.method != "completion_ratio" and self.target is not None:
+            raise InvalidCommand("only for method completion_ratio", field="target")
+        if self.level in ("provincial", "municipal"):
+            if self.role is None:
+                object.__setattr__(self, "role", "lead")
+        elif self.role is not None:
+            raise InvalidCommand("only for provincial and municipal tasks", field="role")
+        codes = [c.checkpoint for c in self.checkpoints]
+        if len(codes) != len(set(codes)):
+            raise InvalidCommand("checkpoint codes repeat within the task", field="checkpoints")
+        return self
+
+
+class TaskWithdrawn(Command):
+    type: Literal["task.withdrawn"]
+    unit: Code
+    task: Code
+    reason: Text
+
+
+class CheckpointReported(Command):
+    type: Literal["checkpoint.reported"]
+    unit: Code
+    task: Code
+    checkpoint: Code
+    reported_on: date
+    completed: bool
+    quality: Literal["ok", "poor"] = "ok"
+    note: OptionalText = ""
+
+
+class EvidenceSubmitted(Command):
+    type: Literal["evidence.submitted"]
+    unit: Code
+    evidence: Code
+    task: Code
+    checkpoint: Code
+    title: Text
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
+
+    @field_validator("sha256")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.lower()
+
+
+class EvidenceVerified(Command):
+    type: Literal["evidence.verified"]
+    unit: Code
+    evidence: Code
+    outcome: Literal["confirmed", "discrepancy", "falsified"]
+    method: Literal["online", "on_site"]
+    verified_on: date
+
+
+class TaskAssessed(Command):
+    type: Literal["task.assessed"]
+    unit: Code
+    task: Code
+    actual: Annotated[Dec, Field(ge=0)] | None = None
+    deductions: list[PointsLine] | None = None
+    vetoed: bool | None = None
+    points: list[PointsLine] | None = None
+
+    #: which field carries the result for each scoring method
+    RESULT_FIELD: ClassVar[dict[str, str]] = {
+        "completion_ratio": "actual",
+        "direct_deduction": "deductions",
+        "veto": "vetoed",
+        "cumulative": "points",
+    }
+
+    @model_validator(mode="after")
+    def _one_result(self) -> TaskAssessed:
+        given = [f for f in self.RESULT_FIELD.values() if getattr(self, f) is not None]
+        if len(given) != 1:
+            raise InvalidCommand(
+                "give exactly one of actual, deductions, vetoed, points", field="actual"
+            )
+        return self
+
+    def result_field(self) -> str:
+        return next(f for f in self.RESULT_FIELD.values() if getattr(self, f) is not None)
+
+
+class CommonScored(Command):
+    type: Literal["common.scored"]
+    unit: Code
+    indicator: Code
+    score: Annotated[Dec, Field(ge=0, le=100)]
+
+
+class BallotCast(Command):
+    type: Literal["ballot.cast"]
+    round: Round
+    kind: Literal["leader", "office", "mutual"]
+    rater: Code
+    group: Group
+    ranking: Annotated[list[Code], Field(min_length=1)]
+
+    @field_validator("ranking")
+    @classmethod
+    def _no_repeat(cls, ranking: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for unit in ranking:
+            if unit in seen:
+                raise ValueError(f"{unit} is ranked twice (a ranking is strict: no repeats, no ties)")
+            seen.add(unit)
+        return ranking
+
+
+class BonusAwarded(Command):
+    type: Literal["bonus.awarded"]
+    unit: Code
+    item: Code
+    count: Annotated[int, Field(ge=1, le=1000)] | None = None
+    points: Dec | None = None
+    reason: OptionalText = ""
+
+
+class FundingRecorded(Command):
+    type: Literal["funding.recorded"]
+    unit: Code
+    amount: Annotated[Dec, Field(gt=0)]
+    source: OptionalText = ""
+    reason: OptionalText = ""
+
+
+class PenaltyImposed(Command):
+    type: Literal["penalty.imposed"]
+    unit: Code
+    item: Code
+    count: Annotated[int, Field(ge=1, le=1000)] = 1
+    reason: OptionalText = ""
+
+
+class EntryVoided(Command):
+    type: Literal["entry.voided"]
+    target: Code
+    reason: Text
+
+
+class DisputeFiled(Command):
+    type: Literal["dispute.filed"]
+    unit: Code
+    dispute: Code
+    target: Code
+    reason: Text
+
+
+class DisputeResolved(Command):
+    type: Literal["dispute.resolved"]
+    dispute: Code
+    outcome: Literal["upheld", "rejected"]
+    reason: Text
+
+
+class RoundClosed(Command):
+    type: Literal["round.closed"]
+    round: Round
+
+
+AnyCommand = Annotated[
+    Union[
+        TaskAssigned,
+        TaskWithdrawn,
+        CheckpointReported,
+        EvidenceSubmitted,
+        EvidenceVerified,
+        TaskAssessed,
+        CommonScored,
+        BallotCast,
+        BonusAwarded,
+        FundingRecorded,
+        PenaltyImposed,
+        EntryVoided,
+        DisputeFiled,
+        DisputeResolved,
+        RoundClosed,
+    ],
+    Field(discriminator="type"),
+]
+
+COMMAND_TYPES: dict[str, type[Command]] = {
+    model.model_fields["type"].annotation.__args__[0]: model  # type: ignore[union-attr]
+    for model in AnyCommand.__origin__.__args__  # type: ignore[attr-defined]
+}
+
+_adapter: TypeAdapter[Any] = TypeAdapter(AnyCommand)
+
+
+def _field_of(loc: tuple[Any, ...], data: Any) -> str:
+    # pydantic puts the union's tag first in the location; the caller knows the field, not the tag
+    parts = list(loc)
+    if parts and isinstance(data, dict) and parts[0] == data.get("type"):
+        parts = parts[1:]
+    return ".".join(str(p) for p in parts) or "type"
+
+
+def parse_command(data: Any) -> Command:
+    """Validate one command object; raise InvalidCommand naming the first offending field."""
+    if not isinstance(data, dict):
+        raise InvalidCommand("a command must be a JSON object", field="")
+    if "type" not in data:
+        raise InvalidCommand("missing; one of " + ", ".join(sorted(COMMAND_TYPES)), field="type")
+    if data["type"] not in COMMAND_TYPES:
+        raise InvalidCommand(
+            f"unknown command type {data['type']!r}; one of " + ", ".join(sorted(COMMAND_TYPES)),
+            field="type",
+        )
+    try:
+        return _adapter.validate_python(data)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        message = first["msg"].removeprefix("Value error, ")
+        return _raise(InvalidCommand(message, field=_field_of(first["loc"], data)))
+
+
+def _raise(error: Exception) -> Any:
+    raise error

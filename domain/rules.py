@@ -1,0 +1,451 @@
+"""Write-time rules: what the ledger accepts, judged against the ledger as it stands at append.
+
+Stream states are folds of their entries (`apply` reads only the event and the prior state).
+`decide` takes a validated command and a view of the ledger and either raises a named rule
+violation or says which streams the entry goes to and under which knowledge time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+from typing import Any, Protocol
+
+from . import commands as c
+from .errors import RuleViolation, UnknownReference
+from .events import REGISTRY_STREAM, EntryRecorded, round_stream, unit_stream
+from .reference import Indicator, Unit
+from .scheme import Scheme
+
+#: entries that settle something for good: they can be neither voided nor disputed
+FINAL_TYPES = frozenset({"entry.voided", "dispute.resolved", "round.closed"})
+#: entries that are not about a unit's performance and so cannot be disputed
+UNDISPUTABLE_TYPES = FINAL_TYPES | {"ballot.cast", "dispute.filed"}
+
+
+@dataclass
+class EntryInfo:
+    command_id: str
+    type: str
+    recorded_at: datetime
+    actor: str
+    voided_by: str | None = None
+
+
+@dataclass
+class TaskState:
+    assigned_by: str
+    level: str
+    method: str
+    recorded_at: datetime
+    checkpoints: dict[str, date]
+    withdrawn_by: str | None = None
+    voided: bool = False
+
+
+@dataclass
+class EvidenceState:
+    submitted_by: str
+    task: str
+    checkpoint: str
+    recorded_at: datetime
+    voided: bool = False
+
+
+@dataclass
+class DisputeState:
+    filed_by: str
+    target: str
+    recorded_at: datetime
+    resolved_by: str | None = None
+    voided: bool = False
+
+
+@dataclass
+class StreamState:
+    stream: str
+    version: int = 0
+    entries: dict[str, EntryInfo] = field(default_factory=dict)
+
+    def apply(self, event: EntryRecorded) -> None:
+        self.version = event.originator_version
+        self.entries[event.command_id] = EntryInfo(
+            event.command_id, event.entry_type, event.recorded_at, event.actor
+        )
+        if event.entry_type == "entry.voided":
+            self._void(event.payload["target"], event.command_id)
+        self._apply(event)
+
+    def _apply(self, event: EntryRecorded) -> None:
+        pass
+
+    def _void(self, target: str, by: str) -> None:
+        if target in self.entries:
+            self.entries[target].voided_by = by
+
+
+@dataclass
+class UnitState(StreamState):
+    tasks: dict[str, TaskState] = field(default_factory=dict)
+    reports: dict[tuple[str, str], str] = field(default_factory=dict)
+    evidence: dict[str, EvidenceState] = field(default_factory=dict)
+    disputes: dict[str, DisputeState] = field(default_factory=dict)
+
+    def _apply(self, event: EntryRecorded) -> None:
+        p, kind = event.payload, event.entry_type
+        if kind == "task.assigned":
+            self.tasks[p["task"]] = TaskState(
+                event.command_id, p["level"], p["method"], event.recorded_at,
+                {cp["checkpoint"]: date.fromisoformat(cp["due"]) for cp in p["checkpoints"]},
+            )
+        elif kind == "task.withdrawn":
+            self.tasks[p["task"]].withdrawn_by = event.command_id
+        elif kind == "checkpoint.reported":
+            self.reports[(p["task"], p["checkpoint"])] = event.command_id
+        elif kind == "evidence.submitted":
+            self.evidence[p["evidence"]] = EvidenceState(
+                event.command_id, p["task"], p["checkpoint"], event.recorded_at
+            )
+        elif kind == "dispute.filed":
+            self.disputes[p["dispute"]] = DisputeState(event.command_id, p["target"], event.recorded_at)
+        elif kind == "dispute.resolved":
+            dispute = self.disputes[p["dispute"]]
+            dispute.resolved_by = event.command_id
+            if p["outcome"] == "upheld":
+                self._void(dispute.target, event.command_id)
+
+    def _void(self, target: str, by: str) -> None:
+        super()._void(target, by)
+        for task in self.tasks.values():
+            if task.assigned_by == target:
+                task.voided = True
+            if task.withdrawn_by == target:
+                task.withdrawn_by = None
+        for key, report in list(self.reports.items()):
+            if report == target:
+                del self.reports[key]
+        for evidence in self.evidence.values():
+            if evidence.submitted_by == target:
+                evidence.voided = True
+        for dispute in self.disputes.values():
+            if dispute.filed_by == target:
+                dispute.voided = True
+
+    def standing_task(self, code: str, field_name: str = "task") -> TaskState:
+        task = self.tasks.get(code)
+        if task is None:
+            raise UnknownReference(f"unit {self.stream.removeprefix('unit:')} has no task {code!r}",
+                                   field=field_name)
+        if task.voided:
+            raise RuleViolation(f"task {code!r} was voided", field=field_name)
+        return task
+
+
+@dataclass
+class RoundState(StreamState):
+    closed_by: str | None = None
+
+    def _apply(self, event: EntryRecorded) -> None:
+        if event.entry_type == "round.closed":
+            self.closed_by = event.command_id
+
+
+@dataclass
+class RegistryState(StreamState):
+    units: dict[str, Unit] = field(default_factory=dict)
+    indicators: dict[str, Indicator] = field(default_factory=dict)
+    schemes: list[tuple[datetime, Scheme]] = field(default_factory=list)
+
+    def _apply(self, event: EntryRecorded) -> None:
+        p = event.payload
+        if event.entry_type == "unit.registered":
+            self.units[p["code"]] = Unit(p["code"], p["name"], p["name_en"], p["category"], p["group"])
+        elif event.entry_type == "indicator.registered":
+            self.indicators[p["code"]] = Indicator(
+                p["code"], p["name"], p["name_en"], p["assessor"], p["in_average"]
+            )
+        elif event.entry_type == "scheme.adopted":
+            self.schemes.append((event.recorded_at, Scheme(p["scheme"])))
+        elif event.entry_type == "scheme.amended":
+            self.schemes.append((event.recorded_at, self.schemes[-1][1].amended(p["amendment"])))
+
+    @property
+    def scheme(self) -> Scheme:
+        return self.schemes[-1][1]
+
+    def scheme_at(self, when: datetime) -> Scheme:
+        in_force = [s for t, s in self.schemes if t <= when]
+        return in_force[-1] if in_force else self.schemes[0][1]
+
+    def unit(self, code: str, field_name: str = "unit") -> Unit:
+        unit = self.units.get(code)
+        if unit is None:
+            raise UnknownReference(f"unknown unit {code!r}", field=field_name)
+        return unit
+
+
+@dataclass(frozen=True)
+class RecordedCommand:
+    """What the ledger's command index knows of an earlier command."""
+
+    command_id: str
+    type: str
+    streams: tuple[str, ...]
+    recorded_at: datetime
+    content_hash: str
+
+
+class LedgerView(Protocol):
+    registry: RegistryState
+
+    def unit(self, code: str) -> UnitState: ...
+
+    def round(self, name: str) -> RoundState: ...
+
+    def command(self, command_id: str) -> RecordedCommand | None: ...
+
+    def dispute_unit(self, dispute: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Decision:
+    streams: tuple[str, ...]
+    recorded_at: datetime
+    backdated: bool
+    payload: dict[str, Any]
+
+
+def decide(cmd: c.Command, view: LedgerView, *, now: datetime, tz: tzinfo) -> Decision:
+    if cmd.recorded_at is not None and cmd.recorded_at > now:
+        raise RuleViolation("must not be in the future", field="recorded_at")
+    recorded_at = cmd.recorded_at or now
+    judge = _Judge(cmd, view, recorded_at, tz)
+    streams = getattr(judge, "_" + cmd.type.replace(".", "_"))()  # type: ignore[attr-defined]
+    return Decision(tuple(streams), recorded_at, cmd.recorded_at is not None, cmd.payload())
+
+
+class _Judge:
+    def __init__(self, cmd: Any, view: LedgerView, recorded_at: datetime, tz: tzinfo):
+        self.cmd, self.view, self.recorded_at, self.tz = cmd, view, recorded_at, tz
+        self.recorded_on = recorded_at.astimezone(tz).date()
+
+    # -- shared checks -------------------------------------------------------------------------
+    def _not_before(self, earlier: datetime, what: str) -> None:
+        if self.cmd.recorded_at is not None and self.recorded_at < earlier:
+            raise RuleViolation(
+                f"is earlier than the recorded_at of the {what} it refers to ({earlier.isoformat()})",
+                field="recorded_at",
+            )
+
+    def _business_date(self, value: date, field_name: str) -> None:
+        if value > self.recorded_on:
+            raise RuleViolation(
+                f"{value} is after the day this entry was recorded ({self.recorded_on})", field=field_name
+            )
+
+    def _unit(self) -> tuple[Unit, UnitState]:
+        unit = self.view.registry.unit(self.cmd.unit)
+        return unit, self.view.unit(unit.code)
+
+    def _task(self, state: UnitState, *, open_only: bool) -> TaskState:
+        task = state.standing_task(self.cmd.task)
+        if open_only and task.withdrawn_by is not None:
+            raise RuleViolation(f"task {self.cmd.task!r} was withdrawn", field="task")
+        self._not_before(task.recorded_at, "task assignment")
+        return task
+
+    # -- one method per command type ------------------------------------------------------------
+    def _task_assigned(self) -> list[str]:
+        cmd = self.cmd
+        unit, state = self._unit()
+        scheme = self.view.registry.scheme
+        if cmd.level not in scheme.levels(unit.group):
+            raise RuleViolation(
+                f"level {cmd.level!r} is not for {unit.group} (allowed: "
+                f"{', '.join(scheme.levels(unit.group))})", field="level")
+        if cmd.method not in scheme.methods(unit.group):
+            raise RuleViolation(f"method {cmd.method!r} is not for {unit.group}", field="method")
+        if cmd.task in state.tasks:
+            raise RuleViolation(
+                f"task {cmd.task!r} is already assigned to {unit.code} (task codes are never reused)",
+                field="task")
+        for i, cp in enumerate(cmd.checkpoints):
+            if cp.due < self.recorded_on:
+                raise RuleViolation(
+                    f"checkpoint {cp.checkpoint!r} is due {cp.due}, before the assignment is recorded "
+                    f"({self.recorded_on})", field=f"checkpoints.{i}.due")
+        return [unit_stream(unit.code)]
+
+    def _task_withdrawn(self) -> list[str]:
+        unit, state = self._unit()
+        self._task(state, open_only=True)
+        return [unit_stream(unit.code)]
+
+    def _checkpoint_reported(self) -> list[str]:
+        cmd = self.cmd
+        unit, state = self._unit()
+        task = self._task(state, open_only=True)
+        if cmd.checkpoint not in task.checkpoints:
+            raise UnknownReference(f"task {cmd.task!r} has no checkpoint {cmd.checkpoint!r}",
+                                   field="checkpoint")
+        standing = state.reports.get((cmd.task, cmd.checkpoint))
+        if standing is not None:
+            raise RuleViolation(
+                f"checkpoint {cmd.checkpoint!r} is already reported by {standing!r}; void that report "
+                "to report again", field="checkpoint")
+        self._business_date(cmd.reported_on, "reported_on")
+        return [unit_stream(unit.code)]
+
+    def _evidence_submitted(self) -> list[str]:
+        cmd = self.cmd
+        unit, state = self._unit()
+        if cmd.evidence in state.evidence:
+            raise RuleViolation(f"evidence {cmd.evidence!r} already exists for {unit.code}",
+                                field="evidence")
+        task = self._task(state, open_only=True)
+        if cmd.checkpoint not in task.checkpoints:
+            raise UnknownReference(f"task {cmd.task!r} has no checkpoint {cmd.checkpoint!r}",
+                                   field="checkpoint")
+        return [unit_stream(unit.code)]
+
+    def _evidence_verified(self) -> list[str]:
+        cmd = self.cmd
+        unit, state = self._unit()
+        evidence = state.evidence.get(cmd.evidence)
+        if evidence is None:
+            raise UnknownReference(f"unit {unit.code} has no evidence {cmd.evidence!r}", field="evidence")
+        if evidence.voided:
+            raise RuleViolation(f"evidence {cmd.evidence!r} was voided", field="evidence")
+        self._not_before(evidence.recorded_at, "evidence")
+        self._business_date(cmd.verified_on, "verified_on")
+        return [unit_stream(unit.code)]
+
+    def _task_assessed(self) -> list[str]:
+        cmd = self.cmd
+        unit, state = self._unit()
+        task = self._task(state, open_only=True)
+        expected = c.TaskAssessed.RESULT_FIELD[task.method]
+        if cmd.result_field() != expected:
+            raise RuleViolation(
+                f"task {cmd.task!r} is scored by {task.method}: give {expected!r}",
+                field=cmd.result_field())
+        return [unit_stream(unit.code)]
+
+    def _common_scored(self) -> list[str]:
+        unit, _ = self._unit()
+        if self.cmd.indicator not in self.view.registry.indicators:
+            raise UnknownReference(f"unknown common indicator {self.cmd.indicator!r}", field="indicator")
+        return [unit_stream(unit.code)]
+
+    def _ballot_cast(self) -> list[str]:
+        cmd = self.cmd
+        registry = self.view.registry
+        if self.view.round(cmd.round).closed_by is not None:
+            raise RuleViolation(f"round {cmd.round} is closed", field="round")
+        if cmd.kind == "mutual":
+            rater = registry.units.get(cmd.rater)
+            if rater is None:
+                raise UnknownReference(f"a mutual rater is a unit code; unknown unit {cmd.rater!r}",
+                                       field="rater")
+            if rater.group == cmd.group:
+                raise RuleViolation(f"mutual rater {cmd.rater} ranks the other group, not {cmd.group}",
+                                    field="group")
+        for i, code in enumerate(cmd.ranking):
+            unit = registry.unit(code, field_name=f"ranking.{i}")
+            if unit.group != cmd.group:
+                raise RuleViolation(f"{code} is not in group {cmd.group}", field=f"ranking.{i}")
+            if code == cmd.rater:
+                raise RuleViolation(f"{code} may not rank itself", field=f"ranking.{i}")
+        return [round_stream(cmd.round)] + [unit_stream(code) for code in cmd.ranking]
+
+    def _bonus_awarded(self) -> list[str]:
+        cmd = self.cmd
+        unit, _ = self._unit()
+        item = self.view.registry.scheme.bonus_item(cmd.item)
+        if item is None:
+            raise UnknownReference(f"unknown bonus item {cmd.item!r}", field="item")
+        if Scheme.is_funding_item(item):
+            raise RuleViolation(f"{cmd.item} is computed from funding.recorded, not awarded",
+                                field="item")
+        if Scheme.is_set_per_award(item):
+            if cmd.count is not None:
+                raise RuleViolation(f"{cmd.item} is set per award by points, not count", field="count")
+            low, high = item["min"], item["max"]
+            if cmd.points is None:
+                raise RuleViolation(f"required for {cmd.item} ({low}–{high})", field="points")
+            if not (c.Decimal(low) <= cmd.points <= c.Decimal(high)):
+                raise RuleViolation(f"{cmd.item} points must be within {low}–{high}", field="points")
+        elif cmd.points is not None:
+            raise RuleViolation(f"{cmd.item} has fixed points; give count", field="points")
+        return [unit_stream(unit.code)]
+
+    def _funding_recorded(self) -> list[str]:
+        unit, _ = self._unit()
+        return [unit_stream(unit.code)]
+
+    def _penalty_imposed(self) -> list[str]:
+        unit, _ = self._unit()
+        if self.view.registry.scheme.penalty_item(self.cmd.item) is None:
+            raise UnknownReference(f"unknown penalty item {self.cmd.item!r}", field="item")
+        return [unit_stream(unit.code)]
+
+    def _entry_voided(self) -> list[str]:
+        target = self._target(field_name="target")
+        if target.type in FINAL_TYPES:
+            raise RuleViolation(f"{target.command_id!r} is a {target.type}, which is final", field="target")
+        self._standing_in(target)
+        return list(target.streams)
+
+    def _dispute_filed(self) -> list[str]:
+        cmd = self.cmd
+        unit, state = self._unit()
+        if self.view.dispute_unit(cmd.dispute) is not None or cmd.dispute in state.disputes:
+            raise RuleViolation(f"dispute {cmd.dispute!r} already exists", field="dispute")
+        target = self._target(field_name="target")
+        if unit_stream(unit.code) not in target.streams:
+            raise RuleViolation(f"{target.command_id!r} is not an entry of {unit.code}", field="target")
+        if target.type in UNDISPUTABLE_TYPES:
+            why = "a rater replaces its ballot instead" if target.type == "ballot.cast" else "it is final"
+            raise RuleViolation(f"a {target.type} cannot be disputed: {why}", field="target")
+        self._standing_in(target)
+        for other in state.disputes.values():
+            if other.target == target.command_id and other.resolved_by is None and not other.voided:
+                raise RuleViolation(f"{target.command_id!r} is already under dispute", field="target")
+        return [unit_stream(unit.code)]
+
+    def _dispute_resolved(self) -> list[str]:
+        cmd = self.cmd
+        code = self.view.dispute_unit(cmd.dispute)
+        if code is None:
+            raise UnknownReference(f"unknown dispute {cmd.dispute!r}", field="dispute")
+        dispute = self.view.unit(code).disputes[cmd.dispute]
+        if dispute.voided:
+            raise RuleViolation(f"dispute {cmd.dispute!r} was voided", field="dispute")
+        if dispute.resolved_by is not None:
+            raise RuleViolation(f"dispute {cmd.dispute!r} is already resolved by {dispute.resolved_by!r}",
+                                field="dispute")
+        self._not_before(dispute.recorded_at, "dispute")
+        return [unit_stream(code)]
+
+    def _round_closed(self) -> list[str]:
+        state = self.view.round(self.cmd.round)
+        if state.closed_by is not None:
+            raise RuleViolation(f"round {self.cmd.round} is already closed", field="round")
+        return [round_stream(self.cmd.round)]
+
+    # -- targets of voids and disputes -----------------------------------------------------------
+    def _target(self, *, field_name: str) -> RecordedCommand:
+        target = self.view.command(self.cmd.target)
+        if target is None or REGISTRY_STREAM in target.streams:
+            raise UnknownReference(f"no entry with id {self.cmd.target!r}", field=field_name)
+        self._not_before(target.recorded_at, "entry")
+        return target
+
+    def _standing_in(self, target: RecordedCommand) -> None:
+        first = target.streams[0]
+        state = self.view.round(first.removeprefix("round:")) if first.startswith("round:") else \
+            self.view.unit(first.removeprefix("unit:"))
+        info = state.entries[target.command_id]
+        if info.voided_by is not None:
+            raise RuleViolation(f"{target.command_id!r} is already voided by {info.voided_by!r}",
+                                field="target")

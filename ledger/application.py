@@ -1,0 +1,354 @@
+"""The ledger service: `init`, `ingest` (all or nothing, idempotent), `history`, `verify`."""
+
+from __future__ import annotations
+
+import copy
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import resources
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError
+
+from kaoping.domain import commands as c
+from kaoping.domain.chain import first_break
+from kaoping.domain.errors import IdConflict, KaopingError, LedgerNotInitialised, RuleViolation
+from kaoping.domain.events import REGISTRY_STREAM, EntryRecorded, stream_id, unit_stream
+from kaoping.domain.reference import parse_indicators, parse_units
+from kaoping.domain.rules import (
+    RecordedCommand,
+    RegistryState,
+    RoundState,
+    StreamState,
+    UnitState,
+    decide,
+)
+
+from .settings import Settings
+from .store import ChainedPostgresRecorder, ChainedSQLiteRecorder, Index, NewCommand, NewEntry
+
+Clock = Callable[[], datetime]
+CONFLICT_RETRIES = 8
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class _EventStore(Application):  # type: ignore[type-arg]
+    """The library's application, used as the event store: aggregates are folded by `domain.rules`."""
+
+    name = "Kaoping"
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    index: int
+    id: str
+    seqs: list[int]
+    duplicate: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {"index": self.index, "id": self.id, "seqs": self.seqs, "duplicate": self.duplicate}
+
+
+@dataclass
+class BatchResult:
+    results: list[CommandResult] = field(default_factory=list)
+
+    @property
+    def appended(self) -> int:
+        return sum(1 for r in self.results if not r.duplicate)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(1 for r in self.results if r.duplicate)
+
+
+class BatchRejected(Exception):
+    """A command of a batch was refused; nothing of the batch was appended."""
+
+    def __init__(self, index: int, command_id: str | None, error: KaopingError):
+        super().__init__(f"command {index}: {error}")
+        self.index, self.command_id, self.error = index, command_id, error
+
+    def detail(self) -> dict[str, Any]:
+        return {"index": self.index, "id": self.command_id, "field": self.error.field,
+                "message": self.error.message}
+
+
+class ConcurrentWriteConflict(KaopingError):
+    """Other writers kept changing the same streams; the batch was not appended (retry later)."""
+
+
+def _new_state(stream: str) -> StreamState:
+    if stream == REGISTRY_STREAM:
+        return RegistryState(stream)
+    if stream.startswith("round:"):
+        return RoundState(stream)
+    return UnitState(stream)
+
+
+class _BatchView:
+    """The ledger as the rules see it during one batch: stored state plus the batch's own entries."""
+
+    def __init__(self, ledger: Ledger, registry: RegistryState, known: dict[str, RecordedCommand]):
+        self.ledger = ledger
+        self.registry = registry
+        self.states: dict[str, StreamState] = {REGISTRY_STREAM: registry}
+        self.commands = dict(known)
+        self.disputes: dict[str, str] = {}
+
+    def state(self, stream: str) -> StreamState:
+        if stream not in self.states:
+            self.states[stream] = self.ledger.load(stream)
+        return self.states[stream]
+
+    def unit(self, code: str) -> UnitState:
+        return self.state(unit_stream(code))  # type: ignore[return-value]
+
+    def round(self, name: str) -> RoundState:
+        return self.state(f"round:{name}")  # type: ignore[return-value]
+
+    def command(self, command_id: str) -> RecordedCommand | None:
+        if command_id not in self.commands:
+            found = self.ledger.index.commands([command_id])
+            if not found:
+                return None
+            self.commands.update(found)
+        return self.commands[command_id]
+
+    def dispute_unit(self, dispute: str) -> str | None:
+        if dispute not in self.disputes:
+            streams = self.ledger.index.dispute_stream(dispute)
+            if streams is None:
+                return None
+            self.disputes[dispute] = streams
+        return self.disputes[dispute].removeprefix("unit:")
+
+
+class Ledger:
+    def __init__(self, settings: Settings, clock: Clock = utc_now):
+        self.settings = settings
+        self.clock = clock
+        self.store = _EventStore(env=settings.eventsourcing_env())
+        recorder = self.store.recorder
+        if not isinstance(recorder, (ChainedSQLiteRecorder, ChainedPostgresRecorder)):
+            raise TypeError(f"unexpected recorder {type(recorder)}")
+        self.recorder = recorder
+        events_table = getattr(recorder, "events_table_name", "stored_events")
+        self.index = Index(recorder, events_table, "notification_id")
+        self._cache: dict[str, StreamState] = {}
+        self._cache_lock = threading.Lock()
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- stream states ------------------------------------------------------------------------------
+    def load(self, stream: str) -> StreamState:
+        """A private copy of a stream's state, brought up to date from the store."""
+        with self._cache_lock:
+            cached = self._cache.get(stream)
+            state = copy.deepcopy(cached) if cached is not None else _new_state(stream)
+        newer = list(self.store.events.get(stream_id(stream), gt=state.version))
+        for event in newer:
+            state.apply(event)  # type: ignore[arg-type]
+        if newer:
+            self._remember([state])
+        return state
+
+    def _remember(self, states: Iterable[StreamState]) -> None:
+        with self._cache_lock:
+            for state in states:
+                cached = self._cache.get(state.stream)
+                if cached is None or cached.version < state.version:
+                    self._cache[state.stream] = copy.deepcopy(state)
+
+    def registry(self) -> RegistryState:
+        registry = self.load(REGISTRY_STREAM)
+        if registry.version == 0:
+            raise LedgerNotInitialised("the ledger is empty: run `kaoping init` first")
+        return registry  # type: ignore[return-value]
+
+    # -- init ---------------------------------------------------------------------------------------
+    def init(self) -> bool:
+        """Record the 2018 scheme, the common indicators and the 59 units. False if already there."""
+        if self.load(REGISTRY_STREAM).version > 0:
+            return False
+        data = resources.files("kaoping.domain") / "data"
+        import json
+
+        scheme = json.loads((data / "scheme-2018.json").read_text(encoding="utf-8"))
+        entries: list[tuple[str, str, dict[str, Any]]] = [
+            (f"kaoping:init:scheme:{scheme['version']}", "scheme.adopted", {"scheme": scheme}),
+        ]
+        for ind in parse_indicators((data / "common_indicators.tsv").read_text(encoding="utf-8")):
+            entries.append((f"kaoping:init:indicator:{ind.code}", "indicator.registered",
+                            {"code": ind.code, "name": ind.name, "name_en": ind.name_en,
+                             "assessor": ind.assessor, "in_average": ind.in_average}))
+        for unit in parse_units((data / "units.tsv").read_text(encoding="utf-8")):
+            entries.append((f"kaoping:init:unit:{unit.code}", "unit.registered",
+                            {"code": unit.code, "name": unit.name, "name_en": unit.name_en,
+                             "category": unit.category, "group": unit.group}))
+        now = self.clock()
+        events = [
+            EntryRecorded(originator_id=stream_id(REGISTRY_STREAM), originator_version=version,
+                          timestamp=now, stream=REGISTRY_STREAM, entry_type=kind, command_id=cid,
+                          actor="kaoping init", recorded_at=now, backdated=False, payload=payload)
+            for version, (cid, kind, payload) in enumerate(entries, start=1)
+        ]
+        try:
+            self.store.save(
+                *events,
+                entries=[NewEntry(REGISTRY_STREAM, e.command_id) for e in events],
+                commands=[NewCommand(e.command_id, e.entry_type, "", now, (REGISTRY_STREAM,), None)
+                          for e in events],
+            )
+        except IntegrityError:
+            return False  # another process initialised it at the same moment
+        return True
+
+    # -- ingest -------------------------------------------------------------------------------------
+    def ingest(self, items: Sequence[Any], *, actor: str) -> BatchResult:
+        """Append a batch all or nothing. `items` are raw dicts or parsed commands."""
+        parsed: list[c.Command] = []
+        for i, item in enumerate(items):
+            try:
+                parsed.append(item if isinstance(item, c.Command) else c.parse_command(item))
+            except KaopingError as error:
+                raise BatchRejected(i, _raw_id(item), error) from error
+        for attempt in range(CONFLICT_RETRIES):
+            try:
+                return self._append_once(parsed, actor)
+            except IntegrityError:
+                time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
+        raise ConcurrentWriteConflict("other writers kept changing the same streams; nothing appended")
+
+    def _append_once(self, commands: list[c.Command], default_actor: str) -> BatchResult:
+        registry = self.registry()
+        known = self.index.commands(sorted({cmd.id for cmd in commands}))
+        view = _BatchView(self, registry, {})
+        now = self.clock()
+        tz = self.settings.zone
+        events: list[EntryRecorded] = []
+        new_entries: list[NewEntry] = []
+        new_commands: list[NewCommand] = []
+        batch_hashes: dict[str, str] = {}
+        outcome: list[tuple[int, str, bool]] = []
+        for i, cmd in enumerate(commands):
+            content_hash = cmd.content_hash()
+            earlier = known.get(cmd.id)
+            earlier_hash = earlier.content_hash if earlier else batch_hashes.get(cmd.id)
+            if earlier_hash is not None:
+                if earlier_hash != content_hash:
+                    raise BatchRejected(i, cmd.id, IdConflict(
+                        f"id {cmd.id!r} is already recorded with other content", field="id"))
+                outcome.append((i, cmd.id, True))
+                continue
+            try:
+                decision = decide(cmd, view, now=now, tz=tz)
+            except KaopingError as error:
+                raise BatchRejected(i, cmd.id, error) from error
+            for stream in decision.streams:
+                state = view.state(stream)
+                event = EntryRecorded(
+                    originator_id=stream_id(stream), originator_version=state.version + 1,
+                    timestamp=now, stream=stream, entry_type=cmd.type,  # type: ignore[attr-defined]
+                    command_id=cmd.id, actor=cmd.actor or default_actor,
+                    recorded_at=decision.recorded_at, backdated=decision.backdated,
+                    payload=decision.payload,
+                )
+                state.apply(event)
+                events.append(event)
+                new_entries.append(NewEntry(stream, cmd.id))
+            dispute = decision.payload.get("dispute") if cmd.type == "dispute.filed" else None  # type: ignore[attr-defined]
+            recorded = RecordedCommand(cmd.id, cmd.type, decision.streams,  # type: ignore[attr-defined]
+                                       decision.recorded_at, content_hash)
+            view.commands[cmd.id] = recorded
+            if dispute:
+                view.disputes[dispute] = decision.streams[0]
+            new_commands.append(NewCommand(cmd.id, recorded.type, content_hash, decision.recorded_at,
+                                           decision.streams, dispute))
+            batch_hashes[cmd.id] = content_hash
+            outcome.append((i, cmd.id, False))
+        seqs_by_id: dict[str, list[int]] = {}
+        if events:
+            recordings = self.store.save(*events, entries=new_entries, commands=new_commands)
+            for recording in recordings:
+                event = recording.domain_event
+                seqs_by_id.setdefault(event.command_id, []).append(recording.notification.id)  # type: ignore[attr-defined]
+            self._remember(view.states.values())
+        for command_id in known:
+            seqs_by_id[command_id] = self.index.seqs(command_id)
+        return BatchResult([CommandResult(i, cid, seqs_by_id.get(cid, []), dup)
+                            for i, cid, dup in outcome])
+
+    # -- reading ------------------------------------------------------------------------------------
+    def history(self, code: str) -> list[dict[str, Any]]:
+        unit = self.registry().unit(code)
+        stream = unit_stream(unit.code)
+        state = self.load(stream)
+        links = {link.version: link for link in self.index.all_links(stream)}
+        rows = []
+        for event in self.store.events.get(stream_id(stream)):
+            link = links[event.originator_version]
+            rows.append(self._entry_json(event, link.seq, link.hash, link.prev_hash,  # type: ignore[arg-type]
+                                         state.entries[event.command_id].voided_by,  # type: ignore[attr-defined]
+                                         link.global_prev_hash))
+        return rows
+
+    def _entry_json(self, event: EntryRecorded, seq: int, digest: str, prev: str, voided_by: str | None,
+                    global_prev: str) -> dict[str, Any]:
+        tz = self.settings.zone
+        return {
+            "seq": seq, "id": event.command_id, "type": event.entry_type,
+            "recorded_at": event.recorded_at.astimezone(tz).isoformat(),
+            "appended_at": event.timestamp.astimezone(tz).isoformat(),
+            "actor": event.actor, "payload": event.payload, "hash": digest, "prev_hash": prev,
+            "voided_by": voided_by, "backdated": event.backdated, "stream": event.stream,
+            "version": event.originator_version, "global_prev_hash": global_prev,
+        }
+
+    def verify(self) -> dict[str, Any]:
+        entries = list(self.index.all_entries())
+        broken = first_break(entries, list(self.index.all_links()))
+        return {
+            "ok": broken is None,
+            "entries": len(entries),
+            "streams": len({e.originator_id for e in entries}),
+            "first_bad": None if broken is None else {"seq": broken.seq, "reason": broken.reason},
+        }
+
+    def status(self) -> dict[str, Any]:
+        registry = self.load(REGISTRY_STREAM)
+        initialised = registry.version > 0
+        return {
+            "database": _redacted(self.settings.database_url),
+            "initialised": initialised,
+            "scheme_version": registry.scheme.version if initialised else None,  # type: ignore[attr-defined]
+            "units": len(registry.units),  # type: ignore[attr-defined]
+            "entries": self.recorder.max_notification_id() or 0,
+        }
+
+
+def _raw_id(item: Any) -> str | None:
+    if isinstance(item, dict) and isinstance(item.get("id"), str):
+        return item["id"]
+    return getattr(item, "id", None)
+
+
+def _redacted(url: str) -> str:
+    if "@" in url and ":" in url.split("@")[0].split("//")[-1]:
+        scheme, rest = url.split("//", 1)
+        user = rest.split("@")[0].split(":")[0]
+        return f"{scheme}//{user}:***@{rest.split('@', 1)[1]}"
+    return url
+
+
+__all__ = ["BatchRejected", "BatchResult", "CommandResult", "ConcurrentWriteConflict", "Ledger",
+           "RuleViolation", "utc_now"]

@@ -1,0 +1,62 @@
+"""Typed settings, read from the environment (KAOPING_*) and overridden by command-line flags."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KAOPING_", frozen=True)
+
+    database_url: str = "sqlite:///./kaoping.db"
+    tz: str = "Asia/Shanghai"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, url: str) -> str:
+        if not (url.startswith("sqlite:///") or url.startswith(("postgresql://", "postgres://"))):
+            raise ValueError("expected sqlite:///PATH or postgresql://USER@HOST:PORT/DBNAME")
+        return url
+
+    @field_validator("tz")
+    @classmethod
+    def _known_zone(cls, tz: str) -> str:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {tz!r}") from error
+        return tz
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz)
+
+    @property
+    def is_postgres(self) -> bool:
+        return not self.database_url.startswith("sqlite:")
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The library's own configuration, built from ours (never from module globals)."""
+        if not self.is_postgres:
+            return {
+                "PERSISTENCE_MODULE": "kaoping.ledger.store:KaopingSQLiteFactory",
+                "SQLITE_DBNAME": self.database_url.removeprefix("sqlite:///") or "./kaoping.db",
+                "SQLITE_LOCK_TIMEOUT": "30",
+            }
+        url = urlsplit(self.database_url)
+        return {
+            "PERSISTENCE_MODULE": "kaoping.ledger.store:KaopingPostgresFactory",
+            "POSTGRES_DBNAME": url.path.lstrip("/") or "kaoping",
+            "POSTGRES_HOST": url.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_LOCK_TIMEOUT": "30",
+            "POSTGRES_POOL_SIZE": "5",
+            "POSTGRES_MAX_OVERFLOW": "10",
+        }
