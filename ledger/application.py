@@ -214,7 +214,8 @@ class Ledger:
         return True
 
     # -- ingest -------------------------------------------------------------------------------------
-    def ingest(self, items: Sequence[Any], *, actor: str) -> BatchResult:
+    def ingest(self, items: Sequence[Any], *, actor: str,
+               progress: Callable[[int], None] | None = None) -> BatchResult:
         """Append a batch all or nothing. `items` are raw dicts or parsed commands."""
         parsed: list[c.Command] = []
         for i, item in enumerate(items):
@@ -224,12 +225,13 @@ class Ledger:
                 raise BatchRejected(i, _raw_id(item), error) from error
         for attempt in range(CONFLICT_RETRIES):
             try:
-                return self._append_once(parsed, actor)
+                return self._append_once(parsed, actor, progress)
             except IntegrityError:
                 time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
         raise ConcurrentWriteConflict("other writers kept changing the same streams; nothing appended")
 
-    def _append_once(self, commands: list[c.Command], default_actor: str) -> BatchResult:
+    def _append_once(self, commands: list[c.Command], default_actor: str,
+                     progress: Callable[[int], None] | None) -> BatchResult:
         registry = self.registry()
         known = self.index.commands(sorted({cmd.id for cmd in commands}))
         view = _BatchView(self, registry, {})
@@ -241,6 +243,8 @@ class Ledger:
         batch_hashes: dict[str, str] = {}
         outcome: list[tuple[int, str, bool]] = []
         for i, cmd in enumerate(commands):
+            if progress is not None and i % 100 == 0:
+                progress(i)
             content_hash = cmd.content_hash()
             earlier = known.get(cmd.id)
             earlier_hash = earlier.content_hash if earlier else batch_hashes.get(cmd.id)

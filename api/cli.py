@@ -1,0 +1,173 @@
+"""`kaoping`: the operator's tool. It holds the database itself and records with the office's rights."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from kaoping.domain.errors import KaopingError
+from kaoping.ledger.application import BatchRejected, Ledger
+
+from .composition import build_ledger, load_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="Kaoping (考评): an event-sourced audit ledger for performance evaluation.")
+out = Console()
+err = Console(stderr=True)
+
+Db = Annotated[str | None, typer.Option("--db", help="sqlite:///PATH or postgresql://USER@HOST:PORT/DB "
+                                                    "(default: $KAOPING_DATABASE_URL)")]
+AsJson = Annotated[bool, typer.Option("--json", help="print one JSON document")]
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+@contextmanager
+def _ledger(db: str | None) -> Iterator[Ledger]:
+    try:
+        settings = load_settings(db)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        raise _fail(f"configuration: {first['loc'][0]}: {first['msg']}", 2) from None
+    ledger = build_ledger(settings)
+    try:
+        yield ledger
+    except KaopingError as error:
+        raise _fail(str(error)) from None
+    finally:
+        ledger.close()
+
+
+def _print_json(document: Any) -> None:
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+@app.command()
+def init(db: Db = None) -> None:
+    """Create the ledger with the 2018 scheme and the 59 units (idempotent)."""
+    with _ledger(db) as ledger:
+        created = ledger.init()
+        status = ledger.status()
+    if created:
+        out.print(f"initialised: scheme {status['scheme_version']}, {status['units']} units")
+    else:
+        out.print(f"already initialised (scheme {status['scheme_version']}, {status['units']} units): "
+                  "nothing changed")
+
+
+@app.command()
+def status(db: Db = None, as_json: AsJson = False) -> None:
+    """Where the ledger is and what it holds."""
+    with _ledger(db) as ledger:
+        document = ledger.status()
+    if as_json:
+        _print_json(document)
+    else:
+        for key, value in document.items():
+            out.print(f"{key:>15}: {value}", highlight=False)
+
+
+def _read_commands(path: str) -> list[tuple[int, Any]]:
+    """(line number, object) for each non-blank line; numbers are read as Decimal, never float."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise _fail(f"cannot read {path}: {error.strerror}") from None
+    items = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            items.append((number, json.loads(line, parse_float=Decimal)))
+        except json.JSONDecodeError as error:
+            raise _fail(f"line {number}: not valid JSON ({error.msg} at column {error.colno}); "
+                        "nothing appended") from None
+    return items
+
+
+@app.command()
+def ingest(
+    file: Annotated[str, typer.Argument(help="a JSON Lines file of commands, or - for stdin")],
+    db: Db = None,
+    actor: Annotated[str, typer.Option(help="who records these commands")] = "office",
+    as_json: AsJson = False,
+) -> None:
+    """Append a file of commands, all or nothing; a command already recorded is a no-op."""
+    numbered = _read_commands(file)
+    with _ledger(db) as ledger:
+        try:
+            with _progress(len(numbered)) as advance:
+                result = ledger.ingest([item for _, item in numbered], actor=actor, progress=advance)
+        except BatchRejected as rejected:
+            line = numbered[rejected.index][0]
+            ident = f" (id {rejected.command_id})" if rejected.command_id else ""
+            where = f"{rejected.error.field}: " if rejected.error.field else ""
+            raise _fail(f"line {line}{ident}: {where}{rejected.error.message}; nothing appended") from None
+    if as_json:
+        _print_json({"appended": result.appended, "duplicates": result.duplicates,
+                     "results": [r.as_json() for r in result.results]})
+    else:
+        out.print(f"appended {result.appended}, duplicates {result.duplicates}")
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Any]:
+    if total < 500 or not err.is_terminal:
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("checking commands", total=total)
+        yield lambda n: bar.update(task, completed=n)
+
+
+@app.command()
+def history(unit: str, db: Db = None, as_json: AsJson = False) -> None:
+    """Every entry concerning a unit, oldest first, with its hash links."""
+    with _ledger(db) as ledger:
+        rows = ledger.history(unit.upper())
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table(title=f"{unit.upper()} history")
+    for column in ("seq", "id", "type", "recorded_at", "actor", "voided_by", "hash"):
+        table.add_column(column)
+    for row in rows:
+        recorded = row["recorded_at"] + (" (backdated)" if row["backdated"] else "")
+        table.add_row(str(row["seq"]), row["id"], row["type"], recorded, row["actor"],
+                      row["voided_by"] or "", row["hash"][:12])
+    out.print(table)
+
+
+@app.command()
+def verify(db: Db = None, as_json: AsJson = False) -> None:
+    """Walk the hash chain; exit 1 at the first modified, deleted, inserted or reordered entry."""
+    with _ledger(db) as ledger:
+        report = ledger.verify()
+    if as_json:
+        _print_json(report)
+    elif report["ok"]:
+        out.print(f"ok: {report['entries']} entries in {report['streams']} streams, chain intact")
+    else:
+        bad = report["first_bad"]
+        err.print(f"[bold red]TAMPERED[/]: entry seq {bad['seq']}: {bad['reason']}", highlight=False)
+    if not report["ok"]:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,21 @@
+from kaoping.ledger.application import Ledger
+
+
+def test_init_is_idempotent(make_ledger):
+    ledger: Ledger = make_ledger()
+    assert ledger.init() is True
+    before = ledger.verify()["entries"]
+    assert make_ledger().init() is False
+    assert ledger.verify()["entries"] == before
+    status = ledger.status()
+    assert status["units"] == 59 and status["scheme_version"] == "2018.1"
+
+
+def test_a_department_year_ingests_and_reingesting_appends_nothing(ledger, year):
+    first = ledger.ingest(year, actor="office")
+    assert first.appended == len(year) and first.duplicates == 0
+    entries = ledger.verify()["entries"]
+    again = ledger.ingest(year, actor="office")
+    assert again.appended == 0 and again.duplicates == len(year)
+    assert [r.seqs for r in again.results] == [r.seqs for r in first.results]
+    assert ledger.verify() == {"ok": True, "entries": entries, "streams": 8, "first_bad": None}
