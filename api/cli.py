@@ -169,5 +169,77 @@ def verify(db: Db = None, as_json: AsJson = False) -> None:
         raise typer.Exit(1)
 
 
+token_app = typer.Typer(no_args_is_help=True, help="Bearer tokens for the HTTP interface.")
+app.add_typer(token_app, name="token")
+
+
+def _codes(text: str | None) -> list[str]:
+    return [code.strip().upper() for code in (text or "").split(",") if code.strip()]
+
+
+@token_app.command("create")
+def token_create(
+    actor: Annotated[str, typer.Option(help="the name written on every entry this token records")],
+    role: Annotated[str, typer.Option(help="office, assessor, leader, group_office, unit, verifier, "
+                                           "auditor")],
+    unit: Annotated[str | None, typer.Option(help="the unit of a unit token")] = None,
+    units: Annotated[str | None, typer.Option(help="a leader's units, comma separated")] = None,
+    indicators: Annotated[str | None, typer.Option(help="an assessor's indicators, e.g. C02,C03")] = None,
+    db: Db = None,
+) -> None:
+    """Make a token; it is printed once, alone on the last line (only its hash is stored)."""
+    with _ledger(db) as ledger:
+        token_id, token = ledger.create_token(actor=actor, role=role,
+                                              unit=unit.upper() if unit else None,
+                                              units=_codes(units), indicators=_codes(indicators))
+    err.print(f"token {token_id} for {actor} ({role}); keep it now, it is not shown again:",
+              highlight=False)
+    sys.stdout.write(token + "\n")
+
+
+@token_app.command("list")
+def token_list(db: Db = None, as_json: AsJson = False) -> None:
+    """Every token ever made (without the secrets), revoked ones marked."""
+    with _ledger(db) as ledger:
+        tokens = ledger.tokens()
+    if as_json:
+        _print_json(tokens)
+        return
+    table = Table(title="tokens")
+    for column in ("token_id", "actor", "role", "scope", "created_at", "revoked"):
+        table.add_column(column)
+    for t in tokens:
+        scope = t["unit"] or ",".join(t["units"] + t["indicators"])
+        table.add_row(t["token_id"], t["actor"], t["role"], scope, t["created_at"],
+                      "yes" if t["revoked"] else "")
+    out.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: str, db: Db = None) -> None:
+    """Revoke a token from now on (recorded as a ledger entry)."""
+    with _ledger(db) as ledger:
+        ledger.revoke_token(token_id)
+    out.print(f"revoked {token_id}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    db: Db = None,
+) -> None:
+    """Serve the HTTP interface (OpenAPI at /docs)."""
+    import uvicorn
+
+    from .http import create_app
+
+    try:
+        settings = load_settings(db)
+    except ValidationError as error:
+        raise _fail(f"configuration: {error.errors(include_url=False)[0]['msg']}", 2) from None
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
 def main() -> None:
     app()

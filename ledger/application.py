@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import random
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -17,9 +20,16 @@ from eventsourcing.persistence import IntegrityError
 
 from kaoping.domain import commands as c
 from kaoping.domain.chain import first_break
-from kaoping.domain.errors import IdConflict, KaopingError, LedgerNotInitialised, RuleViolation
+from kaoping.domain.errors import (
+    IdConflict,
+    KaopingError,
+    LedgerNotInitialised,
+    RuleViolation,
+    UnknownReference,
+)
 from kaoping.domain.events import REGISTRY_STREAM, EntryRecorded, stream_id, unit_stream
 from kaoping.domain.reference import parse_indicators, parse_units
+from kaoping.domain.roles import OFFICE, TOKENS_STREAM, Principal, TokensState, authorize, check_scope
 from kaoping.domain.rules import (
     RecordedCommand,
     RegistryState,
@@ -91,6 +101,8 @@ def _new_state(stream: str) -> StreamState:
         return RegistryState(stream)
     if stream.startswith("round:"):
         return RoundState(stream)
+    if stream == TOKENS_STREAM:
+        return TokensState(stream)
     return UnitState(stream)
 
 
@@ -181,8 +193,6 @@ class Ledger:
         if self.load(REGISTRY_STREAM).version > 0:
             return False
         data = resources.files("kaoping.domain") / "data"
-        import json
-
         scheme = json.loads((data / "scheme-2018.json").read_text(encoding="utf-8"))
         entries: list[tuple[str, str, dict[str, Any]]] = [
             (f"kaoping:init:scheme:{scheme['version']}", "scheme.adopted", {"scheme": scheme}),
@@ -195,26 +205,72 @@ class Ledger:
             entries.append((f"kaoping:init:unit:{unit.code}", "unit.registered",
                             {"code": unit.code, "name": unit.name, "name_en": unit.name_en,
                              "category": unit.category, "group": unit.group}))
-        now = self.clock()
-        events = [
-            EntryRecorded(originator_id=stream_id(REGISTRY_STREAM), originator_version=version,
-                          timestamp=now, stream=REGISTRY_STREAM, entry_type=kind, command_id=cid,
-                          actor="kaoping init", recorded_at=now, backdated=False, payload=payload)
-            for version, (cid, kind, payload) in enumerate(entries, start=1)
-        ]
         try:
-            self.store.save(
-                *events,
-                entries=[NewEntry(REGISTRY_STREAM, e.command_id) for e in events],
-                commands=[NewCommand(e.command_id, e.entry_type, "", now, (REGISTRY_STREAM,), None)
-                          for e in events],
-            )
+            self._append_internal(REGISTRY_STREAM, 0, entries, actor="kaoping init")
         except IntegrityError:
             return False  # another process initialised it at the same moment
         return True
 
+    def _append_internal(self, stream: str, version: int, entries: list[tuple[str, str, dict[str, Any]]],
+                         *, actor: str) -> list[int]:
+        """Entries the ledger makes itself (registry, tokens): not contract commands, same chain."""
+        now = self.clock()
+        events = [
+            EntryRecorded(originator_id=stream_id(stream), originator_version=v, timestamp=now,
+                          stream=stream, entry_type=kind, command_id=cid, actor=actor,
+                          recorded_at=now, backdated=False, payload=payload)
+            for v, (cid, kind, payload) in enumerate(entries, start=version + 1)
+        ]
+        recordings = self.store.save(
+            *events,
+            entries=[NewEntry(stream, e.command_id) for e in events],
+            commands=[NewCommand(e.command_id, e.entry_type, "", now, (stream,), None) for e in events],
+        )
+        return [r.notification.id for r in recordings]
+
+    # -- tokens -------------------------------------------------------------------------------------
+    def create_token(self, *, actor: str, role: str, unit: str | None = None,
+                     units: Sequence[str] = (), indicators: Sequence[str] = ()) -> tuple[str, str]:
+        """Make a bearer token; only its SHA-256 is stored. Returns (token id, the token itself)."""
+        check_scope(role, unit, list(units), list(indicators))
+        registry = self.registry()
+        for code in [unit] if unit else list(units):
+            registry.unit(code, field_name="unit" if unit else "units")
+        for code in indicators:
+            if code not in registry.indicators:
+                raise UnknownReference(f"unknown common indicator {code!r}", field="indicators")
+        token_id = secrets.token_hex(6)
+        token = f"kp_{token_id}_{secrets.token_urlsafe(32)}"
+        payload = {"token_id": token_id, "actor": actor, "role": role, "unit": unit,
+                   "units": sorted(set(units)), "indicators": sorted(set(indicators)),
+                   "sha256": _digest(token)}
+        state = self.load(TOKENS_STREAM)
+        self._append_internal(TOKENS_STREAM, state.version,
+                              [(f"kaoping:token:{token_id}", "token.created", payload)],
+                              actor="kaoping token")
+        return token_id, token
+
+    def revoke_token(self, token_id: str) -> None:
+        state: TokensState = self.load(TOKENS_STREAM)  # type: ignore[assignment]
+        info = state.by_id.get(token_id)
+        if info is None:
+            raise UnknownReference(f"no token {token_id!r}", field="token_id")
+        if info.revoked_by is not None:
+            raise RuleViolation(f"token {token_id!r} is already revoked", field="token_id")
+        self._append_internal(TOKENS_STREAM, state.version,
+                              [(f"kaoping:token:{token_id}:revoked", "token.revoked",
+                                {"token_id": token_id})], actor="kaoping token")
+
+    def tokens(self) -> list[dict[str, Any]]:
+        state: TokensState = self.load(TOKENS_STREAM)  # type: ignore[assignment]
+        return [info.as_json() for info in state.by_id.values()]
+
+    def principal_for(self, token: str) -> Principal | None:
+        state: TokensState = self.load(TOKENS_STREAM)  # type: ignore[assignment]
+        return state.principal_for(_digest(token))
+
     # -- ingest -------------------------------------------------------------------------------------
-    def ingest(self, items: Sequence[Any], *, actor: str,
+    def ingest(self, items: Sequence[Any], *, actor: str, principal: Principal = OFFICE,
                progress: Callable[[int], None] | None = None) -> BatchResult:
         """Append a batch all or nothing. `items` are raw dicts or parsed commands."""
         parsed: list[c.Command] = []
@@ -225,12 +281,12 @@ class Ledger:
                 raise BatchRejected(i, _raw_id(item), error) from error
         for attempt in range(CONFLICT_RETRIES):
             try:
-                return self._append_once(parsed, actor, progress)
+                return self._append_once(parsed, actor, principal, progress)
             except IntegrityError:
                 time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
         raise ConcurrentWriteConflict("other writers kept changing the same streams; nothing appended")
 
-    def _append_once(self, commands: list[c.Command], default_actor: str,
+    def _append_once(self, commands: list[c.Command], default_actor: str, principal: Principal,
                      progress: Callable[[int], None] | None) -> BatchResult:
         registry = self.registry()
         known = self.index.commands(sorted({cmd.id for cmd in commands}))
@@ -255,6 +311,7 @@ class Ledger:
                 outcome.append((i, cmd.id, True))
                 continue
             try:
+                authorize(principal, cmd, view)
                 decision = decide(cmd, view, now=now, tz=tz)
             except KaopingError as error:
                 raise BatchRejected(i, cmd.id, error) from error
@@ -338,6 +395,10 @@ class Ledger:
             "units": len(registry.units),  # type: ignore[attr-defined]
             "entries": self.recorder.max_notification_id() or 0,
         }
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _raw_id(item: Any) -> str | None:

@@ -1,0 +1,75 @@
+"""How a score explains itself: a tree of figures, each with its formula and the entries behind it.
+
+A node is `{label, value, formula, children, entries}` (CONTRACT.md, TREE). Labels carry the plan's
+Chinese term and an English one. A leaf either cites at least one ledger entry or says in its formula
+why none: such formulas start with one of `NO_ENTRY_PREFIXES`, so a reader (and a test) can tell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+CENT = Decimal("0.01")
+
+#: how a leaf without entries starts its formula: it says why nothing is cited
+PENDING = "pending: "
+NO_ENTRY = "no entry: "
+NO_ENTRY_PREFIXES = (PENDING, NO_ENTRY)
+
+
+def fmt(value: Decimal) -> str:
+    """Display form of a figure: half-up to 2 places, never "-0.00" (computation keeps full precision)."""
+    rounded = value.quantize(CENT, rounding=ROUND_HALF_UP)
+    if rounded.is_zero():
+        rounded = abs(rounded)
+    return f"{rounded:f}"
+
+
+def num(value: Decimal) -> str:
+    """A parameter or an input as written (a weight "0.70", a difficulty "1.5"), never an exponent."""
+    text = f"{value:f}"
+    return text
+
+
+def exact(value: Decimal) -> str:
+    """An unrounded value, for thresholds tested on full precision (the 70 gate)."""
+    text = f"{value.normalize():f}"
+    return "0" if text in ("-0", "0") else text
+
+
+@dataclass
+class Node:
+    label: str
+    value: Decimal
+    formula: str
+    children: list[Node] = field(default_factory=list)
+    entries: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "value": fmt(self.value),
+            "formula": self.formula,
+            "children": [child.as_json() for child in self.children],
+            "entries": [dict(entry) for entry in self.entries],
+        }
+
+    def walk(self) -> Iterator[Node]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def leaves(self) -> Iterator[Node]:
+        return (node for node in self.walk() if not node.children)
+
+    def find(self, label_part: str) -> Node | None:
+        """The first node (depth first) whose label contains `label_part`; for tests and readers."""
+        return next((node for node in self.walk() if label_part in node.label), None)
+
+
+def leaf_without_entries(label: str, value: Decimal, why: str, *, pending: bool = False) -> Node:
+    """A leaf that has nothing to cite, saying why (every leaf cites an entry or says why none)."""
+    return Node(label, value, (PENDING if pending else NO_ENTRY) + why)

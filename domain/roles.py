@@ -1,0 +1,148 @@
+"""Who may record and read what (CONTRACT.md, "HTTP"): pure checks over a principal and a command.
+
+The CLI is the operator's tool and records with the office's rights; over HTTP every request acts
+as the principal of its bearer token, and the actor written on each entry is the token's actor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from . import commands as c
+from .errors import Forbidden, InvalidCommand
+from .events import EntryRecorded, unit_stream
+from .rules import LedgerView, StreamState
+
+ROLES = ("office", "assessor", "leader", "group_office", "unit", "verifier", "auditor")
+TOKENS_STREAM = "tokens"
+
+
+@dataclass(frozen=True)
+class Principal:
+    actor: str
+    role: str
+    unit: str | None = None
+    units: frozenset[str] = frozenset()
+    indicators: frozenset[str] = frozenset()
+
+    def may_read_unit(self, code: str) -> bool:
+        return self.role != "unit" or code == self.unit
+
+    @property
+    def may_verify(self) -> bool:
+        return self.role != "unit"
+
+
+OFFICE = Principal(actor="office", role="office")
+
+
+def check_scope(role: str, unit: str | None, units: list[str], indicators: list[str]) -> None:
+    """A token's scope must fit its role, so that a mistake is refused when the token is made."""
+    if role not in ROLES:
+        raise InvalidCommand(f"unknown role {role!r}; one of {', '.join(ROLES)}", field="role")
+    if role == "unit" and not unit:
+        raise InvalidCommand("a unit token needs --unit CODE", field="unit")
+    if role != "unit" and unit:
+        raise InvalidCommand("--unit is only for the unit role", field="unit")
+    if role == "leader" and not units:
+        raise InvalidCommand("a leader token needs --units CODE,… (the units in the leader's charge)",
+                             field="units")
+    if role == "assessor" and not indicators:
+        raise InvalidCommand("an assessor token needs --indicators C02,…", field="indicators")
+
+
+def authorize(principal: Principal, cmd: c.Command, view: LedgerView) -> None:
+    """Raise Forbidden (naming the field) unless the principal may record this command."""
+    if principal.role == "office" and principal is OFFICE:
+        return
+    if cmd.actor is not None:
+        raise Forbidden("is taken from the token; a request may not supply it", field="actor")
+    if cmd.recorded_at is not None and principal.role != "office":
+        raise Forbidden("only the office may supply recorded_at (for importing history)",
+                        field="recorded_at")
+    kind = cmd.type  # type: ignore[attr-defined]
+    role = principal.role
+    if role == "office":
+        return
+    if role == "assessor" and isinstance(cmd, c.CommonScored):
+        if cmd.indicator not in principal.indicators:
+            raise Forbidden(f"this assessor scores {', '.join(sorted(principal.indicators))} only",
+                            field="indicator")
+        return
+    if role == "verifier" and isinstance(cmd, c.EvidenceVerified):
+        return
+    if isinstance(cmd, c.BallotCast) and role in ("leader", "group_office", "unit"):
+        _ballot(principal, cmd)
+        return
+    if role == "unit" and isinstance(cmd, (c.CheckpointReported, c.EvidenceSubmitted, c.DisputeFiled)):
+        if cmd.unit != principal.unit:
+            raise Forbidden(f"this token records for unit {principal.unit} only", field="unit")
+        if isinstance(cmd, c.DisputeFiled):
+            _dispute_of_others(principal, cmd, view)
+        return
+    raise Forbidden(f"role {role} may not record {kind}", field="type")
+
+
+def _ballot(principal: Principal, cmd: c.BallotCast) -> None:
+    expected_kind = {"leader": "leader", "group_office": "office", "unit": "mutual"}[principal.role]
+    if cmd.kind != expected_kind:
+        raise Forbidden(f"role {principal.role} casts {expected_kind} ballots only", field="kind")
+    rater = principal.unit if principal.role == "unit" else principal.actor
+    if cmd.rater != rater:
+        raise Forbidden(f"this token rates as {rater!r}", field="rater")
+    if principal.role == "leader":
+        for i, code in enumerate(cmd.ranking):
+            if code not in principal.units:
+                raise Forbidden(f"{code} is not in this leader's charge", field=f"ranking.{i}")
+
+
+def _dispute_of_others(principal: Principal, cmd: c.DisputeFiled, view: LedgerView) -> None:
+    entry = view.unit(cmd.unit).entries.get(cmd.target)
+    if entry is not None and entry.actor == principal.actor:
+        raise Forbidden("a unit disputes entries recorded by others, not its own", field="target")
+
+
+@dataclass
+class TokenInfo:
+    token_id: str
+    principal: Principal
+    digest: str
+    created_at: datetime
+    revoked_by: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        p = self.principal
+        return {"token_id": self.token_id, "actor": p.actor, "role": p.role, "unit": p.unit,
+                "units": sorted(p.units), "indicators": sorted(p.indicators),
+                "created_at": self.created_at.isoformat(), "revoked": self.revoked_by is not None}
+
+
+@dataclass
+class TokensState(StreamState):
+    by_id: dict[str, TokenInfo] = field(default_factory=dict)
+    by_digest: dict[str, TokenInfo] = field(default_factory=dict)
+
+    def _apply(self, event: EntryRecorded) -> None:
+        p = event.payload
+        if event.entry_type == "token.created":
+            principal = Principal(p["actor"], p["role"], p.get("unit"), frozenset(p.get("units", ())),
+                                  frozenset(p.get("indicators", ())))
+            info = TokenInfo(p["token_id"], principal, p["sha256"], event.recorded_at)
+            self.by_id[info.token_id] = info
+            self.by_digest[info.digest] = info
+        elif event.entry_type == "token.revoked":
+            self.by_id[p["token_id"]].revoked_by = event.command_id
+
+    def principal_for(self, digest: str) -> Principal | None:
+        info = self.by_digest.get(digest)
+        return info.principal if info is not None and info.revoked_by is None else None
+
+
+def unit_of_stream(stream: str) -> str | None:
+    return stream.removeprefix("unit:") if stream.startswith("unit:") else None
+
+
+__all__ = ["OFFICE", "ROLES", "TOKENS_STREAM", "Principal", "TokenInfo", "TokensState", "authorize",
+           "check_scope", "unit_stream"]
