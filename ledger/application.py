@@ -22,13 +22,17 @@ from kaoping.domain import commands as c
 from kaoping.domain.chain import first_break
 from kaoping.domain.errors import (
     IdConflict,
+    InvalidCommand,
     KaopingError,
     LedgerNotInitialised,
     RuleViolation,
     UnknownReference,
 )
 from kaoping.domain.events import REGISTRY_STREAM, EntryRecorded, stream_id, unit_stream
-from kaoping.domain.reference import parse_indicators, parse_units
+from kaoping.domain.reference import GROUPS, parse_indicators, parse_units
+from kaoping.domain.relevance import moves_others, relevant_to
+from kaoping.domain.scoring import make_cutoff, score_unit
+from kaoping.domain.standings import STAGES, rank
 from kaoping.domain.roles import OFFICE, TOKENS_STREAM, Principal, TokensState, authorize, check_scope
 from kaoping.domain.rules import (
     RecordedCommand,
@@ -39,6 +43,7 @@ from kaoping.domain.rules import (
     decide,
 )
 
+from .reading import EntryLog, parse_as_of
 from .settings import Settings
 from .store import ChainedPostgresRecorder, ChainedSQLiteRecorder, Index, NewCommand, NewEntry
 
@@ -155,6 +160,7 @@ class Ledger:
         self.recorder = recorder
         events_table = getattr(recorder, "events_table_name", "stored_events")
         self.index = Index(recorder, events_table, "notification_id")
+        self.log = EntryLog(recorder, self.store.mapper)
         self._cache: dict[str, StreamState] = {}
         self._cache_lock = threading.Lock()
 
@@ -375,6 +381,66 @@ class Ledger:
             "version": event.originator_version, "global_prev_hash": global_prev,
         }
 
+    def today(self) -> Any:
+        return self.clock().astimezone(self.settings.zone).date()
+
+    def score(self, code: str, *, as_of: str | None = None, upto: int | None = None,
+              entries: Sequence[Any] | None = None) -> dict[str, Any]:
+        """The contract's `score` document; `entries` (a prefix of the log) is for projections."""
+        registry = self.registry()
+        unit = registry.unit(code)
+        tz = self.settings.zone
+        ledger_entries = self.log.refresh() if entries is None else entries
+        moment = parse_as_of(as_of, tz) if as_of is not None else None
+        cutoff = make_cutoff(ledger_entries, as_of=moment, upto=upto, tz=tz, today=self.today())
+        in_force = registry.scheme_at(self._knowledge_time(ledger_entries, moment, upto))
+        result = score_unit(unit, registry.units, relevant_to(unit, registry.units, ledger_entries),
+                            in_force, cutoff)
+        return result.as_json(unit, as_of=as_of, upto=upto)
+
+    def _knowledge_time(self, entries: Sequence[Any], moment: datetime | None,
+                        upto: int | None) -> datetime:
+        if moment is not None:
+            return moment
+        if upto is not None:
+            at = [e for e in entries if e.seq <= upto]
+            if at:
+                return at[-1].recorded_at  # type: ignore[no-any-return]
+        return self.clock()
+
+    def replay(self, code: str) -> list[dict[str, Any]]:
+        """The unit's total after each entry that concerns it or moves its total, oldest first."""
+        registry = self.registry()
+        unit = registry.unit(code)
+        entries = self.log.refresh()
+        own = unit_stream(unit.code)
+        in_own_stream = {e.id for e in entries if e.stream == own}
+        rows: list[dict[str, Any]] = []
+        previous = None
+        for entry in entries:
+            if entry.stream != own:
+                others = moves_others(entry, registry.units)
+                # a ballot that ranks the unit has its own copy in the unit's stream: count it there
+                if entry.id in in_own_stream or not (others is None or unit.code in others):
+                    continue
+            total = self.score(unit.code, upto=entry.seq, entries=entries)["total"]
+            if entry.stream == own or total != previous:
+                rows.append({"seq": entry.seq, "id": entry.id, "type": entry.type, "total": total})
+            previous = total
+        return rows
+
+    def standings_from_log(self, *, group: str | None = None, stage: str = "annual",
+                           as_of: str | None = None) -> list[dict[str, Any]]:
+        figure = _stage_figure(stage)
+        registry = self.registry()
+        entries = self.log.refresh()
+        rows: list[dict[str, Any]] = []
+        for grp in _groups(group):
+            scores = [(u.code, u.name, self.score(u.code, as_of=as_of, entries=entries)[figure])
+                      for u in registry.units.values() if u.group == grp]
+            rows.extend({**row, "group": grp} for row in rank(scores))
+        return rows
+
     def verify(self) -> dict[str, Any]:
         entries = list(self.index.all_entries())
         broken = first_break(entries, list(self.index.all_links()))
@@ -395,6 +461,20 @@ class Ledger:
             "units": len(registry.units),  # type: ignore[attr-defined]
             "entries": self.recorder.max_notification_id() or 0,
         }
+
+
+def _stage_figure(stage: str) -> str:
+    if stage not in STAGES:
+        raise InvalidCommand(f"unknown stage {stage!r}; one of {', '.join(STAGES)}", field="stage")
+    return STAGES[stage]
+
+
+def _groups(group: str | None) -> tuple[str, ...]:
+    if group is None:
+        return GROUPS
+    if group not in GROUPS:
+        raise InvalidCommand(f"unknown group {group!r}; one of {', '.join(GROUPS)}", field="group")
+    return (group,)
 
 
 def _digest(token: str) -> str:

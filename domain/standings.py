@@ -1,0 +1,31 @@
+"""Ranking within a group (SCHEME-2018 §2): by the rounded figure, highest first; equal rounded
+figures share a rank (1, 2, 2, 4), then unit code orders the tie."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
+
+#: the figure each stage ranks by (CONTRACT.md: `half_year` is the half-year comprehensive
+#: evaluation, `annual` the total)
+STAGES = {"process": "process", "half_year": "half_year_comp", "annual": "total"}
+
+CENT = Decimal("0.01")
+
+
+def rounded(value: Decimal | str) -> Decimal:
+    result = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    return abs(result) if result == 0 else result  # never -0.00
+
+
+def rank(rows: Iterable[tuple[str, str, Decimal | str]]) -> list[dict[str, object]]:
+    """rows: (unit code, name, unrounded figure) → [{rank, unit, name, score}] best first."""
+    ordered = sorted(((rounded(v), code, name) for code, name, v in rows), key=lambda r: (-r[0], r[1]))
+    ranked: list[dict[str, object]] = []
+    for position, (score, code, name) in enumerate(ordered, start=1):
+        same = ranked and ranked[-1]["_score"] == score
+        ranked.append({"rank": ranked[-1]["rank"] if same else position, "unit": code, "name": name,
+                       "score": f"{score:.2f}", "_score": score})
+    for row in ranked:
+        del row["_score"]
+    return ranked

@@ -1,0 +1,150 @@
+"""Keeps the scores read model current: pull the notification log from the view's position, work out
+which units the new entries can move, recompute those from the log, and write rows and position in
+one transaction. Because rows are recomputed rather than incremented, a page seen twice changes
+nothing; the tracking row makes sure it is not even written twice.
+
+Checkpoints are judged at today's date, so a row also goes stale when a due date passes with no new
+entry: each row keeps `valid_until`, and readers refresh stale rows before answering.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError, Tracking
+
+from kaoping.domain.entries import Entry
+from kaoping.domain.relevance import moves_others
+from kaoping.domain.standings import STAGES, rank
+from kaoping.ledger.application import Ledger, _groups, _stage_figure
+
+from .views import TRACKING_NAME, PostgresScoresView, ScoreRow, SQLiteScoresView
+
+PAGE = 2_000
+Progress = Callable[[int, int], None]
+
+
+class ScoresProjection:
+    def __init__(self, ledger: Ledger):
+        self.ledger = ledger
+        view_class = PostgresScoresView if ledger.settings.is_postgres else SQLiteScoresView
+        self.view: SQLiteScoresView | PostgresScoresView = \
+            ledger.store.factory.tracking_recorder(view_class)  # type: ignore[arg-type]
+
+    # -- writing -------------------------------------------------------------------------------------
+    def catch_up(self, progress: Progress | None = None, *, page: int = PAGE) -> int:
+        """Process every notification after the view's position; returns the new position."""
+        registry = self.ledger.registry()
+        entries = self.ledger.log.refresh()
+        position = self.view.position()
+        end = entries[-1].seq if entries else 0
+        start = _index_after(entries, position)
+        while start < len(entries):
+            chunk = entries[start:start + page]
+            affected: set[str] = set()
+            for entry in chunk:
+                others = moves_others(entry, registry.units)
+                affected |= set(registry.units) if others is None else others
+                if entry.stream.startswith("unit:"):
+                    affected.add(entry.stream.removeprefix("unit:"))
+            upto = start + len(chunk)
+            rows = self._rows(sorted(affected & set(registry.units)), entries[:upto])
+            try:
+                self.view.write(rows, Tracking(TRACKING_NAME, chunk[-1].seq))
+            except IntegrityError:
+                # another process recorded this position first; its rows are the same figures
+                pass
+            start = upto
+            if progress is not None:
+                progress(chunk[-1].seq, end)
+        self.refresh_stale()
+        return self.view.position()
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        self.view.clear()
+        registry = self.ledger.registry()
+        entries = self.ledger.log.refresh()
+        if progress is not None:
+            progress(0, len(registry.units))
+        # one pass over every unit at the log's end: the same figures as page by page, far cheaper
+        rows = []
+        for i, code in enumerate(sorted(registry.units), start=1):
+            rows.extend(self._rows([code], entries))
+            if progress is not None:
+                progress(i, len(registry.units))
+        self.view.write(rows, Tracking(TRACKING_NAME, entries[-1].seq) if entries else None)
+        return self.view.position()
+
+    def refresh_stale(self, today: date | None = None) -> int:
+        """Recompute rows whose `valid_until` has come (a checkpoint fell due with no new entry)."""
+        today = today or self.ledger.today()
+        stale = [row.unit for row in self.view.rows()
+                 if row.judged_on != today.isoformat() and row.valid_until is not None
+                 and row.valid_until <= today.isoformat()]
+        if stale:
+            self.view.write(self._rows(stale, self.ledger.log.refresh()), None)
+        return len(stale)
+
+    def _rows(self, codes: Sequence[str], entries: Sequence[Entry]) -> list[ScoreRow]:
+        registry = self.ledger.registry()
+        today = self.ledger.today()
+        rows = []
+        for code in codes:
+            unit = registry.units[code]
+            document = self.ledger.score(code, entries=entries)
+            rows.append(ScoreRow(
+                unit=code, group=unit.group, name=unit.name, process=document["process"],
+                half_year_comp=document["half_year_comp"], total=document["total"],
+                judged_on=today.isoformat(), valid_until=_next_due(code, entries, today),
+                document=json.dumps(document, ensure_ascii=False)))
+        return rows
+
+    # -- reading -------------------------------------------------------------------------------------
+    def standings(self, *, group: str | None = None, stage: str = "annual") -> list[dict[str, Any]]:
+        figure = _stage_figure(stage)
+        self.refresh_stale()
+        rows = self.view.rows()
+        result: list[dict[str, Any]] = []
+        for grp in _groups(group):
+            ranked = rank((r.unit, r.name, getattr(r, figure)) for r in rows if r.group == grp)
+            result.extend({**row, "group": grp} for row in ranked)
+        return result
+
+    def score(self, code: str) -> dict[str, Any] | None:
+        self.refresh_stale()
+        for row in self.view.rows():
+            if row.unit == code:
+                return json.loads(row.document)  # type: ignore[no-any-return]
+        return None
+
+    def lag(self) -> int:
+        """How many notifications the view is behind the log."""
+        entries = self.ledger.log.refresh()
+        position = self.view.position()
+        return len(entries) - _index_after(entries, position)
+
+
+def _index_after(entries: Sequence[Entry], position: int) -> int:
+    lo, hi = 0, len(entries)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if entries[mid].seq <= position:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def _next_due(code: str, entries: Sequence[Entry], today: date) -> str | None:
+    """The first checkpoint due date after today among the unit's assignments (over-approximate:
+    withdrawn or voided tasks only cause a harmless early recompute)."""
+    stream = f"unit:{code}"
+    upcoming = [cp["due"] for e in entries if e.stream == stream and e.type == "task.assigned"
+                for cp in e.payload.get("checkpoints", ()) if cp["due"] > today.isoformat()]
+    return min(upcoming) if upcoming else None
+
+
+__all__ = ["STAGES", "ScoresProjection"]

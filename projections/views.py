@@ -1,0 +1,110 @@
+"""The scores read model: one row per unit with its current figures, in the ledger's own database.
+
+Each view is one of the library's tracking recorders, so that a batch of rows and the log position
+they reflect commit in one transaction: a position already recorded makes the insert of the
+tracking row fail and rolls the rows back (exactly once), and a crash leaves the old rows and the
+old position together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+
+SCORES_TABLE = "kaoping_scores"
+#: the name under which the view tracks its position in the notification log
+TRACKING_NAME = "kaoping.scores"
+
+_DDL = f"""CREATE TABLE IF NOT EXISTS {SCORES_TABLE} (
+    unit TEXT PRIMARY KEY,
+    grp TEXT NOT NULL,
+    name TEXT NOT NULL,
+    process TEXT NOT NULL,
+    half_year_comp TEXT NOT NULL,
+    total TEXT NOT NULL,
+    judged_on TEXT NOT NULL,
+    valid_until TEXT,
+    document TEXT NOT NULL)"""
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    unit: str
+    group: str
+    name: str
+    process: str
+    half_year_comp: str
+    total: str
+    judged_on: str           # the date the checkpoints were judged at
+    valid_until: str | None  # the first date a further checkpoint falls due: recompute from then
+    document: str            # the contract's `score` JSON
+
+    def params(self) -> tuple[Any, ...]:
+        return (self.unit, self.group, self.name, self.process, self.half_year_comp, self.total,
+                self.judged_on, self.valid_until, self.document)
+
+
+class _ScoresView:
+    mark = "?"
+
+    def _upsert(self) -> str:
+        marks = ",".join([self.mark] * 9)
+        return (f"INSERT INTO {SCORES_TABLE} VALUES ({marks}) ON CONFLICT (unit) DO UPDATE SET "
+                "grp=excluded.grp, name=excluded.name, process=excluded.process, "
+                "half_year_comp=excluded.half_year_comp, total=excluded.total, "
+                "judged_on=excluded.judged_on, valid_until=excluded.valid_until, "
+                "document=excluded.document")
+
+    def write(self, rows: Sequence[ScoreRow], tracking: Tracking | None) -> None:
+        """Rows and (if given) the new log position, in one transaction."""
+        with self.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+            for row in rows:
+                cursor.execute(self._upsert(), row.params())
+            if tracking is not None:
+                self._insert_tracking(cursor, tracking)  # type: ignore[attr-defined]
+
+    def clear(self) -> None:
+        """Drop every row and the position, together."""
+        with self.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+            cursor.execute(f"DELETE FROM {SCORES_TABLE}")
+            cursor.execute(f"DELETE FROM {self._tracking_table()} WHERE application_name={self.mark}",
+                           (TRACKING_NAME,))
+
+    def rows(self) -> list[ScoreRow]:
+        with self.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+            cursor.execute(f"SELECT unit, grp, name, process, half_year_comp, total, judged_on, "
+                           f"valid_until, document FROM {SCORES_TABLE} ORDER BY unit")
+            return [ScoreRow(*(r[k] for k in ("unit", "grp", "name", "process", "half_year_comp",
+                                              "total", "judged_on", "valid_until", "document")))
+                    for r in cursor.fetchall()]
+
+    def position(self) -> int:
+        return self.max_tracking_id(TRACKING_NAME) or 0  # type: ignore[attr-defined]
+
+    def _tracking_table(self) -> str:
+        return "tracking"
+
+
+class SQLiteScoresView(_ScoresView, SQLiteTrackingRecorder):
+    mark = "?"
+
+    def construct_create_table_statements(self) -> list[str]:
+        return super().construct_create_table_statements() + [_DDL]
+
+
+class PostgresScoresView(_ScoresView, PostgresTrackingRecorder):
+    mark = "%s"
+
+    def __init__(self, datastore: Any, **kwargs: Any):
+        super().__init__(datastore, **kwargs)
+        from psycopg.sql import SQL
+
+        self.sql_create_statements.append(SQL(_DDL))  # type: ignore[arg-type]
+
+    def _tracking_table(self) -> str:
+        return f'"{self.datastore.schema}"."{self.tracking_table_name}"'
