@@ -111,6 +111,7 @@ def ingest(
         try:
             with _progress(len(numbered)) as advance:
                 result = ledger.ingest([item for _, item in numbered], actor=actor, progress=advance)
+            _projection(ledger).catch_up()
         except BatchRejected as rejected:
             line = numbered[rejected.index][0]
             ident = f" (id {rejected.command_id})" if rejected.command_id else ""
@@ -167,6 +168,111 @@ def verify(db: Db = None, as_json: AsJson = False) -> None:
         err.print(f"[bold red]TAMPERED[/]: entry seq {bad['seq']}: {bad['reason']}", highlight=False)
     if not report["ok"]:
         raise typer.Exit(1)
+
+
+AsOf = Annotated[str | None, typer.Option("--as-of", help="knowledge time: a date (end of that day, "
+                                                       "$KAOPING_TZ) or an ISO datetime")]
+
+
+def _projection(ledger: Ledger) -> Any:
+    from kaoping.projections.scores import ScoresProjection
+
+    return ScoresProjection(ledger)
+
+
+@app.command()
+def score(
+    unit: str,
+    db: Db = None,
+    as_of: AsOf = None,
+    upto: Annotated[int | None, typer.Option("--upto", help="ledger position: entries with seq <= SEQ")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """A unit's score and the explanation of every figure, down to the entries behind it."""
+    with _ledger(db) as ledger:
+        document = ledger.score(unit.upper(), as_of=as_of, upto=upto)
+    if as_json:
+        _print_json(document)
+        return
+    from rich.tree import Tree
+
+    def grow(tree: Any, node: dict[str, Any]) -> None:
+        branch = tree.add(f"[bold]{node['label']}[/] {node['value']}  [dim]{node['formula']}[/]")
+        for child in node["children"]:
+            grow(branch, child)
+        for entry in node["entries"]:
+            struck = entry.get("voided_by") or entry.get("superseded_by")
+            text = f"#{entry['seq']} {entry['id']} {entry['type']} {entry['recorded_at']} {entry['actor']}"
+            if struck:
+                text = f"[strike]{text}[/] (voided/superseded by {struck})"
+            branch.add(text)
+
+    root = Tree(f"{document['unit']} {document['name']} ({document['group']}) — scheme "
+                f"{document.get('scheme_version')}, as of {document['as_of'] or 'now'}"
+                + (f", upto seq {document['upto']}" if document["upto"] is not None else ""))
+    grow(root, document["explanation"])
+    out.print(root)
+    if document["pending"]:
+        out.print("[yellow]pending:[/] " + ", ".join(document["pending"]))
+    for warning in document.get("warnings", []):
+        out.print(f"[yellow]warning:[/] {warning}")
+
+
+@app.command()
+def replay(unit: str, db: Db = None, as_json: AsJson = False) -> None:
+    """How the total was reached: the unit's total after each entry that concerns it."""
+    with _ledger(db) as ledger:
+        rows = ledger.replay(unit.upper())
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table(title=f"{unit.upper()} replay")
+    for column in ("seq", "id", "type", "total"):
+        table.add_column(column, justify="right" if column in ("seq", "total") else "left")
+    for row in rows:
+        table.add_row(str(row["seq"]), row["id"], row["type"], row["total"])
+    out.print(table)
+
+
+@app.command()
+def standings(
+    db: Db = None,
+    group: Annotated[str | None, typer.Option(help="departments or towns_zones (default: both)")] = None,
+    stage: Annotated[str, typer.Option(help="process, half_year or annual")] = "annual",
+    as_of: AsOf = None,
+    as_json: AsJson = False,
+) -> None:
+    """Standings by group: current ones from the read model, --as-of ones from the log."""
+    with _ledger(db) as ledger:
+        if as_of is None:
+            projection = _projection(ledger)
+            projection.catch_up()
+            rows = projection.standings(group=group, stage=stage)
+        else:
+            rows = ledger.standings_from_log(group=group, stage=stage, as_of=as_of)
+    if as_json:
+        _print_json(rows)
+        return
+    for grp in dict.fromkeys(r["group"] for r in rows):
+        title = {"departments": "县政府各部门 departments", "towns_zones": "镇街、经济园区 towns and zones"}
+        table = Table(title=f"{title.get(grp, grp)} — {stage}" + (f", as of {as_of}" if as_of else ""))
+        for column in ("名次 rank", "单位 unit", "名称 name", "得分 score"):
+            table.add_column(column, justify="right" if "rank" in column or "score" in column else "left")
+        for r in (r for r in rows if r["group"] == grp):
+            table.add_row(str(r["rank"]), r["unit"], r["name"], r["score"])
+        out.print(table)
+
+
+@app.command()
+def rebuild(db: Db = None) -> None:
+    """Drop every read model and rebuild it from the event log."""
+    from rich.progress import Progress
+
+    with _ledger(db) as ledger, Progress(console=err, transient=True) as bar:
+        task = bar.add_task("rebuilding scores", total=None)
+        position = _projection(ledger).rebuild(
+            progress=lambda done, total: bar.update(task, completed=done, total=total))
+    out.print(f"rebuilt: read models at seq {position}")
 
 
 token_app = typer.Typer(no_args_is_help=True, help="Bearer tokens for the HTTP interface.")

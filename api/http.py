@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Request
+from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter
@@ -16,6 +16,7 @@ from kaoping.domain import errors as e
 from kaoping.domain.roles import Principal
 from kaoping.ledger.application import BatchRejected, ConcurrentWriteConflict, Ledger
 from kaoping.ledger.settings import Settings
+from kaoping.projections.scores import ScoresProjection
 
 from .composition import build_ledger
 
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = ledger is None
         app.state.ledger = ledger if ledger is not None else build_ledger(settings or Settings())
+        app.state.projection = ScoresProjection(app.state.ledger)
         try:
             yield
         finally:
@@ -122,6 +124,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         from starlette.concurrency import run_in_threadpool
 
         result = await run_in_threadpool(ledger.ingest, items, actor=caller.actor, principal=caller)
+        await run_in_threadpool(request.app.state.projection.catch_up)
         return {"results": [r.as_json() for r in result.results]}
 
     @app.get("/v1/units", tags=["reading"])
@@ -132,6 +135,24 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     @app.get("/v1/units/{code}/history", tags=["reading"])
     def history(code: str, ledger: LedgerDep, caller: Caller) -> list[dict[str, Any]]:
         return ledger.history(readable_unit(code, caller))
+
+    @app.get("/v1/units/{code}/score", tags=["reading"])
+    def unit_score(code: str, ledger: LedgerDep, caller: Caller, as_of: str | None = None,
+                   upto: Annotated[int | None, Query(ge=0)] = None) -> dict[str, Any]:
+        return ledger.score(readable_unit(code, caller), as_of=as_of, upto=upto)
+
+    @app.get("/v1/units/{code}/replay", tags=["reading"])
+    def unit_replay(code: str, ledger: LedgerDep, caller: Caller) -> list[dict[str, Any]]:
+        return ledger.replay(readable_unit(code, caller))
+
+    @app.get("/v1/standings", tags=["reading"])
+    def standings(request: Request, ledger: LedgerDep, caller: Caller, group: str | None = None,
+                  stage: str = "annual", as_of: str | None = None) -> list[dict[str, Any]]:
+        if as_of is not None:
+            return ledger.standings_from_log(group=group, stage=stage, as_of=as_of)
+        projection: ScoresProjection = request.app.state.projection
+        projection.catch_up()
+        return projection.standings(group=group, stage=stage)
 
     @app.get("/v1/verify", tags=["reading"])
     def verify(ledger: LedgerDep, caller: Caller) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
+from datetime import date, timezone
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal, Union
 
@@ -63,7 +63,7 @@ class Command(BaseModel):
         content = self.payload()
         content["type"] = self.type  # type: ignore[attr-defined]
         if self.recorded_at is not None:
-            content["recorded_at"] = self.recorded_at.isoformat()
+            content["recorded_at"] = self.recorded_at.astimezone(timezone.utc).isoformat()
         canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -175,7 +175,8 @@ class TaskAssessed(Command):
         given = [f for f in self.RESULT_FIELD.values() if getattr(self, f) is not None]
         if len(given) != 1:
             raise InvalidCommand(
-                "give exactly one of actual, deductions, vetoed, points", field="actual"
+                "give exactly one of actual, deductions, vetoed, points",
+                field=given[1] if len(given) > 1 else "actual",
             )
         return self
 
@@ -213,7 +214,7 @@ class BonusAwarded(Command):
     type: Literal["bonus.awarded"]
     unit: Code
     item: Code
-    count: Annotated[int, Field(ge=1, le=1000)] | None = None
+    count: Annotated[int, Field(ge=1, le=1000)] = 1
     points: Dec | None = None
     reason: OptionalText = ""
 

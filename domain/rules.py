@@ -368,7 +368,7 @@ class _Judge:
             raise RuleViolation(f"{cmd.item} is computed from funding.recorded, not awarded",
                                 field="item")
         if Scheme.is_set_per_award(item):
-            if cmd.count is not None:
+            if "count" in cmd.model_fields_set:
                 raise RuleViolation(f"{cmd.item} is set per award by points, not count", field="count")
             low, high = item["min"], item["max"]
             if cmd.points is None:

@@ -679,7 +679,8 @@ def _comprehensive(unit: Unit, ledger: _Ledger, scheme: Scheme,
             for key in keys:
                 current = ledger.current.get(key)
                 cited = ledger.cite_all(ledger.history(*key), unit.code)
-                label = f"选票 ballot of {key[3]} by {key[2]}"
+                _, _, _, rater, group = key
+                label = f"选票 ballot by {rater} ({group})"
                 if current is None:
                     leaves.append(Node(label, ZERO, "not counted: voided", entries=cited))
                 elif unit.code not in current.payload["ranking"]:

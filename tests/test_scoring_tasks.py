@@ -56,7 +56,7 @@ def test_3_2_later_assessment_supersedes_earlier():
     ledger.assess("D01", "T1", actual="90")
     score = ledger.score()
     assert score.annual_individual == 90
-    cited = {e["id"]: e for e in score.explanation.find("task T1").entries}
+    cited = {e["id"]: e for e in score.explanation.find("annual individual").find("task T1").entries}
     assert cited[first]["superseded_by"] is not None
 
 
