@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from . import commands as c
 from .errors import RuleViolation, UnknownReference
-from .events import REGISTRY_STREAM, EntryRecorded, round_stream, unit_stream
+from .events import EntryRecorded, round_stream, unit_stream
 from .reference import Indicator, Unit
 from .scheme import Scheme
 
@@ -436,7 +436,8 @@ class _Judge:
     # -- targets of voids and disputes -----------------------------------------------------------
     def _target(self, *, field_name: str) -> RecordedCommand:
         target = self.view.command(self.cmd.target)
-        if target is None or REGISTRY_STREAM in target.streams:
+        # only contract commands can be targeted: not the ledger's own entries (registry, tokens)
+        if target is None or not target.streams[0].startswith(("unit:", "round:")):
             raise UnknownReference(f"no entry with id {self.cmd.target!r}", field=field_name)
         self._not_before(target.recorded_at, "entry")
         return target

@@ -621,17 +621,18 @@ def _common(unit: Unit, ledger: _Ledger, scheme: Scheme, pending: list[str]) -> 
             continue
         counted.append(score)
         leaves.append(Node(label, score, f"latest standing score = {fmt(score)}", entries=cited))
+    label = f"共性指标 common (mean without {', '.join(sorted(excluded))})"
+    # pending follows the contract's figure order: common, then chuangcheng
+    if not counted:
+        pending.append("common")
     if chuang_node is None:
         pending.append("chuangcheng")
         chuang_node = leaf_without_entries("创城 chuangcheng (shown, not in the total: 另行核算)", ZERO,
                                            f"no standing {chuang_code} score yet → 0", pending=True)
-    label = f"共性指标 common (mean without {', '.join(sorted(excluded))})"
     if not counted:
-        pending.append("common")
-        if not leaves:
-            return ZERO, chuangcheng, leaf_without_entries(label, ZERO, "no item scored yet → 0", pending=True), \
-                chuang_node
-        return ZERO, chuangcheng, Node(label, ZERO, "pending: no counted item scored → 0", leaves), chuang_node
+        common_node = (Node(label, ZERO, "pending: no counted item scored → 0", leaves) if leaves
+                       else leaf_without_entries(label, ZERO, "no item scored yet → 0", pending=True))
+        return ZERO, chuangcheng, common_node, chuang_node
     common = sum(counted, ZERO) / len(counted)
     formula = f"({' + '.join(fmt(s) for s in counted)}) / {len(counted)} = {fmt(common)}"
     return common, chuangcheng, Node(label, common, formula, leaves), chuang_node
