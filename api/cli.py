@@ -275,6 +275,42 @@ def rebuild(db: Db = None) -> None:
     out.print(f"rebuilt: read models at seq {position}")
 
 
+scheme_app = typer.Typer(no_args_is_help=True, help="The evaluation scheme, as versioned data.")
+app.add_typer(scheme_app, name="scheme")
+
+
+@scheme_app.command("show")
+def scheme_show(db: Db = None, as_json: AsJson = False) -> None:
+    """Every version of the scheme, with the time from which it is in force."""
+    with _ledger(db) as ledger:
+        versions = ledger.schemes()
+    if as_json:
+        _print_json(versions)
+        return
+    for v in versions:
+        out.print(f"{v['version']}  in force from {v['in_force_from']}", highlight=False)
+
+
+@scheme_app.command("amend")
+def scheme_amend(
+    file: Annotated[str, typer.Argument(help="a JSON merge patch of the scheme naming its new version")],
+    recorded_at: Annotated[str | None, typer.Option("--recorded-at", help="in force from (default: now)")]
+    = None,
+    actor: Annotated[str, typer.Option(help="who records the amendment")] = "office",
+    db: Db = None,
+) -> None:
+    """Amend the scheme (e.g. the city's later 细则 for B10–B12): a new entry, never an edit."""
+    try:
+        amendment = json.loads(Path(file).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise _fail(f"cannot read {file}: {error}") from None
+    if not isinstance(amendment, dict):
+        raise _fail("an amendment is a JSON object")
+    with _ledger(db) as ledger:
+        version = ledger.amend_scheme(amendment, actor=actor, recorded_at=recorded_at)
+    out.print(f"scheme {version} recorded")
+
+
 token_app = typer.Typer(no_args_is_help=True, help="Bearer tokens for the HTTP interface.")
 app.add_typer(token_app, name="token")
 

@@ -258,7 +258,7 @@ class _Judge:
     def _task_assigned(self) -> list[str]:
         cmd = self.cmd
         unit, state = self._unit()
-        scheme = self.view.registry.scheme
+        scheme = self.view.registry.scheme_at(self.recorded_at)
         if cmd.level not in scheme.levels(unit.group):
             raise RuleViolation(
                 f"level {cmd.level!r} is not for {unit.group} (allowed: "
@@ -361,7 +361,7 @@ class _Judge:
     def _bonus_awarded(self) -> list[str]:
         cmd = self.cmd
         unit, _ = self._unit()
-        item = self.view.registry.scheme.bonus_item(cmd.item)
+        item = self.view.registry.scheme_at(self.recorded_at).bonus_item(cmd.item)
         if item is None:
             raise UnknownReference(f"unknown bonus item {cmd.item!r}", field="item")
         if Scheme.is_funding_item(item):
@@ -385,7 +385,7 @@ class _Judge:
 
     def _penalty_imposed(self) -> list[str]:
         unit, _ = self._unit()
-        if self.view.registry.scheme.penalty_item(self.cmd.item) is None:
+        if self.view.registry.scheme_at(self.recorded_at).penalty_item(self.cmd.item) is None:
             raise UnknownReference(f"unknown penalty item {self.cmd.item!r}", field="item")
         return [unit_stream(unit.code)]
 

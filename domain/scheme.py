@@ -25,6 +25,13 @@ def merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+_NUMERIC_KEYS = frozenset({
+    "indicator", "comprehensive", "bonus_cap", "individual", "common", "process", "annual", "half_year",
+    "year_end", "leader", "office", "mutual", "base", "not_reported", "late", "substandard", "provincial",
+    "municipal", "own", "county", "co_factor", "gate", "share", "points", "cap", "funding", "min", "max",
+})
+
+
 @dataclass(frozen=True)
 class Scheme:
     data: dict[str, Any]
@@ -34,9 +41,38 @@ class Scheme:
         return str(self.data["version"])
 
     def amended(self, patch: dict[str, Any]) -> Scheme:
-        if "version" not in patch:
+        if not isinstance(patch.get("version"), str) or not patch["version"].strip():
             raise ValueError("an amendment must name its new version")
-        return Scheme(merge(self.data, patch))
+        if patch["version"] == self.version:
+            raise ValueError(f"version {self.version} is the one in force; name a new one")
+        result = Scheme(merge(self.data, patch))
+        result.check()
+        return result
+
+    def check(self) -> None:
+        """Refuse a document the scoring could not read (a typo in an amendment, say)."""
+        from decimal import InvalidOperation
+
+        def numbers(node: Any, path: str) -> None:
+            if isinstance(node, dict):
+                for key, value in node.items():
+                    numbers(value, f"{path}.{key}" if path else key)
+            elif isinstance(node, list):
+                for i, value in enumerate(node):
+                    numbers(value, f"{path}.{i}")
+            elif isinstance(node, str) and path.split(".")[-1] in _NUMERIC_KEYS:
+                try:
+                    Decimal(node)
+                except InvalidOperation:
+                    raise ValueError(f"{path}: {node!r} is not a number") from None
+
+        numbers(self.data, "")
+        shares = sum(Decimal(band["share"]) for band in self.data["bands"])
+        if shares != 1:
+            raise ValueError(f"bands: shares add up to {shares}, not 1")
+        for group in ("departments", "towns_zones"):
+            if not self.data["levels"].get(group):
+                raise ValueError(f"levels.{group}: no level")
 
     def dec(self, *path: str) -> Decimal:
         node: Any = self.data

@@ -18,7 +18,7 @@ Public API: `Cutoff`, `make_cutoff`, `score_unit`, `UnitScore` (with `as_json`).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import ROUND_CEILING, Decimal
@@ -42,7 +42,7 @@ ROUND_LABELS = {"half_year": "半年综合评价 half-year comprehensive", "year
 KIND_LABELS = {"leader": "领导评价 leaders", "office": "领导小组办公室评价 office", "mutual": "互评 mutual"}
 PROCESS_LABELS = {"not_reported": "未报 not reported", "late": "未按节点 late",
                   "substandard": "未保质保量 not completed / poor"}
-#: worst first: where a checkpoint has several pieces of evidence, the worst standing verification counts
+#: how bad a verification is: where a checkpoint has several pieces of evidence, the worst standing one counts
 VERIFICATION_SEVERITY = {"falsified": 2, "discrepancy": 1, "confirmed": 0}
 
 
@@ -79,13 +79,10 @@ def make_cutoff(entries: Sequence[Entry], *, as_of: datetime | None = None, upto
     if as_of is not None:
         dates.append(as_of.astimezone(tz).date())
     if upto is not None:
-        at_upto = [e for e in entries if e.seq == upto]
-        if at_upto:
-            dates.append(at_upto[0].recorded_at.astimezone(tz).date())
-        elif as_of is None:
-            # a seq beyond the ledger's end counts everything; judge at the last entry's date
-            before = [e for e in entries if e.seq <= upto]
-            dates.append(before[-1].recorded_at.astimezone(tz).date() if before else today)
+        # entries come in seq order: the last one at or before `upto` is entry `upto` when it exists
+        before = [e for e in entries if e.seq <= upto]
+        if before:
+            dates.append(before[-1].recorded_at.astimezone(tz).date())
     return Cutoff(judge_date=min(dates) if dates else today, as_of=as_of, upto=upto, tz=tz)
 
 
@@ -96,19 +93,20 @@ def _dec(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
+#: the payload fields that make the key under which a later standing entry supersedes an earlier one
+SUPERSESSION_KEYS: dict[str, tuple[str, ...]] = {
+    "common.scored": ("unit", "indicator"),
+    "task.assessed": ("unit", "task"),
+    "evidence.verified": ("unit", "evidence"),
+    "checkpoint.reported": ("unit", "task", "checkpoint"),
+    "task.withdrawn": ("unit", "task"),
+    "ballot.cast": ("round", "kind", "rater", "group"),  # a later ballot replaces the rater's earlier one
+}
+
+
 def _key_of(entry: Entry) -> tuple[Any, ...] | None:
-    """The key under which a later standing entry supersedes (or replaces) an earlier one."""
-    p = entry.payload
-    keys: dict[str, Callable[[], tuple[Any, ...]]] = {
-        "common.scored": lambda: (p["unit"], p["indicator"]),
-        "task.assessed": lambda: (p["unit"], p["task"]),
-        "evidence.verified": lambda: (p["unit"], p["evidence"]),
-        "checkpoint.reported": lambda: (p["unit"], p["task"], p["checkpoint"]),
-        "task.withdrawn": lambda: (p["unit"], p["task"]),
-        "ballot.cast": lambda: (p["round"], p["kind"], p["rater"], p["group"]),
-    }
-    make = keys.get(entry.type)
-    return (entry.type, *make()) if make else None
+    fields = SUPERSESSION_KEYS.get(entry.type)
+    return None if fields is None else (entry.type, *(entry.payload[f] for f in fields))
 
 
 #: entries that hang on a task assignment and stop counting when it is voided
@@ -128,8 +126,15 @@ class _Ledger:
         self.commands = sorted((self._primary(copies) for copies in self.copies.values()),
                                key=lambda e: e.seq)
         self.by_type: dict[str, list[Entry]] = defaultdict(list)
+        self._by_unit: dict[tuple[str, str], list[Entry]] = defaultdict(list)
+        self._keyed: dict[tuple[Any, ...], list[Entry]] = defaultdict(list)
         for entry in self.commands:
             self.by_type[entry.type].append(entry)
+            if "unit" in entry.payload:
+                self._by_unit[(entry.type, entry.payload["unit"])].append(entry)
+            key = _key_of(entry)
+            if key is not None:
+                self._keyed[key].append(entry)
 
         self.assignments = {(e.payload["unit"], e.payload["task"]): e for e in self.by_type["task.assigned"]}
         self.evidence = {(e.payload["unit"], e.payload["evidence"]): e
@@ -149,17 +154,13 @@ class _Ledger:
         # supersession among standing entries: the latest of each key counts
         self.current: dict[tuple[Any, ...], Entry] = {}
         self.superseded_by: dict[str, str] = {}
-        keyed: dict[tuple[Any, ...], list[Entry]] = defaultdict(list)
-        for entry in self.commands:
-            key = _key_of(entry)
-            if key is not None:
-                keyed[key].append(entry)
-                if self.standing(entry):
-                    self.current[key] = entry
-        for key, history in keyed.items():
-            latest = self.current.get(key)
+        for key, history in self._keyed.items():
+            standing = [entry for entry in history if self.standing(entry)]
+            if not standing:
+                continue
+            latest = self.current[key] = standing[-1]
             for entry in history:
-                if latest is not None and entry.seq < latest.seq and self.standing(entry):
+                if entry.seq < latest.seq and self.standing(entry):
                     self.superseded_by[entry.id] = latest.id
 
     @staticmethod
@@ -195,10 +196,10 @@ class _Ledger:
 
     def history(self, *key: Any) -> list[Entry]:
         """Every counted entry of a key, standing or not, oldest first (for citing)."""
-        return [e for e in self.by_type[key[0]] if _key_of(e) == key]
+        return list(self._keyed.get(key, ()))
 
     def of_unit(self, entry_type: str, code: str) -> list[Entry]:
-        return [e for e in self.by_type[entry_type] if e.payload.get("unit") == code]
+        return list(self._by_unit.get((entry_type, code), ()))
 
     # -- citing --------------------------------------------------------------------------------
     def cite(self, entry: Entry, unit_code: str | None = None) -> dict[str, Any]:
@@ -683,7 +684,8 @@ def _comprehensive(unit: Unit, ledger: _Ledger, scheme: Scheme,
                 _, _, _, rater, group = key
                 label = f"选票 ballot by {rater} ({group})"
                 if current is None:
-                    leaves.append(Node(label, ZERO, "not counted: voided", entries=cited))
+                    leaves.append(Node(label, ZERO, "not counted: every ballot of this rater voided",
+                                       entries=cited))
                 elif unit.code not in current.payload["ranking"]:
                     leaves.append(Node(label, ZERO, f"not counted: replaced by ballot {current.id}, "
                                                     f"which does not rank {unit.code}", entries=cited))
@@ -748,7 +750,7 @@ def _bonus(unit: Unit, units: Mapping[str, Unit], ledger: _Ledger, scheme: Schem
         if item is None:
             formula = f"not counted: {code} is not an item of scheme {scheme.version}"
         elif not terms:
-            formula = "not counted: voided"
+            formula = "not counted: every award of this item voided"
         else:
             formula = f"{' + '.join(terms)} = {exact(total)}"
         item_leaves[code] = Node(f"{code} {item['name'] if item else ''}".rstrip(), total, formula,
@@ -830,7 +832,8 @@ def _penalty(unit: Unit, falsified: list[_Falsified], ledger: _Ledger, scheme: S
         count = int(p.get("count") or 1)
         title = f"{p['item']} {item['name'] if item else ''}".rstrip()
         if not ledger.standing(entry):
-            children.append(Node(title, ZERO, "not counted: voided", entries=ledger.cite_all([entry], unit.code)))
+            children.append(Node(title, ZERO, f"not counted: voided by {ledger.void_of(entry).id}",
+                                 entries=ledger.cite_all([entry], unit.code)))
             continue
         if item is None:
             children.append(Node(title, ZERO, f"not counted: not an item of scheme {scheme.version}",

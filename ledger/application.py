@@ -97,6 +97,10 @@ class BatchRejected(Exception):
                 "message": self.error.message}
 
 
+class _RaceLost(Exception):
+    """A concurrent writer recorded one of the batch's ids while it was being decided."""
+
+
 class ConcurrentWriteConflict(KaopingError):
     """Other writers kept changing the same streams; the batch was not appended (retry later)."""
 
@@ -218,13 +222,14 @@ class Ledger:
         return True
 
     def _append_internal(self, stream: str, version: int, entries: list[tuple[str, str, dict[str, Any]]],
-                         *, actor: str) -> list[int]:
+                         *, actor: str, recorded_at: datetime | None = None) -> list[int]:
         """Entries the ledger makes itself (registry, tokens): not contract commands, same chain."""
         now = self.clock()
         events = [
             EntryRecorded(originator_id=stream_id(stream), originator_version=v, timestamp=now,
                           stream=stream, entry_type=kind, command_id=cid, actor=actor,
-                          recorded_at=now, backdated=False, payload=payload)
+                          recorded_at=recorded_at or now, backdated=recorded_at is not None,
+                          payload=payload)
             for v, (cid, kind, payload) in enumerate(entries, start=version + 1)
         ]
         recordings = self.store.save(
@@ -233,6 +238,31 @@ class Ledger:
             commands=[NewCommand(e.command_id, e.entry_type, "", now, (stream,), None) for e in events],
         )
         return [r.notification.id for r in recordings]
+
+    def amend_scheme(self, amendment: dict[str, Any], *, actor: str = "office",
+                     recorded_at: str | None = None) -> str:
+        """Record an amendment (a JSON merge patch naming its new version); in force from recorded_at."""
+        registry = self.registry()
+        # a bare date puts the amendment in force from the start of that day
+        when = parse_as_of(recorded_at + "T00:00:00" if recorded_at and len(recorded_at.strip()) == 10
+                           else recorded_at, self.settings.zone) if recorded_at else None
+        if when is not None and when > self.clock():
+            raise RuleViolation("must not be in the future", field="recorded_at")
+        try:
+            amended = registry.scheme.amended(amendment)
+        except (ValueError, KeyError, TypeError) as error:
+            raise InvalidCommand(str(error), field="amendment") from None
+        if any(s.version == amended.version for _, s in registry.schemes):
+            raise RuleViolation(f"version {amended.version} already exists", field="version")
+        self._append_internal(REGISTRY_STREAM, registry.version,
+                              [(f"kaoping:scheme:{amended.version}", "scheme.amended",
+                                {"amendment": amendment, "version": amended.version})],
+                              actor=actor, recorded_at=when)
+        return amended.version
+
+    def schemes(self) -> list[dict[str, Any]]:
+        return [{"version": s.version, "in_force_from": t.astimezone(self.settings.zone).isoformat(),
+                 "scheme": s.data} for t, s in self.registry().schemes]
 
     # -- tokens -------------------------------------------------------------------------------------
     def create_token(self, *, actor: str, role: str, unit: str | None = None,
@@ -288,14 +318,15 @@ class Ledger:
         for attempt in range(CONFLICT_RETRIES):
             try:
                 return self._append_once(parsed, actor, principal, progress)
-            except IntegrityError:
+            except (IntegrityError, _RaceLost):
                 time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
         raise ConcurrentWriteConflict("other writers kept changing the same streams; nothing appended")
 
     def _append_once(self, commands: list[c.Command], default_actor: str, principal: Principal,
                      progress: Callable[[int], None] | None) -> BatchResult:
         registry = self.registry()
-        known = self.index.commands(sorted({cmd.id for cmd in commands}))
+        batch_ids = {cmd.id for cmd in commands}
+        known = self.index.commands(sorted(batch_ids))
         view = _BatchView(self, registry, {})
         now = self.clock()
         tz = self.settings.zone
@@ -320,6 +351,10 @@ class Ledger:
                 authorize(principal, cmd, view)
                 decision = decide(cmd, view, now=now, tz=tz)
             except KaopingError as error:
+                # the index was read before the streams: if a concurrent writer recorded one of these
+                # ids in between, the refusal may be against its entries; decide again
+                if set(self.index.commands(sorted(batch_ids))) - set(known):
+                    raise _RaceLost from error
                 raise BatchRejected(i, cmd.id, error) from error
             for stream in decision.streams:
                 state = view.state(stream)

@@ -305,9 +305,8 @@ def test_a_command_may_depend_on_an_earlier_one_of_its_batch(ledger):
 
 
 def test_a_later_command_of_the_batch_sees_an_earlier_one(ledger):
-    first = report(task="N1", checkpoint="M1")
-    batch = [assign(task="N1", checkpoints=[{"checkpoint": "M1", "due": "2019-03-31"}]), first,
-             {**report(task="N1", checkpoint="M1")}]
+    batch = [assign(task="N1", checkpoints=[{"checkpoint": "M1", "due": "2019-03-31"}]),
+             report(task="N1", checkpoint="M1"), report(task="N1", checkpoint="M1")]
     rejected(ledger, batch, index=2, field="checkpoint")
 
 

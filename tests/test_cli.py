@@ -1,0 +1,177 @@
+"""The operator's CLI (CONTRACT.md, "Configuration", "Reading"), driven as a person or a script would."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kaoping.api.cli import app
+
+DATA = Path(__file__).parent / "data"
+YEAR = DATA / "d03-year.jsonl"
+YEAR_LINES = [line for line in YEAR.read_text("utf-8").splitlines() if line.strip()]
+KAOPING = Path(sys.executable).parent / "kaoping"  # the installed console script of this venv
+
+runner = CliRunner()
+
+
+def run(*args, input=None):
+    return runner.invoke(app, [str(a) for a in args], input=input)
+
+
+def text(result):
+    """What a person sees (stdout and stderr), with the console's line wrapping undone."""
+    return " ".join(result.output.split())
+
+
+def verify(db):
+    result = run("verify", "--db", db, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def sqlite_db(tmp_path):
+    return f"sqlite:///{tmp_path / 'cli.db'}"
+
+
+@pytest.fixture
+def db(database_url):
+    """An initialised ledger on SQLite and on PostgreSQL."""
+    assert run("init", "--db", database_url).exit_code == 0
+    return database_url
+
+
+def write_lines(path, lines):
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_init_twice_says_it_is_already_initialised(database_url):
+    first = run("init", "--db", database_url)
+    assert first.exit_code == 0 and "already" not in text(first)
+    entries = verify(database_url)["entries"]
+    second = run("init", "--db", database_url)
+    assert second.exit_code == 0 and "already initialised" in text(second)
+    assert verify(database_url)["entries"] == entries
+
+
+def test_ingest_prints_appended_and_duplicates_and_reingest_appends_nothing(db):
+    first = run("ingest", YEAR, "--db", db)
+    assert first.exit_code == 0, first.output
+    assert f"appended {len(YEAR_LINES)}, duplicates 0" in text(first)
+    entries = verify(db)["entries"]
+    again = run("ingest", YEAR, "--db", db, "--json")
+    assert again.exit_code == 0, again.output
+    document = json.loads(again.stdout)
+    assert document["appended"] == 0 and document["duplicates"] == len(YEAR_LINES)
+    assert len(document["results"]) == len(YEAR_LINES)
+    assert all(r["duplicate"] and r["seqs"] for r in document["results"])
+    assert verify(db)["entries"] == entries
+
+
+def test_a_file_with_one_bad_line_appends_nothing_and_names_the_line_and_field(db, tmp_path):
+    lines = YEAR_LINES[:5]
+    bad = json.loads(lines[2])
+    bad["level"] = "county"  # a county task for a department (a rule, judged against the ledger)
+    lines[2] = json.dumps(bad, ensure_ascii=False)
+    before = verify(db)["entries"]
+    result = run("ingest", write_lines(tmp_path / "bad.jsonl", lines), "--db", db)
+    assert result.exit_code != 0
+    assert "line 3" in text(result) and "level" in text(result) and bad["id"] in text(result)
+    assert "nothing appended" in text(result)
+    assert verify(db)["entries"] == before
+
+
+def test_a_malformed_line_is_named_by_its_file_line_number(sqlite_db, tmp_path):
+    run("init", "--db", sqlite_db)
+    lines = YEAR_LINES[:2] + [""] + [YEAR_LINES[2].replace('"title"', '"titel"')] + YEAR_LINES[3:5]
+    result = run("ingest", write_lines(tmp_path / "bad.jsonl", lines), "--db", sqlite_db)
+    assert result.exit_code != 0
+    assert "line 4" in text(result)  # blank lines still count
+    assert "title:" in text(result) or "titel:" in text(result)  # missing title, or an unknown field
+    assert verify(sqlite_db)["entries"] == 59 + 25 + 1  # only what init recorded
+
+
+def test_invalid_json_names_the_line(sqlite_db, tmp_path):
+    run("init", "--db", sqlite_db)
+    before = verify(sqlite_db)["entries"]
+    lines = YEAR_LINES[:1] + ['{"id": "x", "type": "round.closed",'] + YEAR_LINES[1:3]
+    result = run("ingest", write_lines(tmp_path / "broken.jsonl", lines), "--db", sqlite_db)
+    assert result.exit_code != 0
+    assert "line 2" in text(result) and "JSON" in text(result)
+    assert verify(sqlite_db)["entries"] == before
+
+
+def test_ingest_dash_reads_stdin(db):
+    stdin = "\n".join(YEAR_LINES[:5]) + "\n"
+    result = run("ingest", "-", "--db", db, "--actor", "录入员", "--json", input=stdin)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["appended"] == 5
+    history = json.loads(run("history", "D03", "--db", db, "--json").stdout)
+    assert [e["id"] for e in history] == [json.loads(line)["id"] for line in YEAR_LINES[:5]]
+    assert {e["actor"] for e in history} == {"录入员"}
+
+
+def test_history_json_is_a_list_of_entries(db):
+    run("ingest", YEAR, "--db", db)
+    result = run("history", "d03", "--db", db, "--json")
+    assert result.exit_code == 0, result.output
+    history = json.loads(result.stdout)
+    assert isinstance(history, list) and history
+    keys = {"seq", "id", "type", "recorded_at", "appended_at", "actor", "payload", "hash",
+            "prev_hash", "voided_by"}
+    assert all(keys <= set(entry) for entry in history)
+    assert [e["seq"] for e in history] == sorted(e["seq"] for e in history)
+    assert history[0]["id"] == "d03-t1"
+
+
+def test_history_of_an_unknown_unit_is_an_error(db):
+    result = run("history", "D99", "--db", db, "--json")
+    assert result.exit_code != 0 and "D99" in text(result)
+
+
+def test_verify_json(db):
+    run("ingest", YEAR, "--db", db)
+    result = run("verify", "--db", db, "--json")
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert set(report) >= {"ok", "entries", "streams", "first_bad"}
+    assert report["ok"] is True and report["first_bad"] is None
+    # init: 1 scheme + 25 indicators + 59 units; the year: one entry per command, 3 more per ballot
+    # (each ranks 2 to 5 units) — counted from the file, not from the output
+    year = [json.loads(line) for line in YEAR_LINES]
+    expected = 1 + 25 + 59 + sum(1 + len(c.get("ranking", [])) if c["type"] == "ballot.cast" else 1
+                                 for c in year)
+    assert report["entries"] == expected
+
+
+@pytest.mark.parametrize("url", ["mysql://root@localhost/kaoping", "kaoping.db", "sqlite://relative.db"])
+def test_an_unknown_database_scheme_is_a_configuration_error(url):
+    result = run("status", "--db", url)
+    assert result.exit_code != 0
+    assert "configuration" in text(result) and "sqlite:///" in text(result)
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_the_installed_console_script(tmp_path):
+    db = f"sqlite:///{tmp_path / 'script.db'}"
+
+    def kaoping(*args, stdin=None):
+        return subprocess.run([str(KAOPING), *args, "--db", db], input=stdin, capture_output=True,
+                              text=True, timeout=120)
+
+    assert kaoping("init").returncode == 0
+    assert "already initialised" in " ".join(kaoping("init").stdout.split())
+    ingested = kaoping("ingest", "-", "--json", stdin=YEAR.read_text("utf-8"))
+    assert ingested.returncode == 0, ingested.stderr
+    assert json.loads(ingested.stdout)["appended"] == len(YEAR_LINES)
+    report = kaoping("verify", "--json")
+    assert report.returncode == 0 and json.loads(report.stdout)["ok"] is True
+    wrong = subprocess.run([str(KAOPING), "verify", "--db", "mysql://x/y"], capture_output=True,
+                           text=True, timeout=120)
+    assert wrong.returncode != 0 and "configuration" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
