@@ -30,8 +30,7 @@ def fmt(value: Decimal) -> str:
 
 def num(value: Decimal) -> str:
     """A parameter or an input as written (a weight "0.70", a difficulty "1.5"), never an exponent."""
-    text = f"{value:f}"
-    return text
+    return f"{value:f}"
 
 
 def exact(value: Decimal) -> str:

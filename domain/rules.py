@@ -80,7 +80,8 @@ class StreamState:
         pass
 
     def _void(self, target: str, by: str) -> None:
-        if target in self.entries:
+        # the first void stands: an upheld dispute on an entry voided meanwhile does not move it
+        if target in self.entries and self.entries[target].voided_by is None:
             self.entries[target].voided_by = by
 
 

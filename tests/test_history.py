@@ -122,3 +122,13 @@ def test_the_payload_is_the_command_without_its_meta_fields(ledger):
     assert entry["type"] == "common.scored"
     assert set(entry["payload"]) == {"unit", "indicator", "score"}
     assert Decimal(entry["payload"]["score"]) == Decimal("92.5")
+
+
+def test_voided_by_keeps_the_first_void_when_an_upheld_dispute_comes_later(ledger):
+    ledger.ingest([
+        {"id": "p", "type": "penalty.imposed", "unit": "D03", "item": "P7"},
+        {"id": "df", "type": "dispute.filed", "unit": "D03", "dispute": "DIS", "target": "p", "reason": "异议"},
+        {"id": "v", "type": "entry.voided", "target": "p", "reason": "录入错误"},
+        {"id": "dr", "type": "dispute.resolved", "dispute": "DIS", "outcome": "upheld", "reason": "属实"},
+    ], actor="office")
+    assert by_id(ledger.history("D03"))["p"]["voided_by"] == "v"  # voided from v on, not from dr
