@@ -395,6 +395,13 @@ class _Judge:
         if target.type in FINAL_TYPES:
             raise RuleViolation(f"{target.command_id!r} is a {target.type}, which is final", field="target")
         self._standing_in(target)
+        if target.type == "dispute.filed":
+            state = self.view.unit(target.streams[0].removeprefix("unit:"))
+            settled = [d for d in state.disputes.values()
+                       if d.filed_by == target.command_id and d.resolved_by is not None]
+            if settled:
+                raise RuleViolation(f"dispute {target.command_id!r} is resolved by "
+                                    f"{settled[0].resolved_by!r}, which is final", field="target")
         return list(target.streams)
 
     def _dispute_filed(self) -> list[str]:

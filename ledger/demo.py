@@ -399,7 +399,8 @@ class _Year:
 
     def evidence(self, task: _Task, cp: str, reported: datetime, q: float) -> None:
         unit = task.unit.code
-        label = {"M": f"{int(cp[1:])}月", "Q": f"第{cp[1:]}季度", "H": "上半年" if cp == "H1" else "下半年"}[cp[0]]
+        label = {"M": f"{int(cp[1:])}月", "Q": f"第{'一二三四'[int(cp[1]) - 1]}季度",
+                 "H": "上半年" if cp == "H1" else "下半年"}[cp[0]]
         pieces = 2 if self.chance(0.1) else 1
         for n in range(1, pieces + 1):
             code = f"E-{task.code}-{cp}" + ("" if n == 1 else f"-{n}")
@@ -541,9 +542,13 @@ class _Year:
         rng.shuffle(departments)
         rng.shuffle(towns)
         charge: dict[str, dict[str, list[Unit]]] = {name: {} for name in LEADERS}
-        cuts = sorted(rng.sample(range(4, len(departments) - 3), len(LEADERS) - 1))
-        for name, lo, hi in zip(LEADERS, [0] + cuts, cuts + [len(departments)]):
-            charge[name]["departments"] = departments[lo:hi]
+        sizes = [len(departments) // len(LEADERS)] * len(LEADERS)
+        for _ in range(len(departments) - sum(sizes)):
+            sizes[rng.randrange(len(LEADERS))] += 1
+        start = 0
+        for name, size in zip(LEADERS, sizes):  # the leaders' charges partition the units
+            charge[name]["departments"] = departments[start:start + size]
+            start += size
         town_leaders = rng.sample(LEADERS[1:], 4)
         for k, name in enumerate(town_leaders):
             charge[name]["towns_zones"] = towns[k::4]
@@ -617,7 +622,7 @@ class _Year:
                 self.emit(self.moment(self.day_between(date(YEAR, 3, 1), date(YEAR, 12, 20))), {
                     "id": f"demo-{unit.code}-funding-{self.next_number(unit.code + 'f')}",
                     "type": "funding.recorded", "unit": unit.code,
-                    "amount": _dec(round(self.rng.lognormvariate(6, 1.1), 1)), "source": source,
+                    "amount": _dec(max(5.0, self.rng.lognormvariate(6, 1.1))), "source": source,
                     "reason": self.rng.choice(FUNDING_REASONS).format(source)})
 
     # -- disputes ----------------------------------------------------------------------------------
@@ -625,8 +630,9 @@ class _Year:
                 filed_within: int = 12, rescore: bool = False) -> None:
         unit = target["unit"]
         code = f"DSP-{unit}-{self.next_number(unit + 'd'):02d}"
-        filed = self.after(datetime.fromisoformat(target["recorded_at"]), min_minutes=60 * 24,
-                           max_days=filed_within)
+        made = datetime.fromisoformat(target["recorded_at"])
+        filed = self.after(made, min_minutes=60 * 24,
+                           max_days=max(0, min(filed_within, (END - made).days - 6)))
         self.emit(filed, {"id": f"demo-{unit}-dispute-{code}", "type": "dispute.filed", "unit": unit,
                           "dispute": code, "target": target["id"], "reason": reason}, unit)
         resolved = self.after(filed, min_minutes=60 * 24, max_days=min(12, (END - filed).days - 3))

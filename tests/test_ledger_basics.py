@@ -19,3 +19,15 @@ def test_a_department_year_ingests_and_reingesting_appends_nothing(ledger, year)
     assert again.appended == 0 and again.duplicates == len(year)
     assert [r.seqs for r in again.results] == [r.seqs for r in first.results]
     assert ledger.verify() == {"ok": True, "entries": entries, "streams": 8, "first_bad": None}
+
+
+def test_a_resolved_dispute_cannot_be_voided(ledger, year):
+    import pytest
+
+    from kaoping.ledger.application import BatchRejected
+
+    ledger.ingest(year, actor="office")
+    with pytest.raises(BatchRejected) as rejected:
+        ledger.ingest([{"id": "v", "type": "entry.voided", "target": "d03-dis1", "reason": "撤回"}],
+                      actor="office")
+    assert rejected.value.error.field == "target" and "final" in rejected.value.error.message
