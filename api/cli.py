@@ -41,7 +41,8 @@ def _ledger(db: str | None) -> Iterator[Ledger]:
         settings = load_settings(db)
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
-        raise _fail(f"configuration: {first['loc'][0]}: {first['msg']}", 2) from None
+        message = first["msg"].removeprefix("Value error, ")
+        raise _fail(f"configuration: {first['loc'][0]}: {message}", 2) from None
     ledger = build_ledger(settings)
     try:
         yield ledger
@@ -379,7 +380,8 @@ def serve(
     try:
         settings = load_settings(db)
     except ValidationError as error:
-        raise _fail(f"configuration: {error.errors(include_url=False)[0]['msg']}", 2) from None
+        message = error.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")
+        raise _fail(f"configuration: {message}", 2) from None
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 

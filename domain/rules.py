@@ -413,7 +413,8 @@ class _Judge:
         if unit_stream(unit.code) not in target.streams:
             raise RuleViolation(f"{target.command_id!r} is not an entry of {unit.code}", field="target")
         if target.type in UNDISPUTABLE_TYPES:
-            why = "a rater replaces its ballot instead" if target.type == "ballot.cast" else "it is final"
+            why = {"ballot.cast": "a rater replaces its ballot instead",
+                   "dispute.filed": "a dispute is settled by its resolution"}.get(target.type, "it is final")
             raise RuleViolation(f"a {target.type} cannot be disputed: {why}", field="target")
         self._standing_in(target)
         for other in state.disputes.values():

@@ -113,6 +113,8 @@ INCOMPLETE_NOTES = ["受天气影响工程进度滞后", "资金未及时到位�
 POOR_NOTES = ["佐证材料不完整", "数据前后不一致", "台账不规范", "报送内容与节点要求不符"]
 DEDUCTION_REASONS = ["工作台账不规范", "部分任务未按时完成", "上级考核通报排名靠后", "整改不到位",
                      "信息报送不及时", "督查发现问题未及时整改", "数据质量抽查有误"]
+EARNED_REASONS = ["完成季度目标任务", "重点项目按期推进", "上级检查获好评", "群众满意度测评达标",
+                  "专项督查无问题", "创新做法被县里推广", "超额完成序时进度"]
 WITHDRAW_REASONS = ["上级调整年度考核任务，该指标取消", "机构改革职能划转，任务移交其他单位",
                     "项目列入省级统筹，本级不再考核"]
 BONUS_REASONS = {
@@ -254,7 +256,10 @@ class _Year:
         self.penalties_and_funding()
         self.disputes()
         self.items.sort(key=lambda item: (item[0], item[1]))
-        return [cmd for _, _, cmd in self.items]
+        commands = [cmd for _, _, cmd in self.items]
+        if len({cmd["id"] for cmd in commands}) != len(commands):
+            raise AssertionError("demo ids repeat")
+        return commands
 
     # -- tasks -------------------------------------------------------------------------------------
     def plan_tasks(self) -> None:
@@ -262,7 +267,7 @@ class _Year:
         for unit in self.departments:
             has_provincial = self.chance(0.82)
             has_municipal = self.chance(0.82) or not has_provincial and self.chance(0.5)
-            wanted = self.rng.choice([3, 4]) if unit.code in few else self.rng.randint(5, 8)
+            wanted = self.rng.choice([3, 4]) if unit.code in few else self.rng.randint(5, 9)
             n_prov = self.rng.randint(1, 3 if wanted > 4 else 1) if has_provincial else 0
             n_mun = self.rng.randint(1, 2 if wanted > 4 else 1) if has_municipal else 0
             n_own = max(1, wanted - n_prov - n_mun)
@@ -284,7 +289,7 @@ class _Year:
                 pool = SUBDISTRICT_TOPICS + TOWN_TOPICS
             else:
                 pool = TOWN_TOPICS[:]
-            wanted = self.rng.randint(5, 8)
+            wanted = self.rng.randint(5, 9)
             for k in range(self.scale):
                 suffix = "" if self.scale == 1 else f"-{k + 1:02d}"
                 batch = "" if k == 0 else f"（第{k + 1}批）"
@@ -374,7 +379,8 @@ class _Year:
             if late:
                 day = due + timedelta(days=self.rng.randint(1, 16 if due == LAST_DUE else 25))
             else:
-                day = max(due - timedelta(days=self.rng.randint(0, 6)), task.assigned.date() + timedelta(days=1))
+                day = max(due - timedelta(days=self.rng.randint(0, 6)),
+                          task.assigned.date() + timedelta(days=1))
             when = self.moment(day)
             if task.withdrawn is not None and when >= task.withdrawn:
                 continue
@@ -394,7 +400,7 @@ class _Year:
                 cmd["note"] = note
             self.emit(when, cmd, unit)
             task.reports.append(cmd)
-            if self.chance(0.8 if task.important else 0.06):
+            if self.chance(0.8 if task.important else 0.08):
                 self.evidence(task, cp, when, q)
 
     def evidence(self, task: _Task, cp: str, reported: datetime, q: float) -> None:
@@ -403,7 +409,7 @@ class _Year:
                  "H": "上半年" if cp == "H1" else "下半年"}[cp[0]]
         pieces = 2 if self.chance(0.1) else 1
         for n in range(1, pieces + 1):
-            code = f"E-{task.code}-{cp}" + ("" if n == 1 else f"-{n}")
+            code = f"E-{task.code}-{cp}" + ("" if n == 1 else f"-p{n}")
             when = self.after(reported, max_days=2)
             if task.withdrawn is not None and when >= task.withdrawn:
                 return
@@ -432,7 +438,7 @@ class _Year:
                 if again <= END - timedelta(days=4):
                     rechecked = True
                     self.emit(again, {
-                        "id": f"demo-{unit}-verify-{code}-2", "type": "evidence.verified", "unit": unit,
+                        "id": f"demo-{unit}-verify-{code}-recheck", "type": "evidence.verified", "unit": unit,
                         "evidence": code, "outcome": "confirmed", "method": "on_site",
                         "verified_on": again.date().isoformat()}, VERIFIER)
             self.verifications.append({"cmd": verification, "task": task, "rechecked": rechecked,
@@ -449,7 +455,7 @@ class _Year:
                                "reason": "填报数据有误，申请作废后重新填报"})
             again = self.after(voided, min_minutes=60, max_days=1)
             cmd = {k: v for k, v in report.items() if k not in ("recorded_at", "actor")}
-            cmd.update(id=report["id"] + "-2", reported_on=again.date().isoformat(),
+            cmd.update(id=report["id"] + "-corrected", reported_on=again.date().isoformat(),
                        note="更正后重新填报")
             self.emit(again, cmd, task.unit.code)
 
@@ -466,6 +472,10 @@ class _Year:
 
     def assess(self) -> None:
         reassess = 2 * self.scale
+        vetoes = [t for t in self.tasks if t.method == "veto" and t.withdrawn is None]
+        weak = [t for t in vetoes if self.quality[t.unit.code] < 0.6] or vetoes
+        n_vetoed = min(len(weak), self.rng.randint(1, 2) * self.scale)
+        self.vetoed = {t.id for t in self.rng.sample(weak, n_vetoed)}
         for task in self.tasks:
             if task.withdrawn is not None or self.chance(0.07):
                 continue  # withdrawn, or still waiting for its year-end assessment
@@ -478,7 +488,7 @@ class _Year:
                 reassess -= 1
                 again = self.after(when, min_minutes=60 * 24, max_days=3)
                 self.emit(again, {**{k: v for k, v in cmd.items() if k not in ("recorded_at", "actor")},
-                                  "id": cmd["id"] + "-2", **self.result(task, min(1.0, q + 0.15))})
+                                  "id": cmd["id"] + "-reviewed", **self.result(task, min(1.0, q + 0.15))})
 
     def result(self, task: _Task, q: float) -> dict[str, Any]:
         rng = self.rng
@@ -490,12 +500,12 @@ class _Year:
             return {"deductions": [{"points": rng.choice(["0.5", "1", "2", "3", "5"]),
                                     "reason": rng.choice(DEDUCTION_REASONS)} for _ in range(n)]}
         if task.method == "veto":
-            return {"vetoed": self.chance(0.04 * (1.5 - q))}
+            return {"vetoed": task.id in self.vetoed}
         lines, total, goal = [], 0, rng.randint(55, 115) if q > 0.5 else rng.randint(40, 95)
         while total < goal:
             pts = min(rng.choice([5, 10, 10, 15, 20, 25]), goal - total)
             total += pts
-            lines.append({"points": str(pts), "reason": f"{task.title}：完成第{len(lines) + 1}项考核内容"})
+            lines.append({"points": str(pts), "reason": f"{task.title}：{rng.choice(EARNED_REASONS)}"})
         return {"points": lines}
 
     # -- common indicators ---------------------------------------------------------------------------
@@ -517,10 +527,12 @@ class _Year:
         self.disputed_scores = keys[:4]
         for key in keys[4:12]:  # re-scored after review: the later score supersedes
             first = self.scores[key]
-            when = self.after(datetime.fromisoformat(first["recorded_at"]), min_minutes=60 * 24 * 3, max_days=7)
+            when = self.after(datetime.fromisoformat(first["recorded_at"]), min_minutes=60 * 24 * 3,
+                              max_days=7)
             self.emit(when, {**{k: v for k, v in first.items() if k not in ("recorded_at", "actor")},
                              "id": first["id"] + "-rescored",
-                             "score": _dec(min(100.0, float(first["score"]) + rng.choice([-4, -2, 2, 3, 5])))},
+                             "score": _dec(min(100.0, float(first["score"])
+                                               + rng.choice([-4, -2, 2, 3, 5])))},
                       first.get("actor"))
         first = self.scores[keys[12]]  # keyed in wrongly: voided by the office, then scored again
         voided = self.after(datetime.fromisoformat(first["recorded_at"]), min_minutes=60 * 24, max_days=2)
@@ -528,7 +540,7 @@ class _Year:
                            "reason": "录入单位错误，作废后重新评分"})
         self.emit(self.after(voided, min_minutes=120, max_days=1),
                   {**{k: v for k, v in first.items() if k not in ("recorded_at", "actor")},
-                   "id": first["id"] + "-2", "score": _dec(min(100.0, float(first["score"]) + 3))},
+                   "id": first["id"] + "-rekeyed", "score": _dec(min(100.0, float(first["score"]) + 3))},
                   first.get("actor"))
 
     # -- ballots -----------------------------------------------------------------------------------
@@ -554,8 +566,11 @@ class _Year:
             charge[name]["towns_zones"] = towns[k::4]
         partners = {u.code: rng.sample(self.departments, rng.randint(8, 15)) for u in self.towns_zones}
         partners.update({u.code: rng.sample(self.towns_zones, rng.randint(3, 8)) for u in self.departments})
-        rounds = [("half_year", date(YEAR, 7, 18), date(YEAR, 7, 26), datetime(YEAR, 7, 30, 17, 0, tzinfo=TZ)),
-                  ("year_end", date(YEAR, 12, 26), date(YEAR + 1, 1, 8), datetime(YEAR + 1, 1, 11, 17, 0, tzinfo=TZ))]
+        rounds = [  # (round, first ballot day, last ballot day, closed)
+            ("half_year", date(YEAR, 7, 18), date(YEAR, 7, 26), datetime(YEAR, 7, 30, 17, 0, tzinfo=TZ)),
+            ("year_end", date(YEAR, 12, 26), date(YEAR + 1, 1, 8),
+             datetime(YEAR + 1, 1, 11, 17, 0, tzinfo=TZ)),
+        ]
         for name, first, last, closes in rounds:
             short = "hy" if name == "half_year" else "ye"
             leader_ballots = []
@@ -681,4 +696,22 @@ def demo_year(seed: int = 2018, scale: int = 1, *, actors: bool = False) -> list
     return _Year(seed, scale, actors).build()
 
 
+def main(argv: list[str] | None = None) -> None:
+    """`python -m kaoping.ledger.demo [--seed N] [--scale N] [--actors] > year.jsonl`."""
+    import argparse
+    import json
+    import sys
+
+    parser = argparse.ArgumentParser(description="print a simulated 2018 year as JSON Lines")
+    parser.add_argument("--seed", type=int, default=2018)
+    parser.add_argument("--scale", type=int, default=1)
+    parser.add_argument("--actors", action="store_true", help="name who records each command")
+    args = parser.parse_args(argv)
+    for cmd in demo_year(args.seed, args.scale, actors=args.actors):
+        sys.stdout.write(json.dumps(cmd, ensure_ascii=False) + "\n")
+
+
 __all__ = ["demo_year"]
+
+if __name__ == "__main__":
+    main()

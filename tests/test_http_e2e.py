@@ -1,0 +1,204 @@
+"""A department year recorded over HTTP by the parties themselves, each with its own token, answers
+the same as the operator's ingest of the same commands; and a real `kaoping serve` process."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from kaoping.api.composition import build_ledger
+from kaoping.api.http import create_app
+from kaoping.ledger.settings import Settings
+
+KAOPING = Path(sys.executable).parent / "kaoping"  # the installed console script of this venv
+SHANGHAI = timezone(timedelta(hours=8))
+
+#: one token per party, created in this order in both ledgers (so that their seqs agree)
+PARTIES: dict[str, dict[str, Any]] = {
+    "office": dict(actor="考评办", role="office"),
+    "assessor": dict(actor="组织部", role="assessor", indicators=["C01", "C02", "C03", "C20"]),
+    "leader": dict(actor="副县长甲", role="leader", units=["D03", "D04", "D05"]),
+    "group_office": dict(actor="领导小组办公室", role="group_office"),
+    "D03": dict(actor="县物价局", role="unit", unit="D03"),
+    "T01": dict(actor="城关镇", role="unit", unit="T01"),
+    "T02": dict(actor="T02镇", role="unit", unit="T02"),
+    "verifier": dict(actor="核查组", role="verifier"),
+}
+#: the hash links differ between two ledgers (the tokens' digests are random); all else agrees
+LINKS = {"hash", "prev_hash", "global_prev_hash"}
+
+
+def party_of(cmd: dict[str, Any]) -> str:
+    kind = cmd["type"]
+    if kind == "common.scored":
+        return "assessor"
+    if kind == "ballot.cast":
+        return {"leader": "leader", "office": "group_office"}.get(cmd["kind"], cmd["rater"])
+    if kind in ("checkpoint.reported", "evidence.submitted", "dispute.filed"):
+        return cmd["unit"]
+    if kind == "evidence.verified":
+        return "verifier"
+    return "office"
+
+
+def as_sent(cmd: dict[str, Any]) -> dict[str, Any]:
+    """The command as its party may send it: only the office supplies recorded_at."""
+    if party_of(cmd) == "office":
+        return cmd
+    return {k: v for k, v in cmd.items() if k != "recorded_at"}
+
+
+def plain(document: Any) -> Any:
+    return json.loads(json.dumps(document, default=str))
+
+
+def unlinked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in row.items() if k not in LINKS} for row in rows]
+
+
+@pytest.fixture
+def reference_url(database_url: str, tmp_path: Path, request: pytest.FixtureRequest):
+    """A second, empty database of the same kind as `database_url`."""
+    if database_url.startswith("sqlite:///"):
+        yield f"sqlite:///{tmp_path / 'reference.db'}"
+        return
+    admin = request.getfixturevalue("postgres_admin")
+    dbname = f"kaoping_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+    try:
+        yield admin.rsplit("/", 1)[0] + "/" + dbname
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
+def test_a_year_recorded_by_its_parties_over_http_equals_the_operators_ingest(
+        make_ledger, reference_url, clock, year):
+    start = clock.now
+    clock.now = datetime(2018, 1, 1, 9, 0, tzinfo=SHANGHAI)
+    served = make_ledger()
+    reference = build_ledger(Settings(database_url=reference_url), clock=clock)
+    try:
+        assert served.init() and reference.init()
+        headers = {}
+        for party, scope in PARTIES.items():
+            headers[party] = {"Authorization": f"Bearer {served.create_token(**scope)[1]}"}
+            reference.create_token(**scope)
+        parties = {party_of(cmd) for cmd in year}
+        assert parties == set(PARTIES), parties  # every party records part of the year
+        with TestClient(create_app(ledger=served)) as client:
+            for cmd in year:
+                # knowledge time follows the year: the clock moves forward to each fact's time
+                clock.now = max(clock.now, datetime.fromisoformat(cmd["recorded_at"]))
+                party, sent = party_of(cmd), as_sent(cmd)
+                response = client.post("/v1/commands", json=[sent], headers=headers[party])
+                assert response.status_code == 201, (party, cmd["id"], response.text)
+                assert response.json()["results"][0]["duplicate"] is False
+                reference.ingest([sent], actor=PARTIES[party]["actor"])
+            clock.now = start
+            office = headers["office"]
+            for unit in ("D03", "D04", "D05", "T01"):
+                score = client.get(f"/v1/units/{unit}/score", headers=office).json()
+                assert score == plain(reference.score(unit)), unit
+                assert client.get(f"/v1/units/{unit}/replay", headers=office).json() == \
+                    plain(reference.replay(unit)), unit
+            history = client.get("/v1/units/D03/history", headers=office).json()
+            assert unlinked(history) == unlinked(plain(reference.history("D03")))
+            assert client.get("/v1/verify", headers=office).json() == reference.verify()
+        by_id = {row["id"]: row for row in history}
+        for cmd in year:
+            if cmd["id"] in by_id:
+                row = by_id[cmd["id"]]
+                assert row["actor"] == PARTIES[party_of(cmd)]["actor"], cmd["id"]
+                assert row["backdated"] is (party_of(cmd) == "office"), cmd["id"]
+        score = served.score("D03")
+        assert score["total"] != "0.00" and score["pending"] == []
+    finally:
+        reference.close()
+
+
+# -- a real server ----------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def kaoping(*args: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([str(KAOPING), *args], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_kaoping_serve_answers_over_a_real_socket(tmp_path):
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    kaoping("init", "--db", db)
+    token = kaoping("token", "create", "--actor", "考评办", "--role", "office",
+                    "--db", db).stdout.strip().splitlines()[-1]
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen([str(KAOPING), "serve", "--host", "127.0.0.1", "--port", str(port),
+                               "--db", db], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            assert server.poll() is None, (tmp_path / "serve.log").read_text()
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "kaoping serve did not answer /healthz within 20 s"
+            time.sleep(0.1)
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"},
+                          timeout=30) as client:
+            assert httpx.get(f"{base}/v1/units/D03/score", timeout=10).status_code == 401
+            commands = [
+                {"id": "s-t1", "type": "task.assigned", "unit": "D03", "task": "O1", "title": "价格认定",
+                 "level": "own", "method": "direct_deduction",
+                 "checkpoints": [{"checkpoint": "M6", "due": "2018-06-30"}],
+                 "recorded_at": "2018-01-10T10:00:00+08:00"},
+                {"id": "s-c1", "type": "common.scored", "unit": "D03", "indicator": "C02",
+                 "score": "92", "recorded_at": "2018-08-15T10:00:00+08:00"},
+                {"id": "s-b1", "type": "bonus.awarded", "unit": "D03", "item": "B2",
+                 "reason": "通报表扬", "recorded_at": "2018-09-01T10:00:00+08:00"},
+            ]
+            posted = client.post("/v1/commands", json=commands)
+            assert posted.status_code == 201, posted.text
+            results = posted.json()["results"]
+            assert [r["id"] for r in results] == ["s-t1", "s-c1", "s-b1"]
+            assert not any(r["duplicate"] for r in results)
+            again = client.post("/v1/commands", json=commands[:1])
+            assert again.json()["results"][0]["duplicate"] is True
+            history = client.get("/v1/units/D03/history").json()
+            assert [row["id"] for row in history] == ["s-t1", "s-c1", "s-b1"]
+            assert [row["seq"] for row in history] == [r["seqs"][0] for r in results]
+            assert {row["actor"] for row in history} == {"考评办"}
+            score = client.get("/v1/units/D03/score").json()
+            assert score["unit"] == "D03" and score["name"] == "县物价局"
+            assert score["bonus"] != "0.00"
+            assert client.get("/v1/verify").json()["ok"] is True
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+        log.close()
+    assert json.loads(kaoping("score", "D03", "--db", db, "--json").stdout) == score
