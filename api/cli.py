@@ -96,6 +96,8 @@ def _read_commands(path: str) -> list[tuple[int, Any]]:
         except json.JSONDecodeError as error:
             raise _fail(f"line {number}: not valid JSON ({error.msg} at column {error.colno}); "
                         "nothing appended") from None
+        except RecursionError:
+            raise _fail(f"line {number}: nested too deeply to be a command; nothing appended") from None
     return items
 
 
@@ -310,6 +312,29 @@ def scheme_amend(
     with _ledger(db) as ledger:
         version = ledger.amend_scheme(amendment, actor=actor, recorded_at=recorded_at)
     out.print(f"scheme {version} recorded")
+
+
+@app.command()
+def demo(
+    db: Db = None,
+    seed: Annotated[int, typer.Option(help="the same seed gives the same year")] = 2018,
+    scale: Annotated[int, typer.Option(min=1, max=100, help="times the tasks and entries per unit")] = 1,
+    actor: Annotated[str, typer.Option(help="who records the simulated commands")] = "office",
+) -> None:
+    """Record a simulated, realistic 2018 year for all 59 units (through the same command path)."""
+    from kaoping.ledger.demo import demo_year
+
+    commands = demo_year(seed=seed, scale=scale)
+    with _ledger(db) as ledger:
+        ledger.init()
+        try:
+            with _progress(len(commands)) as advance:
+                result = ledger.ingest(commands, actor=actor, progress=advance)
+        except BatchRejected as rejected:
+            raise _fail(f"demo command {rejected.index} ({rejected.command_id}): {rejected.error}") from None
+        _projection(ledger).catch_up()
+    out.print(f"demo year (seed {seed}, scale {scale}): appended {result.appended}, "
+              f"duplicates {result.duplicates}")
 
 
 token_app = typer.Typer(no_args_is_help=True, help="Bearer tokens for the HTTP interface.")

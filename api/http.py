@@ -116,7 +116,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         body = await request.body()
         try:
             items = json.loads(body, parse_float=Decimal)
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
             raise BatchRejected(0, None, e.InvalidCommand(f"not valid JSON: {error}", field="body"))
         if not isinstance(items, list):
             raise BatchRejected(0, None, e.InvalidCommand("expected a JSON array of commands",

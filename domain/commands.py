@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -34,7 +35,16 @@ def canonical_decimal(value: Decimal) -> str:
     return "0" if text in ("-0", "0") else text
 
 
-Dec = Annotated[Decimal, PlainSerializer(canonical_decimal, return_type=str, when_used="json")]
+def _sane_decimal(value: Decimal) -> Decimal:
+    """Scores, points and amounts are ordinary numbers: refuse exponents no ledger figure needs
+    (they would store a million digits, or round to a zero that passed a `> 0` check)."""
+    if value != 0 and not -12 <= value.adjusted() <= 15:
+        raise ValueError("a number between 1e-12 and 1e15 in size is expected")
+    return value
+
+
+Dec = Annotated[Decimal, AfterValidator(_sane_decimal),
+                PlainSerializer(canonical_decimal, return_type=str, when_used="json")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
@@ -51,6 +61,16 @@ class Command(BaseModel):
     id: Code
     actor: Code | None = None
     recorded_at: AwareDatetime | None = None
+
+    @field_validator("recorded_at")
+    @classmethod
+    def _convertible(cls, value: datetime | None) -> datetime | None:
+        if value is not None:
+            try:
+                value.astimezone(timezone.utc)
+            except OverflowError:
+                raise ValueError("out of range") from None
+        return value
 
     #: the fields other than these describe what happened; they are the entry's payload
     META_FIELDS: ClassVar[frozenset[str]] = frozenset({"id", "type", "actor", "recorded_at"})
@@ -304,7 +324,7 @@ def parse_command(data: Any) -> Command:
         raise InvalidCommand("a command must be a JSON object", field="")
     if "type" not in data:
         raise InvalidCommand("missing; one of " + ", ".join(sorted(COMMAND_TYPES)), field="type")
-    if data["type"] not in COMMAND_TYPES:
+    if not isinstance(data["type"], str) or data["type"] not in COMMAND_TYPES:
         raise InvalidCommand(
             f"unknown command type {data['type']!r}; one of " + ", ".join(sorted(COMMAND_TYPES)),
             field="type",

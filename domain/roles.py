@@ -100,7 +100,14 @@ def _ballot(principal: Principal, cmd: c.BallotCast) -> None:
 
 def _dispute_of_others(principal: Principal, cmd: c.DisputeFiled, view: LedgerView) -> None:
     entry = view.unit(cmd.unit).entries.get(cmd.target)
-    if entry is not None and entry.actor == principal.actor:
+    if entry is None:
+        return
+    # any token of the unit (a second clerk, a rotated token) records as the unit itself
+    tokens: TokensState = view.state(TOKENS_STREAM)  # type: ignore[attr-defined]
+    own_actors = {principal.actor} | {
+        info.principal.actor for info in tokens.by_id.values()
+        if info.principal.role == "unit" and info.principal.unit == principal.unit}
+    if entry.actor in own_actors:
         raise Forbidden("a unit disputes entries recorded by others, not its own", field="target")
 
 

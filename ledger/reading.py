@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_right
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 
 from kaoping.domain.entries import Entry
@@ -56,8 +56,14 @@ def parse_as_of(text: str, tz: tzinfo) -> datetime:
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
-            return datetime.combine(day + timedelta(days=1), time.min, tz) - timedelta(microseconds=1)
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidCommand(f"{text!r} is not an ISO date or datetime", field="as_of") from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+            moment = datetime.combine(day + timedelta(days=1), time.min, tz) - timedelta(microseconds=1)
+        else:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=tz)
+        # readers convert to UTC and to the office zone: refuse a moment either cannot hold
+        moment.astimezone(timezone.utc)
+        moment.astimezone(tz)
+    except (ValueError, OverflowError):
+        raise InvalidCommand(f"{text!r} is not an ISO date or datetime in range", field="as_of") from None
+    return moment

@@ -314,9 +314,6 @@ def test_a_revoked_token_records_nothing(client, ledger):
     assert ledger.verify()["entries"] == before
 
 
-@pytest.mark.xfail(reason="bug: domain/roles.py:101 _dispute_of_others compares the target's actor "
-                          "with this token's actor only, so a unit's second token (a new clerk, a "
-                          "rotated token) disputes the unit's own report", strict=True)
 def test_a_unit_may_not_dispute_its_own_entry_through_another_of_its_tokens(allowed, client, ledger):
     allowed("unit", report("rot-own"))
     token_id, token = ledger.create_token(actor="物价局新填报员", role="unit", unit="D03")
