@@ -12,7 +12,7 @@ from typing import Any
 
 from . import commands as c
 from .errors import Forbidden, InvalidCommand
-from .events import EntryRecorded, unit_stream
+from .events import EntryRecorded
 from .rules import LedgerView, StreamState
 
 ROLES = ("office", "assessor", "leader", "group_office", "unit", "verifier", "auditor")
@@ -147,9 +147,5 @@ class TokensState(StreamState):
         return info.principal if info is not None and info.revoked_by is None else None
 
 
-def unit_of_stream(stream: str) -> str | None:
-    return stream.removeprefix("unit:") if stream.startswith("unit:") else None
-
-
 __all__ = ["OFFICE", "ROLES", "TOKENS_STREAM", "Principal", "TokenInfo", "TokensState", "authorize",
-           "check_scope", "unit_stream"]
+           "check_scope"]

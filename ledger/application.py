@@ -163,7 +163,7 @@ class Ledger:
             raise TypeError(f"unexpected recorder {type(recorder)}")
         self.recorder = recorder
         events_table = getattr(recorder, "events_table_name", "stored_events")
-        self.index = Index(recorder, events_table, "notification_id")
+        self.index = Index(recorder, events_table)
         self.log = EntryLog(recorder, self.store.mapper)
         self._cache: dict[str, StreamState] = {}
         self._cache_lock = threading.Lock()

@@ -174,11 +174,9 @@ class KaopingPostgresFactory(PostgresFactory):
 class Index:
     """Reads of the side tables and the raw store, the same on both databases."""
 
-    def __init__(self, recorder: ChainedSQLiteRecorder | ChainedPostgresRecorder, events_table: str,
-                 seq_column: str):
+    def __init__(self, recorder: ChainedSQLiteRecorder | ChainedPostgresRecorder, events_table: str):
         self.recorder = recorder
         self.events_table = events_table
-        self.seq_column = seq_column
 
     def commands(self, ids: Sequence[str]) -> dict[str, RecordedCommand]:
         found: dict[str, RecordedCommand] = {}
