@@ -8,19 +8,18 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
 from kaoping.api.composition import build_ledger
 from kaoping.api.http import create_app
 from kaoping.ledger.settings import Settings
+from tests.conftest import scratch_database
 
 KAOPING = Path(sys.executable).parent / "kaoping"  # the installed console script of this venv
 SHANGHAI = timezone(timedelta(hours=8))
@@ -74,15 +73,8 @@ def reference_url(database_url: str, tmp_path: Path, request: pytest.FixtureRequ
     if database_url.startswith("sqlite:///"):
         yield f"sqlite:///{tmp_path / 'reference.db'}"
         return
-    admin = request.getfixturevalue("postgres_admin")
-    dbname = f"kaoping_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{dbname}"')
-    try:
-        yield admin.rsplit("/", 1)[0] + "/" + dbname
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+    with scratch_database(request.getfixturevalue("postgres_admin")) as url:
+        yield url
 
 
 def test_a_year_recorded_by_its_parties_over_http_equals_the_operators_ingest(
