@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
+from .errors import InvalidCommand
+from .reference import GROUPS
+
 #: the figure each stage ranks by (CONTRACT.md: `half_year` is the half-year comprehensive
 #: evaluation, `annual` the total)
 STAGES = {"process": "process", "half_year": "half_year_comp", "annual": "total"}
@@ -29,3 +32,26 @@ def rank(rows: Iterable[tuple[str, str, Decimal | str]]) -> list[dict[str, objec
     for row in ranked:
         del row["_score"]
     return ranked
+
+
+def stage_figure(stage: str) -> str:
+    if stage not in STAGES:
+        raise InvalidCommand(f"unknown stage {stage!r}; one of {', '.join(STAGES)}", field="stage")
+    return STAGES[stage]
+
+
+def groups(group: str | None) -> tuple[str, ...]:
+    if group is None:
+        return GROUPS
+    if group not in GROUPS:
+        raise InvalidCommand(f"unknown group {group!r}; one of {', '.join(GROUPS)}", field="group")
+    return (group,)
+
+
+def by_group(figures: Iterable[tuple[str, str, str, Decimal | str]],
+             group: str | None = None) -> list[dict[str, object]]:
+    """figures: (group, unit code, name, figure) → each asked group ranked within itself, with `group`."""
+    wanted = groups(group)
+    listed = list(figures)
+    return [{**row, "group": grp} for grp in wanted
+            for row in rank((code, name, value) for g, code, name, value in listed if g == grp)]

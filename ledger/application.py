@@ -29,10 +29,10 @@ from kaoping.domain.errors import (
     UnknownReference,
 )
 from kaoping.domain.events import REGISTRY_STREAM, EntryRecorded, stream_id, unit_stream
-from kaoping.domain.reference import GROUPS, parse_indicators, parse_units
+from kaoping.domain.reference import parse_indicators, parse_units
 from kaoping.domain.relevance import moves_others, relevant_to
 from kaoping.domain.scoring import make_cutoff, score_unit
-from kaoping.domain.standings import STAGES, rank
+from kaoping.domain.standings import by_group, stage_figure
 from kaoping.domain.roles import OFFICE, TOKENS_STREAM, Principal, TokensState, authorize, check_scope
 from kaoping.domain.rules import (
     RecordedCommand,
@@ -420,9 +420,11 @@ class Ledger:
         return self.clock().astimezone(self.settings.zone).date()
 
     def score(self, code: str, *, as_of: str | None = None, upto: int | None = None,
-              entries: Sequence[Any] | None = None) -> dict[str, Any]:
-        """The contract's `score` document; `entries` (a prefix of the log) is for projections."""
-        registry = self.registry()
+              entries: Sequence[Any] | None = None,
+              registry: RegistryState | None = None) -> dict[str, Any]:
+        """The contract's `score` document. Callers scoring many times pass the log prefix they
+        read (`entries`) and the `registry`, so that neither is read again for every unit."""
+        registry = registry or self.registry()
         unit = registry.unit(code)
         tz = self.settings.zone
         ledger_entries = self.log.refresh() if entries is None else entries
@@ -458,7 +460,7 @@ class Ledger:
                 # a ballot that ranks the unit has its own copy in the unit's stream: count it there
                 if entry.id in in_own_stream or not (others is None or unit.code in others):
                     continue
-            total = self.score(unit.code, upto=entry.seq, entries=entries)["total"]
+            total = self.score(unit.code, upto=entry.seq, entries=entries, registry=registry)["total"]
             if entry.stream == own or total != previous:
                 rows.append({"seq": entry.seq, "id": entry.id, "type": entry.type, "total": total})
             previous = total
@@ -466,15 +468,13 @@ class Ledger:
 
     def standings_from_log(self, *, group: str | None = None, stage: str = "annual",
                            as_of: str | None = None) -> list[dict[str, Any]]:
-        figure = _stage_figure(stage)
+        figure = stage_figure(stage)
         registry = self.registry()
         entries = self.log.refresh()
-        rows: list[dict[str, Any]] = []
-        for grp in _groups(group):
-            scores = [(u.code, u.name, self.score(u.code, as_of=as_of, entries=entries)[figure])
-                      for u in registry.units.values() if u.group == grp]
-            rows.extend({**row, "group": grp} for row in rank(scores))
-        return rows
+        return by_group(((u.group, u.code, u.name,
+                          self.score(u.code, as_of=as_of, entries=entries, registry=registry)[figure])
+                         for u in registry.units.values() if group is None or u.group == group),
+                        group)
 
     def verify(self) -> dict[str, Any]:
         entries = list(self.index.all_entries())
@@ -496,20 +496,6 @@ class Ledger:
             "units": len(registry.units),  # type: ignore[attr-defined]
             "entries": self.recorder.max_notification_id() or 0,
         }
-
-
-def _stage_figure(stage: str) -> str:
-    if stage not in STAGES:
-        raise InvalidCommand(f"unknown stage {stage!r}; one of {', '.join(STAGES)}", field="stage")
-    return STAGES[stage]
-
-
-def _groups(group: str | None) -> tuple[str, ...]:
-    if group is None:
-        return GROUPS
-    if group not in GROUPS:
-        raise InvalidCommand(f"unknown group {group!r}; one of {', '.join(GROUPS)}", field="group")
-    return (group,)
 
 
 def _digest(token: str) -> str:

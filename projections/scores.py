@@ -18,8 +18,8 @@ from eventsourcing.persistence import IntegrityError, Tracking
 
 from kaoping.domain.entries import Entry
 from kaoping.domain.relevance import moves_others
-from kaoping.domain.standings import STAGES, rank
-from kaoping.ledger.application import Ledger, _groups, _stage_figure
+from kaoping.domain.standings import by_group, stage_figure
+from kaoping.ledger.application import Ledger
 
 from .views import TRACKING_NAME, PostgresScoresView, ScoreRow, SQLiteScoresView
 
@@ -94,7 +94,7 @@ class ScoresProjection:
         rows = []
         for code in codes:
             unit = registry.units[code]
-            document = self.ledger.score(code, entries=entries)
+            document = self.ledger.score(code, entries=entries, registry=registry)
             rows.append(ScoreRow(
                 unit=code, group=unit.group, name=unit.name, process=document["process"],
                 half_year_comp=document["half_year_comp"], total=document["total"],
@@ -104,14 +104,9 @@ class ScoresProjection:
 
     # -- reading -------------------------------------------------------------------------------------
     def standings(self, *, group: str | None = None, stage: str = "annual") -> list[dict[str, Any]]:
-        figure = _stage_figure(stage)
+        figure = stage_figure(stage)
         self.refresh_stale()
-        rows = self.view.rows()
-        result: list[dict[str, Any]] = []
-        for grp in _groups(group):
-            ranked = rank((r.unit, r.name, getattr(r, figure)) for r in rows if r.group == grp)
-            result.extend({**row, "group": grp} for row in ranked)
-        return result
+        return by_group(((r.group, r.unit, r.name, getattr(r, figure)) for r in self.view.rows()), group)
 
     def score(self, code: str) -> dict[str, Any] | None:
         self.refresh_stale()
@@ -147,4 +142,4 @@ def _next_due(code: str, entries: Sequence[Entry], today: date) -> str | None:
     return min(upcoming) if upcoming else None
 
 
-__all__ = ["STAGES", "ScoresProjection"]
+__all__ = ["ScoresProjection"]
