@@ -9,9 +9,12 @@ appended it (`timestamp`, shown as `appended_at`), and the validated payload in 
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime
 from typing import Any
+
+import functools
 
 from eventsourcing.domain import DomainEvent
 
@@ -20,6 +23,7 @@ _NAMESPACE = uuid.UUID("6f1c3c1e-5d7a-4c8e-9a43-0b7f2a1d4e58")
 REGISTRY_STREAM = "registry"
 
 
+@functools.lru_cache(maxsize=4096)
 def stream_id(stream: str) -> uuid.UUID:
     """Streams have natural names ("unit:D03", "round:half_year"); the store keys them by uuid5."""
     return uuid.uuid5(_NAMESPACE, stream)

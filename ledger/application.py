@@ -184,12 +184,13 @@ class Ledger:
             self._remember([state])
         return state
 
-    def _remember(self, states: Iterable[StreamState]) -> None:
+    def _remember(self, states: Iterable[StreamState], *, handed_over: bool = False) -> None:
+        """Cache states; `handed_over` means the caller will not touch them again (no copy needed)."""
         with self._cache_lock:
             for state in states:
                 cached = self._cache.get(state.stream)
                 if cached is None or cached.version < state.version:
-                    self._cache[state.stream] = copy.deepcopy(state)
+                    self._cache[state.stream] = state if handed_over else copy.deepcopy(state)
 
     def registry(self) -> RegistryState:
         registry = self.load(REGISTRY_STREAM)
@@ -232,12 +233,17 @@ class Ledger:
                           payload=payload)
             for v, (cid, kind, payload) in enumerate(entries, start=version + 1)
         ]
-        recordings = self.store.save(
-            *events,
-            entries=[NewEntry(stream, e.command_id) for e in events],
-            commands=[NewCommand(e.command_id, e.entry_type, "", now, (stream,), None) for e in events],
-        )
+        recordings = self._put(events, [NewEntry(stream, e.command_id) for e in events],
+                               [NewCommand(e.command_id, e.entry_type, "", now, (stream,), None)
+                                for e in events])
         return [r.notification.id for r in recordings]
+
+    def _put(self, events: list[EntryRecorded], entries: list[NewEntry],
+             commands: list[NewCommand]) -> list[Any]:
+        """Store events with their chain links and command index rows in one transaction.
+        `Application.save` would do the same after checking each event against a runtime Protocol,
+        which costs more than encoding it; the ledger has no aggregates to cache or snapshot."""
+        return self.store.events.put(events, entries=entries, commands=commands)
 
     def amend_scheme(self, amendment: dict[str, Any], *, actor: str = "office",
                      recorded_at: str | None = None) -> str:
@@ -380,11 +386,12 @@ class Ledger:
             outcome.append((i, cmd.id, False))
         seqs_by_id: dict[str, list[int]] = {}
         if events:
-            recordings = self.store.save(*events, entries=new_entries, commands=new_commands)
+            recordings = self._put(events, new_entries, new_commands)
             for recording in recordings:
                 event = recording.domain_event
                 seqs_by_id.setdefault(event.command_id, []).append(recording.notification.id)  # type: ignore[attr-defined]
-            self._remember(view.states.values())
+            # the view's states were private copies and the view ends here: cache them as they are
+            self._remember(view.states.values(), handed_over=True)
         for command_id in known:
             seqs_by_id[command_id] = self.index.seqs(command_id)
         return BatchResult([CommandResult(i, cid, seqs_by_id.get(cid, []), dup)
