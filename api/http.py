@@ -1,5 +1,6 @@
 """The HTTP interface of CONTRACT.md: FastAPI over the same ledger and the same JSON as the CLI."""
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +15,8 @@ from pydantic import TypeAdapter
 from kaoping.domain import commands as c
 from kaoping.domain import errors as e
 from kaoping.domain.roles import Principal
-from kaoping.ledger.application import BatchRejected, ConcurrentWriteConflict, Ledger
+from kaoping.ledger.application import BatchRejected, ConcurrentWriteConflict, Ledger, PendingBatch
+from kaoping.ledger.group_commit import GroupCommitter
 from kaoping.ledger.settings import Settings
 from kaoping.projections.scores import ScoresProjection
 
@@ -77,9 +79,11 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         own = ledger is None
         app.state.ledger = ledger if ledger is not None else build_ledger(settings or Settings())
         app.state.projection = ScoresProjection(app.state.ledger)
+        app.state.committer = GroupCommitter(app.state.ledger)
         try:
             yield
         finally:
+            app.state.committer.close()
             if own:
                 app.state.ledger.close()
 
@@ -121,10 +125,10 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         if not isinstance(items, list):
             raise BatchRejected(0, None, e.InvalidCommand("expected a JSON array of commands",
                                                           field="body"))
-        from starlette.concurrency import run_in_threadpool
-
-        result = await run_in_threadpool(ledger.ingest, items, actor=caller.actor, principal=caller)
-        await run_in_threadpool(request.app.state.projection.catch_up)
+        # concurrent requests are committed together, each keeping its own all-or-nothing result;
+        # the read model catches up when it is read (GET /v1/standings), not on every write
+        committer: GroupCommitter = request.app.state.committer
+        result = await asyncio.wrap_future(committer.submit(PendingBatch(items, caller.actor, caller)))
         return {"results": [r.as_json() for r in result.results]}
 
     @app.get("/v1/units", tags=["reading"])

@@ -153,6 +153,124 @@ class _BatchView:
         return self.disputes[dispute].removeprefix("unit:")
 
 
+@dataclass(frozen=True)
+class PendingBatch:
+    """One caller's batch waiting for a group commit."""
+
+    items: Sequence[Any]
+    actor: str
+    principal: Principal = OFFICE
+
+
+@dataclass
+class _Decided:
+    outcome: list[tuple[int, str, bool]]
+    known: list[str]
+
+
+class _Group:
+    """Batches decided against one view of the ledger and appended in one transaction."""
+
+    def __init__(self, ledger: Ledger, known: dict[str, RecordedCommand]):
+        self.ledger = ledger
+        self.known = known
+        self.view = _BatchView(ledger, ledger.registry(), {})
+        self.now = ledger.clock()
+        self.events: list[EntryRecorded] = []
+        self.entries: list[NewEntry] = []
+        self.commands: list[NewCommand] = []
+        self.hashes: dict[str, str] = {}
+        self.seqs: dict[str, list[int]] = {}
+
+    @classmethod
+    def start(cls, ledger: Ledger, ids: Iterable[str]) -> _Group:
+        ledger.registry()  # an empty ledger is refused before anything else is read
+        return cls(ledger, ledger.index.commands(sorted(set(ids))))
+
+    def decide(self, commands: list[c.Command], default_actor: str, principal: Principal,
+               progress: Callable[[int], None] | None = None) -> _Decided:
+        """Decide one batch into the group; raises BatchRejected, leaving the group unusable."""
+        ledger, view, tz = self.ledger, self.view, self.ledger.settings.zone
+        outcome: list[tuple[int, str, bool]] = []
+        known: list[str] = []
+        for i, cmd in enumerate(commands):
+            if progress is not None and i % 100 == 0:
+                progress(i)
+            content_hash = cmd.content_hash()
+            earlier = self.known.get(cmd.id)
+            earlier_hash = earlier.content_hash if earlier else self.hashes.get(cmd.id)
+            if earlier_hash is not None:
+                if earlier_hash != content_hash:
+                    raise BatchRejected(i, cmd.id, IdConflict(
+                        f"id {cmd.id!r} is already recorded with other content", field="id"))
+                outcome.append((i, cmd.id, True))
+                if earlier:
+                    known.append(cmd.id)
+                continue
+            try:
+                authorize(principal, cmd, view)
+                decision = decide(cmd, view, now=self.now, tz=tz)
+            except KaopingError as error:
+                # the index was read before the streams: if a concurrent writer recorded one of these
+                # ids in between, the refusal may be against its entries; decide again
+                if set(ledger.index.commands([x.id for x in commands])) - set(self.known):
+                    raise _RaceLost from error
+                raise BatchRejected(i, cmd.id, error) from error
+            for stream in decision.streams:
+                state = view.state(stream)
+                event = EntryRecorded(
+                    originator_id=stream_id(stream), originator_version=state.version + 1,
+                    timestamp=self.now, stream=stream, entry_type=cmd.type,  # type: ignore[attr-defined]
+                    command_id=cmd.id, actor=cmd.actor or default_actor,
+                    recorded_at=decision.recorded_at, backdated=decision.backdated,
+                    payload=decision.payload,
+                )
+                state.apply(event)
+                self.events.append(event)
+                self.entries.append(NewEntry(stream, cmd.id))
+            dispute = decision.payload.get("dispute") if cmd.type == "dispute.filed" else None  # type: ignore[attr-defined]
+            recorded = RecordedCommand(cmd.id, cmd.type, decision.streams,  # type: ignore[attr-defined]
+                                       decision.recorded_at, content_hash)
+            view.commands[cmd.id] = recorded
+            if dispute:
+                view.disputes[dispute] = decision.streams[0]
+            self.commands.append(NewCommand(cmd.id, recorded.type, content_hash,
+                                            decision.recorded_at, decision.streams, dispute))
+            self.hashes[cmd.id] = content_hash
+            outcome.append((i, cmd.id, False))
+        return _Decided(outcome, known)
+
+    def commit(self) -> None:
+        if not self.events:
+            return
+        for recording in self.ledger._put(self.events, self.entries, self.commands):
+            event = recording.domain_event
+            self.seqs.setdefault(event.command_id, []).append(recording.notification.id)
+        # the view's states were private copies and the view ends here: cache them as they are
+        self.ledger._remember(self.view.states.values(), handed_over=True)
+
+    def result(self, decided: _Decided) -> BatchResult:
+        for command_id in decided.known:
+            if command_id not in self.seqs:
+                self.seqs[command_id] = self.ledger.index.seqs(command_id)
+        return BatchResult([CommandResult(i, cid, self.seqs.get(cid, []), dup)
+                            for i, cid, dup in decided.outcome])
+
+
+def _filled(outcomes: list[BatchResult | Exception | None]) -> list[BatchResult | Exception]:
+    return [ConcurrentWriteConflict("not decided") if o is None else o for o in outcomes]
+
+
+def _parsed(items: Sequence[Any]) -> list[c.Command]:
+    parsed: list[c.Command] = []
+    for i, item in enumerate(items):
+        try:
+            parsed.append(item if isinstance(item, c.Command) else c.parse_command(item))
+        except KaopingError as error:
+            raise BatchRejected(i, _raw_id(item), error) from error
+    return parsed
+
+
 class Ledger:
     def __init__(self, settings: Settings, clock: Clock = utc_now):
         self.settings = settings
@@ -173,15 +291,21 @@ class Ledger:
 
     # -- stream states ------------------------------------------------------------------------------
     def load(self, stream: str) -> StreamState:
-        """A private copy of a stream's state, brought up to date from the store."""
+        """A private copy of a stream's state, brought up to date from the store: for deciding."""
+        return copy.deepcopy(self.current(stream))
+
+    def current(self, stream: str) -> StreamState:
+        """The cached state, brought up to date, shared with other readers: never mutate it."""
         with self._cache_lock:
             cached = self._cache.get(stream)
-            state = copy.deepcopy(cached) if cached is not None else _new_state(stream)
-        newer = list(self.store.events.get(stream_id(stream), gt=state.version))
+        version = cached.version if cached is not None else 0
+        newer = list(self.store.events.get(stream_id(stream), gt=version))
+        if not newer:
+            return cached if cached is not None else _new_state(stream)
+        state = copy.deepcopy(cached) if cached is not None else _new_state(stream)
         for event in newer:
             state.apply(event)  # type: ignore[arg-type]
-        if newer:
-            self._remember([state])
+        self._remember([state], handed_over=True)
         return state
 
     def _remember(self, states: Iterable[StreamState], *, handed_over: bool = False) -> None:
@@ -193,7 +317,8 @@ class Ledger:
                     self._cache[state.stream] = state if handed_over else copy.deepcopy(state)
 
     def registry(self) -> RegistryState:
-        registry = self.load(REGISTRY_STREAM)
+        """The registry, shared: contract commands never write to it, so nobody mutates it."""
+        registry = self.current(REGISTRY_STREAM)
         if registry.version == 0:
             raise LedgerNotInitialised("the ledger is empty: run `kaoping init` first")
         return registry  # type: ignore[return-value]
@@ -201,7 +326,7 @@ class Ledger:
     # -- init ---------------------------------------------------------------------------------------
     def init(self) -> bool:
         """Record the 2018 scheme, the common indicators and the 59 units. False if already there."""
-        if self.load(REGISTRY_STREAM).version > 0:
+        if self.current(REGISTRY_STREAM).version > 0:
             return False
         data = resources.files("kaoping.domain") / "data"
         scheme = json.loads((data / "scheme-2018.json").read_text(encoding="utf-8"))
@@ -304,23 +429,18 @@ class Ledger:
                                 {"token_id": token_id})], actor="kaoping token")
 
     def tokens(self) -> list[dict[str, Any]]:
-        state: TokensState = self.load(TOKENS_STREAM)  # type: ignore[assignment]
+        state: TokensState = self.current(TOKENS_STREAM)  # type: ignore[assignment]
         return [info.as_json() for info in state.by_id.values()]
 
     def principal_for(self, token: str) -> Principal | None:
-        state: TokensState = self.load(TOKENS_STREAM)  # type: ignore[assignment]
+        state: TokensState = self.current(TOKENS_STREAM)  # type: ignore[assignment]
         return state.principal_for(_digest(token))
 
     # -- ingest -------------------------------------------------------------------------------------
     def ingest(self, items: Sequence[Any], *, actor: str, principal: Principal = OFFICE,
                progress: Callable[[int], None] | None = None) -> BatchResult:
         """Append a batch all or nothing. `items` are raw dicts or parsed commands."""
-        parsed: list[c.Command] = []
-        for i, item in enumerate(items):
-            try:
-                parsed.append(item if isinstance(item, c.Command) else c.parse_command(item))
-            except KaopingError as error:
-                raise BatchRejected(i, _raw_id(item), error) from error
+        parsed = _parsed(items)
         for attempt in range(CONFLICT_RETRIES):
             try:
                 return self._append_once(parsed, actor, principal, progress)
@@ -330,72 +450,53 @@ class Ledger:
 
     def _append_once(self, commands: list[c.Command], default_actor: str, principal: Principal,
                      progress: Callable[[int], None] | None) -> BatchResult:
-        registry = self.registry()
-        batch_ids = {cmd.id for cmd in commands}
-        known = self.index.commands(sorted(batch_ids))
-        view = _BatchView(self, registry, {})
-        now = self.clock()
-        tz = self.settings.zone
-        events: list[EntryRecorded] = []
-        new_entries: list[NewEntry] = []
-        new_commands: list[NewCommand] = []
-        batch_hashes: dict[str, str] = {}
-        outcome: list[tuple[int, str, bool]] = []
-        for i, cmd in enumerate(commands):
-            if progress is not None and i % 100 == 0:
-                progress(i)
-            content_hash = cmd.content_hash()
-            earlier = known.get(cmd.id)
-            earlier_hash = earlier.content_hash if earlier else batch_hashes.get(cmd.id)
-            if earlier_hash is not None:
-                if earlier_hash != content_hash:
-                    raise BatchRejected(i, cmd.id, IdConflict(
-                        f"id {cmd.id!r} is already recorded with other content", field="id"))
-                outcome.append((i, cmd.id, True))
-                continue
+        group = _Group.start(self, [cmd.id for cmd in commands])
+        decided = group.decide(commands, default_actor, principal, progress)
+        group.commit()
+        return group.result(decided)
+
+    def ingest_group(self, batches: Sequence[PendingBatch]) -> list[BatchResult | Exception]:
+        """Group commit: decide several callers' batches together and append them in one
+        transaction, each still all or nothing. A rejected batch is left out and the others are
+        decided again without it; a conflict with another writer decides the whole group again."""
+        outcomes: list[BatchResult | Exception | None] = [None] * len(batches)
+        parsed: dict[int, list[c.Command]] = {}
+        for n, batch in enumerate(batches):
             try:
-                authorize(principal, cmd, view)
-                decision = decide(cmd, view, now=now, tz=tz)
-            except KaopingError as error:
-                # the index was read before the streams: if a concurrent writer recorded one of these
-                # ids in between, the refusal may be against its entries; decide again
-                if set(self.index.commands(sorted(batch_ids))) - set(known):
-                    raise _RaceLost from error
-                raise BatchRejected(i, cmd.id, error) from error
-            for stream in decision.streams:
-                state = view.state(stream)
-                event = EntryRecorded(
-                    originator_id=stream_id(stream), originator_version=state.version + 1,
-                    timestamp=now, stream=stream, entry_type=cmd.type,  # type: ignore[attr-defined]
-                    command_id=cmd.id, actor=cmd.actor or default_actor,
-                    recorded_at=decision.recorded_at, backdated=decision.backdated,
-                    payload=decision.payload,
-                )
-                state.apply(event)
-                events.append(event)
-                new_entries.append(NewEntry(stream, cmd.id))
-            dispute = decision.payload.get("dispute") if cmd.type == "dispute.filed" else None  # type: ignore[attr-defined]
-            recorded = RecordedCommand(cmd.id, cmd.type, decision.streams,  # type: ignore[attr-defined]
-                                       decision.recorded_at, content_hash)
-            view.commands[cmd.id] = recorded
-            if dispute:
-                view.disputes[dispute] = decision.streams[0]
-            new_commands.append(NewCommand(cmd.id, recorded.type, content_hash, decision.recorded_at,
-                                           decision.streams, dispute))
-            batch_hashes[cmd.id] = content_hash
-            outcome.append((i, cmd.id, False))
-        seqs_by_id: dict[str, list[int]] = {}
-        if events:
-            recordings = self._put(events, new_entries, new_commands)
-            for recording in recordings:
-                event = recording.domain_event
-                seqs_by_id.setdefault(event.command_id, []).append(recording.notification.id)  # type: ignore[attr-defined]
-            # the view's states were private copies and the view ends here: cache them as they are
-            self._remember(view.states.values(), handed_over=True)
-        for command_id in known:
-            seqs_by_id[command_id] = self.index.seqs(command_id)
-        return BatchResult([CommandResult(i, cid, seqs_by_id.get(cid, []), dup)
-                            for i, cid, dup in outcome])
+                parsed[n] = _parsed(batch.items)
+            except BatchRejected as rejected:
+                outcomes[n] = rejected
+        attempt = 0
+        while parsed:
+            group = _Group.start(self, [cmd.id for cmds in parsed.values() for cmd in cmds])
+            decided: dict[int, _Decided] = {}
+            try:
+                for n, commands in parsed.items():
+                    try:
+                        decided[n] = group.decide(commands, batches[n].actor, batches[n].principal)
+                    except BatchRejected as rejected:
+                        # the group's state holds part of this batch: leave it out, start again
+                        outcomes[n] = rejected
+                        del parsed[n]
+                        break
+                else:
+                    group.commit()
+                    for n, one in decided.items():
+                        outcomes[n] = group.result(one)
+                    return _filled(outcomes)
+            except (IntegrityError, _RaceLost):
+                attempt += 1
+                if attempt >= CONFLICT_RETRIES:
+                    break
+                time.sleep(random.uniform(0, 0.02 * attempt))
+        # other writers kept winning: each remaining batch on its own, with its own retries
+        for n in list(parsed):
+            try:
+                outcomes[n] = self.ingest(parsed[n], actor=batches[n].actor,
+                                          principal=batches[n].principal)
+            except (BatchRejected, KaopingError) as error:
+                outcomes[n] = error
+        return _filled(outcomes)
 
     # -- reading ------------------------------------------------------------------------------------
     def history(self, code: str) -> list[dict[str, Any]]:
@@ -494,7 +595,7 @@ class Ledger:
         }
 
     def status(self) -> dict[str, Any]:
-        registry = self.load(REGISTRY_STREAM)
+        registry = self.current(REGISTRY_STREAM)
         initialised = registry.version > 0
         return {
             "database": _redacted(self.settings.database_url),
@@ -524,4 +625,5 @@ def _redacted(url: str) -> str:
 
 
 __all__ = ["BatchRejected", "BatchResult", "CommandResult", "ConcurrentWriteConflict", "Ledger",
+           "PendingBatch",
            "RuleViolation", "utc_now"]

@@ -1,0 +1,97 @@
+"""Group commit for concurrent writers in one process.
+
+Each HTTP request is its own all-or-nothing batch, and committing each alone costs one durable
+commit (an fsync) per request: under load the disk, not the ledger, sets the pace. Here one writer
+thread takes every batch that arrived while the previous group was being committed, decides them in
+order against one view of the ledger and appends them in one transaction (`Ledger.ingest_group`).
+Each caller still gets its own result: a rejected batch is left out of the group, never failing the
+batches committed with it.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from .application import BatchResult, Ledger, PendingBatch
+
+#: more batches than this wait for the next group, bounding how long any one caller waits
+MAX_GROUP = 64
+
+
+@dataclass
+class _Waiting:
+    batch: PendingBatch
+    future: Future[BatchResult]
+
+
+class GroupCommitter:
+    def __init__(self, ledger: Ledger, *, max_group: int = MAX_GROUP):
+        self.ledger = ledger
+        self.max_group = max_group
+        self._queue: queue.SimpleQueue[_Waiting | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.groups = 0
+        self.batches = 0
+
+    def submit(self, batch: PendingBatch) -> Future[BatchResult]:
+        """Queue a batch; the future holds its BatchResult or the error that refused it."""
+        self._ensure_started()
+        waiting = _Waiting(batch, Future())
+        self._queue.put(waiting)
+        return waiting.future
+
+    def append(self, batch: PendingBatch) -> BatchResult:
+        return self.submit(batch).result()
+
+    def close(self) -> None:
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join()
+
+    def _ensure_started(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="kaoping-group-commit",
+                                                daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            group = [first]
+            stop = False
+            while len(group) < self.max_group:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                group.append(more)
+            self._commit(group)
+            if stop:
+                return
+
+    def _commit(self, group: list[_Waiting]) -> None:
+        self.groups += 1
+        self.batches += len(group)
+        try:
+            outcomes = self.ledger.ingest_group([w.batch for w in group])
+        except BaseException as error:  # noqa: BLE001 - every caller must hear of it, then go on
+            for waiting in group:
+                waiting.future.set_exception(error)
+            return
+        for waiting, outcome in zip(group, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                waiting.future.set_exception(outcome)
+            else:
+                waiting.future.set_result(outcome)

@@ -1,0 +1,137 @@
+"""Group commit: concurrent batches appended in one transaction, each still all or nothing."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from kaoping.domain.roles import Principal
+from kaoping.ledger.application import BatchRejected, CommandResult, PendingBatch, _Group
+from kaoping.ledger.group_commit import GroupCommitter
+
+
+def _task(i, unit="D03", **extra):
+    return {"id": f"task-{i}", "type": "task.assigned", "unit": unit, "task": f"T{i}",
+            "title": f"任务{i}", "level": "own", "method": "veto", **extra}
+
+
+def _bad(i):
+    return {**_task(i), "level": "nonsense"}
+
+
+def _history_ids(ledger, unit="D03"):
+    return [e["id"] for e in ledger.history(unit)]
+
+
+def test_a_rejected_batch_leaves_the_others_of_its_group_committed(ledger):
+    outcomes = ledger.ingest_group([
+        PendingBatch([_task(1), _task(2)], "office"),
+        PendingBatch([_task(3), _bad(4)], "office"),
+        PendingBatch([_task(5, unit="D04")], "office"),
+    ])
+    first, rejected, third = outcomes
+    assert [r.id for r in first.results] == ["task-1", "task-2"]
+    assert isinstance(rejected, BatchRejected) and rejected.index == 1 and rejected.command_id == "task-4"
+    assert third.results[0].seqs and not third.results[0].duplicate
+    assert _history_ids(ledger) == ["task-1", "task-2"]  # nothing of the rejected batch, not even task-3
+    assert _history_ids(ledger, "D04") == ["task-5"]
+    assert ledger.verify()["ok"]
+
+
+def test_results_carry_the_seqs_each_batch_was_given(ledger):
+    one, two = ledger.ingest_group([PendingBatch([_task(1)], "office"),
+                                    PendingBatch([_task(2)], "office")])
+    seqs = {e["id"]: e["seq"] for e in ledger.history("D03")}
+    assert one.results == [CommandResult(0, "task-1", [seqs["task-1"]], False)]
+    assert two.results == [CommandResult(0, "task-2", [seqs["task-2"]], False)]
+
+
+def test_the_same_id_in_two_batches_of_a_group_is_appended_once(ledger):
+    one, two = ledger.ingest_group([PendingBatch([_task(1)], "office"),
+                                    PendingBatch([_task(1)], "office")])
+    assert not one.results[0].duplicate and two.results[0].duplicate
+    assert one.results[0].seqs == two.results[0].seqs
+    assert _history_ids(ledger) == ["task-1"]
+
+
+def test_the_same_id_with_other_content_fails_only_the_later_batch(ledger):
+    one, two = ledger.ingest_group([PendingBatch([_task(1)], "office"),
+                                    PendingBatch([_task(1, title="另一个")], "office")])
+    assert one.appended == 1
+    assert isinstance(two, BatchRejected) and two.error.field == "id"
+
+
+def test_each_batch_is_judged_with_its_own_principal(ledger):
+    unit_token = Principal(actor="d03-staff", role="unit", unit="D03")
+    allowed, refused = ledger.ingest_group([PendingBatch([_task(1)], "office"),
+                                            PendingBatch([_task(2)], "d03-staff", unit_token)])
+    assert allowed.appended == 1
+    assert isinstance(refused, BatchRejected)
+    assert _history_ids(ledger) == ["task-1"]
+
+
+def test_a_conflict_with_another_writer_decides_the_group_again(ledger, make_ledger, monkeypatch):
+    other = make_ledger()
+    real_commit = _Group.commit
+    calls = []
+
+    def commit_after_a_rival(group):
+        if group.ledger is ledger:
+            calls.append(1)
+            if len(calls) == 1:  # the first time only: another process appends to D03 first
+                other.ingest([_task(99)], actor="rival")
+        real_commit(group)
+
+    monkeypatch.setattr(_Group, "commit", commit_after_a_rival)
+    one, two = ledger.ingest_group([PendingBatch([_task(1)], "office"),
+                                    PendingBatch([_task(2, unit="D04")], "office")])
+    assert len(calls) == 2
+    assert one.appended == 1 and two.appended == 1
+    assert _history_ids(ledger) == ["task-99", "task-1"]
+    assert ledger.verify()["ok"]
+
+
+def test_batches_that_arrive_during_a_commit_are_committed_together(ledger):
+    committer = GroupCommitter(ledger)
+    real = ledger.ingest_group
+    release = threading.Event()
+    sizes = []
+
+    def slow_first_group(batches):
+        sizes.append(len(batches))
+        if len(sizes) == 1:
+            release.wait(10)
+        return real(batches)
+
+    ledger.ingest_group = slow_first_group
+    try:
+        first = committer.submit(PendingBatch([_task(0)], "office"))
+        while not sizes:
+            threading.Event().wait(0.001)
+        later = [committer.submit(PendingBatch([_task(i)], "office")) for i in range(1, 11)]
+        later.append(committer.submit(PendingBatch([_bad(11)], "office")))
+        release.set()
+        assert first.result(10).appended == 1
+        assert [f.result(10).appended for f in later[:-1]] == [1] * 10
+        with pytest.raises(BatchRejected):
+            later[-1].result(10)
+    finally:
+        committer.close()
+    assert sizes == [1, 11]
+    assert _history_ids(ledger) == [f"task-{i}" for i in range(11)]
+
+
+def test_many_concurrent_writers_through_the_committer_lose_nothing(ledger):
+    committer = GroupCommitter(ledger)
+    units = ["D01", "D02", "D03", "D04"]
+    try:
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            results = list(pool.map(
+                lambda i: committer.append(PendingBatch([_task(i, unit=units[i % 4])], "office")),
+                range(64)))
+    finally:
+        committer.close()
+    assert all(r.appended == 1 for r in results)
+    assert len({s for r in results for s in r.results[0].seqs}) == 64
+    assert sum(len(ledger.history(u)) for u in units) == 64
+    assert ledger.verify()["ok"]
