@@ -6,6 +6,8 @@ as the principal of its bearer token, and the actor written on each entry is the
 
 from __future__ import annotations
 
+import copy
+
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -141,6 +143,10 @@ class TokensState(StreamState):
             self.by_digest[info.digest] = info
         elif event.entry_type == "token.revoked":
             self.by_id[p["token_id"]].revoked_by = event.command_id
+
+    def clone(self) -> TokensState:
+        # by_id and by_digest share each TokenInfo: only a deep copy keeps them shared
+        return copy.deepcopy(self)
 
     def principal_for(self, digest: str) -> Principal | None:
         info = self.by_digest.get(digest)

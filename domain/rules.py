@@ -7,9 +7,10 @@ violation or says which streams the entry goes to and under which knowledge time
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import copy
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, tzinfo
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from . import commands as c
 from .errors import RuleViolation, UnknownReference
@@ -23,7 +24,7 @@ FINAL_TYPES = frozenset({"entry.voided", "dispute.resolved", "round.closed"})
 UNDISPUTABLE_TYPES = FINAL_TYPES | {"ballot.cast", "dispute.filed"}
 
 
-@dataclass
+@dataclass(frozen=True)
 class EntryInfo:
     command_id: str
     type: str
@@ -32,7 +33,7 @@ class EntryInfo:
     voided_by: str | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class TaskState:
     assigned_by: str
     level: str
@@ -43,7 +44,7 @@ class TaskState:
     voided: bool = False
 
 
-@dataclass
+@dataclass(frozen=True)
 class EvidenceState:
     submitted_by: str
     task: str
@@ -52,7 +53,7 @@ class EvidenceState:
     voided: bool = False
 
 
-@dataclass
+@dataclass(frozen=True)
 class DisputeState:
     filed_by: str
     target: str
@@ -79,10 +80,24 @@ class StreamState:
     def _apply(self, event: EntryRecorded) -> None:
         pass
 
+    def clone(self) -> Self:
+        """A copy that can be changed without touching this one. The records in a state are frozen
+        and replaced, never changed in place, so copying the containers is enough: a write path that
+        copies a unit's state for every command must not pay for a deep copy of its whole year."""
+        twin = copy.copy(self)
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, dict):
+                setattr(twin, f.name, dict(value))
+            elif isinstance(value, list):
+                setattr(twin, f.name, list(value))
+        return twin
+
     def _void(self, target: str, by: str) -> None:
         # the first void stands: an upheld dispute on an entry voided meanwhile does not move it
-        if target in self.entries and self.entries[target].voided_by is None:
-            self.entries[target].voided_by = by
+        entry = self.entries.get(target)
+        if entry is not None and entry.voided_by is None:
+            self.entries[target] = replace(entry, voided_by=by)
 
 
 @dataclass
@@ -100,7 +115,7 @@ class UnitState(StreamState):
                 {cp["checkpoint"]: date.fromisoformat(cp["due"]) for cp in p["checkpoints"]},
             )
         elif kind == "task.withdrawn":
-            self.tasks[p["task"]].withdrawn_by = event.command_id
+            self.tasks[p["task"]] = replace(self.tasks[p["task"]], withdrawn_by=event.command_id)
         elif kind == "checkpoint.reported":
             self.reports[(p["task"], p["checkpoint"])] = event.command_id
         elif kind == "evidence.submitted":
@@ -110,27 +125,27 @@ class UnitState(StreamState):
         elif kind == "dispute.filed":
             self.disputes[p["dispute"]] = DisputeState(event.command_id, p["target"], event.recorded_at)
         elif kind == "dispute.resolved":
-            dispute = self.disputes[p["dispute"]]
-            dispute.resolved_by = event.command_id
+            dispute = self.disputes[p["dispute"]] = replace(self.disputes[p["dispute"]],
+                                                            resolved_by=event.command_id)
             if p["outcome"] == "upheld":
                 self._void(dispute.target, event.command_id)
 
     def _void(self, target: str, by: str) -> None:
         super()._void(target, by)
-        for task in self.tasks.values():
+        for code, task in list(self.tasks.items()):
             if task.assigned_by == target:
-                task.voided = True
+                self.tasks[code] = task = replace(task, voided=True)
             if task.withdrawn_by == target:
-                task.withdrawn_by = None
+                self.tasks[code] = replace(task, withdrawn_by=None)
         for key, report in list(self.reports.items()):
             if report == target:
                 del self.reports[key]
-        for evidence in self.evidence.values():
+        for code, evidence in list(self.evidence.items()):
             if evidence.submitted_by == target:
-                evidence.voided = True
-        for dispute in self.disputes.values():
+                self.evidence[code] = replace(evidence, voided=True)
+        for code, dispute in list(self.disputes.items()):
             if dispute.filed_by == target:
-                dispute.voided = True
+                self.disputes[code] = replace(dispute, voided=True)
 
     def standing_task(self, code: str, field_name: str = "task") -> TaskState:
         task = self.tasks.get(code)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import random
@@ -292,7 +291,7 @@ class Ledger:
     # -- stream states ------------------------------------------------------------------------------
     def load(self, stream: str) -> StreamState:
         """A private copy of a stream's state, brought up to date from the store: for deciding."""
-        return copy.deepcopy(self.current(stream))
+        return self.current(stream).clone()
 
     def current(self, stream: str) -> StreamState:
         """The cached state, brought up to date, shared with other readers: never mutate it."""
@@ -302,7 +301,7 @@ class Ledger:
         newer = list(self.store.events.get(stream_id(stream), gt=version))
         if not newer:
             return cached if cached is not None else _new_state(stream)
-        state = copy.deepcopy(cached) if cached is not None else _new_state(stream)
+        state = cached.clone() if cached is not None else _new_state(stream)
         for event in newer:
             state.apply(event)  # type: ignore[arg-type]
         self._remember([state], handed_over=True)
@@ -314,7 +313,7 @@ class Ledger:
             for state in states:
                 cached = self._cache.get(state.stream)
                 if cached is None or cached.version < state.version:
-                    self._cache[state.stream] = state if handed_over else copy.deepcopy(state)
+                    self._cache[state.stream] = state if handed_over else state.clone()
 
     def registry(self) -> RegistryState:
         """The registry, shared: contract commands never write to it, so nobody mutates it."""
