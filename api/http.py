@@ -43,14 +43,16 @@ class NotAuthenticated(e.KaopingError):
     pass
 
 
-def the_ledger(request: Request) -> Ledger:
+# The dependencies are coroutines so that FastAPI runs them on the event loop: a sync dependency
+# costs a thread-pool round trip per request, more than the token lookup itself.
+async def the_ledger(request: Request) -> Ledger:
     return request.app.state.ledger  # type: ignore[no-any-return]
 
 
 LedgerDep = Annotated[Ledger, Depends(the_ledger)]
 
 
-def principal(ledger: LedgerDep,
+async def principal(ledger: LedgerDep,
               authorization: Annotated[str | None, Header()] = None) -> Principal:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
