@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -396,6 +397,8 @@ def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     db: Db = None,
+    workers: Annotated[int, typer.Option(min=1, help="server processes; each commits its own groups")] = 1,
+    access_log: Annotated[bool, typer.Option(help="log every request")] = True,
 ) -> None:
     """Serve the HTTP interface (OpenAPI at /docs)."""
     import uvicorn
@@ -407,7 +410,14 @@ def serve(
     except ValidationError as error:
         message = error.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")
         raise _fail(f"configuration: {message}", 2) from None
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    options = {"host": host, "port": port, "log_level": "info", "access_log": access_log}
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        return
+    # worker processes build their own app from the environment: hand them the resolved settings
+    os.environ["KAOPING_DATABASE_URL"] = settings.database_url
+    os.environ["KAOPING_TZ"] = settings.tz
+    uvicorn.run("kaoping.api.http:create_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]
 
 
 def main() -> None:
