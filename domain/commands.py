@@ -78,9 +78,10 @@ class Command(BaseModel):
     def payload(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude=set(self.META_FIELDS))
 
-    def content_hash(self) -> str:
-        """What makes a retry a duplicate: the command as sent, but not who sent it or when it arrived."""
-        content = self.payload()
+    def content_hash(self, payload: dict[str, Any] | None = None) -> str:
+        """What makes a retry a duplicate: the command as sent, but not who sent it or when it arrived.
+        `payload` is `self.payload()` when the caller has already made it; it is not changed."""
+        content = dict(self.payload() if payload is None else payload)
         content["type"] = self.type  # type: ignore[attr-defined]
         if self.recorded_at is not None:
             content["recorded_at"] = self.recorded_at.astimezone(timezone.utc).isoformat()

@@ -231,13 +231,16 @@ class Decision:
     payload: dict[str, Any]
 
 
-def decide(cmd: c.Command, view: LedgerView, *, now: datetime, tz: tzinfo) -> Decision:
+def decide(cmd: c.Command, view: LedgerView, *, now: datetime, tz: tzinfo,
+           payload: dict[str, Any] | None = None) -> Decision:
+    """`payload` is `cmd.payload()` when the caller has already made it."""
     if cmd.recorded_at is not None and cmd.recorded_at > now:
         raise RuleViolation("must not be in the future", field="recorded_at")
     recorded_at = cmd.recorded_at or now
     judge = _Judge(cmd, view, recorded_at, tz)
     streams = getattr(judge, "_" + cmd.type.replace(".", "_"))()  # type: ignore[attr-defined]
-    return Decision(tuple(streams), recorded_at, cmd.recorded_at is not None, cmd.payload())
+    return Decision(tuple(streams), recorded_at, cmd.recorded_at is not None,
+                    cmd.payload() if payload is None else payload)
 
 
 class _Judge:

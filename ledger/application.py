@@ -195,7 +195,8 @@ class _Group:
         for i, cmd in enumerate(commands):
             if progress is not None and i % 100 == 0:
                 progress(i)
-            content_hash = cmd.content_hash()
+            payload = cmd.payload()
+            content_hash = cmd.content_hash(payload)
             earlier = self.known.get(cmd.id)
             earlier_hash = earlier.content_hash if earlier else self.hashes.get(cmd.id)
             if earlier_hash is not None:
@@ -208,7 +209,7 @@ class _Group:
                 continue
             try:
                 authorize(principal, cmd, view)
-                decision = decide(cmd, view, now=self.now, tz=tz)
+                decision = decide(cmd, view, now=self.now, tz=tz, payload=payload)
             except KaopingError as error:
                 # the index was read before the streams: if a concurrent writer recorded one of these
                 # ids in between, the refusal may be against its entries; decide again
