@@ -449,7 +449,9 @@ class Ledger:
         """The unit's total after each entry that concerns it or moves its total, oldest first."""
         registry = self.registry()
         unit = registry.unit(code)
-        entries = self.log.refresh()
+        # every entry that concerns the unit or moves its total is among those its score depends on:
+        # filter the log once, not once per row
+        entries = relevant_to(unit, registry.units, self.log.refresh())
         own = unit_stream(unit.code)
         in_own_stream = {e.id for e in entries if e.stream == own}
         rows: list[dict[str, Any]] = []
