@@ -161,6 +161,9 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         return ledger.verify()
 
     _document_commands(app)
+    from .web import mount as mount_web_pages
+
+    mount_web_pages(app)
     return app
 
 
