@@ -3,10 +3,9 @@ and .csv, built from the same documents as `kaoping standings --json` and `kaopi
 
 A `Sheet` is plain data (title, headers, rows); figures are `Decimal`s equal to the JSON's 2-place
 strings, ranks and levels are ints. `to_xlsx` / `to_csv` render sheets; `router` serves them over
-HTTP with the same bearer tokens and role rules as the JSON endpoints.
+HTTP with the same bearer tokens and role rules as the JSON endpoints. `router` is made on first
+access, so that importing the sheets does not import `api/http.py` (which includes the router).
 """
-
-from __future__ import annotations
 
 import csv
 import io
@@ -21,8 +20,6 @@ from fastapi.responses import Response
 
 from kaoping.domain.standings import by_group
 from kaoping.ledger.application import Ledger
-
-from .http import Caller, LedgerDep, readable_unit
 
 GROUP_NAMES = {"departments": "县政府各部门", "towns_zones": "镇街、经济园区"}
 
@@ -166,7 +163,6 @@ def to_csv(sheet: Sheet) -> bytes:
 
 # -- HTTP --------------------------------------------------------------------------------------------
 
-router = APIRouter(prefix="/v1/exports", tags=["exports"])
 Format = Literal["xlsx", "csv"]
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}},
@@ -189,27 +185,46 @@ def _render(sheet: Sheet, fmt: str) -> bytes:
     return to_xlsx(sheet) if fmt == "xlsx" else to_csv(sheet)
 
 
-@router.get("/standings.{fmt}", response_class=Response, responses=_RESPONSES)
-def standings_export(fmt: Format, request: Request, ledger: LedgerDep, caller: Caller,
-                     as_of: str | None = None) -> Response:
-    """Every unit's figures, by group then rank, as .xlsx or .csv; every role may read standings."""
-    sheet = standings_sheet(ledger, request.app.state.projection, as_of=as_of)
-    when = _safe(as_of) if as_of else ""
-    return _attachment(_render(sheet, fmt), fmt, "考评排名" + (f"-{when}" if when else ""),
-                       "standings" + (f"-{when}" if when else ""))
+def _make_router() -> APIRouter:
+    from .http import Caller, LedgerDep, readable_unit
+
+    router = APIRouter(prefix="/v1/exports", tags=["exports"])
+
+    @router.get("/standings.{fmt}", response_class=Response, responses=_RESPONSES)
+    def standings_export(fmt: Format, request: Request, ledger: LedgerDep, caller: Caller,
+                         as_of: str | None = None) -> Response:
+        """Every unit's figures, by group then rank, as .xlsx or .csv; every role may read standings."""
+        sheet = standings_sheet(ledger, request.app.state.projection, as_of=as_of)
+        when = _safe(as_of) if as_of else ""
+        return _attachment(_render(sheet, fmt), fmt, "考评排名" + (f"-{when}" if when else ""),
+                           "standings" + (f"-{when}" if when else ""))
+
+    @router.get("/units/{code}/score.{fmt}", response_class=Response, responses=_RESPONSES)
+    def unit_score_export(code: Annotated[str, Path()], fmt: Format, ledger: LedgerDep, caller: Caller,
+                          as_of: str | None = None) -> Response:
+        """A unit's score sheet (its explanation tree) as .xlsx or .csv; a unit token reads its own."""
+        unit = readable_unit(code, caller)
+        sheet = unit_sheet(ledger, unit, as_of=as_of)
+        name = ledger.registry().unit(unit).name
+        when = _safe(as_of) if as_of else ""
+        suffix = f"-{when}" if when else ""
+        return _attachment(_render(sheet, fmt), fmt, f"{unit}-{name}-得分{suffix}",
+                           f"{_safe(unit)}-score{suffix}")
+
+    return router
 
 
-@router.get("/units/{code}/score.{fmt}", response_class=Response, responses=_RESPONSES)
-def unit_score_export(code: Annotated[str, Path()], fmt: Format, ledger: LedgerDep, caller: Caller,
-                      as_of: str | None = None) -> Response:
-    """A unit's score sheet (its explanation tree) as .xlsx or .csv; a unit token reads its own."""
-    unit = readable_unit(code, caller)
-    sheet = unit_sheet(ledger, unit, as_of=as_of)
-    name = ledger.registry().unit(unit).name
-    when = _safe(as_of) if as_of else ""
-    suffix = f"-{when}" if when else ""
-    return _attachment(_render(sheet, fmt), fmt, f"{unit}-{name}-得分{suffix}",
-                       f"{_safe(unit)}-score{suffix}")
+_router: APIRouter | None = None
+
+
+def __getattr__(name: str) -> Any:
+    """`router`, made once on first access."""
+    global _router
+    if name == "router":
+        if _router is None:
+            _router = _make_router()
+        return _router
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["Sheet", "router", "standings_sheet", "to_csv", "to_xlsx", "unit_sheet"]

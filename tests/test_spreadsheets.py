@@ -195,3 +195,13 @@ def test_http_export_errors(client, recorded):
     assert client.get("/v1/exports/standings.pdf", headers=headers).status_code == 422
     assert client.get("/v1/exports/standings.csv", params={"as_of": "soon"},
                       headers=headers).status_code == 422
+
+
+def test_the_sheets_import_without_the_http_module():
+    """So that a module api/http.py imports may import the sheets (the router is made on access)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, kaoping.api.exports as x; assert 'kaoping.api.http' not in sys.modules; "
+            "assert x.router.routes")
+    subprocess.run([sys.executable, "-c", code], check=True)
