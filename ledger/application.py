@@ -9,7 +9,7 @@ import random
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import resources
@@ -43,6 +43,7 @@ from kaoping.domain.rules import (
     decide,
 )
 
+from .export import export_entries
 from .reading import EntryLog, parse_as_of
 from .settings import Settings
 from .store import ChainedPostgresRecorder, ChainedSQLiteRecorder, Index, NewCommand, NewEntry
@@ -487,6 +488,13 @@ class Ledger:
             "streams": len({e.originator_id for e in entries}),
             "first_bad": None if broken is None else {"seq": broken.seq, "reason": broken.reason},
         }
+
+    def export(self) -> Iterator[dict[str, Any]]:
+        """Every stored entry up to the current last seq, in seq order, with its chain link and stored
+        bytes (`ledger/export.py`), read page by page."""
+        return export_entries(self.index.all_entries(), self.index.all_links(),
+                              end=self.recorder.max_notification_id() or 0, tz=self.settings.zone,
+                              mapper=self.store.mapper)
 
     def status(self) -> dict[str, Any]:
         registry = self.load(REGISTRY_STREAM)
