@@ -188,6 +188,33 @@ def test_an_auditor_follows_d03_from_standings_down_to_an_entry(page, server):
     print(f"unit page D03 (again): server {load_ms(page)[0]:.0f} ms, load {load_ms(page)[1]:.0f} ms")
 
 
+def test_downloads_the_standings_and_d03_as_xlsx(page, server):
+    import openpyxl
+
+    sign_in(page, server, "auditor")
+    with page.expect_download() as standing:
+        page.click("a[href='/exports/standings.xlsx']")
+    path = server["tmp"] / "standings.xlsx"
+    standing.value.save_as(path)
+    rows = list(openpyxl.load_workbook(path).active.iter_rows(values_only=True))
+    header, body = rows[0], rows[1:]
+    assert len(body) == 59 and header[:3] == ("排名", "单位代码", "单位名称")
+    shown = page.locator("table.standings a[data-unit=D03]").inner_text()
+    d03 = next(r for r in body if r[1] == "D03")
+    assert f"{d03[header.index('总分')]:.2f}" == shown
+
+    page.click("table.standings a[data-unit=D03]")
+    page.wait_for_url(server["base"] + "/units/D03")
+    with page.expect_download() as unit:
+        page.click("a[href='/units/D03/score.xlsx']")
+    assert unit.value.suggested_filename.endswith(".xlsx")
+    path = server["tmp"] / "d03.xlsx"
+    unit.value.save_as(path)
+    rows = list(openpyxl.load_workbook(path).active.iter_rows(values_only=True))
+    assert f"{rows[1][2]:.2f}" == shown  # the tree's root: the total
+    assert any("过程成绩" in str(r[1]) for r in rows[1:])
+
+
 def test_voided_and_superseded_entries_are_struck_through(page, server):
     sign_in(page, server, "auditor")
     page.goto(server["base"] + "/units/T06")

@@ -317,6 +317,40 @@ def test_the_api_still_answers_bearer_requests(app, tokens):
     assert api.get("/static/kaoping.css").status_code == 200
 
 
+# -- downloads ---------------------------------------------------------------------------------------
+
+def test_downloads_are_cookie_authenticated_and_follow_the_role(app, tokens, demo_ledger):
+    import io
+
+    import openpyxl
+
+    assert client(app).get("/exports/standings.xlsx").status_code == 303
+    auditor = signed_in(app, tokens["auditor"])
+    page = auditor.get("/")
+    assert 'href="/exports/standings.xlsx"' in page.text
+    xlsx = auditor.get("/exports/standings.xlsx")
+    assert xlsx.status_code == 200
+    assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert "attachment" in xlsx.headers["content-disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == 1 + 59
+    d03 = next(r for r in rows if r[1] == "D03")
+    assert f"{d03[rows[0].index('总分')]:.2f}" == demo_ledger.score("D03")["total"]
+    csv = auditor.get("/exports/standings.csv?as_of=2018-06-30")
+    assert csv.status_code == 200 and csv.content.startswith(b"\xef\xbb\xbf")
+    assert "standings-2018-06-30.csv" in csv.headers["content-disposition"]
+    unit = auditor.get("/units/T06/score.xlsx")
+    assert unit.status_code == 200
+    assert 'href="/units/T06/score.xlsx"' in auditor.get("/units/T06").text
+    assert auditor.get("/units/T06/score.pdf").status_code == 404
+    own = signed_in(app, tokens["d03"])
+    assert own.get("/units/D03/score.csv").status_code == 200
+    assert own.get("/exports/standings.csv").status_code == 200
+    refused = own.get("/units/T06/score.xlsx")
+    assert refused.status_code == 403 and not refused.content.startswith(b"PK")
+
+
 # -- charts ------------------------------------------------------------------------------------------
 
 def test_bar_chart_escapes_and_links():

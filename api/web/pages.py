@@ -396,6 +396,61 @@ def file_dispute(request: Request, who: Who, code: str, csrf: Annotated[str, For
                             status_code=303)
 
 
+# -- downloads ---------------------------------------------------------------------------------------
+
+def _download(body: bytes, fmt: str, name: str, ascii_name: str) -> Response:
+    media = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx"
+             else "text/csv; charset=utf-8")
+    disposition = (f'attachment; filename="{ascii_name}.{fmt}"; '
+                   f"filename*=UTF-8''{quote(f'{name}.{fmt}', safe='')}")
+    return Response(body, media_type=media, headers={"Content-Disposition": disposition,
+                                                     "Cache-Control": "no-store",
+                                                     "X-Content-Type-Options": "nosniff"})
+
+
+def _when(as_of: str | None) -> str:
+    return "-" + re.sub(r"[^0-9A-Za-z._-]+", "-", as_of).strip("-") if as_of else ""
+
+
+@router.get("/exports/standings.{fmt}")
+def standings_download(request: Request, who: Who, fmt: str, as_of: str | None = None) -> Response:
+    from kaoping.api import exports
+
+    if fmt not in ("xlsx", "csv"):
+        return problem(request, who, 404, "未找到", f"没有 {fmt} 格式的下载。")
+    as_of = (as_of or "").strip() or None
+    try:
+        sheet = exports.standings_sheet(_ledger(request), _projection(request), as_of=as_of)
+    except e.InvalidCommand as bad:
+        return problem(request, who, 422, "参数有误", f"{bad.field}: {bad.message}")
+    body = exports.to_xlsx([sheet]) if fmt == "xlsx" else exports.to_csv(sheet)
+    return _download(body, fmt, "考评排名" + _when(as_of), "standings" + _when(as_of))
+
+
+@router.get("/units/{code}/score.{fmt}")
+def unit_download(request: Request, who: Who, code: str, fmt: str,
+                  as_of: str | None = None) -> Response:
+    from kaoping.api import exports
+
+    code = code.upper()
+    if fmt not in ("xlsx", "csv"):
+        return problem(request, who, 404, "未找到", f"没有 {fmt} 格式的下载。")
+    registry = _ledger(request).registry()
+    if code not in registry.units:
+        return problem(request, who, 404, "未找到", f"没有代码为 {code} 的被考评单位。")
+    if not who.principal.may_read_unit(code):
+        return problem(request, who, 403, "无权查看",
+                       f"单位令牌只能查看本单位（{who.principal.unit}）的成绩。")
+    as_of = (as_of or "").strip() or None
+    try:
+        sheet = exports.unit_sheet(_ledger(request), code, as_of=as_of)
+    except e.InvalidCommand as bad:
+        return problem(request, who, 422, "参数有误", f"{bad.field}: {bad.message}")
+    body = exports.to_xlsx([sheet]) if fmt == "xlsx" else exports.to_csv(sheet)
+    name = registry.units[code].name
+    return _download(body, fmt, f"{code}-{name}-得分{_when(as_of)}", f"{code}-score{_when(as_of)}")
+
+
 def payload_text(payload: Any) -> str:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
