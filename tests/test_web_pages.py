@@ -107,6 +107,22 @@ def test_next_must_stay_on_this_site(app, tokens):
         assert response.headers["location"] == "/"
 
 
+def test_forms_posted_from_another_site_are_refused(app, tokens, demo_ledger):
+    evil = {"Origin": "https://evil.example"}
+    response = client(app).post("/signin", data={"token": tokens["auditor"]}, headers=evil)
+    assert response.status_code == 403 and "set-cookie" not in response.headers
+    same = client(app).post("/signin", data={"token": tokens["auditor"]},
+                            headers={"Origin": "http://testserver"})
+    assert same.status_code == 303
+    browser = signed_in(app, tokens["d03"])
+    page = browser.get("/units/D03")
+    before = len(demo_ledger.log.refresh())
+    refused = browser.post("/units/D03/disputes", headers=evil, data={
+        "csrf": csrf_of(page.text), "nonce": nonce_of(page.text), "target": "demo-D03-common-C06",
+        "reason": "x"})
+    assert refused.status_code == 403 and len(demo_ledger.log.refresh()) == before
+
+
 def test_every_sign_in_gets_a_new_session_id(app, tokens):
     browser = signed_in(app, tokens["auditor"])
     first = browser.cookies.get(COOKIE)

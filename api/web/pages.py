@@ -12,7 +12,7 @@ import secrets
 import threading
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -165,6 +165,15 @@ def sign_in_redirect(_: Request, error: Exception) -> Response:
     return response
 
 
+def cross_site(request: Request) -> bool:
+    """A form posted from another site: its Origin (sent by browsers on every POST) names another
+    host. This guards the sign-in form, which has no session yet and so no CSRF token."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    return origin == "null" or urlsplit(origin).netloc != request.headers.get("host", "")
+
+
 def _safe_next(target: str | None) -> str:
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
@@ -225,6 +234,8 @@ def sign_in_form(request: Request, next: str | None = None, reason: str | None =
 def sign_in(request: Request, token: Annotated[str, Form()] = "",
             next: Annotated[str, Form()] = "/") -> Response:
     store: SessionStore = request.app.state.web_sessions
+    if cross_site(request):
+        return problem(request, None, 403, "请求被拒绝", "不接受来自其他网站的登录表单。")
     principal = _ledger(request).principal_for(token.strip()) if token.strip() else None
     if principal is None:
         return render(request, "signin.html", None, 401, next=_safe_next(next),
@@ -239,7 +250,7 @@ def sign_in(request: Request, token: Annotated[str, Form()] = "",
 
 @router.post("/signout")
 def sign_out(request: Request, who: Who, csrf: Annotated[str, Form()] = "") -> Response:
-    if not csrf_ok(who.session, csrf):
+    if not csrf_ok(who.session, csrf) or cross_site(request):
         return problem(request, who, 403, "请求被拒绝", "表单校验码（CSRF）缺失或不符，请刷新页面后重试。")
     request.app.state.web_sessions.drop(who.session.id)
     response = RedirectResponse("/signin?reason=signed_out", status_code=303)
@@ -366,7 +377,7 @@ def file_dispute(request: Request, who: Who, code: str, csrf: Annotated[str, For
                  nonce: Annotated[str, Form()] = "", target: Annotated[str, Form()] = "",
                  reason: Annotated[str, Form()] = "") -> Response:
     code = code.upper()
-    if not csrf_ok(who.session, csrf):
+    if not csrf_ok(who.session, csrf) or cross_site(request):
         return problem(request, who, 403, "请求被拒绝", "表单校验码（CSRF）缺失或不符，请刷新页面后重试。")
     principal = who.principal
     if principal.role != "unit" or principal.unit != code:
