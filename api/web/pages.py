@@ -69,7 +69,7 @@ class VerifyCache:
         if start:
             if known is None and size <= SYNC_VERIFY_LIMIT:
                 self._run(ledger)
-                return self.status(ledger, size) if self.result else {"fresh": False}
+                return self.status(ledger, size) if self.result else {"fresh": False, "ok": None}
             threading.Thread(target=self._run, args=(ledger,), daemon=True,
                              name="kaoping-web-verify").start()
         return {**known, "fresh": False} if known else {"fresh": False, "ok": None}
