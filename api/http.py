@@ -166,7 +166,12 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             raise e.Forbidden("a unit token may not verify the whole ledger", field="role")
         return ledger.verify()
 
+    from .exports import router as exports_router  # here: exports imports this module
+    app.include_router(exports_router)
     _document_commands(app)
+    from .web import mount as mount_web_pages
+
+    mount_web_pages(app)
     return app
 
 

@@ -8,7 +8,7 @@ import random
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import resources
@@ -42,6 +42,7 @@ from kaoping.domain.rules import (
     decide,
 )
 
+from .export import export_entries
 from .reading import EntryLog, parse_as_of
 from .settings import Settings
 from .store import ChainedPostgresRecorder, ChainedSQLiteRecorder, Index, NewCommand, NewEntry
@@ -557,7 +558,9 @@ class Ledger:
         """The unit's total after each entry that concerns it or moves its total, oldest first."""
         registry = self.registry()
         unit = registry.unit(code)
-        entries = self.log.refresh()
+        # every entry that concerns the unit or moves its total is among those its score depends on:
+        # filter the log once, not once per row
+        entries = relevant_to(unit, registry.units, self.log.refresh())
         own = unit_stream(unit.code)
         in_own_stream = {e.id for e in entries if e.stream == own}
         rows: list[dict[str, Any]] = []
@@ -593,6 +596,13 @@ class Ledger:
             "streams": len({e.originator_id for e in entries}),
             "first_bad": None if broken is None else {"seq": broken.seq, "reason": broken.reason},
         }
+
+    def export(self) -> Iterator[dict[str, Any]]:
+        """Every stored entry up to the current last seq, in seq order, with its chain link and stored
+        bytes (`ledger/export.py`), read page by page."""
+        return export_entries(self.index.all_entries(), self.index.all_links(),
+                              end=self.recorder.max_notification_id() or 0, tz=self.settings.zone,
+                              mapper=self.store.mapper)
 
     def status(self) -> dict[str, Any]:
         registry = self.current(REGISTRY_STREAM)

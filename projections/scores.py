@@ -115,6 +115,11 @@ class ScoresProjection:
                 return json.loads(row.document)  # type: ignore[no-any-return]
         return None
 
+    def documents(self) -> dict[str, dict[str, Any]]:
+        """Every unit's current `score` document, by unit code (one read of the view)."""
+        self.refresh_stale()
+        return {row.unit: json.loads(row.document) for row in self.view.rows()}
+
     def lag(self) -> int:
         """How many notifications the view is behind the log."""
         entries = self.ledger.log.refresh()

@@ -1,0 +1,189 @@
+"""The whole ledger as JSON Lines with its hash chain, and the check of such a file without a database.
+
+One line per stored entry, in seq order: its place (`seq`, `stream`, `version`, `originator_id`), its
+decoded fields as `history` shows them (`id`, `type`, `recorded_at`, `appended_at`, `actor`,
+`payload`, `backdated`), its chain link (`hash`, `prev_hash`, `global_prev_hash`) and what the hash
+covers: the `topic` and the exact stored bytes (`state`, base64). `verify_export` recomputes every
+link with `kaoping.domain.chain.first_break` and checks that the decoded fields of each line say what
+its stored bytes say, so an edit to any field, a deleted, inserted or reordered line, or an edited
+hash is named by its seq. Cutting off the newest lines needs an outside witness: compare `head`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import datetime, tzinfo
+from typing import Any
+
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Mapper,
+    StoredEvent,
+    UUIDAsHex,
+)
+from eventsourcing.utils import get_topic
+
+from kaoping.domain.chain import Break, ChainLink, StoredEntry, first_break
+from kaoping.domain.events import EntryRecorded, stream_id
+
+#: the keys of one exported line, in the order they are written
+KEYS = ("seq", "stream", "version", "id", "type", "recorded_at", "appended_at", "actor", "payload",
+        "backdated", "topic", "hash", "prev_hash", "global_prev_hash", "originator_id", "state")
+#: the one topic the ledger stores; a file naming another is refused before anything is imported
+ENTRY_TOPIC = get_topic(EntryRecorded)
+
+
+def offline_mapper() -> Mapper:  # type: ignore[type-arg]
+    """The store's mapper without a store: the library's JSON transcoder with the application's
+    default transcodings (the ledger configures no cipher, compressor or other transcoder; a test
+    checks that this decodes what the store wrote)."""
+    transcoder = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
+        transcoder.register(transcoding)
+    return Mapper(transcoder=transcoder)
+
+
+def _decode(mapper: Mapper, entry: StoredEntry) -> EntryRecorded | None:  # type: ignore[type-arg]
+    if entry.topic != ENTRY_TOPIC:
+        return None
+    try:
+        event = mapper.to_domain_event(StoredEvent(
+            originator_id=uuid.UUID(entry.originator_id), originator_version=entry.version,
+            topic=entry.topic, state=entry.state))
+    except Exception:  # noqa: BLE001 - undecodable bytes are reported, not raised
+        return None
+    return event if isinstance(event, EntryRecorded) else None
+
+
+def _fields(event: EntryRecorded | None, tz: tzinfo) -> dict[str, Any]:
+    if event is None:
+        return dict.fromkeys(("id", "type", "recorded_at", "appended_at", "actor", "payload",
+                              "backdated"))
+    return {"id": event.command_id, "type": event.entry_type,
+            "recorded_at": event.recorded_at.astimezone(tz).isoformat(),
+            "appended_at": event.timestamp.astimezone(tz).isoformat(),
+            "actor": event.actor, "payload": event.payload, "backdated": event.backdated}
+
+
+def export_entries(entries: Iterable[StoredEntry], links: Iterable[ChainLink], *, end: int,
+                   tz: tzinfo, mapper: Mapper | None = None) -> Iterator[dict[str, Any]]:  # type: ignore[type-arg]
+    """Merge the stored entries and their chain links (both in seq order, read page by page) into
+    export lines, up to seq `end`. An entry without a link is exported with null hashes and a link
+    without an entry is left out: either way the exported file fails `verify_export` as the
+    database fails `verify`."""
+    mapper = mapper or offline_mapper()
+    link_iter = iter(links)
+    link = next(link_iter, None)
+    for entry in entries:
+        if entry.seq > end:
+            return
+        while link is not None and link.seq < entry.seq:
+            link = next(link_iter, None)
+        own = link if link is not None and link.seq == entry.seq else None
+        event = _decode(mapper, entry)
+        stream = own.stream if own else (event.stream if event else None)
+        yield {"seq": entry.seq, "stream": stream, "version": entry.version,
+               **_fields(event, tz), "topic": entry.topic,
+               "hash": own.hash if own else None, "prev_hash": own.prev_hash if own else None,
+               "global_prev_hash": own.global_prev_hash if own else None,
+               "originator_id": entry.originator_id,
+               "state": base64.b64encode(entry.state).decode("ascii")}
+
+
+def export_line(row: dict[str, Any]) -> str:
+    return json.dumps({key: row[key] for key in KEYS}, ensure_ascii=False, default=str) + "\n"
+
+
+def verify_export(lines: Iterable[str]) -> dict[str, Any]:
+    """Check an exported file; the same document as `Ledger.verify()` plus `head`, the last hash."""
+    mapper = offline_mapper()
+    entries: list[StoredEntry] = []
+    links: list[ChainLink] = []
+    problems: list[Break] = []
+    streams: set[str] = set()
+    last_seq = 0
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            entry = StoredEntry(_int(row["seq"]), _str(row["originator_id"]), _int(row["version"]),
+                                _str(row["topic"]),
+                                base64.b64decode(_str(row["state"]), validate=True))
+            stream = _str(row["stream"])
+        except (ValueError, KeyError, TypeError, binascii.Error, RecursionError) as error:
+            problems.append(Break(last_seq + 1, f"line {number} is not an exported entry: {error}"))
+            continue
+        last_seq = entry.seq
+        entries.append(entry)
+        streams.add(entry.originator_id)
+        if row.get("hash") is not None:
+            links.append(ChainLink(entry.seq, entry.originator_id, stream, entry.version,
+                                   str(row["hash"]), str(row.get("prev_hash")),
+                                   str(row.get("global_prev_hash"))))
+        mismatch = _mismatch(row, entry, stream, mapper)
+        if mismatch:
+            problems.append(Break(entry.seq, f"line {number}: {mismatch}"))
+    broken = first_break(entries, links)
+    if broken is not None:
+        problems.append(broken)
+    bad = min(problems, key=lambda b: b.seq, default=None)
+    return {
+        "ok": bad is None,
+        "entries": len(entries),
+        "streams": len(streams),
+        "first_bad": None if bad is None else {"seq": bad.seq, "reason": bad.reason},
+        "head": links[-1].hash if links else None,
+    }
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected a whole number, got {value!r}")
+    return value
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {value!r}")
+    return value
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as JSON, types included (true is not 1, "1" is not 1)."""
+    return json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)
+
+
+def _same_moment(text: Any, moment: datetime) -> bool:
+    try:
+        parsed = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return False
+    return parsed.tzinfo is not None and parsed == moment
+
+
+def _mismatch(row: dict[str, Any], entry: StoredEntry, stream: str,
+              mapper: Mapper) -> str | None:  # type: ignore[type-arg]
+    """Why the line's decoded fields disagree with its stored bytes, or None."""
+    if entry.topic != ENTRY_TOPIC:
+        return f"unknown topic {entry.topic!r}"
+    if entry.originator_id != str(stream_id(stream)):
+        return f"originator_id is not the id of stream {stream!r}"
+    event = _decode(mapper, entry)
+    if event is None:
+        return "the stored bytes do not decode to a ledger entry"
+    decoded = {"stream": event.stream, "id": event.command_id, "type": event.entry_type,
+               "actor": event.actor, "backdated": event.backdated, "payload": event.payload}
+    for key, value in decoded.items():
+        if key not in row or not _same(row[key], value):
+            return f"{key} does not match the entry's stored bytes"
+    for key, moment in (("recorded_at", event.recorded_at), ("appended_at", event.timestamp)):
+        if not _same_moment(row.get(key), moment):
+            return f"{key} does not match the entry's stored bytes"
+    return None

@@ -1,0 +1,296 @@
+"""The web pages in a real browser: Debian's headless Chromium driven by Playwright, against a real
+`kaoping serve` over a demo-year SQLite ledger. Screenshots go to artifacts/screenshots/ (or
+$KAOPING_ARTIFACTS/screenshots). Without /usr/bin/chromium the tests are skipped, unless
+KAOPING_REQUIRE_BROWSER is set (as `.ci/run` does): then they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.test_http_e2e import free_port
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
+KAOPING = Path(sys.executable).with_name("kaoping")
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = Path(os.environ.get("KAOPING_ARTIFACTS", ROOT / "artifacts")) / "screenshots"
+
+
+def _browser_missing() -> str | None:
+    if not os.path.exists(CHROMIUM):
+        return f"{CHROMIUM} is not installed (apt-get install chromium fonts-noto-cjk)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as error:
+        return f"playwright is not installed: {error}"
+    return None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _need_browser() -> None:
+    problem = _browser_missing()
+    if problem:
+        if os.environ.get("KAOPING_REQUIRE_BROWSER"):
+            pytest.fail(f"browser tests are required: {problem}")
+        pytest.skip(problem)
+
+
+def kaoping(*args: str) -> str:
+    result = subprocess.run([str(KAOPING), *args], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    tmp = tmp_path_factory.mktemp("browser")
+    db = f"sqlite:///{tmp / 'demo.db'}"
+    kaoping("demo", "--db", db)
+    tokens = {
+        "auditor": kaoping("token", "create", "--actor", "审计组", "--role", "auditor", "--db", db),
+        "d03": kaoping("token", "create", "--actor", "县物价局经办人", "--role", "unit", "--unit", "D03",
+                       "--db", db),
+    }
+    tokens = {name: out.strip().splitlines()[-1] for name, out in tokens.items()}
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log_path = tmp / "serve.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen([str(KAOPING), "serve", "--host", "127.0.0.1", "--port", str(port),
+                                    "--db", db], stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                assert process.poll() is None, log_path.read_text()
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline, "kaoping serve did not answer within 30 s"
+                time.sleep(0.1)
+            yield {"base": base, "tokens": tokens, "db": db, "tmp": tmp}
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN",
+                                  accept_downloads=True)
+    yield context.new_page()
+    context.close()
+
+
+def sign_in(page: Any, server: dict[str, Any], who: str) -> None:
+    page.goto(server["base"] + "/")
+    assert "/signin" in page.url
+    page.fill("input[name=token]", server["tokens"][who])
+    page.click("form[action='/signin'] button[type=submit]")
+    page.wait_for_url(server["base"] + "/")
+
+
+def shot(page: Any, name: str, *, full_page: bool = True) -> None:
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
+
+
+def load_ms(page: Any) -> float:
+    timing = page.evaluate("() => { const n = performance.getEntriesByType('navigation')[0];"
+                           " return [n.responseEnd - n.requestStart, n.loadEventEnd - n.startTime]; }")
+    return timing  # type: ignore[no-any-return]
+
+
+def test_an_auditor_follows_d03_from_standings_down_to_an_entry(page, server):
+    page.goto(server["base"] + "/signin")
+    shot(page, "01-signin")
+    sign_in(page, server, "auditor")
+    assert page.locator("h2", has_text="县政府各部门").is_visible()
+    assert page.locator("h2", has_text="镇、街道及经济园区").is_visible()
+    assert page.locator("svg.bar-chart").count() == 2
+    assert "通过" in page.locator("[data-testid=verify]").inner_text()
+    print(f"\nstandings (first view): server {load_ms(page)[0]:.0f} ms, load {load_ms(page)[1]:.0f} ms")
+    page.reload()
+    print(f"standings (again): server {load_ms(page)[0]:.0f} ms, load {load_ms(page)[1]:.0f} ms")
+    shot(page, "02-standings-auditor")
+
+    page.select_option("select[name=stage]", "process")
+    page.fill("input[name=as_of]", "2018-06-30")
+    page.click("form.controls button[type=submit]")
+    page.wait_for_url(re.compile(r".*stage=process&as_of=2018-06-30"))
+    assert "截至 2018-06-30" in page.locator("h1").inner_text()
+    print(f"standings as of 2018-06-30: server {load_ms(page)[0]:.0f} ms")
+    shot(page, "03-standings-process-as-of")
+
+    page.goto(server["base"] + "/")
+    score = page.locator("table.standings a[data-unit=D03]")
+    expected = score.inner_text()
+    score.click()
+    page.wait_for_url(server["base"] + "/units/D03")
+    print(f"unit page D03 (first view): server {load_ms(page)[0]:.0f} ms")
+    assert page.locator("[data-figure=total]").inner_text() == expected
+    assert page.locator("h1").inner_text().startswith("县物价局")
+
+    # down the tree: total (open) → indicator → individual → process → a task → a checkpoint → entry
+    tree = page.locator("#tree")
+    for label in ("指标考核 indicator", "个性指标 individual", "过程成绩 process"):
+        node = tree.locator("summary", has_text=label).first
+        node.click()
+    task = tree.locator("details.depth-4").first
+    task.locator("> summary").click()
+    checkpoint = task.locator("details.depth-5").first
+    checkpoint.locator("> summary").click()
+    entry = checkpoint.locator("li.entry a").first
+    assert entry.is_visible()
+    assert checkpoint.locator("p.formula").first.is_visible()
+    shot(page, "04-unit-d03-tree-expanded")
+    seq = entry.inner_text().removeprefix("seq ").strip()
+    entry.click()
+    row = page.locator(f"#e-{seq}")
+    assert row.is_visible() and seq in row.inner_text()
+    full_hash = row.locator("code.hash").first.get_attribute("title")
+    assert full_hash and len(full_hash) == 64
+
+    points = page.locator("#replay circle.point")
+    assert points.count() > 10
+    tooltip = points.last.locator("title").text_content()
+    assert f"总分 {expected}" in tooltip
+    points.nth(points.count() // 2).hover()
+    page.locator("#replay").screenshot(path=str(SHOTS / "05-unit-d03-replay.png"))
+    page.reload()
+    print(f"unit page D03 (again): server {load_ms(page)[0]:.0f} ms, load {load_ms(page)[1]:.0f} ms")
+
+
+def test_downloads_the_standings_and_d03_as_xlsx(page, server):
+    import openpyxl
+
+    sign_in(page, server, "auditor")
+    with page.expect_download() as standing:
+        page.click("a[href='/exports/standings.xlsx']")
+    path = server["tmp"] / "standings.xlsx"
+    standing.value.save_as(path)
+    rows = list(openpyxl.load_workbook(path).active.iter_rows(values_only=True))
+    header, body = rows[0], rows[1:]
+    assert len(body) == 59 and header[:3] == ("排名", "单位代码", "单位名称")
+    shown = page.locator("table.standings a[data-unit=D03]").inner_text()
+    d03 = next(r for r in body if r[1] == "D03")
+    assert f"{d03[header.index('总分')]:.2f}" == shown
+
+    page.click("table.standings a[data-unit=D03]")
+    page.wait_for_url(server["base"] + "/units/D03")
+    with page.expect_download() as unit:
+        page.click("a[href='/units/D03/score.xlsx']")
+    assert unit.value.suggested_filename.endswith(".xlsx")
+    path = server["tmp"] / "d03.xlsx"
+    unit.value.save_as(path)
+    rows = list(openpyxl.load_workbook(path).active.iter_rows(values_only=True))
+    assert f"{rows[1][2]:.2f}" == shown  # the tree's root: the total
+    assert any("过程成绩" in str(r[1]) for r in rows[1:])
+
+
+def test_voided_and_superseded_entries_are_struck_through(page, server):
+    sign_in(page, server, "auditor")
+    page.goto(server["base"] + "/units/T06")
+    page.evaluate("() => document.querySelectorAll('#tree details').forEach(d => d.open = true)")
+    struck = page.locator("#tree li.entry.gone del")
+    assert struck.count() >= 3
+    assert page.locator("#tree li.entry.gone", has_text="已被").count() >= 3
+    assert page.locator("table.disputes tr", has_text="DSP-T06-01").is_visible()
+    shot(page, "06-unit-t06-voids")
+
+
+def test_a_unit_files_a_dispute_and_cannot_open_another_unit(page, server):
+    sign_in(page, server, "d03")
+    own = page.locator("table.standings a[data-unit]")
+    assert own.count() == 1 and own.get_attribute("data-unit") == "D03"
+    assert page.locator("[data-testid=verify]").count() == 0
+    shot(page, "07-standings-unit-d03")
+
+    response = page.goto(server["base"] + "/units/D05")
+    assert response.status == 403
+    assert "无权查看" in page.locator("h1").inner_text()
+    shot(page, "08-unit-d05-forbidden")
+
+    page.goto(server["base"] + "/units/D03#disputes")
+    form = page.locator("form.dispute-form")
+    form.locator("select[name=target]").select_option("demo-D03-common-C03")
+    form.locator("textarea[name=reason]").fill("评分未采纳已报送的佐证材料，申请复核")
+    form.locator("button[type=submit]").click()
+    page.wait_for_url(re.compile(r".*/units/D03\?filed=DSP-D03-W"))
+    assert "已登记" in page.locator("#disputes .notice").inner_text()
+    row = page.locator("table.disputes tr", has_text="demo-D03-common-C03")
+    assert "待裁决" in row.inner_text() and "县物价局经办人" in row.inner_text()
+    shot(page, "09-unit-d03-dispute-filed")
+
+
+def test_a_dispute_form_without_its_csrf_token_is_refused(browser, server):
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    try:
+        sign_in(page, server, "d03")
+        page.goto(server["base"] + "/units/D03")
+        before = page.locator("table.disputes tbody tr").count()
+        page.evaluate("() => document.querySelector('form.dispute-form input[name=csrf]').remove()")
+        form = page.locator("form.dispute-form")
+        form.locator("textarea[name=reason]").fill("没有校验码的提交")
+        with page.expect_navigation() as navigation:
+            form.locator("button[type=submit]").click()
+        assert navigation.value.status == 403
+        assert "CSRF" in page.locator("p.error").inner_text()
+        shot(page, "10-dispute-without-csrf")
+        page.goto(server["base"] + "/units/D03")
+        assert page.locator("table.disputes tbody tr").count() == before
+    finally:
+        context.close()
+
+
+def test_phone_layout(browser, server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  device_scale_factor=2)
+    page = context.new_page()
+    try:
+        sign_in(page, server, "auditor")
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 390, "the standings page scrolls sideways on a phone"
+        shot(page, "11-phone-standings")
+        page.goto(server["base"] + "/units/D03")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        shot(page, "12-phone-unit-d03", full_page=False)
+    finally:
+        context.close()
+
+
+def test_sign_out(page, server):
+    sign_in(page, server, "auditor")
+    page.click("header form[action='/signout'] button")
+    page.wait_for_url(re.compile(r".*/signin\?reason=signed_out"))
+    assert "已退出登录" in page.content()
+    page.goto(server["base"] + "/units/D03")
+    assert "/signin" in page.url

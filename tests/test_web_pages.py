@@ -1,0 +1,400 @@
+"""The web pages without a browser (FastAPI's TestClient): cookie flags, sign-in and sign-out, what
+each role sees, CSRF on every form, disputes through the ledger's own rules, charts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kaoping.api.composition import build_ledger
+from kaoping.api.http import create_app
+from kaoping.api.web.charts import bar_chart, line_chart
+from kaoping.api.web.sessions import COOKIE
+from kaoping.ledger.application import Ledger
+from kaoping.ledger.demo import demo_year
+from kaoping.ledger.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def demo_ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
+    db = tmp_path_factory.mktemp("web") / "demo.db"
+    ledger = build_ledger(Settings(database_url=f"sqlite:///{db}"))
+    ledger.init()
+    ledger.ingest(demo_year(), actor="office")
+    yield ledger
+    ledger.close()
+
+
+@pytest.fixture(scope="module")
+def tokens(demo_ledger: Ledger) -> dict[str, str]:
+    return {
+        "auditor": demo_ledger.create_token(actor="审计组", role="auditor")[1],
+        "d03": demo_ledger.create_token(actor="物价局经办人", role="unit", unit="D03")[1],
+        "t06": demo_ledger.create_token(actor="吴家镇经办人", role="unit", unit="T06")[1],
+    }
+
+
+@pytest.fixture(scope="module")
+def app(demo_ledger: Ledger) -> Iterator[Any]:
+    application = create_app(ledger=demo_ledger)
+    with TestClient(application):  # runs the lifespan once: app.state.ledger and projection
+        yield application
+
+
+def client(app: Any) -> TestClient:
+    return TestClient(app, follow_redirects=False)
+
+
+def signed_in(app: Any, token: str) -> TestClient:
+    browser = client(app)
+    response = browser.post("/signin", data={"token": token, "next": "/"})
+    assert response.status_code == 303, response.text
+    return browser
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF field on the page"
+    return found.group(1)
+
+
+def nonce_of(html: str) -> str:
+    found = re.search(r'name="nonce" value="([0-9a-f]{12})"', html)
+    assert found
+    return found.group(1)
+
+
+# -- sign-in, cookie, sign-out -------------------------------------------------------------------------
+
+def test_pages_need_a_session_and_send_to_sign_in(app):
+    anonymous = client(app)
+    for path in ("/", "/units/D03", "/units/D03?as_of=2018-07-01"):
+        response = anonymous.get(path)
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/signin?next=")
+    page = anonymous.get("/signin")
+    assert page.status_code == 200 and "访问令牌" in page.text
+    assert page.headers["content-type"].startswith("text/html")
+
+
+def test_the_session_cookie_is_opaque_httponly_strict_and_site_wide(app, tokens):
+    response = client(app).post("/signin", data={"token": tokens["auditor"], "next": "/units/D03"})
+    assert response.status_code == 303 and response.headers["location"] == "/units/D03"
+    cookies = response.headers.get_list("set-cookie")
+    assert len(cookies) == 1
+    cookie = cookies[0]
+    flags = [part.strip().lower() for part in cookie.split(";")]
+    assert "httponly" in flags and "samesite=strict" in flags and "path=/" in flags
+    assert tokens["auditor"] not in cookie
+    value = cookie.split(";", 1)[0].split("=", 1)[1]
+    assert len(value) >= 40 and not value.startswith("kp_")
+
+
+def test_a_wrong_token_is_refused_and_no_session_is_made(app):
+    response = client(app).post("/signin", data={"token": "kp_nope_nope", "next": "/"})
+    assert response.status_code == 401
+    assert "令牌无效或已被撤销" in response.text
+    assert "set-cookie" not in response.headers
+
+
+def test_next_must_stay_on_this_site(app, tokens):
+    for target in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)"):
+        response = client(app).post("/signin", data={"token": tokens["auditor"], "next": target})
+        assert response.headers["location"] == "/"
+
+
+def test_forms_posted_from_another_site_are_refused(app, tokens, demo_ledger):
+    evil = {"Origin": "https://evil.example"}
+    response = client(app).post("/signin", data={"token": tokens["auditor"]}, headers=evil)
+    assert response.status_code == 403 and "set-cookie" not in response.headers
+    same = client(app).post("/signin", data={"token": tokens["auditor"]},
+                            headers={"Origin": "http://testserver"})
+    assert same.status_code == 303
+    browser = signed_in(app, tokens["d03"])
+    page = browser.get("/units/D03")
+    before = len(demo_ledger.log.refresh())
+    refused = browser.post("/units/D03/disputes", headers=evil, data={
+        "csrf": csrf_of(page.text), "nonce": nonce_of(page.text), "target": "demo-D03-common-C06",
+        "reason": "x"})
+    assert refused.status_code == 403 and len(demo_ledger.log.refresh()) == before
+
+
+def test_every_sign_in_gets_a_new_session_id(app, tokens):
+    browser = signed_in(app, tokens["auditor"])
+    first = browser.cookies.get(COOKIE)
+    browser.post("/signin", data={"token": tokens["auditor"], "next": "/"})
+    assert browser.cookies.get(COOKIE) != first
+    browser.cookies.set(COOKIE, first)
+    assert browser.get("/").status_code == 303  # the old id is gone
+
+
+def test_sign_out_needs_the_csrf_token_and_ends_the_session(app, tokens):
+    browser = signed_in(app, tokens["auditor"])
+    page = browser.get("/")
+    assert page.status_code == 200
+    refused = browser.post("/signout", data={})
+    assert refused.status_code == 403 and "CSRF" in refused.text
+    assert browser.get("/").status_code == 200  # still signed in
+    session = browser.cookies.get(COOKIE)
+    done = browser.post("/signout", data={"csrf": csrf_of(page.text)})
+    assert done.status_code == 303 and done.headers["location"].startswith("/signin")
+    browser.cookies.set(COOKIE, session)  # even a kept copy of the cookie no longer works
+    assert browser.get("/").status_code == 303
+
+
+def test_a_revoked_token_loses_its_session(app, demo_ledger):
+    token_id, token = demo_ledger.create_token(actor="临时审计", role="auditor")
+    browser = signed_in(app, token)
+    assert browser.get("/").status_code == 200
+    demo_ledger.revoke_token(token_id)
+    response = browser.get("/units/D03")
+    assert response.status_code == 303
+    assert "reason=revoked" in response.headers["location"]
+    notice = browser.get(response.headers["location"])
+    assert "令牌已被撤销" in notice.text
+    assert client(app).post("/signin", data={"token": token}).status_code == 401
+
+
+def test_pages_carry_a_script_free_content_security_policy(app, tokens):
+    page = signed_in(app, tokens["auditor"]).get("/")
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "script-src" not in policy
+    assert page.headers["cache-control"] == "no-store"
+    assert "<script" not in page.text
+
+
+# -- what each role sees ---------------------------------------------------------------------------
+
+def test_standings_show_both_groups_ranked_with_links_and_charts(app, tokens, demo_ledger):
+    page = signed_in(app, tokens["auditor"]).get("/")
+    assert page.status_code == 200
+    html = page.text
+    assert "县政府各部门" in html and "镇、街道及经济园区" in html
+    assert "县物价局" in html and 'href="/units/D03"' in html and 'href="/units/T06"' in html
+    assert html.count("<svg") == 2 and 'class="chart bar-chart"' in html
+    rows = demo_ledger.standings_from_log()
+    d03 = next(r for r in rows if r["unit"] == "D03")
+    assert f'data-unit="D03">{d03["score"]}</a>' in html
+    # the footer: ledger size, last entry, verify status
+    size = len(demo_ledger.log.refresh())
+    assert f'data-testid="ledger-size">{size}<' in html
+    assert "哈希链校验" in html and "通过" in html
+
+
+def test_stage_selector_and_as_of_date(app, tokens, demo_ledger):
+    browser = signed_in(app, tokens["auditor"])
+    for stage in ("process", "half_year", "annual"):
+        page = browser.get(f"/?stage={stage}")
+        assert page.status_code == 200
+        assert f'<option value="{stage}" selected>' in page.text
+    past = browser.get("/?stage=process&as_of=2018-06-30")
+    assert past.status_code == 200 and "截至 2018-06-30" in past.text
+    expected = demo_ledger.standings_from_log(stage="process", as_of="2018-06-30")
+    first = next(r for r in expected if r["group"] == "departments")
+    assert f'data-unit="{first["unit"]}">{first["score"]}</a>' in past.text
+    assert 'href="/units/D03?as_of=2018-06-30"' in past.text
+    assert browser.get("/?as_of=").status_code == 200  # an empty date picker means now
+    assert browser.get("/?stage=weekly").status_code == 422
+    assert browser.get("/?as_of=not-a-date").status_code == 422
+
+
+def test_a_unit_token_sees_standings_but_only_its_own_unit(app, tokens):
+    browser = signed_in(app, tokens["d03"])
+    standings = browser.get("/")
+    assert standings.status_code == 200
+    assert 'href="/units/D03"' in standings.text
+    assert 'href="/units/D05"' not in standings.text and 'href="/units/T06"' not in standings.text
+    assert "县政府办" in standings.text  # other units' scores are public standings
+    assert "哈希链校验" not in standings.text  # a unit may not verify the ledger
+    assert browser.get("/units/D03").status_code == 200
+    for other in ("D05", "T06", "d05"):
+        refused = browser.get(f"/units/{other}")
+        assert refused.status_code == 403 and "无权查看" in refused.text
+        assert "年度成绩" not in refused.text
+
+
+def test_unknown_unit_is_a_404_page(app, tokens):
+    page = signed_in(app, tokens["auditor"]).get("/units/X99")
+    assert page.status_code == 404 and "X99" in page.text
+
+
+def test_the_unit_page_explains_down_to_entries_with_voids_struck_through(app, tokens, demo_ledger):
+    page = signed_in(app, tokens["auditor"]).get("/units/T06")
+    assert page.status_code == 200
+    html = page.text
+    score = demo_ledger.score("T06")
+    assert f'data-figure="total">{score["total"]}<' in html
+    assert html.count("<details") == sum(1 for _ in _walk(score["explanation"]))
+    for node in _walk(score["explanation"]):
+        assert _esc(node["formula"]) in html
+    # the verification voided by an upheld dispute, and a superseded one, are struck through
+    assert re.search(r"<del>.*?demo-T06-verify-E-C3-M08.*?</del>", html, re.S)
+    assert "已被 <code>demo-T06-resolve-DSP-T06-01</code> 作废" in html
+    assert "已被 <code>demo-T06-verify-E-C8-H2-recheck</code> 取代" in html
+    # history with shortened hashes, the full one in the title
+    history = demo_ledger.history("T06")
+    row = history[0]
+    assert f'title="{row["hash"]}">{row["hash"][:10]}…' in html
+    assert f'id="e-{history[-1]["seq"]}"' in html
+    # disputes with outcomes
+    assert "DSP-T06-01" in html and "异议成立" in html
+    # the replay chart: one point per replay row, each with a tooltip
+    replay = demo_ledger.replay("T06")
+    assert html.count('<circle class="point"') == len(replay)
+    assert f"→ 总分 {replay[-1]['total']}" in html
+    assert replay[-1]["total"] == score["total"]
+
+
+def test_pending_figures_are_marked(app, tokens):
+    page = signed_in(app, tokens["auditor"]).get("/units/D03?as_of=2018-03-01")
+    assert page.status_code == 200
+    assert "尚缺输入" in page.text and 'class="badge pending"' in page.text
+    assert "details class=\"node depth-" in page.text and " pending\"" in page.text
+
+
+# -- disputes ----------------------------------------------------------------------------------------
+
+def test_a_unit_files_a_dispute_through_the_ledger(app, tokens, demo_ledger):
+    browser = signed_in(app, tokens["d03"])
+    page = browser.get("/units/D03")
+    assert "提出异议" in page.text
+    target = "demo-D03-common-C03"
+    assert f'<option value="{target}"' in page.text
+    before = len(demo_ledger.log.refresh())
+    response = browser.post("/units/D03/disputes", data={
+        "csrf": csrf_of(page.text), "nonce": nonce_of(page.text), "target": target,
+        "reason": "评分未采纳已报送的佐证材料"})
+    assert response.status_code == 303, response.text
+    assert response.headers["location"].startswith("/units/D03?filed=DSP-D03-W")
+    assert len(demo_ledger.log.refresh()) == before + 1
+    filed = [r for r in demo_ledger.history("D03") if r["type"] == "dispute.filed"][-1]
+    assert filed["actor"] == "物价局经办人" and filed["payload"]["target"] == target
+    after = browser.get(response.headers["location"])
+    assert "已登记" in after.text and "待裁决" in after.text
+    # the same form sent twice records nothing more
+    again = browser.post("/units/D03/disputes", data={
+        "csrf": csrf_of(page.text), "nonce": nonce_of(page.text), "target": target,
+        "reason": "评分未采纳已报送的佐证材料"})
+    assert again.status_code == 303 and "duplicate=1" in again.headers["location"]
+    assert len(demo_ledger.log.refresh()) == before + 1
+
+
+def test_a_dispute_without_or_with_a_wrong_csrf_token_is_refused(app, tokens, demo_ledger):
+    browser = signed_in(app, tokens["d03"])
+    page = browser.get("/units/D03")
+    before = len(demo_ledger.log.refresh())
+    form = {"nonce": nonce_of(page.text), "target": "demo-D03-common-C04", "reason": "x"}
+    assert browser.post("/units/D03/disputes", data=form).status_code == 403
+    other = signed_in(app, tokens["d03"]).get("/units/D03")  # another session's token
+    wrong = browser.post("/units/D03/disputes", data={**form, "csrf": csrf_of(other.text)})
+    assert wrong.status_code == 403 and "CSRF" in wrong.text
+    assert len(demo_ledger.log.refresh()) == before
+
+
+def test_a_rejected_dispute_shows_the_ledgers_message(app, tokens, demo_ledger):
+    browser = signed_in(app, tokens["d03"])
+    page = browser.get("/units/D03")
+    before = len(demo_ledger.log.refresh())
+    ballot = next(r for r in demo_ledger.history("D03") if r["type"] == "ballot.cast")
+    response = browser.post("/units/D03/disputes", data={
+        "csrf": csrf_of(page.text), "nonce": nonce_of(page.text), "target": ballot["id"],
+        "reason": "不服"})
+    assert response.status_code == 422
+    assert "异议未登记" in response.text and "target" in response.text
+    assert "不服" in response.text  # the form keeps what was typed
+    assert len(demo_ledger.log.refresh()) == before
+
+
+def test_only_the_units_own_token_may_dispute(app, tokens, demo_ledger):
+    auditor = signed_in(app, tokens["auditor"])
+    page = auditor.get("/units/D03")
+    assert "提交异议" not in page.text
+    refused = auditor.post("/units/D03/disputes", data={
+        "csrf": csrf_of(page.text), "nonce": "0123456789ab", "target": "demo-D03-common-C05",
+        "reason": "x"})
+    assert refused.status_code == 403
+    t06 = signed_in(app, tokens["t06"])
+    own = t06.get("/units/T06")
+    other = t06.post("/units/D03/disputes", data={
+        "csrf": csrf_of(own.text), "nonce": "0123456789ab", "target": "demo-D03-common-C05",
+        "reason": "x"})
+    assert other.status_code == 403
+
+
+def test_the_api_still_answers_bearer_requests(app, tokens):
+    api = client(app)
+    assert api.get("/v1/standings").status_code == 401
+    answer = api.get("/v1/standings", headers={"Authorization": f"Bearer {tokens['auditor']}"})
+    assert answer.status_code == 200 and answer.json()[0]["rank"] == 1
+    assert api.get("/static/kaoping.css").status_code == 200
+
+
+# -- downloads ---------------------------------------------------------------------------------------
+
+def test_downloads_are_cookie_authenticated_and_follow_the_role(app, tokens, demo_ledger):
+    import io
+
+    import openpyxl
+
+    assert client(app).get("/exports/standings.xlsx").status_code == 303
+    auditor = signed_in(app, tokens["auditor"])
+    page = auditor.get("/")
+    assert 'href="/exports/standings.xlsx"' in page.text
+    xlsx = auditor.get("/exports/standings.xlsx")
+    assert xlsx.status_code == 200
+    assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert "attachment" in xlsx.headers["content-disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == 1 + 59
+    d03 = next(r for r in rows if r[1] == "D03")
+    assert f"{d03[rows[0].index('总分')]:.2f}" == demo_ledger.score("D03")["total"]
+    csv = auditor.get("/exports/standings.csv?as_of=2018-06-30")
+    assert csv.status_code == 200 and csv.content.startswith(b"\xef\xbb\xbf")
+    assert "standings-2018-06-30.csv" in csv.headers["content-disposition"]
+    unit = auditor.get("/units/T06/score.xlsx")
+    assert unit.status_code == 200
+    assert 'href="/units/T06/score.xlsx"' in auditor.get("/units/T06").text
+    assert auditor.get("/units/T06/score.pdf").status_code == 404
+    own = signed_in(app, tokens["d03"])
+    assert own.get("/units/D03/score.csv").status_code == 200
+    assert own.get("/exports/standings.csv").status_code == 200
+    refused = own.get("/units/T06/score.xlsx")
+    assert refused.status_code == 403 and not refused.content.startswith(b"PK")
+
+
+# -- charts ------------------------------------------------------------------------------------------
+
+def test_bar_chart_escapes_and_links():
+    rows = [{"rank": 1, "unit": "D01", "name": "<b>甲</b>", "score": "99.50"},
+            {"rank": 2, "unit": "D02", "name": "乙", "score": "80.00"}]
+    svg = str(bar_chart(rows, title="t", link=lambda code: "/units/D01" if code == "D01" else None))
+    assert "<b>" not in svg and "&lt;b&gt;" in svg
+    assert svg.count("<rect") == 2 and svg.count('href="/units/D01"') == 1
+    assert "第1名" in svg and "99.50" in svg
+
+
+def test_line_chart_has_a_point_with_a_tooltip_per_row():
+    points = [{"seq": i, "id": f"e{i}", "type": "common.scored", "total": f"{i * 10}.00"}
+              for i in range(1, 8)]
+    svg = str(line_chart(points, title="t"))
+    assert svg.count("<circle") == 7 and svg.count("<title>") == 8
+    assert "seq 7 · common.scored · e7 → 总分 70.00" in svg
+    assert "暂无数据" in str(line_chart([], title="t"))
+
+
+def _walk(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for child in node["children"]:
+        yield from _walk(child)
+
+
+def _esc(text: str) -> str:
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&#34;").replace("'", "&#39;"))
+
+
