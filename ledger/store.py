@@ -217,6 +217,10 @@ class Index:
         return [ChainLink(int(r["seq"]), r["originator_id"], r["stream"], int(r["version"]), r["hash"],
                           r["prev_hash"], r["global_prev_hash"]) for r in rows]
 
+    def last_link_seq(self) -> int:
+        rows = self.recorder.query(f"SELECT MAX(seq) AS seq FROM {CHAIN_TABLE}")
+        return int(rows[0]["seq"] or 0)
+
     def all_links(self, stream: str | None = None) -> Iterator[ChainLink]:
         after = 0
         while True:

@@ -30,3 +30,20 @@ def test_the_same_command_sent_concurrently_is_appended_once(ledger, make_ledger
     assert sorted(r.appended for r in results) == [0, 0, 0, 1]
     assert len({tuple(r.results[0].seqs) for r in results}) == 1
     assert [e["id"] for e in ledger.history("D03")] == ["task-1"]
+
+
+def test_verify_during_appends_never_reports_a_break(ledger, make_ledger):
+    writer = make_ledger()
+    results = []
+
+    def append():
+        for k in range(40):
+            writer.ingest([_task(500 + k)], actor="office")
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        appending = pool.submit(append)
+        while not appending.done():
+            results.append(ledger.verify())
+        appending.result()
+    assert len(results) > 1
+    assert all(r["ok"] for r in results), [r for r in results if not r["ok"]][:1]
