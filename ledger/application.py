@@ -48,7 +48,12 @@ from .settings import Settings
 from .store import ChainedPostgresRecorder, ChainedSQLiteRecorder, Index, NewCommand, NewEntry
 
 Clock = Callable[[], datetime]
-CONFLICT_RETRIES = 8
+CONFLICT_RETRIES = 12
+
+
+def _back_off(attempt: int) -> None:
+    """Random, growing waits: writers that collided on a stream should not collide again."""
+    time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))
 
 
 def utc_now() -> datetime:
@@ -446,7 +451,7 @@ class Ledger:
             try:
                 return self._append_once(parsed, actor, principal, progress)
             except (IntegrityError, _RaceLost):
-                time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
+                _back_off(attempt)
         raise ConcurrentWriteConflict("other writers kept changing the same streams; nothing appended")
 
     def _append_once(self, commands: list[c.Command], default_actor: str, principal: Principal,
@@ -489,7 +494,7 @@ class Ledger:
                 attempt += 1
                 if attempt >= CONFLICT_RETRIES:
                     break
-                time.sleep(random.uniform(0, 0.02 * attempt))
+                _back_off(attempt)
         # other writers kept winning: each remaining batch on its own, with its own retries
         for n in list(parsed):
             try:
