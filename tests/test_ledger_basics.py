@@ -31,3 +31,16 @@ def test_a_resolved_dispute_cannot_be_voided(ledger, year):
         ledger.ingest([{"id": "v", "type": "entry.voided", "target": "d03-dis1", "reason": "撤回"}],
                       actor="office")
     assert rejected.value.error.field == "target" and "final" in rejected.value.error.message
+
+
+def test_a_batch_larger_than_one_insert_is_stored_whole_and_in_order(ledger, year, monkeypatch):
+    from kaoping.ledger import store
+
+    monkeypatch.setattr(store, "PG_INSERT_CHUNK", 7)  # PostgreSQL inserts a batch in chunks
+    result = ledger.ingest(year, actor="office")
+    seqs = [s for r in result.results for s in r.seqs]
+    assert len(seqs) > 7 * 3
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    assert [e["seq"] for e in ledger.history("D03")] == sorted(
+        s for r in result.results for s in r.seqs if s in {e["seq"] for e in ledger.history("D03")})
+    assert ledger.verify()["ok"]
