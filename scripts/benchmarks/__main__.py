@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
 
     console = Console(width=None if sys.stdout.isatty() else 230)
     err = Console(stderr=True)
-    results = run(config, log=lambda message: err.print(f"[dim]{message}[/]", highlight=False))
+    results = run(config, log=lambda message: err.print(message, style="dim", markup=False, highlight=False))
     console.print(table(results))
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     path = args.json_out or REPO / "bench-results" / f"bench-{stamp}.json"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import resource
 import sys
 import time
@@ -29,12 +30,14 @@ class _Client:
         self.url = base_url.rstrip("/") + "/v1/commands"
         self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         self.connections = connections
-        try:
-            import aiohttp  # noqa: F401
+        self.library = os.environ.get("KAOPING_BENCH_HTTP_CLIENT", "")
+        if not self.library:
+            try:
+                import aiohttp  # noqa: F401
 
-            self.library = "aiohttp"
-        except ImportError:
-            self.library = "httpx"
+                self.library = "aiohttp"
+            except ImportError:
+                self.library = "httpx"
 
     async def __aenter__(self) -> _Client:
         if self.library == "aiohttp":
