@@ -35,7 +35,8 @@ def table(results: dict[str, Any]) -> Table:
         out.add_column(column, justify=justify)  # type: ignore[arg-type]
     for r in results["rows"]:
         met = r["target_met"]
-        ok = "" if met is None else ("[green]yes[/]" if met else "[red]NO[/]")
+        ok = "[red]ERR[/]" if r["target"] == "error" else \
+            "" if met is None else ("[green]yes[/]" if met else "[red]NO[/]")
         lat = f"{r['p50_ms']:.1f} / {r['p99_ms']:.1f}" if r.get("p50_ms") is not None else ""
         notes = " ".join(x for x in (r.get("baseline_name") or "", r["details"].get("notes", "")) if x)
         out.add_row(r["db"], r["name"], _num(r["value"], 2), r["metric"], _num(r["baseline"]),

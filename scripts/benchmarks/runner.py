@@ -36,8 +36,11 @@ class Config:
     large_kinds: list[str] | None = None  # None: every kind measured
     large_score_units_per_group: int = 4
     large_standings_n: int = 10
+    #: commands per ingest call for the large ledger on PostgreSQL: one 77k-event batch hangs there
+    #: (client in poll, server in ClientRead, in the library's pipelined insert); None = one batch
+    large_postgres_batch: int | None = 5_000
     in_process: bool = False
-    child_timeout: float = 900.0
+    child_timeout: float = 420.0
 
     @classmethod
     def quick(cls, **overrides: Any) -> Config:
@@ -52,14 +55,24 @@ class Config:
 Log = Callable[[str], None]
 
 
+def _error_row(step: str, name: str, error: BaseException) -> dict[str, Any]:
+    message = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+    return row(step, name, "", None, target="error", notes=f"FAILED: {message[:200]}",
+               error=f"{type(error).__name__}: {str(error)[-2000:]}")
+
+
 def _run_step(config: Config, step: str, **kwargs: Any) -> list[dict[str, Any]]:
     if config.in_process:
         rows = STEPS[step](**kwargs)
         peak, start = rss_mb(), None
     else:
-        done = subprocess.run([sys.executable, "-m", "scripts.benchmarks.child", step], cwd=REPO,
-                              input=json.dumps(kwargs), capture_output=True, text=True,
-                              timeout=config.child_timeout)
+        try:
+            done = subprocess.run([sys.executable, "-m", "scripts.benchmarks.child", step], cwd=REPO,
+                                  input=json.dumps(kwargs), capture_output=True, text=True,
+                                  timeout=config.child_timeout)
+        except subprocess.TimeoutExpired as timeout:
+            raise RuntimeError(f"step {step} timed out after {config.child_timeout:g} s "
+                               "(killed)") from timeout
         if done.returncode != 0:
             raise RuntimeError(f"step {step} failed:\n{done.stderr[-4000:]}")
         document = json.loads(done.stdout.strip().splitlines()[-1])
@@ -88,57 +101,76 @@ def run_kind(kind: str, config: Config, log: Log) -> list[dict[str, Any]]:
     def add(new: list[dict[str, Any]], started: float) -> None:
         for r in new:
             r["db"] = kind
+            r.setdefault("peak_rss_mb", None)
             r["details"]["step_seconds"] = round(time.perf_counter() - started, 2)
         rows.extend(new)
 
+    def guarded(step: str, name: str, measure: Callable[[], list[dict[str, Any]]]) -> bool:
+        """Run one measurement; a failure becomes an error row and the bench goes on."""
+        started = time.perf_counter()
+        try:
+            add(measure(), started)
+            return True
+        except Exception as error:  # noqa: BLE001 - reported in the table, not raised
+            log(f"[{kind}] {name} FAILED: {error}")
+            add([_error_row(step, name, error)], started)
+            return False
+
     try:
         # 1. bulk ingest (keeps the first ledger for steps 2-4)
-        started = time.perf_counter()
         log(f"[{kind}] 1/5 bulk ingest of the demo year + bare-library baseline")
         ledgers = [scratch.url(f"ingest{i}") for i in range(config.ingest_repeats)]
         bares = [scratch.url(f"bare{i}") for i in range(config.ingest_repeats)]
-        add(_run_step(config, "ingest", ledger_urls=ledgers, baseline_urls=bares, scale=1,
-                      seed=config.seed, workdir=scratch.folder), started)
         demo = ledgers[0]
+        if not guarded("ingest", "bulk ingest, demo year", lambda: _run_step(
+                config, "ingest", ledger_urls=ledgers, baseline_urls=bares, scale=1,
+                seed=config.seed, workdir=scratch.folder)):
+            return rows
 
         # 2. HTTP appends
-        started = time.perf_counter()
         log(f"[{kind}] 2/5 HTTP appends, {config.http_clients} clients, {config.http_seconds:g} s "
             "+ INSERT/COMMIT baseline")
-        from kaoping.ledger.demo import demo_year
 
-        baseline_target = scratch.path("raw-insert.db") if kind == "sqlite" else scratch.url("raw")
-        add(step_http(scratch.url("http"), baseline_target, demo_year(seed=config.seed, scale=1),
-                      _streams_by_id(demo), workdir=scratch.folder, clients=config.http_clients,
-                      duration=config.http_seconds, warmup=config.http_warmup,
-                      baseline_seconds=config.insert_baseline_seconds), started)
+        def http() -> list[dict[str, Any]]:
+            from kaoping.ledger.demo import demo_year
+
+            target = scratch.path("raw-insert.db") if kind == "sqlite" else scratch.url("raw")
+            return step_http(scratch.url("http"), target, demo_year(seed=config.seed, scale=1),
+                             _streams_by_id(demo), workdir=scratch.folder,
+                             clients=config.http_clients, duration=config.http_seconds,
+                             warmup=config.http_warmup,
+                             baseline_seconds=config.insert_baseline_seconds)
+
+        guarded("http", "HTTP appends", http)
 
         # 3. rebuild
-        started = time.perf_counter()
         log(f"[{kind}] 3/5 rebuild of the scores read model + bare log read")
-        add(_run_step(config, "rebuild", url=demo, repeats=config.rebuild_repeats), started)
+        guarded("rebuild", "rebuild, demo year", lambda: _run_step(
+            config, "rebuild", url=demo, repeats=config.rebuild_repeats))
 
         # 4. read latencies on the demo year
-        started = time.perf_counter()
         log(f"[{kind}] 4/5 read latencies, demo year")
-        add(_run_step(config, "latency", url=demo, rounds=config.score_rounds,
-                      standings_n=config.standings_n, log_standings_n=config.log_standings_n,
-                      replays=config.replays), started)
+        guarded("latency", "read latencies, demo year", lambda: _run_step(
+            config, "latency", url=demo, rounds=config.score_rounds, standings_n=config.standings_n,
+            log_standings_n=config.log_standings_n, replays=config.replays))
 
         # 5. a large ledger
         large_kinds = config.large_kinds if config.large_kinds is not None else config.kinds
         if config.large_scale and kind in large_kinds:
             scale = config.large_scale
-            started = time.perf_counter()
-            log(f"[{kind}] 5/5 scale {scale}: build (ingest + rebuild), then read latencies")
+            batch = config.large_postgres_batch if kind == "postgres" else None
+            log(f"[{kind}] 5/5 scale {scale}: build (ingest "
+                + (f"in batches of {batch}" if batch else "in one batch")
+                + " + rebuild), then read latencies")
             large = scratch.url(f"scale{scale}")
-            add(_run_step(config, "build_large", url=large, scale=scale, seed=config.seed,
-                          workdir=scratch.folder), started)
-            started = time.perf_counter()
-            add(_run_step(config, "latency", url=large, rounds=1,
-                          units_per_group=config.large_score_units_per_group,
-                          standings_n=config.large_standings_n, log_standings_n=1, replays=0,
-                          label=f"scale {scale}", targets=False), started)
+            if guarded("scale", f"build scale {scale}", lambda: _run_step(
+                    config, "build_large", url=large, scale=scale, seed=config.seed,
+                    workdir=scratch.folder, batch=batch)):
+                guarded("scale", f"read latencies, scale {scale}", lambda: _run_step(
+                    config, "latency", url=large, rounds=1,
+                    units_per_group=config.large_score_units_per_group,
+                    standings_n=config.large_standings_n, log_standings_n=1, replays=0,
+                    label=f"scale {scale}", targets=False))
         else:
             log(f"[{kind}] 5/5 large ledger skipped")
     finally:
