@@ -106,14 +106,25 @@ def step_http(url: str, baseline_target: str, commands: list[dict[str, Any]],
         server_cpu = 0.0
         result: dict[str, Any] | None = None
         started = ended = 0.0
+        pyspy = os.environ.get("KAOPING_BENCH_PYSPY")  # a py-spy binary: profile the server
+        profile: subprocess.Popen[bytes] | None = None
         for line in load.stdout:
             if line.strip() == "START":
                 server_cpu, started = _proc_cpu_seconds(server.pid), time.perf_counter()
+                if pyspy:
+                    out = REPO / "bench-results" / f"pyspy-http-{url.split(':')[0]}-{port}.txt"
+                    out.parent.mkdir(exist_ok=True)
+                    profile = subprocess.Popen([pyspy, "record", "-p", str(server.pid), "-f", "raw",
+                                                "-r", "50", "-d", str(int(duration)), "--nonblocking",
+                                                "-o", str(out)], stdout=subprocess.DEVNULL,
+                                               stderr=subprocess.DEVNULL)
             elif line.strip() == "END":
                 server_cpu = _proc_cpu_seconds(server.pid) - server_cpu
                 ended = time.perf_counter()
             elif line.startswith("{"):
                 result = json.loads(line)
+        if profile is not None:
+            profile.wait()
         if load.wait() != 0 or result is None:
             raise RuntimeError(f"load generator failed (exit {load.returncode}); see {config}")
         server_peak = _proc_peak_rss_mb(server.pid)
