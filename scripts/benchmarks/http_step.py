@@ -1,0 +1,162 @@
+"""Step 2: single-command HTTP appends from concurrent clients against a real `kaoping serve`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from .harness import latency_row, raw_insert_rate, row
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def kaoping_command() -> list[str]:
+    script = Path(sys.executable).parent / "kaoping"
+    return [str(script)] if script.exists() else [sys.executable, "-c",
+                                                  "from kaoping.api.cli import main; main()"]
+
+
+def partition(commands: list[dict[str, Any]], streams_by_id: dict[str, str],
+              clients: int) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
+    """(shared, per client). A command recorded in one unit's stream belongs to the client that owns
+    the unit (units dealt round-robin) and keeps its order there; the rest (ballots touching many
+    streams, round closes) is shared and posted first, untimed. Validity only depends on entries the
+    command refers to, which are in its own unit's stream or shared, so every command stays valid."""
+    units = sorted({s.removeprefix("unit:") for s in streams_by_id.values()
+                    if s.startswith("unit:") and "," not in s})
+    owner = {unit: i % clients for i, unit in enumerate(units)}
+    shared: list[dict[str, Any]] = []
+    lists: list[list[dict[str, Any]]] = [[] for _ in range(clients)]
+    for command in commands:
+        streams = streams_by_id[command["id"]]
+        if streams.startswith("unit:") and "," not in streams:
+            lists[owner[streams.removeprefix("unit:")]].append(command)
+        else:
+            shared.append(command)
+    return shared, lists
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _proc_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _proc_peak_rss_mb(pid: int) -> float | None:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"kaoping serve exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("kaoping serve did not answer /healthz in time")
+
+
+def step_http(url: str, baseline_target: str, commands: list[dict[str, Any]],
+              streams_by_id: dict[str, str], *, workdir: str, clients: int = 16,
+              duration: float = 20.0, warmup: int = 2, baseline_seconds: float = 2.0,
+              label: str = "demo year") -> list[dict[str, Any]]:
+    kaoping = kaoping_command()
+    subprocess.run([*kaoping, "init", "--db", url], check=True, capture_output=True)
+    made = subprocess.run([*kaoping, "token", "create", "--actor", "bench-office", "--role", "office",
+                           "--db", url], check=True, capture_output=True, text=True)
+    token = made.stdout.strip().splitlines()[-1]
+    shared, lists = partition(commands, streams_by_id, clients)
+    config = Path(workdir) / f"loadgen-{os.getpid()}-{time.monotonic_ns()}.json"
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    config.write_text(json.dumps({"base_url": base_url, "token": token, "shared": shared,
+                                  "clients": lists, "duration": duration, "warmup": warmup},
+                                 ensure_ascii=False), encoding="utf-8")
+
+    baselines = [raw_insert_rate(baseline_target, seconds=baseline_seconds)]
+    server_log = open(Path(workdir) / f"serve-{port}.log", "wb")  # noqa: SIM115 - closed below
+    server = subprocess.Popen([*kaoping, "serve", "--host", "127.0.0.1", "--port", str(port),
+                               "--db", url], stdout=server_log, stderr=subprocess.STDOUT)
+    try:
+        _wait_healthy(base_url, server)
+        load = subprocess.Popen([sys.executable, "-m", "scripts.benchmarks.loadgen", str(config)],
+                                cwd=REPO, stdout=subprocess.PIPE, text=True)
+        assert load.stdout is not None
+        server_cpu = 0.0
+        result: dict[str, Any] | None = None
+        started = ended = 0.0
+        pyspy = os.environ.get("KAOPING_BENCH_PYSPY")  # a py-spy binary: profile the server
+        profile: subprocess.Popen[bytes] | None = None
+        for line in load.stdout:
+            if line.strip() == "START":
+                server_cpu, started = _proc_cpu_seconds(server.pid), time.perf_counter()
+                if pyspy:
+                    out = REPO / "bench-results" / f"pyspy-http-{url.split(':')[0]}-{port}.txt"
+                    out.parent.mkdir(exist_ok=True)
+                    profile = subprocess.Popen([pyspy, "record", "-p", str(server.pid), "-f", "raw",
+                                                "-r", "50", "-d", str(int(duration)), "--nonblocking",
+                                                "-o", str(out)], stdout=subprocess.DEVNULL,
+                                               stderr=subprocess.DEVNULL)
+            elif line.strip() == "END":
+                server_cpu = _proc_cpu_seconds(server.pid) - server_cpu
+                ended = time.perf_counter()
+            elif line.startswith("{"):
+                result = json.loads(line)
+        if profile is not None:
+            profile.wait()
+        if load.wait() != 0 or result is None:
+            raise RuntimeError(f"load generator failed (exit {load.returncode}); see {config}")
+        server_peak = _proc_peak_rss_mb(server.pid)
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        server_log.close()
+    baselines.append(raw_insert_rate(baseline_target, seconds=baseline_seconds))
+    rates, info = [b[0] for b in baselines], baselines[0][1]
+    window = max(ended - started, 1e-9)
+    server_cpu_pct = 100 * server_cpu / window
+    notes = (f"errors {result['errors']}, loadgen CPU {result['cpu_percent']:.0f}% "
+             f"({result['library']}), server CPU {server_cpu_pct:.0f}%")
+    append = row("http", f"HTTP POST 1 command x {result['clients']} clients, {label}", "req/s",
+                 result["rate"], baseline=statistics.median(rates),
+                 baseline_name=f"1-row INSERT+COMMIT loop ({info['driver']})",
+                 target="ratio >= 1.0, 0 errors", target_ratio=1.0,
+                 p50_ms=None, p99_ms=None, notes=notes, errors=result["errors"],
+                 warmup_errors=result["warmup_errors"], first_errors=result["first_errors"],
+                 requests=result["requests"], seconds=round(result["seconds"], 2),
+                 loadgen_cpu_percent=round(result["cpu_percent"], 1), loadgen=result["library"],
+                 server_cpu_percent=round(server_cpu_pct, 1), server_peak_rss_mb=server_peak,
+                 clients_exhausted=result["clients_exhausted"], shared_setup_commands=len(shared),
+                 baseline_runs=[round(r) for r in rates], baseline_settings=info)
+    lat = latency_row("http", "  per-request latency", result["latencies"], None)
+    append["p50_ms"], append["p99_ms"] = lat["p50_ms"], lat["p99_ms"]
+    if append["target_met"] is not None:
+        append["target_met"] = append["target_met"] and result["errors"] == 0 \
+            and result["warmup_errors"] == 0
+    append["peak_rss_mb"] = server_peak
+    return [append]

@@ -1,0 +1,205 @@
+"""Runs the steps for each database kind and collects the rows. Each `harness` step runs in a child
+process of its own (its peak RSS is the step's own) unless `in_process` is set (the smoke test)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from .dbs import Scratch, postgres_problem
+from .harness import STEPS, rss_mb, row
+from .http_step import REPO, step_http
+
+
+@dataclass
+class Config:
+    kinds: list[str] = field(default_factory=lambda: ["sqlite", "postgres"])
+    seed: int = 2018
+    ingest_repeats: int = 2
+    http_clients: int = 16
+    http_seconds: float = 20.0
+    http_warmup: int = 2
+    insert_baseline_seconds: float = 2.0
+    rebuild_repeats: int = 3
+    score_rounds: int = 3
+    standings_n: int = 60
+    log_standings_n: int = 3
+    replays: int = 2
+    large_scale: int | None = 20
+    large_kinds: list[str] | None = None  # None: every kind measured
+    large_score_units_per_group: int = 4
+    large_standings_n: int = 10
+    #: commands per ingest call for the large ledger on PostgreSQL: one 77k-event batch hangs there
+    #: (client in poll, server in ClientRead, in the library's pipelined insert); None = one batch
+    large_postgres_batch: int | None = 5_000
+    in_process: bool = False
+    child_timeout: float = 420.0
+
+    @classmethod
+    def quick(cls, **overrides: Any) -> Config:
+        values: dict[str, Any] = dict(ingest_repeats=1, http_seconds=3.0, insert_baseline_seconds=0.5,
+                                      rebuild_repeats=1, score_rounds=1, standings_n=10,
+                                      log_standings_n=1, replays=1, large_scale=3,
+                                      large_score_units_per_group=2, large_standings_n=3)
+        values.update(overrides)
+        return cls(**values)
+
+
+Log = Callable[[str], None]
+
+
+def _error_row(step: str, name: str, error: BaseException) -> dict[str, Any]:
+    message = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+    return row(step, name, "", None, target="error", notes=f"FAILED: {message[:200]}",
+               error=f"{type(error).__name__}: {str(error)[-2000:]}")
+
+
+def _run_step(config: Config, step: str, **kwargs: Any) -> list[dict[str, Any]]:
+    if config.in_process:
+        rows = STEPS[step](**kwargs)
+        peak, start = rss_mb(), None
+    else:
+        try:
+            done = subprocess.run([sys.executable, "-m", "scripts.benchmarks.child", step], cwd=REPO,
+                                  input=json.dumps(kwargs), capture_output=True, text=True,
+                                  timeout=config.child_timeout)
+        except subprocess.TimeoutExpired as timeout:
+            raise RuntimeError(f"step {step} timed out after {config.child_timeout:g} s "
+                               "(killed)") from timeout
+        if done.returncode != 0:
+            raise RuntimeError(f"step {step} failed:\n{done.stderr[-4000:]}")
+        document = json.loads(done.stdout.strip().splitlines()[-1])
+        rows, peak, start = document["rows"], document["peak_rss_mb"], document["start_rss_mb"]
+    for r in rows:
+        r.setdefault("peak_rss_mb", peak)
+        r["details"].setdefault("process_start_rss_mb", start)
+    return rows
+
+
+def _streams_by_id(url: str) -> dict[str, str]:
+    from .harness import open_ledger
+
+    ledger = open_ledger(url)
+    try:
+        return {r["command_id"]: r["streams"]
+                for r in ledger.recorder.query("SELECT command_id, streams FROM kaoping_commands")}
+    finally:
+        ledger.close()
+
+
+def run_kind(kind: str, config: Config, log: Log) -> list[dict[str, Any]]:
+    scratch = Scratch(kind)
+    rows: list[dict[str, Any]] = []
+
+    def add(new: list[dict[str, Any]], started: float) -> None:
+        for r in new:
+            r["db"] = kind
+            r.setdefault("peak_rss_mb", None)
+            r["details"]["step_seconds"] = round(time.perf_counter() - started, 2)
+        rows.extend(new)
+
+    def guarded(step: str, name: str, measure: Callable[[], list[dict[str, Any]]]) -> bool:
+        """Run one measurement; a failure becomes an error row and the bench goes on."""
+        started = time.perf_counter()
+        try:
+            add(measure(), started)
+            return True
+        except Exception as error:  # noqa: BLE001 - reported in the table, not raised
+            log(f"[{kind}] {name} FAILED: {error}")
+            add([_error_row(step, name, error)], started)
+            return False
+
+    try:
+        # 1. bulk ingest (keeps the first ledger for steps 2-4)
+        log(f"[{kind}] 1/5 bulk ingest of the demo year + bare-library baseline")
+        ledgers = [scratch.url(f"ingest{i}") for i in range(config.ingest_repeats)]
+        bares = [scratch.url(f"bare{i}") for i in range(config.ingest_repeats)]
+        demo = ledgers[0]
+        if not guarded("ingest", "bulk ingest, demo year", lambda: _run_step(
+                config, "ingest", ledger_urls=ledgers, baseline_urls=bares, scale=1,
+                seed=config.seed, workdir=scratch.folder)):
+            return rows
+
+        # 2. HTTP appends
+        log(f"[{kind}] 2/5 HTTP appends, {config.http_clients} clients, {config.http_seconds:g} s "
+            "+ INSERT/COMMIT baseline")
+
+        def http() -> list[dict[str, Any]]:
+            from kaoping.ledger.demo import demo_year
+
+            target = scratch.path("raw-insert.db") if kind == "sqlite" else scratch.url("raw")
+            return step_http(scratch.url("http"), target, demo_year(seed=config.seed, scale=1),
+                             _streams_by_id(demo), workdir=scratch.folder,
+                             clients=config.http_clients, duration=config.http_seconds,
+                             warmup=config.http_warmup,
+                             baseline_seconds=config.insert_baseline_seconds)
+
+        guarded("http", "HTTP appends", http)
+
+        # 3. rebuild
+        log(f"[{kind}] 3/5 rebuild of the scores read model + bare log read")
+        guarded("rebuild", "rebuild, demo year", lambda: _run_step(
+            config, "rebuild", url=demo, repeats=config.rebuild_repeats))
+
+        # 4. read latencies on the demo year
+        log(f"[{kind}] 4/5 read latencies, demo year")
+        guarded("latency", "read latencies, demo year", lambda: _run_step(
+            config, "latency", url=demo, rounds=config.score_rounds, standings_n=config.standings_n,
+            log_standings_n=config.log_standings_n, replays=config.replays))
+
+        # 5. a large ledger
+        large_kinds = config.large_kinds if config.large_kinds is not None else config.kinds
+        if config.large_scale and kind in large_kinds:
+            scale = config.large_scale
+            batch = config.large_postgres_batch if kind == "postgres" else None
+            log(f"[{kind}] 5/5 scale {scale}: build (ingest "
+                + (f"in batches of {batch}" if batch else "in one batch")
+                + " + rebuild), then read latencies")
+            large = scratch.url(f"scale{scale}")
+            if guarded("scale", f"build scale {scale}", lambda: _run_step(
+                    config, "build_large", url=large, scale=scale, seed=config.seed,
+                    workdir=scratch.folder, batch=batch)):
+                guarded("scale", f"read latencies, scale {scale}", lambda: _run_step(
+                    config, "latency", url=large, rounds=1,
+                    units_per_group=config.large_score_units_per_group,
+                    standings_n=config.large_standings_n, log_standings_n=1, replays=0,
+                    label=f"scale {scale}", targets=False))
+        else:
+            log(f"[{kind}] 5/5 large ledger skipped")
+    finally:
+        scratch.close()
+    return rows
+
+
+def run(config: Config, log: Log = lambda message: None) -> dict[str, Any]:
+    started_at = datetime.now(timezone.utc)
+    started = time.perf_counter()
+    rows: list[dict[str, Any]] = []
+    skipped: dict[str, str] = {}
+    for kind in config.kinds:
+        if kind == "postgres":
+            problem = postgres_problem()
+            if problem:
+                skipped[kind] = f"PostgreSQL unreachable: {problem}"
+                log(f"[postgres] skipped: {problem}")
+                continue
+        rows.extend(run_kind(kind, config, log))
+    return {
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - started, 1),
+        "host": {"python": platform.python_version(), "machine": platform.machine(),
+                 "cpus": os.cpu_count(), "load_avg_at_end": os.getloadavg()},
+        "config": asdict(config),
+        "skipped": skipped,
+        "rows": rows,
+    }
+
+
+__all__ = ["Config", "run", "row"]

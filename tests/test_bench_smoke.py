@@ -1,0 +1,34 @@
+"""Smoke test of the benchmark harness (scripts/bench): tiny sizes, nothing timed or judged, only that
+every step runs and reports a positive figure against a positive baseline in the documented shape."""
+
+from __future__ import annotations
+
+import json
+
+from scripts.benchmarks.__main__ import table
+from scripts.benchmarks.runner import Config, run
+
+ROW_KEYS = {"db", "step", "name", "metric", "value", "baseline", "baseline_name", "ratio", "target",
+            "target_met", "p50_ms", "p99_ms", "peak_rss_mb", "details"}
+
+
+def test_bench_harness_runs_on_sqlite_and_reports_ratios() -> None:
+    config = Config.quick(kinds=["sqlite"], in_process=True, http_clients=2, http_seconds=0.5,
+                          insert_baseline_seconds=0.1, standings_n=2, large_scale=None)
+    results = json.loads(json.dumps(run(config)))  # the JSON document, as written by the bench
+    assert {"started_at", "seconds", "host", "config", "skipped", "rows"} <= set(results)
+    rows = results["rows"]
+    assert {r["step"] for r in rows} == {"ingest", "http", "rebuild", "latency"}
+    for r in rows:
+        assert ROW_KEYS <= set(r), r["name"]
+        assert r["db"] == "sqlite"
+        assert r["value"] is not None and r["value"] > 0, r["name"]
+        assert r["peak_rss_mb"] > 0
+    compared = [r for r in rows if r["baseline"] is not None]
+    assert {r["step"] for r in compared} == {"ingest", "http", "rebuild"}
+    for r in compared:
+        assert r["baseline"] > 0 and r["ratio"] > 0 and r["target"].startswith("ratio")
+    http = next(r for r in rows if r["step"] == "http")
+    assert http["details"]["errors"] == 0 and http["details"]["requests"] > 0
+    assert 0 < http["p50_ms"] <= http["p99_ms"]
+    assert table(results).row_count == len(rows)
