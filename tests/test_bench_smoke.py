@@ -30,5 +30,6 @@ def test_bench_harness_runs_on_sqlite_and_reports_ratios() -> None:
         assert r["baseline"] > 0 and r["ratio"] > 0 and r["target"].startswith("ratio")
     http = next(r for r in rows if r["step"] == "http")
     assert http["details"]["errors"] == 0 and http["details"]["requests"] > 0
+    assert http["details"]["healthz_ceiling_rps"] > 0 and http["details"]["server_cpu_ms_per_request"] > 0
     assert 0 < http["p50_ms"] <= http["p99_ms"]
     assert table(results).row_count == len(rows)

@@ -140,8 +140,10 @@ def step_http(url: str, baseline_target: str, commands: list[dict[str, Any]],
     rates, info = [b[0] for b in baselines], baselines[0][1]
     window = max(ended - started, 1e-9)
     server_cpu_pct = 100 * server_cpu / window
+    cpu_ms = 1000 * server_cpu / max(result["requests"], 1)
     notes = (f"errors {result['errors']}, loadgen CPU {result['cpu_percent']:.0f}% "
-             f"({result['library']}), server CPU {server_cpu_pct:.0f}%")
+             f"({result['library']}), server CPU {server_cpu_pct:.0f}% = {cpu_ms:.2f} ms/request; "
+             f"GET /healthz ceiling {result['floor_rate']:.0f} req/s")
     append = row("http", f"HTTP POST 1 command x {result['clients']} clients, {label}", "req/s",
                  result["rate"], baseline=statistics.median(rates),
                  baseline_name=f"1-row INSERT+COMMIT loop ({info['driver']})",
@@ -151,6 +153,8 @@ def step_http(url: str, baseline_target: str, commands: list[dict[str, Any]],
                  requests=result["requests"], seconds=round(result["seconds"], 2),
                  loadgen_cpu_percent=round(result["cpu_percent"], 1), loadgen=result["library"],
                  server_cpu_percent=round(server_cpu_pct, 1), server_peak_rss_mb=server_peak,
+                 server_cpu_ms_per_request=round(cpu_ms, 3),
+                 healthz_ceiling_rps=round(result["floor_rate"], 1),
                  clients_exhausted=result["clients_exhausted"], shared_setup_commands=len(shared),
                  baseline_runs=[round(r) for r in rates], baseline_settings=info)
     lat = latency_row("http", "  per-request latency", result["latencies"], None)

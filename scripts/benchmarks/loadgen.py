@@ -60,6 +60,15 @@ class _Client:
         else:
             await self.session.aclose()
 
+    async def get(self, path: str) -> int:
+        url = self.url.removesuffix("/v1/commands") + path
+        if self.library == "aiohttp":
+            async with self.session.get(url) as response:
+                await response.read()
+                return int(response.status)
+        response = await self.session.get(url)
+        return int(response.status_code)
+
     async def post(self, body: bytes) -> tuple[int, str]:
         if self.library == "aiohttp":
             async with self.session.post(self.url, data=body, headers=self.headers) as response:
@@ -119,7 +128,22 @@ async def run(config: dict[str, Any]) -> dict[str, Any]:
         elapsed = time.perf_counter() - started
         cpu = _cpu() - cpu0
         print("END", flush=True)
-    return {"library": client.library, "clients": len(bodies), "requests": len(latencies),
+
+        # the HTTP stack's own ceiling on this machine: the same clients on GET /healthz, which
+        # does nothing. Appends can't be faster than this, whatever the database does.
+        floor_requests = 0
+        floor_deadline = time.perf_counter() + float(config.get("floor_seconds", 3.0))
+
+        async def floor() -> None:
+            nonlocal floor_requests
+            while time.perf_counter() < floor_deadline:
+                if await client.get("/healthz") == 200:
+                    floor_requests += 1
+
+        floor_started = time.perf_counter()
+        await asyncio.gather(*(floor() for _ in bodies))
+        floor_rate = floor_requests / (time.perf_counter() - floor_started)
+    return {"floor_rate": floor_rate, "library": client.library, "clients": len(bodies), "requests": len(latencies),
             "seconds": elapsed, "rate": len(latencies) / elapsed if elapsed else 0.0,
             "errors": error_count, "warmup_errors": warm_errors, "first_errors": errors,
             "latencies": latencies, "cpu_seconds": cpu, "cpu_percent": 100 * cpu / elapsed,
