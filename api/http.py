@@ -39,8 +39,7 @@ def status_of(error: e.KaopingError) -> int:
     return next((code for cls, code in STATUS.items() if isinstance(error, cls)), 422)
 
 
-class NotAuthenticated(e.KaopingError):
-    pass
+NotAuthenticated = e.NotAuthenticated
 
 
 # The dependencies are coroutines so that FastAPI runs them on the event loop: a sync dependency
@@ -52,12 +51,16 @@ async def the_ledger(request: Request) -> Ledger:
 LedgerDep = Annotated[Ledger, Depends(the_ledger)]
 
 
-async def principal(ledger: LedgerDep,
-              authorization: Annotated[str | None, Header()] = None) -> Principal:
+def bearer_token(authorization: str | None) -> str:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated("missing bearer token")
-    found = ledger.principal_for(token.strip())
+    return token.strip()
+
+
+async def principal(ledger: LedgerDep,
+              authorization: Annotated[str | None, Header()] = None) -> Principal:
+    found = ledger.principal_for(bearer_token(authorization))
     if found is None:
         raise NotAuthenticated("unknown or revoked token")
     return found
@@ -117,20 +120,25 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
               responses={409: {"description": "an id already recorded with other content"},
                          422: {"description": "a rejected command; nothing of the batch appended"},
                          403: {"description": "the token's role may not record a command"}})
-    async def post_commands(request: Request, ledger: LedgerDep, caller: Caller) -> dict[str, Any]:
+    async def post_commands(request: Request, ledger: LedgerDep,
+                            authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
         """Append an array of commands, all or nothing; the entries' actor is the token's actor."""
+        token = bearer_token(authorization)
         body = await request.body()
         try:
             items = json.loads(body, parse_float=Decimal)
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
-            raise BatchRejected(0, None, e.InvalidCommand(f"not valid JSON: {error}", field="body"))
-        if not isinstance(items, list):
-            raise BatchRejected(0, None, e.InvalidCommand("expected a JSON array of commands",
-                                                          field="body"))
-        # concurrent requests are committed together, each keeping its own all-or-nothing result;
-        # the read model catches up when it is read (GET /v1/standings), not on every write
+            if not isinstance(items, list):
+                raise ValueError("expected a JSON array of commands")
+        except (ValueError, UnicodeDecodeError, RecursionError) as error:
+            if ledger.principal_for(token) is None:  # who is asking comes before what was sent
+                raise NotAuthenticated("unknown or revoked token") from None
+            message = str(error) if type(error) is ValueError else f"not valid JSON: {error}"
+            raise BatchRejected(0, None, e.InvalidCommand(message, field="body")) from None
+        # Concurrent requests are committed together, each keeping its own all-or-nothing result,
+        # and the token is checked in the group too: one look at the tokens for many requests.
+        # The read model catches up when it is read (GET /v1/standings), not on every write.
         committer: GroupCommitter = request.app.state.committer
-        result = await asyncio.wrap_future(committer.submit(PendingBatch(items, caller.actor, caller)))
+        result = await asyncio.wrap_future(committer.submit(PendingBatch(items, token=token)))
         return {"results": [r.as_json() for r in result.results]}
 
     @app.get("/v1/units", tags=["reading"])

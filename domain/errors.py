@@ -35,6 +35,10 @@ class Forbidden(KaopingError):
     """The actor's role may not record this command."""
 
 
+class NotAuthenticated(KaopingError):
+    """No bearer token, or one the ledger does not know or has revoked."""
+
+
 class LedgerNotInitialised(KaopingError):
     """The ledger holds no scheme and no units yet: run `kaoping init`."""
 

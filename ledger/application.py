@@ -24,6 +24,7 @@ from kaoping.domain.errors import (
     InvalidCommand,
     KaopingError,
     LedgerNotInitialised,
+    NotAuthenticated,
     RuleViolation,
     UnknownReference,
 )
@@ -132,7 +133,7 @@ class _BatchView:
 
     def state(self, stream: str) -> StreamState:
         if stream not in self.states:
-            self.states[stream] = self.ledger.load(stream)
+            self.states[stream] = self.ledger.load(stream, synced=True)
         return self.states[stream]
 
     def unit(self, code: str) -> UnitState:
@@ -160,11 +161,14 @@ class _BatchView:
 
 @dataclass(frozen=True)
 class PendingBatch:
-    """One caller's batch waiting for a group commit."""
+    """One caller's batch waiting for a group commit. With `token`, the caller is found from the
+    token inside the group (one look at the tokens for many requests); `actor` and `principal` are
+    then ignored."""
 
     items: Sequence[Any]
-    actor: str
+    actor: str = ""
     principal: Principal = OFFICE
+    token: str | None = None
 
 
 @dataclass
@@ -179,7 +183,7 @@ class _Group:
     def __init__(self, ledger: Ledger, known: dict[str, RecordedCommand]):
         self.ledger = ledger
         self.known = known
-        self.view = _BatchView(ledger, ledger.registry(), {})
+        self.view = _BatchView(ledger, ledger.registry(synced=True), {})
         self.now = ledger.clock()
         self.events: list[EntryRecorded] = []
         self.entries: list[NewEntry] = []
@@ -189,7 +193,8 @@ class _Group:
 
     @classmethod
     def start(cls, ledger: Ledger, ids: Iterable[str]) -> _Group:
-        ledger.registry()  # an empty ledger is refused before anything else is read
+        ledger.sync()  # once for the group: its states are then read from the cache
+        ledger.registry(synced=True)  # an empty ledger is refused before anything else is read
         return cls(ledger, ledger.index.commands(sorted(set(ids))))
 
     def decide(self, commands: list[c.Command], default_actor: str, principal: Principal,
@@ -249,11 +254,13 @@ class _Group:
     def commit(self) -> None:
         if not self.events:
             return
-        for recording in self.ledger._put(self.events, self.entries, self.commands):
+        recordings = self.ledger._put(self.events, self.entries, self.commands)
+        for recording in recordings:
             event = recording.domain_event
             self.seqs.setdefault(event.command_id, []).append(recording.notification.id)
         # the view's states were private copies and the view ends here: cache them as they are
         self.ledger._remember(self.view.states.values(), handed_over=True)
+        self.ledger._committed([r.notification.id for r in recordings])
 
     def result(self, decided: _Decided) -> BatchResult:
         for command_id in decided.known:
@@ -291,28 +298,84 @@ class Ledger:
         self.log = EntryLog(recorder, self.store.mapper)
         self._cache: dict[str, StreamState] = {}
         self._cache_lock = threading.Lock()
+        #: every cached state holds all of its stream's entries up to this seq
+        self._head = 0
+        self._streams_by_id: dict[Any, str] = {}
+        self._sync_lock = threading.Lock()
 
     def close(self) -> None:
         self.store.close()
 
     # -- stream states ------------------------------------------------------------------------------
-    def load(self, stream: str) -> StreamState:
+    def load(self, stream: str, *, synced: bool = False) -> StreamState:
         """A private copy of a stream's state, brought up to date from the store: for deciding."""
-        return self.current(stream).clone()
+        return self.current(stream, synced=synced).clone()
 
-    def current(self, stream: str) -> StreamState:
-        """The cached state, brought up to date, shared with other readers: never mutate it."""
+    def current(self, stream: str, *, synced: bool = False) -> StreamState:
+        """The cached state, brought up to date, shared with other readers: never mutate it.
+        `synced`: the caller has just called `sync()` and accepts its view of the log."""
+        if not synced:
+            self.sync()
         with self._cache_lock:
             cached = self._cache.get(stream)
-        version = cached.version if cached is not None else 0
-        newer = list(self.store.events.get(stream_id(stream), gt=version))
-        if not newer:
-            return cached if cached is not None else _new_state(stream)
-        state = cached.clone() if cached is not None else _new_state(stream)
-        for event in newer:
+        if cached is not None:
+            return cached
+        state = _new_state(stream)
+        for event in self.store.events.get(stream_id(stream)):
             state.apply(event)  # type: ignore[arg-type]
         self._remember([state], handed_over=True)
         return state
+
+    def sync(self) -> None:
+        """Bring the cached states up to the log's last seq. One cheap query when nothing is new (the
+        usual case when this process is the only writer); otherwise the new notifications are read
+        once and applied to the states they concern, instead of one query per stream per use."""
+        head = self.recorder.max_notification_id() or 0
+        if head <= self._head:
+            return
+        with self._sync_lock:
+            with self._cache_lock:
+                after, empty = self._head, not self._cache
+            while after < head and not empty:  # with nothing cached there is nothing to bring up
+                page = self.recorder.select_notifications(after, 2_000, stop=head,
+                                                          inclusive_of_start=False)
+                if not page:
+                    break
+                self._catch_up_cached(page)
+                after = page[-1].id
+            with self._cache_lock:
+                self._head = max(self._head, head)
+
+    def _catch_up_cached(self, notifications: Sequence[Any]) -> None:
+        with self._cache_lock:
+            wanted = [n for n in notifications if self._streams_by_id.get(n.originator_id) in self._cache]
+        if not wanted:
+            return
+        updated: dict[str, StreamState] = {}
+        for notification in wanted:
+            stream = self._streams_by_id[notification.originator_id]
+            state = updated.get(stream)
+            if state is None:
+                with self._cache_lock:
+                    state = self._cache[stream].clone()
+            if notification.originator_version == state.version + 1:
+                state.apply(self.store.mapper.to_domain_event(notification))  # type: ignore[arg-type]
+                updated[stream] = state
+            elif notification.originator_version > state.version + 1:
+                # a gap: the cached state missed entries; forget it, it is read whole when next used
+                with self._cache_lock:
+                    self._cache.pop(stream, None)
+                updated.pop(stream, None)
+        self._remember(updated.values(), handed_over=True)
+
+    def _committed(self, seqs: Sequence[int]) -> None:
+        """After this process appended `seqs` (and cached the states they changed): if they follow
+        the last synced seq directly, nobody else wrote in between and the cache is still whole."""
+        if not seqs:
+            return
+        with self._cache_lock:
+            if min(seqs) == self._head + 1:
+                self._head = max(seqs)
 
     def _remember(self, states: Iterable[StreamState], *, handed_over: bool = False) -> None:
         """Cache states; `handed_over` means the caller will not touch them again (no copy needed)."""
@@ -321,10 +384,11 @@ class Ledger:
                 cached = self._cache.get(state.stream)
                 if cached is None or cached.version < state.version:
                     self._cache[state.stream] = state if handed_over else state.clone()
+                    self._streams_by_id[stream_id(state.stream)] = state.stream
 
-    def registry(self) -> RegistryState:
+    def registry(self, *, synced: bool = False) -> RegistryState:
         """The registry, shared: contract commands never write to it, so nobody mutates it."""
-        registry = self.current(REGISTRY_STREAM)
+        registry = self.current(REGISTRY_STREAM, synced=synced)
         if registry.version == 0:
             raise LedgerNotInitialised("the ledger is empty: run `kaoping init` first")
         return registry  # type: ignore[return-value]
@@ -467,7 +531,21 @@ class Ledger:
         decided again without it; a conflict with another writer decides the whole group again."""
         outcomes: list[BatchResult | Exception | None] = [None] * len(batches)
         parsed: dict[int, list[c.Command]] = {}
+        batches = list(batches)
+        if any(batch.token is not None for batch in batches):
+            self.sync()
+            tokens: TokensState = self.current(TOKENS_STREAM, synced=True)  # type: ignore[assignment]
+            for n, batch in enumerate(batches):
+                if batch.token is None:
+                    continue
+                caller = tokens.principal_for(_digest(batch.token))
+                if caller is None:
+                    outcomes[n] = NotAuthenticated("unknown or revoked token")
+                else:
+                    batches[n] = PendingBatch(batch.items, caller.actor, caller)
         for n, batch in enumerate(batches):
+            if outcomes[n] is not None:
+                continue
             try:
                 parsed[n] = _parsed(batch.items)
             except BatchRejected as rejected:

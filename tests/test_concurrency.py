@@ -47,3 +47,19 @@ def test_verify_during_appends_never_reports_a_break(ledger, make_ledger):
         appending.result()
     assert len(results) > 1
     assert all(r["ok"] for r in results), [r for r in results if not r["ok"]][:1]
+
+
+def test_a_process_sees_what_another_recorded_since_its_cache_was_filled(ledger, make_ledger):
+    other = make_ledger()
+    token_id, token = ledger.create_token(actor="auditor-1", role="auditor")
+    ledger.ingest([_task(1)], actor="office")  # D03 and the tokens are now cached here
+    assert ledger.principal_for(token) is not None
+    other.ingest([{**_task(2), "checkpoints": [{"checkpoint": "Q1", "due": "2019-03-31"}]}],
+                 actor="office")
+    other.revoke_token(token_id)
+    assert ledger.principal_for(token) is None
+    report = {"id": "r-2", "type": "checkpoint.reported", "unit": "D03", "task": "T2",
+              "checkpoint": "Q1", "reported_on": "2019-01-14", "completed": True}
+    assert ledger.ingest([_task(3), report], actor="office").appended == 2
+    assert [e["id"] for e in ledger.history("D03")] == ["task-1", "task-2", "task-3", "r-2"]
+    assert [e["version"] for e in ledger.history("D03")] == [1, 2, 3, 4]

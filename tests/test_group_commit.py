@@ -135,3 +135,19 @@ def test_many_concurrent_writers_through_the_committer_lose_nothing(ledger):
     assert len({s for r in results for s in r.results[0].seqs}) == 64
     assert sum(len(ledger.history(u)) for u in units) == 64
     assert ledger.verify()["ok"]
+
+
+def test_a_batch_sent_with_a_token_is_recorded_as_its_actor_and_refused_when_revoked(ledger):
+    from kaoping.domain.errors import NotAuthenticated
+
+    kept_id, kept = ledger.create_token(actor="county-office", role="office")
+    gone_id, gone = ledger.create_token(actor="old-office", role="office")
+    ledger.revoke_token(gone_id)
+    recorded, refused, unknown = ledger.ingest_group([
+        PendingBatch([_task(1)], token=kept),
+        PendingBatch([_task(2)], token=gone),
+        PendingBatch([_task(3)], token="kp_nobody_x"),
+    ])
+    assert recorded.appended == 1
+    assert isinstance(refused, NotAuthenticated) and isinstance(unknown, NotAuthenticated)
+    assert [(e["id"], e["actor"]) for e in ledger.history("D03")] == [("task-1", "county-office")]
