@@ -17,6 +17,7 @@ Public API: `Cutoff`, `make_cutoff`, `score_unit`, `UnitScore` (with `as_json`).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -71,6 +72,10 @@ class Cutoff:
         return (moment.astimezone(self.tz) if self.tz is not None else moment).date()
 
 
+def _seq(entry: Entry) -> int:
+    return entry.seq
+
+
 def make_cutoff(entries: Sequence[Entry], *, as_of: datetime | None = None, upto: int | None = None,
                 tz: tzinfo, today: date) -> Cutoff:
     """The contract's cutoff: judge at as_of's date, or at the recorded_at date of entry `upto`, else
@@ -80,9 +85,9 @@ def make_cutoff(entries: Sequence[Entry], *, as_of: datetime | None = None, upto
         dates.append(as_of.astimezone(tz).date())
     if upto is not None:
         # entries come in seq order: the last one at or before `upto` is entry `upto` when it exists
-        before = [e for e in entries if e.seq <= upto]
+        before = bisect_right(entries, upto, key=_seq)
         if before:
-            dates.append(before[-1].recorded_at.astimezone(tz).date())
+            dates.append(entries[before - 1].recorded_at.astimezone(tz).date())
     return Cutoff(judge_date=min(dates) if dates else today, as_of=as_of, upto=upto, tz=tz)
 
 

@@ -9,6 +9,7 @@ import random
 import secrets
 import threading
 import time
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -31,6 +32,7 @@ from kaoping.domain.errors import (
 from kaoping.domain.events import REGISTRY_STREAM, EntryRecorded, stream_id, unit_stream
 from kaoping.domain.reference import parse_indicators, parse_units
 from kaoping.domain.relevance import moves_others, relevant_to
+from kaoping.domain.explain import fmt
 from kaoping.domain.scoring import make_cutoff, score_unit
 from kaoping.domain.standings import by_group, stage_figure
 from kaoping.domain.roles import OFFICE, TOKENS_STREAM, Principal, TokensState, authorize, check_scope
@@ -43,12 +45,24 @@ from kaoping.domain.rules import (
     decide,
 )
 
-from .reading import EntryLog, parse_as_of
+from .reading import EntryLog, ResultCache, parse_as_of
 from .settings import Settings
 from .store import ChainedPostgresRecorder, ChainedSQLiteRecorder, Index, NewCommand, NewEntry
 
 Clock = Callable[[], datetime]
 CONFLICT_RETRIES = 8
+
+
+def _seq(entry: Any) -> int:
+    return entry.seq  # type: ignore[no-any-return]
+
+
+class _ReadCaches:
+    """What the reading methods keep between calls (see `_reading_registry`, `_unit_score`)."""
+
+    def __init__(self) -> None:
+        self.registry: RegistryState | None = None
+        self.scores = ResultCache(1024)
 
 
 def utc_now() -> datetime:
@@ -165,6 +179,7 @@ class Ledger:
         events_table = getattr(recorder, "events_table_name", "stored_events")
         self.index = Index(recorder, events_table)
         self.log = EntryLog(recorder, self.store.mapper)
+        self._reads = _ReadCaches()
         self._cache: dict[str, StreamState] = {}
         self._cache_lock = threading.Lock()
 
@@ -424,43 +439,89 @@ class Ledger:
               registry: RegistryState | None = None) -> dict[str, Any]:
         """The contract's `score` document. Callers scoring many times pass the log prefix they
         read (`entries`) and the `registry`, so that neither is read again for every unit."""
-        registry = registry or self.registry()
+        registry = registry or self._reading_registry()
         unit = registry.unit(code)
         tz = self.settings.zone
-        ledger_entries = self.log.refresh() if entries is None else entries
         moment = parse_as_of(as_of, tz) if as_of is not None else None
-        cutoff = make_cutoff(ledger_entries, as_of=moment, upto=upto, tz=tz, today=self.today())
-        in_force = registry.scheme_at(self._knowledge_time(ledger_entries, moment, upto))
-        result = score_unit(unit, registry.units, relevant_to(unit, registry.units, ledger_entries),
-                            in_force, cutoff)
+        if entries is None or self.log.is_prefix(entries):
+            # the log (or a prefix of it): scored from its stream index, through the result cache
+            log = self.log.refresh() if entries is None else entries
+            result = self._unit_score(unit, registry, log, moment, upto)
+        else:  # entries of the caller's own making: scored as given
+            cutoff = make_cutoff(entries, as_of=moment, upto=upto, tz=tz, today=self.today())
+            in_force = registry.scheme_at(self._knowledge_time(entries, moment, upto))
+            result = score_unit(unit, registry.units, relevant_to(unit, registry.units, entries),
+                                in_force, cutoff)
         return result.as_json(unit, as_of=as_of, upto=upto)
+
+    def _reading_registry(self) -> RegistryState:
+        """The registry for readers: folded once per registry version and shared (readers never
+        change it), instead of a private deep copy per call as `registry()` gives the writers."""
+        self.log.refresh()
+        version = len(self.log.index.stream(REGISTRY_STREAM))
+        cached: RegistryState | None = self._reads.registry
+        if cached is not None and cached.version == version:
+            return cached
+        registry = self.registry()
+        self._reads.registry = registry
+        return registry
+
+    def _unit_score(self, unit: Any, registry: RegistryState, log: Sequence[Any],
+                    moment: datetime | None, upto: int | None, *, cache: bool = True) -> Any:
+        """`score_unit` for `unit` on the log prefix `log`, from the log's stream index. The result is
+        a pure function of the unit's relevant entries (identified by the seq of the last one, the
+        log being append-only), the cutoff, the scheme in force and the registry version, so it is
+        cached under those."""
+        tz = self.settings.zone
+        cutoff = make_cutoff(log, as_of=moment, upto=upto, tz=tz, today=self.today())
+        in_force = registry.scheme_at(self._knowledge_time(log, moment, upto))
+        position = log[-1].seq if log else 0
+        if upto is not None:
+            position = min(position, upto)  # entries after upto do not count
+        index = self.log.index
+        key = None
+        if cache:
+            key = (unit.code, index.relevant_position(unit, registry.units, position), cutoff,
+                   moment.isoformat() if moment is not None else None, in_force.version, registry.version)
+            hit = self._reads.scores.get(key)
+            if hit is not None:
+                return hit
+        result = score_unit(unit, registry.units, index.relevant_to(unit, registry.units, position),
+                            in_force, cutoff)
+        if key is not None:
+            self._reads.scores.put(key, result)
+        return result
 
     def _knowledge_time(self, entries: Sequence[Any], moment: datetime | None,
                         upto: int | None) -> datetime:
         if moment is not None:
             return moment
         if upto is not None:
-            at = [e for e in entries if e.seq <= upto]
+            at = bisect_right(entries, upto, key=_seq)
             if at:
-                return at[-1].recorded_at  # type: ignore[no-any-return]
+                return entries[at - 1].recorded_at  # type: ignore[no-any-return]
         return self.clock()
 
     def replay(self, code: str) -> list[dict[str, Any]]:
         """The unit's total after each entry that concerns it or moves its total, oldest first."""
-        registry = self.registry()
+        registry = self._reading_registry()
         unit = registry.unit(code)
         entries = self.log.refresh()
         own = unit_stream(unit.code)
-        in_own_stream = {e.id for e in entries if e.stream == own}
+        # only entries relevant to the unit can concern it or move its total
+        position = entries[-1].seq if entries else 0
+        candidates = self.log.index.relevant_to(unit, registry.units, position)
+        in_own_stream = {e.id for e in self.log.index.stream(own, position)}
         rows: list[dict[str, Any]] = []
         previous = None
-        for entry in entries:
+        for entry in candidates:
             if entry.stream != own:
                 others = moves_others(entry, registry.units)
                 # a ballot that ranks the unit has its own copy in the unit's stream: count it there
                 if entry.id in in_own_stream or not (others is None or unit.code in others):
                     continue
-            total = self.score(unit.code, upto=entry.seq, entries=entries, registry=registry)["total"]
+            # one row per entry: not worth caching, and only the total is wanted (as `score` shows it)
+            total = fmt(self._unit_score(unit, registry, entries, None, entry.seq, cache=False).total)
             if entry.stream == own or total != previous:
                 rows.append({"seq": entry.seq, "id": entry.id, "type": entry.type, "total": total})
             previous = total
@@ -469,10 +530,11 @@ class Ledger:
     def standings_from_log(self, *, group: str | None = None, stage: str = "annual",
                            as_of: str | None = None) -> list[dict[str, Any]]:
         figure = stage_figure(stage)
-        registry = self.registry()
+        registry = self._reading_registry()
         entries = self.log.refresh()
+        moment = parse_as_of(as_of, self.settings.zone) if as_of is not None else None
         return by_group(((u.group, u.code, u.name,
-                          self.score(u.code, as_of=as_of, entries=entries, registry=registry)[figure])
+                          fmt(getattr(self._unit_score(u, registry, entries, moment, None), figure)))
                          for u in registry.units.values() if group is None or u.group == group),
                         group)
 
