@@ -12,7 +12,7 @@ The rules are SCHEME-2018.md; the reading semantics (order, knowledge time, void
   evidence's verifications);
 - supersession ranges over standing entries only: the latest standing entry of a key counts.
 
-Public API: `Cutoff`, `make_cutoff`, `score_unit`, `UnitScore` (with `as_json`).
+Public API: `Cutoff`, `make_cutoff`, `counted`, `score_unit`, `UnitScore` (with `as_json`).
 """
 
 from __future__ import annotations
@@ -122,6 +122,7 @@ class _Ledger:
     """The counted entries, one per command, with voids, dependencies and supersession resolved."""
 
     def __init__(self, entries: Sequence[Entry], cutoff: Cutoff):
+        self.cutoff = cutoff
         self.copies: dict[str, list[Entry]] = defaultdict(list)
         for entry in entries:
             if cutoff.counts(entry):
@@ -210,7 +211,10 @@ class _Ledger:
     def cite(self, entry: Entry, unit_code: str | None = None) -> dict[str, Any]:
         """Entry.cite, marked voided / superseded / backdated; a unit's copy where there is one."""
         if unit_code is not None:
-            entry = next((c for c in self.copies[entry.id] if c.stream == f"unit:{unit_code}"), entry)
+            copies = self.copies.get(entry.id, ())
+            if len(copies) > 1 or (copies and copies[0] is not entry):
+                own = f"unit:{unit_code}"
+                entry = next((c for c in copies if c.stream == own), entry)
         void = self.void_of(entry)
         cited = entry.cite(void.id if void is not None else None)
         cited["superseded_by"] = self.superseded_by.get(entry.id)
@@ -868,11 +872,22 @@ def _penalty(unit: Unit, falsified: list[_Falsified], ledger: _Ledger, scheme: S
 # --------------------------------------------------------------------------------------------------
 # The whole score (§2)
 # --------------------------------------------------------------------------------------------------
+def counted(entries: Sequence[Entry], cutoff: Cutoff) -> _Ledger:
+    """The entries the cutoff counts, resolved (voids, dependencies, supersession): what
+    `score_unit` reads. Built once from the whole ledger, it serves every unit at that cutoff."""
+    return _Ledger(entries, cutoff)
+
+
 def score_unit(unit: Unit, units: Mapping[str, Unit], entries: Sequence[Entry], scheme: Scheme,
-               cutoff: Cutoff) -> UnitScore:
-    """One unit's score at the cutoff. `entries` is the whole ledger in seq order (every stream);
-    `units` maps code → Unit (B10 compares the unit's group); `scheme` is the version in force."""
-    ledger = _Ledger(entries, cutoff)
+               cutoff: Cutoff, *, resolved: _Ledger | None = None) -> UnitScore:
+    """One unit's score at the cutoff. `entries` is the whole ledger in seq order (every stream), or
+    any part of it that holds `relevance.relevant_to` the unit; `units` maps code → Unit (B10
+    compares the unit's group); `scheme` is the version in force. `resolved` is `counted(entries,
+    cutoff)` when the caller already has it (scoring many units at one cutoff); `entries` is then
+    not read."""
+    if resolved is not None and resolved.cutoff != cutoff:
+        raise ValueError("resolved was counted at another cutoff")
+    ledger = resolved if resolved is not None else _Ledger(entries, cutoff)
     pending: list[str] = []
 
     tasks, voided_tasks = _tasks(unit, ledger, cutoff)

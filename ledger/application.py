@@ -33,7 +33,7 @@ from kaoping.domain.events import REGISTRY_STREAM, EntryRecorded, stream_id, uni
 from kaoping.domain.reference import parse_indicators, parse_units
 from kaoping.domain.relevance import moves_others, relevant_to
 from kaoping.domain.explain import fmt
-from kaoping.domain.scoring import make_cutoff, score_unit
+from kaoping.domain.scoring import counted, make_cutoff, score_unit
 from kaoping.domain.standings import by_group, stage_figure
 from kaoping.domain.roles import OFFICE, TOKENS_STREAM, Principal, TokensState, authorize, check_scope
 from kaoping.domain.rules import (
@@ -58,7 +58,7 @@ def _seq(entry: Any) -> int:
 
 
 class _ReadCaches:
-    """What the reading methods keep between calls (see `_reading_registry`, `_unit_score`)."""
+    """What the reading methods keep between calls (see `reading_registry`, `_unit_score`)."""
 
     def __init__(self) -> None:
         self.registry: RegistryState | None = None
@@ -439,7 +439,7 @@ class Ledger:
               registry: RegistryState | None = None) -> dict[str, Any]:
         """The contract's `score` document. Callers scoring many times pass the log prefix they
         read (`entries`) and the `registry`, so that neither is read again for every unit."""
-        registry = registry or self._reading_registry()
+        registry = registry or self.reading_registry()
         unit = registry.unit(code)
         tz = self.settings.zone
         moment = parse_as_of(as_of, tz) if as_of is not None else None
@@ -454,7 +454,7 @@ class Ledger:
                                 in_force, cutoff)
         return result.as_json(unit, as_of=as_of, upto=upto)
 
-    def _reading_registry(self) -> RegistryState:
+    def reading_registry(self) -> RegistryState:
         """The registry for readers: folded once per registry version and shared (readers never
         change it), instead of a private deep copy per call as `registry()` gives the writers."""
         self.log.refresh()
@@ -469,28 +469,78 @@ class Ledger:
     def _unit_score(self, unit: Any, registry: RegistryState, log: Sequence[Any],
                     moment: datetime | None, upto: int | None, *, cache: bool = True) -> Any:
         """`score_unit` for `unit` on the log prefix `log`, from the log's stream index. The result is
-        a pure function of the unit's relevant entries (identified by the seq of the last one, the
-        log being append-only), the cutoff, the scheme in force and the registry version, so it is
-        cached under those."""
-        tz = self.settings.zone
-        cutoff = make_cutoff(log, as_of=moment, upto=upto, tz=tz, today=self.today())
-        in_force = registry.scheme_at(self._knowledge_time(log, moment, upto))
-        position = log[-1].seq if log else 0
-        if upto is not None:
-            position = min(position, upto)  # entries after upto do not count
-        index = self.log.index
-        key = None
+        a pure function of `_score_key`, so it is cached under it."""
+        key = self._score_key(unit, registry, log, moment, upto)
         if cache:
-            key = (unit.code, index.relevant_position(unit, registry.units, position), cutoff,
-                   moment.isoformat() if moment is not None else None, in_force.version, registry.version)
             hit = self._reads.scores.get(key)
             if hit is not None:
                 return hit
-        result = score_unit(unit, registry.units, index.relevant_to(unit, registry.units, position),
-                            in_force, cutoff)
-        if key is not None:
+        cutoff, position = key[2], log[-1].seq if log else 0
+        if upto is not None:
+            position = min(position, upto)
+        result = score_unit(unit, registry.units, self.log.index.relevant_to(unit, registry.units, position),
+                            self._in_force(registry, log, moment, upto), cutoff)
+        if cache:
             self._reads.scores.put(key, result)
         return result
+
+    def scores(self, codes: Sequence[str], *, as_of: str | None = None,
+               entries: Sequence[Any] | None = None,
+               registry: RegistryState | None = None) -> dict[str, dict[str, Any]]:
+        """`score(code, as_of=, entries=, registry=)` for each code (a dict by code), with the log's
+        counted entries resolved once for them all rather than once per unit."""
+        registry = registry or self.reading_registry()
+        units = [registry.unit(code) for code in codes]
+        moment = parse_as_of(as_of, self.settings.zone) if as_of is not None else None
+        if entries is not None and not self.log.is_prefix(entries):
+            return {u.code: self.score(u.code, as_of=as_of, entries=entries, registry=registry)
+                    for u in units}
+        log = self.log.refresh() if entries is None else entries
+        results = self._unit_scores(units, registry, log, moment, None)
+        return {u.code: results[u.code].as_json(u, as_of=as_of, upto=None) for u in units}
+
+    def _unit_scores(self, units: Sequence[Any], registry: RegistryState, log: Sequence[Any],
+                     moment: datetime | None, upto: int | None) -> dict[str, Any]:
+        """`_unit_score` for many units at one cutoff: those not cached are scored from one
+        resolution of the whole log prefix (`scoring.counted`), which every unit shares."""
+        found: dict[str, Any] = {}
+        missing = []
+        for unit in units:
+            key = self._score_key(unit, registry, log, moment, upto)
+            hit = self._reads.scores.get(key)
+            if hit is not None:
+                found[unit.code] = hit
+            else:
+                missing.append((unit, key))
+        if len(missing) < 3:  # not worth resolving the whole log
+            for unit, _ in missing:
+                found[unit.code] = self._unit_score(unit, registry, log, moment, upto)
+            return found
+        cutoff, in_force = missing[0][1][2], self._in_force(registry, log, moment, upto)
+        position = log[-1].seq if log else 0
+        prefix = log if upto is None or position <= upto else log[:bisect_right(log, upto, key=_seq)]
+        resolved = counted(prefix, cutoff)
+        for unit, key in missing:
+            result = score_unit(unit, registry.units, (), in_force, cutoff, resolved=resolved)
+            self._reads.scores.put(key, result)
+            found[unit.code] = result
+        return found
+
+    def _in_force(self, registry: RegistryState, log: Sequence[Any], moment: datetime | None,
+                  upto: int | None) -> Any:
+        return registry.scheme_at(self._knowledge_time(log, moment, upto))
+
+    def _score_key(self, unit: Any, registry: RegistryState, log: Sequence[Any],
+                   moment: datetime | None, upto: int | None) -> tuple[Any, ...]:
+        """What a unit's score at a cutoff depends on: the unit, the seq of the last entry relevant
+        to it (the log is append-only), the cutoff, the scheme in force and the registry version."""
+        cutoff = make_cutoff(log, as_of=moment, upto=upto, tz=self.settings.zone, today=self.today())
+        position = log[-1].seq if log else 0
+        if upto is not None:
+            position = min(position, upto)  # entries after upto do not count
+        return (unit.code, self.log.index.relevant_position(unit, registry.units, position), cutoff,
+                moment.isoformat() if moment is not None else None,
+                self._in_force(registry, log, moment, upto).version, registry.version)
 
     def _knowledge_time(self, entries: Sequence[Any], moment: datetime | None,
                         upto: int | None) -> datetime:
@@ -504,7 +554,7 @@ class Ledger:
 
     def replay(self, code: str) -> list[dict[str, Any]]:
         """The unit's total after each entry that concerns it or moves its total, oldest first."""
-        registry = self._reading_registry()
+        registry = self.reading_registry()
         unit = registry.unit(code)
         entries = self.log.refresh()
         own = unit_stream(unit.code)
@@ -530,13 +580,13 @@ class Ledger:
     def standings_from_log(self, *, group: str | None = None, stage: str = "annual",
                            as_of: str | None = None) -> list[dict[str, Any]]:
         figure = stage_figure(stage)
-        registry = self._reading_registry()
+        registry = self.reading_registry()
         entries = self.log.refresh()
         moment = parse_as_of(as_of, self.settings.zone) if as_of is not None else None
-        return by_group(((u.group, u.code, u.name,
-                          fmt(getattr(self._unit_score(u, registry, entries, moment, None), figure)))
-                         for u in registry.units.values() if group is None or u.group == group),
-                        group)
+        units = [u for u in registry.units.values() if group is None or u.group == group]
+        results = self._unit_scores(units, registry, entries, moment, None)
+        return by_group(((u.group, u.code, u.name, fmt(getattr(results[u.code], figure)))
+                         for u in units), group)
 
     def verify(self) -> dict[str, Any]:
         entries = list(self.index.all_entries())

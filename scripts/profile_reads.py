@@ -210,8 +210,8 @@ def profile(backend: str, scale: int, path: str, fresh: bool) -> None:
             "score": lambda: [ledger.score(code) for _ in range(3) for code in units],
             "standings": lambda: [(projection.catch_up(), projection.standings(group=g))
                                   for _ in range(100) for g in (None, "departments")],
-            "rebuild": projection.rebuild,
-            "asof": lambda: ledger.standings_from_log(as_of="2018-07-31"),
+            "rebuild": lambda: (forget_scores(ledger), projection.rebuild()),
+            "asof": lambda: (forget_scores(ledger), ledger.standings_from_log(as_of="2018-07-31")),
             "replay": lambda: ledger.replay("T01"),
         }[path]
         work()  # warm
