@@ -40,11 +40,15 @@ class ScoresProjection:
         entries = self.ledger.log.refresh()
         if not entries:
             self.ledger.registry()  # raises LedgerNotInitialised, as reading an empty ledger does
-        position = self.view.position()
+        today = self.ledger.today()
+        position, stale = self.view.position_and_stale(today.isoformat())
         end = entries[-1].seq if entries else 0
         start = _index_after(entries, position)
-        if start < len(entries):
-            registry = self.ledger.reading_registry()
+        if start >= len(entries):  # nothing new: the common case, one query
+            if stale:
+                self.view.write(self._rows(stale, entries), None)
+            return position
+        registry = self.ledger.reading_registry()
         while start < len(entries):
             chunk = entries[start:start + page]
             affected: set[str] = set()

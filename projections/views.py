@@ -100,6 +100,15 @@ class _ScoresView:
                            (today, today))
             return [r["unit"] for r in cursor.fetchall()]
 
+    def position_and_stale(self, today: str) -> tuple[int, list[str]]:
+        """`position()` and `stale(today)` in one transaction (one round trip fewer per read)."""
+        with self.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+            position = self._max_tracking_id(TRACKING_NAME, cursor) or 0  # type: ignore[attr-defined]
+            cursor.execute(f"SELECT unit FROM {SCORES_TABLE} WHERE judged_on <> {self.mark} AND "
+                           f"valid_until IS NOT NULL AND valid_until <= {self.mark} ORDER BY unit",
+                           (today, today))
+            return position, [r["unit"] for r in cursor.fetchall()]
+
     def document(self, unit: str) -> str | None:
         with self.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
             cursor.execute(f"SELECT document FROM {SCORES_TABLE} WHERE unit = {self.mark}", (unit,))
