@@ -123,6 +123,8 @@ class _Ledger:
 
     def __init__(self, entries: Sequence[Entry], cutoff: Cutoff):
         self.cutoff = cutoff
+        self._ballots: dict[tuple[str, str], list[Entry]] | None = None
+        self._cited: dict[int, dict[str, Any]] = {}  # Entry.cite() by seq, marks added per call
         self.copies: dict[str, list[Entry]] = defaultdict(list)
         for entry in entries:
             if cutoff.counts(entry):
@@ -168,6 +170,15 @@ class _Ledger:
             for entry in history:
                 if entry.seq < latest.seq and self.standing(entry):
                     self.superseded_by[entry.id] = latest.id
+
+    def ballots(self, round_name: str, kind: str) -> list[Entry]:
+        """The counted ballots of a round and kind, in seq order (grouped once, for every unit)."""
+        if self._ballots is None:
+            grouped: dict[tuple[str, str], list[Entry]] = defaultdict(list)
+            for ballot in self.by_type["ballot.cast"]:
+                grouped[(ballot.payload["round"], ballot.payload["kind"])].append(ballot)
+            self._ballots = grouped
+        return self._ballots.get((round_name, kind), [])
 
     @staticmethod
     def _primary(copies: list[Entry]) -> Entry:
@@ -216,7 +227,11 @@ class _Ledger:
                 own = f"unit:{unit_code}"
                 entry = next((c for c in copies if c.stream == own), entry)
         void = self.void_of(entry)
-        cited = entry.cite(void.id if void is not None else None)
+        base = self._cited.get(entry.seq)
+        if base is None or base["id"] != entry.id:
+            base = self._cited[entry.seq] = entry.cite()
+        cited = dict(base)
+        cited["voided_by"] = void.id if void is not None else None
         cited["superseded_by"] = self.superseded_by.get(entry.id)
         cited["backdated"] = entry.backdated
         return cited
@@ -670,7 +685,6 @@ def _comprehensive(unit: Unit, ledger: _Ledger, scheme: Scheme,
                    pending: list[str]) -> tuple[Decimal, dict[str, Decimal], Node]:
     round_weights = {name: _dec(w) for name, w in scheme.data["comprehensive"].items()}
     kind_weights = {name: _dec(w) for name, w in scheme.data["comp_kinds"].items()}
-    ballots = ledger.by_type["ballot.cast"]
     comps: dict[str, Decimal] = {}
     round_nodes = []
     for round_name, round_weight in round_weights.items():
@@ -680,9 +694,8 @@ def _comprehensive(unit: Unit, ledger: _Ledger, scheme: Scheme,
         for kind in kind_weights:
             # one leaf per rater key that ever ranked the unit, or whose standing ballot does
             keys = []
-            for ballot in ballots:
-                b = ballot.payload
-                if b["round"] == round_name and b["kind"] == kind and unit.code in b["ranking"]:
+            for ballot in ledger.ballots(round_name, kind):
+                if unit.code in ballot.payload["ranking"]:
                     key = _key_of(ballot)
                     if key not in keys:
                         keys.append(key)

@@ -62,7 +62,9 @@ class _ReadCaches:
 
     def __init__(self) -> None:
         self.registry: RegistryState | None = None
-        self.scores = ResultCache(1024)
+        #: UnitScores with their explanations, weighed by the entries of the unit's stream (what
+        #: the explanation cites): about two full sets of standings at the demo year's --scale 20
+        self.scores = ResultCache(max_weight=250_000)
 
 
 def utc_now() -> datetime:
@@ -481,8 +483,11 @@ class Ledger:
         result = score_unit(unit, registry.units, self.log.index.relevant_to(unit, registry.units, position),
                             self._in_force(registry, log, moment, upto), cutoff)
         if cache:
-            self._reads.scores.put(key, result)
+            self._reads.scores.put(key, result, self._weight(unit))
         return result
+
+    def _weight(self, unit: Any) -> int:
+        return 1 + len(self.log.index.stream(unit_stream(unit.code)))
 
     def scores(self, codes: Sequence[str], *, as_of: str | None = None,
                entries: Sequence[Any] | None = None,
@@ -522,7 +527,7 @@ class Ledger:
         resolved = counted(prefix, cutoff)
         for unit, key in missing:
             result = score_unit(unit, registry.units, (), in_force, cutoff, resolved=resolved)
-            self._reads.scores.put(key, result)
+            self._reads.scores.put(key, result, self._weight(unit))
             found[unit.code] = result
         return found
 

@@ -66,34 +66,43 @@ class EntryLog:
 
 
 class ResultCache:
-    """A small thread-safe LRU map for read results that are pure functions of their key."""
+    """A small thread-safe LRU map for read results that are pure functions of their key, bounded
+    by the total `weight` of what it holds (the caller's measure of a value's size)."""
 
-    def __init__(self, size: int = 1024):
-        self.size = size
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+    def __init__(self, max_weight: int):
+        self.max_weight = max_weight
+        self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._weight = 0
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
     def get(self, key: Hashable) -> Any:
         with self._lock:
-            value = self._items.get(key)
-            if value is None:
+            item = self._items.get(key)
+            if item is None:
                 self.misses += 1
                 return None
             self._items.move_to_end(key)
             self.hits += 1
-            return value
+            return item[0]
 
-    def put(self, key: Hashable, value: Any) -> None:
+    def put(self, key: Hashable, value: Any, weight: int = 1) -> None:
+        if weight > self.max_weight:
+            return
         with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._weight -= old[1]
+            self._items[key] = (value, weight)
+            self._weight += weight
+            while self._weight > self.max_weight:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self._weight -= dropped
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._weight = 0
 
 
 def parse_as_of(text: str, tz: tzinfo) -> datetime:

@@ -180,3 +180,18 @@ def test_catch_up_with_nothing_new_writes_nothing(ledger, year, monkeypatch):
     assert projection.catch_up() == position
     assert projection.standings() == ledger.standings_from_log()
     assert writes == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 8), st.integers(1, 5)), max_size=60))
+def test_the_result_cache_gives_what_was_put_and_stays_within_its_weight(puts):
+    from kaoping.ledger.reading import ResultCache
+
+    cache, latest = ResultCache(max_weight=10), {}
+    for key, weight in puts:
+        cache.put(key, (key, weight), weight)
+        latest[key] = (key, weight)
+        assert cache._weight <= 10
+        assert cache.get(key) == latest[key]  # the newest value, never a stale one
+    for key in latest:
+        assert cache.get(key) in (None, latest[key])
