@@ -118,6 +118,9 @@ def _key_of(entry: Entry) -> tuple[Any, ...] | None:
 TASK_DEPENDENTS = frozenset({"task.withdrawn", "checkpoint.reported", "evidence.submitted", "task.assessed"})
 
 
+_UNKNOWN: Any = object()
+
+
 class _Ledger:
     """The counted entries, one per command, with voids, dependencies and supersession resolved."""
 
@@ -125,6 +128,8 @@ class _Ledger:
         self.cutoff = cutoff
         self._ballots: dict[tuple[str, str], list[Entry]] | None = None
         self._cited: dict[int, dict[str, Any]] = {}  # Entry.cite() by seq, marks added per call
+        self._voids: dict[str, Entry | None] = {}     # void_of by command id
+        self._evidence_at: dict[tuple[str, str, str], list[Entry]] | None = None
         self.copies: dict[str, list[Entry]] = defaultdict(list)
         for entry in entries:
             if cutoff.counts(entry):
@@ -171,6 +176,16 @@ class _Ledger:
                 if entry.seq < latest.seq and self.standing(entry):
                     self.superseded_by[entry.id] = latest.id
 
+    def evidence_for(self, unit_code: str, task: str, checkpoint: str) -> list[Entry]:
+        """`of_unit("evidence.submitted", unit)` of one task's checkpoint, in seq order (grouped once)."""
+        if self._evidence_at is None:
+            grouped: dict[tuple[str, str, str], list[Entry]] = defaultdict(list)
+            for evidence in self.by_type["evidence.submitted"]:
+                p = evidence.payload
+                grouped[(p["unit"], p["task"], p["checkpoint"])].append(evidence)
+            self._evidence_at = grouped
+        return self._evidence_at.get((unit_code, task, checkpoint), [])
+
     def ballots(self, round_name: str, kind: str) -> list[Entry]:
         """The counted ballots of a round and kind, in seq order (grouped once, for every unit)."""
         if self._ballots is None:
@@ -190,7 +205,14 @@ class _Ledger:
 
     # -- standing ------------------------------------------------------------------------------
     def void_of(self, entry: Entry) -> Entry | None:
-        """The void that removes this entry, directly or through what it depends on."""
+        """The void that removes this entry, directly or through what it depends on. (Every copy of
+        a command has its id, type and payload: the answer is kept by id.)"""
+        found = self._voids.get(entry.id, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self._voids[entry.id] = self._find_void(entry)
+        return found  # type: ignore[no-any-return]
+
+    def _find_void(self, entry: Entry) -> Entry | None:
         direct = self.void_of_target.get(entry.id)
         if direct is not None:
             return direct
@@ -418,10 +440,8 @@ def _checkpoint_deduction(task: _Task, checkpoint: str, due: date, unit: Unit, l
     # the worst standing verification among this checkpoint's evidence; it costs points only on an
     # important task (evidence of other tasks is kept and verified the same way)
     worst: Entry | None = None
-    for evidence in ledger.of_unit("evidence.submitted", unit.code):
+    for evidence in ledger.evidence_for(unit.code, task.code, checkpoint):
         e = evidence.payload
-        if e["task"] != task.code or e["checkpoint"] != checkpoint:
-            continue
         cited.append(evidence)
         cited += ledger.history("evidence.verified", unit.code, e["evidence"])
         verification = ledger.latest("evidence.verified", unit.code, e["evidence"])
