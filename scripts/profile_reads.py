@@ -81,8 +81,11 @@ def ensure_demo(url: str, scale: int) -> None:
         if ledger.init() or (ledger.recorder.max_notification_id() or 0) < 100:
             year = demo_year(2018, scale)
             started = time.perf_counter()
-            result = ledger.ingest(year, actor="office")
-            print(f"  built the demo year: {result.appended} commands in "
+            # in batches: one PostgreSQL batch of the --scale 20 year (76,500 commands) hung in
+            # psycopg's pipeline (client in Pipeline.sync, server in ClientRead) on 2026-11-27
+            appended = sum(ledger.ingest(year[i:i + 5_000], actor="office").appended
+                           for i in range(0, len(year), 5_000))
+            print(f"  built the demo year: {appended} commands in "
                   f"{time.perf_counter() - started:.1f}s", flush=True)
     finally:
         ledger.close()
