@@ -5,7 +5,8 @@
         [--repeat R] [--skip-slow] [--fresh]
     .venv/bin/python scripts/profile_reads.py --backend sqlite --profile score|standings|rebuild|asof|replay
 
-(--profile runs one path under pyinstrument, warm, and prints its call tree instead of timings.)
+(--profile runs one path under pyinstrument — `.venv/bin/pip install pyinstrument` — warm, and prints its
+call tree instead of timings.)
 
 Prints, per backend:
 - score: `ledger.score(code)` (the contract JSON with its explanation), every unit R times after one

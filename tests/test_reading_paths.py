@@ -9,19 +9,18 @@ score cache and shared registry, and the read model's cheap catch-up and batched
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kaoping.domain.relevance import StreamIndex, relevant_to
-from kaoping.domain.relevance import moves_others
+from kaoping.domain.relevance import StreamIndex, moves_others, relevant_to
 from kaoping.domain.scoring import counted, make_cutoff, score_unit
 from kaoping.domain.standings import by_group
 from kaoping.ledger.demo import demo_year
 from kaoping.ledger.reading import parse_as_of
 from kaoping.projections.scores import ScoresProjection
-from scoring_helpers import END_OF_YEAR, TZ, UNITS, SCHEME
+from scoring_helpers import END_OF_YEAR, SCHEME, TZ, UNITS
 from test_scoring_properties import ledgers
 
 BOUNDED = settings(max_examples=40, deadline=None)
