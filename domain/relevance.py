@@ -7,6 +7,7 @@ its total; `tests/test_relevance.py` checks that filtering never changes a score
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 
 from .entries import Entry
@@ -36,3 +37,58 @@ def moves_others(entry: Entry, units: Mapping[str, Unit]) -> set[str] | None:
     if entry.stream == "registry":
         return None
     return set()
+
+
+def _seq(entry: Entry) -> int:
+    return entry.seq
+
+
+class StreamIndex:
+    """The log's entries grouped by stream, fed in seq order, so that `relevant_to` a unit is a merge
+    of a few short lists rather than a scan of the whole log. Pure: the reader feeds it."""
+
+    def __init__(self) -> None:
+        self.by_stream: dict[str, list[Entry]] = {}
+        self.shared: list[Entry] = []            # round:* and registry: relevant to every unit
+        self.peer: dict[str, list[Entry]] = {}   # a unit stream's PEER_TYPES entries
+
+    def add(self, entry: Entry) -> None:
+        self.by_stream.setdefault(entry.stream, []).append(entry)
+        if entry.stream.startswith("round:") or entry.stream == "registry":
+            self.shared.append(entry)
+        elif entry.type in PEER_TYPES:
+            self.peer.setdefault(entry.stream, []).append(entry)
+
+    def stream(self, stream: str, upto: int | None = None) -> list[Entry]:
+        """The stream's entries with seq ≤ upto (all when None), oldest first."""
+        return _upto(self.by_stream.get(stream, []), upto)
+
+    def _lists(self, unit: Unit, units: Mapping[str, Unit]) -> list[list[Entry]]:
+        own = f"unit:{unit.code}"
+        lists = [self.by_stream.get(own, []), self.shared]
+        lists += [self.peer[f"unit:{u.code}"] for u in units.values()
+                  if u.group == unit.group and u.code != unit.code and f"unit:{u.code}" in self.peer]
+        return lists
+
+    def relevant_to(self, unit: Unit, units: Mapping[str, Unit], upto: int | None = None) -> list[Entry]:
+        """Equal to `relevant_to(unit, units, the log's entries with seq ≤ upto)`."""
+        merged = [e for part in self._lists(unit, units) for e in _upto(part, upto)]
+        merged.sort(key=_seq)  # sorted runs: a linear merge
+        return merged
+
+    def relevant_position(self, unit: Unit, units: Mapping[str, Unit], upto: int | None = None) -> int:
+        """The seq of the last entry relevant to the unit (≤ upto), 0 if none: while it stays the same,
+        so does everything the unit's score can depend on."""
+        last = 0
+        for part in self._lists(unit, units):
+            if part:
+                i = len(part) if upto is None else bisect_right(part, upto, key=_seq)
+                if i:
+                    last = max(last, part[i - 1].seq)
+        return last
+
+
+def _upto(entries: list[Entry], upto: int | None) -> list[Entry]:
+    if upto is None or not entries or entries[-1].seq <= upto:
+        return entries
+    return entries[:bisect_right(entries, upto, key=_seq)]

@@ -12,11 +12,12 @@ The rules are SCHEME-2018.md; the reading semantics (order, knowledge time, void
   evidence's verifications);
 - supersession ranges over standing entries only: the latest standing entry of a key counts.
 
-Public API: `Cutoff`, `make_cutoff`, `score_unit`, `UnitScore` (with `as_json`).
+Public API: `Cutoff`, `make_cutoff`, `counted`, `score_unit`, `UnitScore` (with `as_json`).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -71,6 +72,10 @@ class Cutoff:
         return (moment.astimezone(self.tz) if self.tz is not None else moment).date()
 
 
+def _seq(entry: Entry) -> int:
+    return entry.seq
+
+
 def make_cutoff(entries: Sequence[Entry], *, as_of: datetime | None = None, upto: int | None = None,
                 tz: tzinfo, today: date) -> Cutoff:
     """The contract's cutoff: judge at as_of's date, or at the recorded_at date of entry `upto`, else
@@ -80,9 +85,9 @@ def make_cutoff(entries: Sequence[Entry], *, as_of: datetime | None = None, upto
         dates.append(as_of.astimezone(tz).date())
     if upto is not None:
         # entries come in seq order: the last one at or before `upto` is entry `upto` when it exists
-        before = [e for e in entries if e.seq <= upto]
+        before = bisect_right(entries, upto, key=_seq)
         if before:
-            dates.append(before[-1].recorded_at.astimezone(tz).date())
+            dates.append(entries[before - 1].recorded_at.astimezone(tz).date())
     return Cutoff(judge_date=min(dates) if dates else today, as_of=as_of, upto=upto, tz=tz)
 
 
@@ -113,10 +118,18 @@ def _key_of(entry: Entry) -> tuple[Any, ...] | None:
 TASK_DEPENDENTS = frozenset({"task.withdrawn", "checkpoint.reported", "evidence.submitted", "task.assessed"})
 
 
+_UNKNOWN: Any = object()
+
+
 class _Ledger:
     """The counted entries, one per command, with voids, dependencies and supersession resolved."""
 
     def __init__(self, entries: Sequence[Entry], cutoff: Cutoff):
+        self.cutoff = cutoff
+        self._ballots: dict[tuple[str, str], list[Entry]] | None = None
+        self._cited: dict[int, dict[str, Any]] = {}  # Entry.cite() by seq, marks added per call
+        self._voids: dict[str, Entry | None] = {}     # void_of by command id
+        self._evidence_at: dict[tuple[str, str, str], list[Entry]] | None = None
         self.copies: dict[str, list[Entry]] = defaultdict(list)
         for entry in entries:
             if cutoff.counts(entry):
@@ -163,6 +176,25 @@ class _Ledger:
                 if entry.seq < latest.seq and self.standing(entry):
                     self.superseded_by[entry.id] = latest.id
 
+    def evidence_for(self, unit_code: str, task: str, checkpoint: str) -> list[Entry]:
+        """`of_unit("evidence.submitted", unit)` of one task's checkpoint, in seq order (grouped once)."""
+        if self._evidence_at is None:
+            grouped: dict[tuple[str, str, str], list[Entry]] = defaultdict(list)
+            for evidence in self.by_type["evidence.submitted"]:
+                p = evidence.payload
+                grouped[(p["unit"], p["task"], p["checkpoint"])].append(evidence)
+            self._evidence_at = grouped
+        return self._evidence_at.get((unit_code, task, checkpoint), [])
+
+    def ballots(self, round_name: str, kind: str) -> list[Entry]:
+        """The counted ballots of a round and kind, in seq order (grouped once, for every unit)."""
+        if self._ballots is None:
+            grouped: dict[tuple[str, str], list[Entry]] = defaultdict(list)
+            for ballot in self.by_type["ballot.cast"]:
+                grouped[(ballot.payload["round"], ballot.payload["kind"])].append(ballot)
+            self._ballots = grouped
+        return self._ballots.get((round_name, kind), [])
+
     @staticmethod
     def _primary(copies: list[Entry]) -> Entry:
         if copies[0].type == "ballot.cast":
@@ -173,7 +205,14 @@ class _Ledger:
 
     # -- standing ------------------------------------------------------------------------------
     def void_of(self, entry: Entry) -> Entry | None:
-        """The void that removes this entry, directly or through what it depends on."""
+        """The void that removes this entry, directly or through what it depends on. (Every copy of
+        a command has its id, type and payload: the answer is kept by id.)"""
+        found = self._voids.get(entry.id, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self._voids[entry.id] = self._find_void(entry)
+        return found  # type: ignore[no-any-return]
+
+    def _find_void(self, entry: Entry) -> Entry | None:
         direct = self.void_of_target.get(entry.id)
         if direct is not None:
             return direct
@@ -205,9 +244,16 @@ class _Ledger:
     def cite(self, entry: Entry, unit_code: str | None = None) -> dict[str, Any]:
         """Entry.cite, marked voided / superseded / backdated; a unit's copy where there is one."""
         if unit_code is not None:
-            entry = next((c for c in self.copies[entry.id] if c.stream == f"unit:{unit_code}"), entry)
+            copies = self.copies.get(entry.id, ())
+            if len(copies) > 1 or (copies and copies[0] is not entry):
+                own = f"unit:{unit_code}"
+                entry = next((c for c in copies if c.stream == own), entry)
         void = self.void_of(entry)
-        cited = entry.cite(void.id if void is not None else None)
+        base = self._cited.get(entry.seq)
+        if base is None or base["id"] != entry.id:
+            base = self._cited[entry.seq] = entry.cite()
+        cited = dict(base)
+        cited["voided_by"] = void.id if void is not None else None
         cited["superseded_by"] = self.superseded_by.get(entry.id)
         cited["backdated"] = entry.backdated
         return cited
@@ -394,10 +440,8 @@ def _checkpoint_deduction(task: _Task, checkpoint: str, due: date, unit: Unit, l
     # the worst standing verification among this checkpoint's evidence; it costs points only on an
     # important task (evidence of other tasks is kept and verified the same way)
     worst: Entry | None = None
-    for evidence in ledger.of_unit("evidence.submitted", unit.code):
+    for evidence in ledger.evidence_for(unit.code, task.code, checkpoint):
         e = evidence.payload
-        if e["task"] != task.code or e["checkpoint"] != checkpoint:
-            continue
         cited.append(evidence)
         cited += ledger.history("evidence.verified", unit.code, e["evidence"])
         verification = ledger.latest("evidence.verified", unit.code, e["evidence"])
@@ -661,7 +705,6 @@ def _comprehensive(unit: Unit, ledger: _Ledger, scheme: Scheme,
                    pending: list[str]) -> tuple[Decimal, dict[str, Decimal], Node]:
     round_weights = {name: _dec(w) for name, w in scheme.data["comprehensive"].items()}
     kind_weights = {name: _dec(w) for name, w in scheme.data["comp_kinds"].items()}
-    ballots = ledger.by_type["ballot.cast"]
     comps: dict[str, Decimal] = {}
     round_nodes = []
     for round_name, round_weight in round_weights.items():
@@ -671,9 +714,8 @@ def _comprehensive(unit: Unit, ledger: _Ledger, scheme: Scheme,
         for kind in kind_weights:
             # one leaf per rater key that ever ranked the unit, or whose standing ballot does
             keys = []
-            for ballot in ballots:
-                b = ballot.payload
-                if b["round"] == round_name and b["kind"] == kind and unit.code in b["ranking"]:
+            for ballot in ledger.ballots(round_name, kind):
+                if unit.code in ballot.payload["ranking"]:
                     key = _key_of(ballot)
                     if key not in keys:
                         keys.append(key)
@@ -863,11 +905,22 @@ def _penalty(unit: Unit, falsified: list[_Falsified], ledger: _Ledger, scheme: S
 # --------------------------------------------------------------------------------------------------
 # The whole score (§2)
 # --------------------------------------------------------------------------------------------------
+def counted(entries: Sequence[Entry], cutoff: Cutoff) -> _Ledger:
+    """The entries the cutoff counts, resolved (voids, dependencies, supersession): what
+    `score_unit` reads. Built once from the whole ledger, it serves every unit at that cutoff."""
+    return _Ledger(entries, cutoff)
+
+
 def score_unit(unit: Unit, units: Mapping[str, Unit], entries: Sequence[Entry], scheme: Scheme,
-               cutoff: Cutoff) -> UnitScore:
-    """One unit's score at the cutoff. `entries` is the whole ledger in seq order (every stream);
-    `units` maps code → Unit (B10 compares the unit's group); `scheme` is the version in force."""
-    ledger = _Ledger(entries, cutoff)
+               cutoff: Cutoff, *, resolved: _Ledger | None = None) -> UnitScore:
+    """One unit's score at the cutoff. `entries` is the whole ledger in seq order (every stream), or
+    any part of it that holds `relevance.relevant_to` the unit; `units` maps code → Unit (B10
+    compares the unit's group); `scheme` is the version in force. `resolved` is `counted(entries,
+    cutoff)` when the caller already has it (scoring many units at one cutoff); `entries` is then
+    not read."""
+    if resolved is not None and resolved.cutoff != cutoff:
+        raise ValueError("resolved was counted at another cutoff")
+    ledger = resolved if resolved is not None else _Ledger(entries, cutoff)
     pending: list[str] = []
 
     tasks, voided_tasks = _tasks(unit, ledger, cutoff)

@@ -8,6 +8,7 @@ import random
 import secrets
 import threading
 import time
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -31,7 +32,8 @@ from kaoping.domain.errors import (
 from kaoping.domain.events import REGISTRY_STREAM, EntryRecorded, stream_id, unit_stream
 from kaoping.domain.reference import parse_indicators, parse_units
 from kaoping.domain.relevance import moves_others, relevant_to
-from kaoping.domain.scoring import make_cutoff, score_unit
+from kaoping.domain.explain import fmt
+from kaoping.domain.scoring import counted, make_cutoff, score_unit
 from kaoping.domain.standings import by_group, stage_figure
 from kaoping.domain.roles import OFFICE, TOKENS_STREAM, Principal, TokensState, authorize, check_scope
 from kaoping.domain.rules import (
@@ -44,7 +46,7 @@ from kaoping.domain.rules import (
 )
 
 from .export import export_entries
-from .reading import EntryLog, parse_as_of
+from .reading import EntryLog, ResultCache, parse_as_of
 from .settings import Settings
 from .store import ChainedPostgresRecorder, ChainedSQLiteRecorder, Index, NewCommand, NewEntry
 
@@ -55,6 +57,20 @@ CONFLICT_RETRIES = 12
 def _back_off(attempt: int) -> None:
     """Random, growing waits: writers that collided on a stream should not collide again."""
     time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))
+
+
+def _seq(entry: Any) -> int:
+    return entry.seq  # type: ignore[no-any-return]
+
+
+class _ReadCaches:
+    """What the reading methods keep between calls (see `reading_registry`, `_unit_score`)."""
+
+    def __init__(self) -> None:
+        self.registry: RegistryState | None = None
+        #: UnitScores with their explanations, weighed by the entries of the unit's stream (what
+        #: the explanation cites): about two full sets of standings at the demo year's --scale 20
+        self.scores = ResultCache(max_weight=250_000)
 
 
 def utc_now() -> datetime:
@@ -296,6 +312,7 @@ class Ledger:
         events_table = getattr(recorder, "events_table_name", "stored_events")
         self.index = Index(recorder, events_table)
         self.log = EntryLog(recorder, self.store.mapper)
+        self._reads = _ReadCaches()
         self._cache: dict[str, StreamState] = {}
         self._cache_lock = threading.Lock()
         #: every cached state holds all of its stream's entries up to this seq
@@ -616,45 +633,144 @@ class Ledger:
               registry: RegistryState | None = None) -> dict[str, Any]:
         """The contract's `score` document. Callers scoring many times pass the log prefix they
         read (`entries`) and the `registry`, so that neither is read again for every unit."""
-        registry = registry or self.registry()
+        registry = registry or self.reading_registry()
         unit = registry.unit(code)
         tz = self.settings.zone
-        ledger_entries = self.log.refresh() if entries is None else entries
         moment = parse_as_of(as_of, tz) if as_of is not None else None
-        cutoff = make_cutoff(ledger_entries, as_of=moment, upto=upto, tz=tz, today=self.today())
-        in_force = registry.scheme_at(self._knowledge_time(ledger_entries, moment, upto))
-        result = score_unit(unit, registry.units, relevant_to(unit, registry.units, ledger_entries),
-                            in_force, cutoff)
+        if entries is None or self.log.is_prefix(entries):
+            # the log (or a prefix of it): scored from its stream index, through the result cache
+            log = self.log.refresh() if entries is None else entries
+            result = self._unit_score(unit, registry, log, moment, upto)
+        else:  # entries of the caller's own making: scored as given
+            cutoff = make_cutoff(entries, as_of=moment, upto=upto, tz=tz, today=self.today())
+            in_force = registry.scheme_at(self._knowledge_time(entries, moment, upto))
+            result = score_unit(unit, registry.units, relevant_to(unit, registry.units, entries),
+                                in_force, cutoff)
         return result.as_json(unit, as_of=as_of, upto=upto)
+
+    def reading_registry(self) -> RegistryState:
+        """The registry for readers, at the registry version of the log they read (`registry()` may
+        already be past it); shared, since nobody changes it."""
+        self.log.refresh()
+        version = len(self.log.index.stream(REGISTRY_STREAM))
+        cached: RegistryState | None = self._reads.registry
+        if cached is not None and cached.version == version:
+            return cached
+        registry = self.registry()
+        self._reads.registry = registry
+        return registry
+
+    def _unit_score(self, unit: Any, registry: RegistryState, log: Sequence[Any],
+                    moment: datetime | None, upto: int | None, *, cache: bool = True) -> Any:
+        """`score_unit` for `unit` on the log prefix `log`, from the log's stream index. The result is
+        a pure function of `_score_key`, so it is cached under it."""
+        key = self._score_key(unit, registry, log, moment, upto)
+        if cache:
+            hit = self._reads.scores.get(key)
+            if hit is not None:
+                return hit
+        cutoff, position = key[2], log[-1].seq if log else 0
+        if upto is not None:
+            position = min(position, upto)
+        result = score_unit(unit, registry.units, self.log.index.relevant_to(unit, registry.units, position),
+                            self._in_force(registry, log, moment, upto), cutoff)
+        if cache:
+            self._reads.scores.put(key, result, self._weight(unit))
+        return result
+
+    def _weight(self, unit: Any) -> int:
+        return 1 + len(self.log.index.stream(unit_stream(unit.code)))
+
+    def scores(self, codes: Sequence[str], *, as_of: str | None = None,
+               entries: Sequence[Any] | None = None,
+               registry: RegistryState | None = None) -> dict[str, dict[str, Any]]:
+        """`score(code, as_of=, entries=, registry=)` for each code (a dict by code), with the log's
+        counted entries resolved once for them all rather than once per unit."""
+        registry = registry or self.reading_registry()
+        units = [registry.unit(code) for code in codes]
+        moment = parse_as_of(as_of, self.settings.zone) if as_of is not None else None
+        if entries is not None and not self.log.is_prefix(entries):
+            return {u.code: self.score(u.code, as_of=as_of, entries=entries, registry=registry)
+                    for u in units}
+        log = self.log.refresh() if entries is None else entries
+        results = self._unit_scores(units, registry, log, moment, None)
+        return {u.code: results[u.code].as_json(u, as_of=as_of, upto=None) for u in units}
+
+    def _unit_scores(self, units: Sequence[Any], registry: RegistryState, log: Sequence[Any],
+                     moment: datetime | None, upto: int | None) -> dict[str, Any]:
+        """`_unit_score` for many units at one cutoff: those not cached are scored from one
+        resolution of the whole log prefix (`scoring.counted`), which every unit shares."""
+        found: dict[str, Any] = {}
+        missing = []
+        for unit in units:
+            key = self._score_key(unit, registry, log, moment, upto)
+            hit = self._reads.scores.get(key)
+            if hit is not None:
+                found[unit.code] = hit
+            else:
+                missing.append((unit, key))
+        if len(missing) < 3:  # not worth resolving the whole log
+            for unit, _ in missing:
+                found[unit.code] = self._unit_score(unit, registry, log, moment, upto)
+            return found
+        cutoff, in_force = missing[0][1][2], self._in_force(registry, log, moment, upto)
+        position = log[-1].seq if log else 0
+        prefix = log if upto is None or position <= upto else log[:bisect_right(log, upto, key=_seq)]
+        resolved = counted(prefix, cutoff)
+        for unit, key in missing:
+            result = score_unit(unit, registry.units, (), in_force, cutoff, resolved=resolved)
+            self._reads.scores.put(key, result, self._weight(unit))
+            found[unit.code] = result
+        return found
+
+    def _in_force(self, registry: RegistryState, log: Sequence[Any], moment: datetime | None,
+                  upto: int | None) -> Any:
+        return registry.scheme_at(self._knowledge_time(log, moment, upto))
+
+    def _score_key(self, unit: Any, registry: RegistryState, log: Sequence[Any],
+                   moment: datetime | None, upto: int | None) -> tuple[Any, ...]:
+        """What a unit's score at a cutoff depends on: the unit, the seq of the last entry relevant
+        to it (the log is append-only), the cutoff, the scheme in force and the registry version."""
+        cutoff = make_cutoff(log, as_of=moment, upto=upto, tz=self.settings.zone, today=self.today())
+        position = log[-1].seq if log else 0
+        if upto is not None:
+            position = min(position, upto)  # entries after upto do not count
+        return (unit.code, self.log.index.relevant_position(unit, registry.units, position), cutoff,
+                moment.isoformat() if moment is not None else None,
+                self._in_force(registry, log, moment, upto).version, registry.version)
 
     def _knowledge_time(self, entries: Sequence[Any], moment: datetime | None,
                         upto: int | None) -> datetime:
         if moment is not None:
             return moment
         if upto is not None:
-            at = [e for e in entries if e.seq <= upto]
+            at = bisect_right(entries, upto, key=_seq)
             if at:
-                return at[-1].recorded_at  # type: ignore[no-any-return]
+                return entries[at - 1].recorded_at  # type: ignore[no-any-return]
         return self.clock()
 
     def replay(self, code: str) -> list[dict[str, Any]]:
         """The unit's total after each entry that concerns it or moves its total, oldest first."""
-        registry = self.registry()
+        registry = self.reading_registry()
         unit = registry.unit(code)
         # every entry that concerns the unit or moves its total is among those its score depends on:
         # filter the log once, not once per row
         entries = relevant_to(unit, registry.units, self.log.refresh())
         own = unit_stream(unit.code)
-        in_own_stream = {e.id for e in entries if e.stream == own}
+        # only entries relevant to the unit can concern it or move its total
+        position = entries[-1].seq if entries else 0
+        candidates = self.log.index.relevant_to(unit, registry.units, position)
+        in_own_stream = {e.id for e in self.log.index.stream(own, position)}
         rows: list[dict[str, Any]] = []
         previous = None
-        for entry in entries:
+        for entry in candidates:
             if entry.stream != own:
                 others = moves_others(entry, registry.units)
                 # a ballot that ranks the unit has its own copy in the unit's stream: count it there
                 if entry.id in in_own_stream or not (others is None or unit.code in others):
                     continue
-            total = self.score(unit.code, upto=entry.seq, entries=entries, registry=registry)["total"]
+            # one row per entry: not worth caching, and only the total is wanted (as `score` shows it)
+            total = fmt(self._unit_score(unit, registry, entries, None, entry.seq, cache=False).total)
             if entry.stream == own or total != previous:
                 rows.append({"seq": entry.seq, "id": entry.id, "type": entry.type, "total": total})
             previous = total
@@ -663,12 +779,13 @@ class Ledger:
     def standings_from_log(self, *, group: str | None = None, stage: str = "annual",
                            as_of: str | None = None) -> list[dict[str, Any]]:
         figure = stage_figure(stage)
-        registry = self.registry()
+        registry = self.reading_registry()
         entries = self.log.refresh()
-        return by_group(((u.group, u.code, u.name,
-                          self.score(u.code, as_of=as_of, entries=entries, registry=registry)[figure])
-                         for u in registry.units.values() if group is None or u.group == group),
-                        group)
+        moment = parse_as_of(as_of, self.settings.zone) if as_of is not None else None
+        units = [u for u in registry.units.values() if group is None or u.group == group]
+        results = self._unit_scores(units, registry, entries, moment, None)
+        return by_group(((u.group, u.code, u.name, fmt(getattr(results[u.code], figure)))
+                         for u in units), group)
 
     def verify(self) -> dict[str, Any]:
         # one snapshot: the entries and the links up to the last seq read first. Read unbounded, an

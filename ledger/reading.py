@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_right
+from collections import OrderedDict
+from collections.abc import Hashable
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 
 from kaoping.domain.entries import Entry
 from kaoping.domain.errors import InvalidCommand
+from kaoping.domain.relevance import StreamIndex
 
 PAGE = 5_000
 
@@ -25,6 +28,8 @@ class EntryLog:
         self._entries: list[Entry] = []
         self._seqs: list[int] = []
         self._lock = threading.Lock()
+        #: the same entries by stream, kept with them (readers cut it at the seq they read up to)
+        self.index = StreamIndex()
 
     def refresh(self) -> list[Entry]:
         with self._lock:
@@ -33,21 +38,71 @@ class EntryLog:
                 page = self.recorder.select_notifications(after, PAGE, inclusive_of_start=False)
                 for notification in page:
                     event = self.mapper.to_domain_event(notification)
-                    self._entries.append(Entry(
+                    entry = Entry(
                         seq=notification.id, stream=event.stream, id=event.command_id,
                         type=event.entry_type, recorded_at=event.recorded_at,
                         appended_at=event.timestamp, actor=event.actor, backdated=event.backdated,
-                        payload=event.payload))
+                        payload=event.payload)
+                    self.index.add(entry)
+                    self._entries.append(entry)
                     self._seqs.append(notification.id)
                 if len(page) < PAGE:
                     break
                 after = page[-1].id
             return self._entries
 
+    def is_prefix(self, entries: Any) -> bool:
+        """Whether `entries` is a prefix of this log (the whole of it, or a slice from its start)."""
+        if entries is self._entries:
+            return True
+        n = len(entries)
+        return (isinstance(entries, list) and 0 < n <= len(self._entries)
+                and entries[0] is self._entries[0] and entries[-1] is self._entries[n - 1])
+
     def entry_at(self, seq: int) -> Entry | None:
         entries = self.refresh()
         i = bisect_right(self._seqs, seq) - 1
         return entries[i] if i >= 0 and entries[i].seq == seq else None
+
+
+class ResultCache:
+    """A small thread-safe LRU map for read results that are pure functions of their key, bounded
+    by the total `weight` of what it holds (the caller's measure of a value's size)."""
+
+    def __init__(self, max_weight: int):
+        self.max_weight = max_weight
+        self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._weight = 0
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return item[0]
+
+    def put(self, key: Hashable, value: Any, weight: int = 1) -> None:
+        if weight > self.max_weight:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._weight -= old[1]
+            self._items[key] = (value, weight)
+            self._weight += weight
+            while self._weight > self.max_weight:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self._weight -= dropped
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._weight = 0
 
 
 def parse_as_of(text: str, tz: tzinfo) -> datetime:

@@ -37,11 +37,18 @@ class ScoresProjection:
     # -- writing -------------------------------------------------------------------------------------
     def catch_up(self, progress: Progress | None = None, *, page: int = PAGE) -> int:
         """Process every notification after the view's position; returns the new position."""
-        registry = self.ledger.registry()
         entries = self.ledger.log.refresh()
-        position = self.view.position()
+        if not entries:
+            self.ledger.registry()  # raises LedgerNotInitialised, as reading an empty ledger does
+        today = self.ledger.today()
+        position, stale = self.view.position_and_stale(today.isoformat())
         end = entries[-1].seq if entries else 0
         start = _index_after(entries, position)
+        if start >= len(entries):  # nothing new: the common case, one query
+            if stale:
+                self.view.write(self._rows(stale, entries), None)
+            return position
+        registry = self.ledger.reading_registry()
         while start < len(entries):
             chunk = entries[start:start + page]
             affected: set[str] = set()
@@ -65,55 +72,56 @@ class ScoresProjection:
 
     def rebuild(self, progress: Progress | None = None) -> int:
         self.view.clear()
-        registry = self.ledger.registry()
+        registry = self.ledger.reading_registry()
         entries = self.ledger.log.refresh()
         if progress is not None:
             progress(0, len(registry.units))
         # one pass over every unit at the log's end: the same figures as page by page, far cheaper
-        rows = []
-        for i, code in enumerate(sorted(registry.units), start=1):
-            rows.extend(self._rows([code], entries))
-            if progress is not None:
-                progress(i, len(registry.units))
+        rows = self._rows(sorted(registry.units), entries)
+        if progress is not None:
+            progress(len(registry.units), len(registry.units))
         self.view.write(rows, Tracking(TRACKING_NAME, entries[-1].seq) if entries else None)
         return self.view.position()
 
     def refresh_stale(self, today: date | None = None) -> int:
         """Recompute rows whose `valid_until` has come (a checkpoint fell due with no new entry)."""
         today = today or self.ledger.today()
-        stale = [row.unit for row in self.view.rows()
-                 if row.judged_on != today.isoformat() and row.valid_until is not None
-                 and row.valid_until <= today.isoformat()]
+        stale = self.view.stale(today.isoformat())
         if stale:
             self.view.write(self._rows(stale, self.ledger.log.refresh()), None)
         return len(stale)
 
     def _rows(self, codes: Sequence[str], entries: Sequence[Entry]) -> list[ScoreRow]:
-        registry = self.ledger.registry()
+        registry = self.ledger.reading_registry()
         today = self.ledger.today()
+        position = entries[-1].seq if entries else 0
         rows = []
+        documents = self.ledger.scores(codes, entries=entries, registry=registry)
         for code in codes:
             unit = registry.units[code]
-            document = self.ledger.score(code, entries=entries, registry=registry)
+            document = documents[code]
             rows.append(ScoreRow(
                 unit=code, group=unit.group, name=unit.name, process=document["process"],
                 half_year_comp=document["half_year_comp"], total=document["total"],
-                judged_on=today.isoformat(), valid_until=_next_due(code, entries, today),
+                judged_on=today.isoformat(),
+                valid_until=_next_due(self.ledger.log.index.stream(f"unit:{code}", position), today),
                 document=json.dumps(document, ensure_ascii=False)))
         return rows
 
     # -- reading -------------------------------------------------------------------------------------
     def standings(self, *, group: str | None = None, stage: str = "annual") -> list[dict[str, Any]]:
-        figure = stage_figure(stage)
-        self.refresh_stale()
-        return by_group(((r.group, r.unit, r.name, getattr(r, figure)) for r in self.view.rows()), group)
+        column = _FIGURE_COLUMNS[stage_figure(stage)]
+        rows = self.view.figures()
+        today = self.ledger.today().isoformat()
+        if any(_is_stale(row, today) for row in rows):
+            self.refresh_stale()
+            rows = self.view.figures()
+        return by_group(((r[1], r[0], r[2], r[column]) for r in rows), group)
 
     def score(self, code: str) -> dict[str, Any] | None:
         self.refresh_stale()
-        for row in self.view.rows():
-            if row.unit == code:
-                return json.loads(row.document)  # type: ignore[no-any-return]
-        return None
+        document = self.view.document(code)
+        return None if document is None else json.loads(document)  # type: ignore[no-any-return]
 
     def documents(self) -> dict[str, dict[str, Any]]:
         """Every unit's current `score` document, by unit code (one read of the view)."""
@@ -138,11 +146,21 @@ def _index_after(entries: Sequence[Entry], position: int) -> int:
     return lo
 
 
-def _next_due(code: str, entries: Sequence[Entry], today: date) -> str | None:
-    """The first checkpoint due date after today among the unit's assignments (over-approximate:
-    withdrawn or voided tasks only cause a harmless early recompute)."""
-    stream = f"unit:{code}"
-    upcoming = [cp["due"] for e in entries if e.stream == stream and e.type == "task.assigned"
+#: the column of `ScoresView.figures()` rows that holds each ranked figure
+_FIGURE_COLUMNS = {"process": 3, "half_year_comp": 4, "total": 5}
+
+
+def _is_stale(row: tuple[Any, ...], today: str) -> bool:
+    """As `ScoresView.stale`: judged before today, and a checkpoint has fallen due since."""
+    judged_on, valid_until = row[6], row[7]
+    return judged_on != today and valid_until is not None and valid_until <= today
+
+
+def _next_due(stream_entries: Sequence[Entry], today: date) -> str | None:
+    """The first checkpoint due date after today among the unit's assignments, from the entries of
+    the unit's own stream (over-approximate: withdrawn or voided tasks only cause a harmless early
+    recompute)."""
+    upcoming = [cp["due"] for e in stream_entries if e.type == "task.assigned"
                 for cp in e.payload.get("checkpoints", ()) if cp["due"] > today.isoformat()]
     return min(upcoming) if upcoming else None
 

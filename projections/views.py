@@ -63,8 +63,8 @@ class _ScoresView:
     def write(self, rows: Sequence[ScoreRow], tracking: Tracking | None) -> None:
         """Rows and (if given) the new log position, in one transaction."""
         with self.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
-            for row in rows:
-                cursor.execute(self._upsert(), row.params())
+            if rows:
+                cursor.executemany(self._upsert(), [row.params() for row in rows])
             if tracking is not None:
                 self._insert_tracking(cursor, tracking)  # type: ignore[attr-defined]
 
@@ -82,6 +82,38 @@ class _ScoresView:
             return [ScoreRow(*(r[k] for k in ("unit", "grp", "name", "process", "half_year_comp",
                                               "total", "judged_on", "valid_until", "document")))
                     for r in cursor.fetchall()]
+
+    def figures(self) -> list[tuple[str, str, str, str, str, str, str, str | None]]:
+        """Every row without its document: (unit, group, name, process, half_year_comp, total,
+        judged_on, valid_until), by unit."""
+        with self.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+            cursor.execute(f"SELECT unit, grp, name, process, half_year_comp, total, judged_on, "
+                           f"valid_until FROM {SCORES_TABLE} ORDER BY unit")
+            return [(r["unit"], r["grp"], r["name"], r["process"], r["half_year_comp"], r["total"],
+                     r["judged_on"], r["valid_until"]) for r in cursor.fetchall()]
+
+    def stale(self, today: str) -> list[str]:
+        """Units whose row was judged before `today` and has a checkpoint fallen due since."""
+        with self.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+            cursor.execute(f"SELECT unit FROM {SCORES_TABLE} WHERE judged_on <> {self.mark} AND "
+                           f"valid_until IS NOT NULL AND valid_until <= {self.mark} ORDER BY unit",
+                           (today, today))
+            return [r["unit"] for r in cursor.fetchall()]
+
+    def position_and_stale(self, today: str) -> tuple[int, list[str]]:
+        """`position()` and `stale(today)` in one transaction (one round trip fewer per read)."""
+        with self.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+            position = self._max_tracking_id(TRACKING_NAME, cursor) or 0  # type: ignore[attr-defined]
+            cursor.execute(f"SELECT unit FROM {SCORES_TABLE} WHERE judged_on <> {self.mark} AND "
+                           f"valid_until IS NOT NULL AND valid_until <= {self.mark} ORDER BY unit",
+                           (today, today))
+            return position, [r["unit"] for r in cursor.fetchall()]
+
+    def document(self, unit: str) -> str | None:
+        with self.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+            cursor.execute(f"SELECT document FROM {SCORES_TABLE} WHERE unit = {self.mark}", (unit,))
+            found = cursor.fetchall()
+            return found[0]["document"] if found else None
 
     def position(self) -> int:
         return self.max_tracking_id(TRACKING_NAME) or 0  # type: ignore[attr-defined]
