@@ -60,6 +60,32 @@ def test_a_crash_halfway_resumes_from_its_tracking_without_double_counting(proje
     assert resumed == _documents(projection)
 
 
+def test_far_behind_it_catches_up_in_one_transaction_with_the_same_figures(projection, ledger,
+                                                                        monkeypatch):
+    from kaoping.projections import scores
+
+    monkeypatch.setattr(scores, "JUMP_AFTER", 10)
+    real_write = projection.view.write
+    writes = []
+
+    def crash_once(rows, tracking):
+        writes.append(tracking.notification_id if tracking else None)
+        if len(writes) == 1:
+            raise RuntimeError("killed")
+        real_write(rows, tracking)
+
+    monkeypatch.setattr(projection.view, "write", crash_once)
+    with pytest.raises(RuntimeError):
+        projection.catch_up(page=20)
+    assert projection.view.position() in (None, 0)  # all or nothing: no position without its rows
+    end = ledger.log.refresh()[-1].seq
+    assert projection.catch_up(page=20) == end
+    assert writes == [end, end]
+    jumped = _documents(projection)
+    projection.rebuild()
+    assert jumped == _documents(projection)
+
+
 def test_a_position_already_recorded_is_not_written_again(projection):
     from eventsourcing.persistence import IntegrityError, Tracking
 

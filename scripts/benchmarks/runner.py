@@ -36,9 +36,10 @@ class Config:
     large_kinds: list[str] | None = None  # None: every kind measured
     large_score_units_per_group: int = 4
     large_standings_n: int = 10
-    #: commands per ingest call for the large ledger on PostgreSQL: one 77k-event batch hangs there
-    #: (client in poll, server in ClientRead, in the library's pipelined insert); None = one batch
-    large_postgres_batch: int | None = 5_000
+    #: commands per ingest call for the large ledger on PostgreSQL; None = one batch, as
+    #: `kaoping demo --scale 20` does (a 77k-event batch once hung the library's pipelined insert;
+    #: the recorder now inserts it in chunks within the one transaction)
+    large_postgres_batch: int | None = None
     in_process: bool = False
     child_timeout: float = 420.0
 
