@@ -10,12 +10,15 @@ batches committed with it.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
 
 from .application import BatchResult, Ledger, PendingBatch
+
+log = logging.getLogger(__name__)
 
 #: more batches than this wait for the next group, bounding how long any one caller waits
 MAX_GROUP = 64
@@ -53,6 +56,9 @@ class GroupCommitter:
         if thread is not None:
             self._queue.put(None)
             thread.join()
+        if self.groups:
+            log.info("group commit: %d batches in %d groups (%.1f per group)", self.batches,
+                     self.groups, self.batches / self.groups)
 
     def _ensure_started(self) -> None:
         with self._lock:

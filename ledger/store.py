@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from functools import partial
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -125,6 +126,22 @@ def _link_events(
         executemany(sql.insert_command, commands)
 
 
+_PG_COLUMN_TYPES = {
+    CHAIN_TABLE: ("bigint", "text", "text", "bigint", "text", "text", "text", "text"),
+    COMMANDS_TABLE: ("text", "text", "text", "text", "text", "text"),
+}
+
+
+def _insert_unnested(curs: Any, statement: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """PostgreSQL: the rows of an `INSERT INTO table VALUES (...)` as one statement over column
+    arrays. `executemany` sends a statement per row, which cost a third of a bulk ingest."""
+    table = statement.split()[2]
+    types = _PG_COLUMN_TYPES[table]
+    columns = list(zip(*rows, strict=True))
+    unnest = ", ".join(f"%s::{t}[]" for t in types)
+    curs.execute(f"INSERT INTO {table} SELECT * FROM unnest({unnest})", [list(c) for c in columns])
+
+
 class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
     sql = _Sql("?")
 
@@ -180,7 +197,8 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         seqs = self._inserted.ids
         if len(seqs) != len(stored_events):
             raise ValueError(f"expected {len(stored_events)} notification ids, got {len(seqs)}")
-        _link_events(lambda s, p: curs.execute(s, p), curs.executemany, curs.fetchone, self.sql,
+        _link_events(lambda s, p: curs.execute(s, p), partial(_insert_unnested, curs), curs.fetchone,
+                     self.sql,
                      stored_events, seqs, kwargs)
         return seqs
 

@@ -27,7 +27,9 @@ def test_bench_harness_runs_on_sqlite_and_reports_ratios() -> None:
     compared = [r for r in rows if r["baseline"] is not None]
     assert {r["step"] for r in compared} == {"ingest", "http", "rebuild"}
     for r in compared:
-        assert r["baseline"] > 0 and r["ratio"] > 0 and r["target"].startswith("ratio")
+        assert r["baseline"] > 0 and r["ratio"] > 0 and r["target"].startswith(("ratio", "info"))
+    for step in ("ingest", "http", "rebuild"):  # each step's judged line is its first
+        assert next(r for r in compared if r["step"] == step)["target"].startswith("ratio")
     http = next(r for r in rows if r["step"] == "http")
     assert http["details"]["errors"] == 0 and http["details"]["requests"] > 0
     assert http["details"]["healthz_ceiling_rps"] > 0 and http["details"]["server_cpu_ms_per_request"] > 0
