@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter
+from starlette.concurrency import run_in_threadpool
 
 from kaoping.domain import commands as c
 from kaoping.domain import errors as e
@@ -42,8 +43,9 @@ def status_of(error: e.KaopingError) -> int:
 NotAuthenticated = e.NotAuthenticated
 
 
-# The dependencies are coroutines so that FastAPI runs them on the event loop: a sync dependency
-# costs a thread-pool round trip per request, more than the token lookup itself.
+# `the_ledger` is a coroutine: FastAPI runs it on the event loop, with no thread-pool round trip.
+# `principal` reads the database, so it runs in the thread pool; appends check their token in the
+# group-commit writer instead (POST /v1/commands), once for many requests.
 async def the_ledger(request: Request) -> Ledger:
     return request.app.state.ledger  # type: ignore[no-any-return]
 
@@ -58,7 +60,7 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
-async def principal(ledger: LedgerDep,
+def principal(ledger: LedgerDep,
               authorization: Annotated[str | None, Header()] = None) -> Principal:
     found = ledger.principal_for(bearer_token(authorization))
     if found is None:
@@ -130,7 +132,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             if not isinstance(items, list):
                 raise ValueError("expected a JSON array of commands")
         except (ValueError, UnicodeDecodeError, RecursionError) as error:
-            if ledger.principal_for(token) is None:  # who is asking comes before what was sent
+            if await run_in_threadpool(ledger.principal_for, token) is None:  # who asks comes first
                 raise NotAuthenticated("unknown or revoked token") from None
             message = str(error) if type(error) is ValueError else f"not valid JSON: {error}"
             raise BatchRejected(0, None, e.InvalidCommand(message, field="body")) from None

@@ -46,7 +46,15 @@ def _sane_decimal(value: Decimal) -> Decimal:
 Dec = Annotated[Decimal, AfterValidator(_sane_decimal),
                 PlainSerializer(canonical_decimal, return_type=str, when_used="json")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+def _no_control_characters(value: str) -> str:
+    """Ids and codes are stored in text columns and printed in tables: no NUL, no control codes."""
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+                 AfterValidator(_no_control_characters)]
 OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 
 Level = Literal["provincial", "municipal", "own", "county"]

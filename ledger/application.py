@@ -206,12 +206,15 @@ class _Group:
         self.commands: list[NewCommand] = []
         self.hashes: dict[str, str] = {}
         self.seqs: dict[str, list[int]] = {}
+        self.head = 0  # the log's last seq when the group's states were synced
 
     @classmethod
     def start(cls, ledger: Ledger, ids: Iterable[str]) -> _Group:
-        ledger.sync()  # once for the group: its states are then read from the cache
+        head = ledger.sync()  # once for the group: its states are then read from the cache
         ledger.registry(synced=True)  # an empty ledger is refused before anything else is read
-        return cls(ledger, ledger.index.commands(sorted(set(ids))))
+        group = cls(ledger, ledger.index.commands(sorted(set(ids))))
+        group.head = head
+        return group
 
     def decide(self, commands: list[c.Command], default_actor: str, principal: Principal,
                progress: Callable[[int], None] | None = None) -> _Decided:
@@ -243,6 +246,12 @@ class _Group:
                 if set(ledger.index.commands([x.id for x in commands])) - set(self.known):
                     raise _RaceLost from error
                 raise BatchRejected(i, cmd.id, error) from error
+            except KeyError as error:
+                # The command index is read live, the states as of the group's sync: an entry
+                # recorded in between is in one and not the other. Decide again on fresh states.
+                if (ledger.recorder.max_notification_id() or 0) > self.head:
+                    raise _RaceLost from error
+                raise
             for stream in decision.streams:
                 state = view.state(stream)
                 event = EntryRecorded(
@@ -337,19 +346,27 @@ class Ledger:
             cached = self._cache.get(stream)
         if cached is not None:
             return cached
-        state = _new_state(stream)
-        for event in self.store.events.get(stream_id(stream)):
-            state.apply(event)  # type: ignore[arg-type]
-        self._remember([state], handed_over=True)
+        # Read whole, under the sync lock: a sync moving the head past a newer entry of this stream
+        # while it is read (it is not cached yet, so the sync would pass it over) would otherwise
+        # leave a stale state cached for good.
+        with self._sync_lock:
+            with self._cache_lock:
+                cached = self._cache.get(stream)
+            if cached is not None:
+                return cached
+            state = _new_state(stream)
+            for event in self.store.events.get(stream_id(stream)):
+                state.apply(event)  # type: ignore[arg-type]
+            self._remember([state], handed_over=True)
         return state
 
-    def sync(self) -> None:
+    def sync(self) -> int:
         """Bring the cached states up to the log's last seq. One cheap query when nothing is new (the
         usual case when this process is the only writer); otherwise the new notifications are read
         once and applied to the states they concern, instead of one query per stream per use."""
         head = self.recorder.max_notification_id() or 0
         if head <= self._head:
-            return
+            return head
         with self._sync_lock:
             with self._cache_lock:
                 after, empty = self._head, not self._cache
@@ -362,6 +379,7 @@ class Ledger:
                 after = page[-1].id
             with self._cache_lock:
                 self._head = max(self._head, head)
+        return head
 
     def _catch_up_cached(self, notifications: Sequence[Any]) -> None:
         with self._cache_lock:
@@ -374,7 +392,10 @@ class Ledger:
             state = updated.get(stream)
             if state is None:
                 with self._cache_lock:
-                    state = self._cache[stream].clone()
+                    cached = self._cache.get(stream)
+                if cached is None:
+                    continue  # forgotten after a gap, earlier in this page
+                state = cached.clone()
             if notification.originator_version == state.version + 1:
                 state.apply(self.store.mapper.to_domain_event(notification))  # type: ignore[arg-type]
                 updated[stream] = state
@@ -568,34 +589,49 @@ class Ledger:
             except BatchRejected as rejected:
                 outcomes[n] = rejected
         attempt = 0
-        while parsed:
-            group = _Group.start(self, [cmd.id for cmds in parsed.values() for cmd in cmds])
-            decided: dict[int, _Decided] = {}
+        live = dict(parsed)  # the batches still in the group: rejections leave it
+        while live:
             try:
-                for n, commands in parsed.items():
+                group = _Group.start(self, [cmd.id for cmds in live.values() for cmd in cmds])
+                decided: dict[int, _Decided] = {}
+                for n, commands in live.items():
                     try:
                         decided[n] = group.decide(commands, batches[n].actor, batches[n].principal)
                     except BatchRejected as rejected:
                         # the group's state holds part of this batch: leave it out, start again
                         outcomes[n] = rejected
-                        del parsed[n]
+                        del live[n]
                         break
                 else:
                     group.commit()
                     for n, one in decided.items():
-                        outcomes[n] = group.result(one)
+                        try:
+                            outcomes[n] = group.result(one)
+                        except Exception as error:  # noqa: BLE001 - committed; only its report failed
+                            outcomes[n] = error
                     return _filled(outcomes)
             except (IntegrityError, _RaceLost):
+                # nothing was stored: every batch, refused ones too (a refusal may have been caused
+                # by a batch that is now not going to be stored), is decided again
+                live = dict(parsed)
+                for n in parsed:
+                    outcomes[n] = None
                 attempt += 1
                 if attempt >= CONFLICT_RETRIES:
                     break
                 _back_off(attempt)
-        # other writers kept winning: each remaining batch on its own, with its own retries
-        for n in list(parsed):
+            except Exception:  # noqa: BLE001 - not a rule's refusal: find whose batch it is, alone
+                live = dict(parsed)
+                for n in parsed:
+                    outcomes[n] = None
+                break
+        # other writers kept winning, or something failed that no rule explains: each batch on its
+        # own, so that one batch's failure is its own
+        for n in live:
             try:
                 outcomes[n] = self.ingest(parsed[n], actor=batches[n].actor,
                                           principal=batches[n].principal)
-            except (BatchRejected, KaopingError) as error:
+            except Exception as error:  # noqa: BLE001 - reported to that batch's caller only
                 outcomes[n] = error
         return _filled(outcomes)
 

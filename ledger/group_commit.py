@@ -15,6 +15,7 @@ import queue
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Any
 
 from .application import BatchResult, Ledger, PendingBatch
 
@@ -37,14 +38,22 @@ class GroupCommitter:
         self._queue: queue.SimpleQueue[_Waiting | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._closed = False
         self.groups = 0
         self.batches = 0
 
     def submit(self, batch: PendingBatch) -> Future[BatchResult]:
-        """Queue a batch; the future holds its BatchResult or the error that refused it."""
-        self._ensure_started()
+        """Queue a batch; the future holds its BatchResult or the error that refused it. A future
+        cancelled before its group starts is not committed."""
         waiting = _Waiting(batch, Future())
-        self._queue.put(waiting)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the group committer is closed")
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="kaoping-group-commit",
+                                                daemon=True)
+                self._thread.start()
+            self._queue.put(waiting)
         return waiting.future
 
     def append(self, batch: PendingBatch) -> BatchResult:
@@ -52,20 +61,14 @@ class GroupCommitter:
 
     def close(self) -> None:
         with self._lock:
-            thread, self._thread = self._thread, None
+            self._closed = True
+            thread = self._thread
         if thread is not None:
             self._queue.put(None)
             thread.join()
         if self.groups:
             log.info("group commit: %d batches in %d groups (%.1f per group)", self.batches,
                      self.groups, self.batches / self.groups)
-
-    def _ensure_started(self) -> None:
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="kaoping-group-commit",
-                                                daemon=True)
-                self._thread.start()
 
     def _run(self) -> None:
         while True:
@@ -88,14 +91,18 @@ class GroupCommitter:
                 return
 
     def _commit(self, group: list[_Waiting]) -> None:
+        # a caller that went away (its request cancelled) before its group started is left out;
+        # the others can no longer be cancelled, so their futures take whatever the group gives
+        group = [w for w in group if w.future.set_running_or_notify_cancel()]
+        if not group:
+            return
         self.groups += 1
         self.batches += len(group)
         try:
-            outcomes = self.ledger.ingest_group([w.batch for w in group])
-        except BaseException as error:  # noqa: BLE001 - every caller must hear of it, then go on
-            for waiting in group:
-                waiting.future.set_exception(error)
-            return
+            outcomes: list[Any] = self.ledger.ingest_group([w.batch for w in group])
+        except Exception as error:  # noqa: BLE001 - every caller must hear of it; the writer goes on
+            log.exception("group commit failed")
+            outcomes = [error] * len(group)
         for waiting, outcome in zip(group, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 waiting.future.set_exception(outcome)

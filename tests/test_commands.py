@@ -196,3 +196,15 @@ def test_two_result_fields_are_rejected_naming_one_that_was_given(extra):
 def test_a_command_must_be_an_object():
     with pytest.raises(InvalidCommand):
         parse_command(["task.assigned"])
+
+
+@pytest.mark.parametrize("bad", ["t\x001", "t\n1", "t\x7f1"])
+def test_ids_and_codes_refuse_control_characters(bad):
+    item = {"id": bad, "type": "task.assigned", "unit": "D03", "task": "T1", "title": "任务",
+            "level": "own", "method": "veto"}
+    with pytest.raises(InvalidCommand) as refused:
+        parse_command(item)
+    assert refused.value.field == "id"
+    with pytest.raises(InvalidCommand) as refused:
+        parse_command({**item, "id": "t1", "task": bad})
+    assert refused.value.field == "task"

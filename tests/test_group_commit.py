@@ -151,3 +151,93 @@ def test_a_batch_sent_with_a_token_is_recorded_as_its_actor_and_refused_when_rev
     assert recorded.appended == 1
     assert isinstance(refused, NotAuthenticated) and isinstance(unknown, NotAuthenticated)
     assert [(e["id"], e["actor"]) for e in ledger.history("D03")] == [("task-1", "county-office")]
+
+
+def test_an_entry_recorded_between_the_sync_and_the_decision_is_decided_again(ledger, make_ledger,
+                                                                              monkeypatch):
+    other = make_ledger()
+    ledger.ingest([_task(1)], actor="office")
+    real_start = _Group.start.__func__
+    rivals = []
+
+    def start_then_a_rival_writes(cls, led, ids):
+        group = real_start(cls, led, ids)
+        if led is ledger and not rivals:
+            rivals.append(other.ingest([_task(2)], actor="office"))  # after the sync, before deciding
+        return group
+
+    monkeypatch.setattr(_Group, "start", classmethod(start_then_a_rival_writes))
+    void = {"id": "v-2", "type": "entry.voided", "target": "task-2", "reason": "录入错误"}
+    innocent, voided = ledger.ingest_group([PendingBatch([_task(9, unit="D04")], "office"),
+                                            PendingBatch([void], "office")])
+    assert innocent.appended == 1 and voided.appended == 1
+    assert [e["voided_by"] for e in ledger.history("D03")][:2] == [None, "v-2"]
+
+
+def test_a_batch_refused_because_of_one_that_then_fails_is_decided_again(ledger, make_ledger,
+                                                                         monkeypatch):
+    other = make_ledger()
+    ledger.ingest([{**_task(1), "checkpoints": [{"checkpoint": "Q1", "due": "2019-03-31"}]}],
+                  actor="office")
+    real_commit = _Group.commit
+    withdraw = {"id": "w-1", "type": "task.withdrawn", "unit": "D03", "task": "T1", "reason": "调整"}
+    report = {"id": "r-1", "type": "checkpoint.reported", "unit": "D03", "task": "T1",
+              "checkpoint": "Q1", "reported_on": "2019-01-14", "completed": True}
+
+    def a_rival_takes_task_5_first(group):
+        if group.ledger is ledger and not other.history("D04"):
+            other.ingest([{**_task(5, unit="D04"), "id": "rival-5"}], actor="rival")  # T5 taken
+        real_commit(group)
+
+    monkeypatch.setattr(_Group, "commit", a_rival_takes_task_5_first)
+    withdrawing, reporting = ledger.ingest_group([
+        PendingBatch([withdraw, _task(5, unit="D04")], "office"),
+        PendingBatch([report], "office"),
+    ])
+    assert isinstance(withdrawing, BatchRejected)
+    assert reporting.appended == 1  # judged again once the withdrawal was not going to be stored
+    assert [e["id"] for e in ledger.history("D03")] == ["task-1", "r-1"]
+
+
+def test_an_unexpected_failure_of_one_batch_is_that_batch_s_alone(ledger, monkeypatch):
+    from kaoping.ledger import application
+
+    real_decide = application.decide
+
+    def failing_for_task_2(cmd, view, **kwargs):
+        if cmd.id == "task-2":
+            raise RuntimeError("a bug, not a refusal")
+        return real_decide(cmd, view, **kwargs)
+
+    monkeypatch.setattr(application, "decide", failing_for_task_2)
+    one, two, three = ledger.ingest_group([PendingBatch([_task(i)], "office") for i in (1, 2, 3)])
+    assert isinstance(two, RuntimeError)
+    assert one.appended == 1 and three.appended == 1
+    assert _history_ids(ledger) == ["task-1", "task-3"]
+
+
+def test_a_caller_gone_before_its_group_starts_is_not_committed_and_the_writer_goes_on(ledger):
+    committer = GroupCommitter(ledger)
+    real = ledger.ingest_group
+    release = threading.Event()
+    started = threading.Event()
+
+    def slow(batches):
+        started.set()
+        release.wait(10)
+        return real(batches)
+
+    ledger.ingest_group = slow
+    try:
+        first = committer.submit(PendingBatch([_task(0)], "office"))
+        started.wait(10)
+        gone = committer.submit(PendingBatch([_task(1)], "office"))
+        assert gone.cancel()
+        release.set()
+        assert first.result(10).appended == 1
+        assert committer.append(PendingBatch([_task(2)], "office")).appended == 1
+    finally:
+        committer.close()
+    assert _history_ids(ledger) == ["task-0", "task-2"]
+    with pytest.raises(RuntimeError):
+        committer.submit(PendingBatch([_task(3)], "office"))
