@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal, Union
@@ -46,9 +47,12 @@ def _sane_decimal(value: Decimal) -> Decimal:
 Dec = Annotated[Decimal, AfterValidator(_sane_decimal),
                 PlainSerializer(canonical_decimal, return_type=str, when_used="json")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _no_control_characters(value: str) -> str:
     """Ids and codes are stored in text columns and printed in tables: no NUL, no control codes."""
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+    if _CONTROL_CHARACTER.search(value):
         raise ValueError("control characters are not allowed")
     return value
 
