@@ -219,7 +219,7 @@ class _Group:
     def decide(self, commands: list[c.Command], default_actor: str, principal: Principal,
                progress: Callable[[int], None] | None = None) -> _Decided:
         """Decide one batch into the group; raises BatchRejected, leaving the group unusable."""
-        ledger, view, tz = self.ledger, self.view, self.ledger.settings.zone
+        view, tz = self.view, self.ledger.settings.zone
         outcome: list[tuple[int, str, bool]] = []
         known: list[str] = []
         for i, cmd in enumerate(commands):
@@ -227,6 +227,9 @@ class _Group:
                 progress(i)
             payload = cmd.payload()
             content_hash = cmd.content_hash(payload)
+            # the role first: a token that may not record a command learns nothing about an entry
+            # with its id, not even that it is there
+            self._judged(i, cmd, commands, lambda: authorize(principal, cmd, view))
             earlier = self.known.get(cmd.id)
             earlier_hash = earlier.content_hash if earlier else self.hashes.get(cmd.id)
             if earlier_hash is not None:
@@ -237,21 +240,8 @@ class _Group:
                 if earlier:
                     known.append(cmd.id)
                 continue
-            try:
-                authorize(principal, cmd, view)
-                decision = decide(cmd, view, now=self.now, tz=tz, payload=payload)
-            except KaopingError as error:
-                # the index was read before the streams: if a concurrent writer recorded one of these
-                # ids in between, the refusal may be against its entries; decide again
-                if set(ledger.index.commands([x.id for x in commands])) - set(self.known):
-                    raise _RaceLost from error
-                raise BatchRejected(i, cmd.id, error) from error
-            except KeyError as error:
-                # The command index is read live, the states as of the group's sync: an entry
-                # recorded in between is in one and not the other. Decide again on fresh states.
-                if (ledger.recorder.max_notification_id() or 0) > self.head:
-                    raise _RaceLost from error
-                raise
+            decision = self._judged(
+                i, cmd, commands, lambda: decide(cmd, view, now=self.now, tz=tz, payload=payload))
             for stream in decision.streams:
                 state = view.state(stream)
                 event = EntryRecorded(
@@ -275,6 +265,26 @@ class _Group:
             self.hashes[cmd.id] = content_hash
             outcome.append((i, cmd.id, False))
         return _Decided(outcome, known)
+
+    def _judged(self, i: int, cmd: c.Command, commands: list[c.Command],
+                judge: Callable[[], Any]) -> Any:
+        """`judge()`, its refusal turned into the batch's rejection, unless the ledger moved under
+        the group, in which case the group is decided again."""
+        ledger = self.ledger
+        try:
+            return judge()
+        except KaopingError as error:
+            # the index was read before the streams: if a concurrent writer recorded one of these
+            # ids in between, the refusal may be against its entries; decide again
+            if set(ledger.index.commands([x.id for x in commands])) - set(self.known):
+                raise _RaceLost from error
+            raise BatchRejected(i, cmd.id, error) from error
+        except KeyError as error:
+            # The command index is read live, the states as of the group's sync: an entry
+            # recorded in between is in one and not the other. Decide again on fresh states.
+            if (ledger.recorder.max_notification_id() or 0) > self.head:
+                raise _RaceLost from error
+            raise
 
     def commit(self) -> None:
         if not self.events:

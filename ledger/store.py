@@ -126,6 +126,10 @@ def _link_events(
         executemany(sql.insert_command, commands)
 
 
+#: rows per INSERT on PostgreSQL. The library inserts a batch of events as one array parameter; a
+#: year at scale 20 (77,000 events, ~40 MB) in one message left the pipeline waiting forever.
+PG_INSERT_CHUNK = 2_000
+
 _PG_COLUMN_TYPES = {
     CHAIN_TABLE: ("bigint", "text", "text", "bigint", "text", "text", "text", "text"),
     COMMANDS_TABLE: ("text", "text", "text", "text", "text", "text"),
@@ -136,10 +140,10 @@ def _insert_unnested(curs: Any, statement: str, rows: Sequence[tuple[Any, ...]])
     """PostgreSQL: the rows of an `INSERT INTO table VALUES (...)` as one statement over column
     arrays. `executemany` sends a statement per row, which cost a third of a bulk ingest."""
     table = statement.split()[2]
-    types = _PG_COLUMN_TYPES[table]
-    columns = list(zip(*rows, strict=True))
-    unnest = ", ".join(f"%s::{t}[]" for t in types)
-    curs.execute(f"INSERT INTO {table} SELECT * FROM unnest({unnest})", [list(c) for c in columns])
+    unnest = ", ".join(f"%s::{t}[]" for t in _PG_COLUMN_TYPES[table])
+    for start in range(0, len(rows), PG_INSERT_CHUNK):  # bounded messages, as for the events
+        columns = zip(*rows[start:start + PG_INSERT_CHUNK], strict=True)
+        curs.execute(f"INSERT INTO {table} SELECT * FROM unnest({unnest})", [list(c) for c in columns])
 
 
 class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
@@ -162,11 +166,6 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=True) as c:
             for statement in statements:
                 c.execute(statement)
-
-
-#: events per INSERT on PostgreSQL. The library inserts a batch as one array parameter; a year at
-#: scale 20 (77,000 events, ~40 MB) in one message left the pipeline waiting forever.
-PG_INSERT_CHUNK = 2_000
 
 
 class ChainedPostgresRecorder(PostgresApplicationRecorder):

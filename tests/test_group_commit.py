@@ -241,3 +241,13 @@ def test_a_caller_gone_before_its_group_starts_is_not_committed_and_the_writer_g
     assert _history_ids(ledger) == ["task-0", "task-2"]
     with pytest.raises(RuntimeError):
         committer.submit(PendingBatch([_task(3)], "office"))
+
+
+def test_a_token_that_may_not_record_a_command_learns_nothing_from_resending_its_id(ledger):
+    from kaoping.domain.errors import Forbidden
+
+    ledger.ingest([_task(1)], actor="office")
+    unit_token = Principal(actor="d03-staff", role="unit", unit="D03")
+    with pytest.raises(BatchRejected) as refused:
+        ledger.ingest([_task(1)], actor="d03-staff", principal=unit_token)
+    assert isinstance(refused.value.error, Forbidden)
