@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -136,27 +138,42 @@ def kaoping(*args: str) -> subprocess.CompletedProcess[str]:
     return result
 
 
+@contextmanager
+def serving(db: str, log_path: Path, *, timeout: float) -> Iterator[str]:
+    """A real `kaoping serve` on a free port, once it answers /healthz; yields its base URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with log_path.open("w") as log:
+        server = subprocess.Popen([str(KAOPING), "serve", "--host", "127.0.0.1", "--port", str(port),
+                                   "--db", db], stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                assert server.poll() is None, log_path.read_text()
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline, \
+                    f"kaoping serve did not answer /healthz within {timeout:.0f} s"
+                time.sleep(0.1)
+            yield base
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=10)
+
+
 def test_kaoping_serve_answers_over_a_real_socket(tmp_path):
     db = f"sqlite:///{tmp_path / 'x.db'}"
     kaoping("init", "--db", db)
     token = kaoping("token", "create", "--actor", "考评办", "--role", "office",
                     "--db", db).stdout.strip().splitlines()[-1]
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen([str(KAOPING), "serve", "--host", "127.0.0.1", "--port", str(port),
-                               "--db", db], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert server.poll() is None, (tmp_path / "serve.log").read_text()
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "kaoping serve did not answer /healthz within 20 s"
-            time.sleep(0.1)
+    with serving(db, tmp_path / "serve.log", timeout=20) as base:
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"},
                           timeout=30) as client:
             assert httpx.get(f"{base}/v1/units/D03/score", timeout=10).status_code == 401
@@ -185,12 +202,4 @@ def test_kaoping_serve_answers_over_a_real_socket(tmp_path):
             assert score["unit"] == "D03" and score["name"] == "县物价局"
             assert score["bonus"] != "0.00"
             assert client.get("/v1/verify").json()["ok"] is True
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
-        log.close()
     assert json.loads(kaoping("score", "D03", "--db", db, "--json").stdout) == score

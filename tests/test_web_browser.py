@@ -10,15 +10,13 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.test_http_e2e import free_port
+from tests.test_http_e2e import serving
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -64,31 +62,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
                        "--db", db),
     }
     tokens = {name: out.strip().splitlines()[-1] for name, out in tokens.items()}
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log_path = tmp / "serve.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen([str(KAOPING), "serve", "--host", "127.0.0.1", "--port", str(port),
-                                    "--db", db], stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                assert process.poll() is None, log_path.read_text()
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "kaoping serve did not answer within 30 s"
-                time.sleep(0.1)
-            yield {"base": base, "tokens": tokens, "db": db, "tmp": tmp}
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+    with serving(db, tmp / "serve.log", timeout=30) as base:
+        yield {"base": base, "tokens": tokens, "db": db, "tmp": tmp}
 
 
 @pytest.fixture(scope="module")
