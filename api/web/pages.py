@@ -324,17 +324,25 @@ def _mark_pending(node: dict[str, Any]) -> dict[str, Any]:
             "children": [_mark_pending(child) for child in node.get("children", ())]}
 
 
+def unit_refusal(request: Request, who: Visitor, code: str, registry: Any) -> Response | None:
+    """The page a visitor gets instead of unit `code`'s, if any: unknown unit, or not theirs to read."""
+    if code not in registry.units:
+        return problem(request, who, 404, "未找到", f"没有代码为 {code} 的被考评单位。")
+    if not who.principal.may_read_unit(code):
+        return problem(request, who, 403, "无权查看",
+                       f"单位令牌只能查看本单位（{who.principal.unit}）的成绩。")
+    return None
+
+
 def unit_page_response(request: Request, who: Visitor, code: str, *, as_of: str | None = None,
                        filed: str | None = None, error: str | None = None,
                        form: dict[str, str] | None = None, status_code: int = 200) -> Response:
     ledger = _ledger(request)
     code = code.upper()
     registry = ledger.registry()
-    if code not in registry.units:
-        return problem(request, who, 404, "未找到", f"没有代码为 {code} 的被考评单位。")
-    if not who.principal.may_read_unit(code):
-        return problem(request, who, 403, "无权查看",
-                       f"单位令牌只能查看本单位（{who.principal.unit}）的成绩。")
+    refused = unit_refusal(request, who, code, registry)
+    if refused is not None:
+        return refused
     as_of = (as_of or "").strip() or None
     try:
         score = ledger.score(code, as_of=as_of)
@@ -441,11 +449,9 @@ def unit_download(request: Request, who: Who, code: str, fmt: str,
     if fmt not in ("xlsx", "csv"):
         return problem(request, who, 404, "未找到", f"没有 {fmt} 格式的下载。")
     registry = _ledger(request).registry()
-    if code not in registry.units:
-        return problem(request, who, 404, "未找到", f"没有代码为 {code} 的被考评单位。")
-    if not who.principal.may_read_unit(code):
-        return problem(request, who, 403, "无权查看",
-                       f"单位令牌只能查看本单位（{who.principal.unit}）的成绩。")
+    refused = unit_refusal(request, who, code, registry)
+    if refused is not None:
+        return refused
     as_of = (as_of or "").strip() or None
     try:
         sheet = exports.unit_sheet(_ledger(request), code, as_of=as_of)
