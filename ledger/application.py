@@ -294,7 +294,7 @@ class _Group:
             event = recording.domain_event
             self.seqs.setdefault(event.command_id, []).append(recording.notification.id)
         # the view's states were private copies and the view ends here: cache them as they are
-        self.ledger._remember(self.view.states.values(), handed_over=True)
+        self.ledger._remember(self.view.states.values())
         self.ledger._committed([r.notification.id for r in recordings])
 
     def result(self, decided: _Decided) -> BatchResult:
@@ -367,7 +367,7 @@ class Ledger:
             state = _new_state(stream)
             for event in self.store.events.get(stream_id(stream)):
                 state.apply(event)  # type: ignore[arg-type]
-            self._remember([state], handed_over=True)
+            self._remember([state])
         return state
 
     def sync(self) -> int:
@@ -414,7 +414,7 @@ class Ledger:
                 with self._cache_lock:
                     self._cache.pop(stream, None)
                 updated.pop(stream, None)
-        self._remember(updated.values(), handed_over=True)
+        self._remember(updated.values())
 
     def _committed(self, seqs: Sequence[int]) -> None:
         """After this process appended `seqs` (and cached the states they changed): if they follow
@@ -425,13 +425,13 @@ class Ledger:
             if min(seqs) == self._head + 1:
                 self._head = max(seqs)
 
-    def _remember(self, states: Iterable[StreamState], *, handed_over: bool = False) -> None:
-        """Cache states; `handed_over` means the caller will not touch them again (no copy needed)."""
+    def _remember(self, states: Iterable[StreamState]) -> None:
+        """Cache states, as they are: every caller hands over states it will not touch again."""
         with self._cache_lock:
             for state in states:
                 cached = self._cache.get(state.stream)
                 if cached is None or cached.version < state.version:
-                    self._cache[state.stream] = state if handed_over else state.clone()
+                    self._cache[state.stream] = state
                     self._streams_by_id[stream_id(state.stream)] = state.stream
 
     def registry(self, *, synced: bool = False) -> RegistryState:
