@@ -27,13 +27,8 @@ from pydantic import (
     model_validator,
 )
 
+from .decimals import exact
 from .errors import InvalidCommand
-
-
-def canonical_decimal(value: Decimal) -> str:
-    """One spelling per number (1, 1.0 and "1.00" are the same content), never an exponent."""
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "0") else text
 
 
 def _sane_decimal(value: Decimal) -> Decimal:
@@ -45,7 +40,7 @@ def _sane_decimal(value: Decimal) -> Decimal:
 
 
 Dec = Annotated[Decimal, AfterValidator(_sane_decimal),
-                PlainSerializer(canonical_decimal, return_type=str, when_used="json")]
+                PlainSerializer(exact, return_type=str, when_used="json")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 

@@ -14,27 +14,15 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-import functools
-
 from eventsourcing.domain import DomainEvent
 
 _NAMESPACE = uuid.UUID("6f1c3c1e-5d7a-4c8e-9a43-0b7f2a1d4e58")
-
-REGISTRY_STREAM = "registry"
 
 
 @functools.lru_cache(maxsize=4096)
 def stream_id(stream: str) -> uuid.UUID:
     """Streams have natural names ("unit:D03", "round:half_year"); the store keys them by uuid5."""
     return uuid.uuid5(_NAMESPACE, stream)
-
-
-def unit_stream(code: str) -> str:
-    return f"unit:{code}"
-
-
-def round_stream(round_name: str) -> str:
-    return f"round:{round_name}"
 
 
 class EntryRecorded(DomainEvent):

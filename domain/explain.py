@@ -9,34 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
-CENT = Decimal("0.01")
+from .decimals import fmt
 
 #: how a leaf without entries starts its formula: it says why nothing is cited
 PENDING = "pending: "
 NO_ENTRY = "no entry: "
 NO_ENTRY_PREFIXES = (PENDING, NO_ENTRY)
-
-
-def fmt(value: Decimal) -> str:
-    """Display form of a figure: half-up to 2 places, never "-0.00" (computation keeps full precision)."""
-    rounded = value.quantize(CENT, rounding=ROUND_HALF_UP)
-    if rounded.is_zero():
-        rounded = abs(rounded)
-    return f"{rounded:f}"
-
-
-def num(value: Decimal) -> str:
-    """A parameter or an input as written (a weight "0.70", a difficulty "1.5"), never an exponent."""
-    return f"{value:f}"
-
-
-def exact(value: Decimal) -> str:
-    """An unrounded value, for thresholds tested on full precision (the 70 gate)."""
-    text = f"{value.normalize():f}"
-    return "0" if text in ("-0", "0") else text
 
 
 @dataclass

@@ -6,7 +6,7 @@ import csv
 import io
 from dataclasses import dataclass
 
-GROUPS = ("departments", "towns_zones")
+from .names import GROUPS
 
 
 @dataclass(frozen=True, slots=True)

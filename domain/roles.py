@@ -15,10 +15,10 @@ from typing import Any
 from . import commands as c
 from .errors import Forbidden, InvalidCommand
 from .events import EntryRecorded
+from .names import TOKENS_STREAM
 from .rules import LedgerView, StreamState
 
 ROLES = ("office", "assessor", "leader", "group_office", "unit", "verifier", "auditor")
-TOKENS_STREAM = "tokens"
 
 
 @dataclass(frozen=True)

@@ -14,15 +14,10 @@ from typing import Any, Protocol, Self
 
 from . import commands as c
 from .errors import RuleViolation, UnknownReference
-from .events import EntryRecorded, round_stream, unit_stream
+from .events import EntryRecorded
+from .names import FINAL_TYPES, UNDISPUTABLE_TYPES, round_stream, unit_stream
 from .reference import Indicator, Unit
 from .scheme import Scheme
-
-#: entries that settle something for good: they can be neither voided nor disputed
-FINAL_TYPES = frozenset({"entry.voided", "dispute.resolved", "round.closed"})
-#: entries that are not about a unit's performance and so cannot be disputed
-UNDISPUTABLE_TYPES = FINAL_TYPES | {"ballot.cast", "dispute.filed"}
-
 
 @dataclass(frozen=True)
 class EntryInfo:

@@ -26,7 +26,8 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from .entries import Entry
-from .explain import Node, exact, fmt, leaf_without_entries, num
+from .decimals import exact, fmt, num
+from .explain import Node, leaf_without_entries
 from .reference import Unit
 from .scheme import Scheme
 

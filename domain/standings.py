@@ -4,21 +4,11 @@ figures share a rank (1, 2, 2, 4), then unit code orders the tie."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
+from .decimals import rounded
 from .errors import InvalidCommand
-from .reference import GROUPS
-
-#: the figure each stage ranks by (CONTRACT.md: `half_year` is the half-year comprehensive
-#: evaluation, `annual` the total)
-STAGES = {"process": "process", "half_year": "half_year_comp", "annual": "total"}
-
-CENT = Decimal("0.01")
-
-
-def rounded(value: Decimal | str) -> Decimal:
-    result = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-    return abs(result) if result == 0 else result  # never -0.00
+from .names import GROUPS, STAGES
 
 
 def rank(rows: Iterable[tuple[str, str, Decimal | str]]) -> list[dict[str, object]]:

@@ -29,13 +29,14 @@ from kaoping.domain.errors import (
     RuleViolation,
     UnknownReference,
 )
-from kaoping.domain.events import REGISTRY_STREAM, EntryRecorded, stream_id, unit_stream
+from kaoping.domain.events import EntryRecorded, stream_id
+from kaoping.domain.names import REGISTRY_STREAM, TOKENS_STREAM, unit_stream
 from kaoping.domain.reference import parse_indicators, parse_units
 from kaoping.domain.relevance import moves_others, relevant_to
-from kaoping.domain.explain import fmt
+from kaoping.domain.decimals import fmt
 from kaoping.domain.scoring import counted, make_cutoff, score_unit
 from kaoping.domain.standings import by_group, stage_figure
-from kaoping.domain.roles import OFFICE, TOKENS_STREAM, Principal, TokensState, authorize, check_scope
+from kaoping.domain.roles import OFFICE, Principal, TokensState, authorize, check_scope
 from kaoping.domain.rules import (
     RecordedCommand,
     RegistryState,

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from kaoping.domain.explain import fmt
+from kaoping.domain.decimals import fmt
 from scoring_helpers import TZ, UNITS, Ledger
 
 KEYS = ["unit", "name", "group", "as_of", "upto", "total", "indicator", "individual", "process",

@@ -19,10 +19,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from kaoping.domain import errors as e
-from kaoping.domain.reference import GROUPS
 from kaoping.domain.relevance import relevant_to
-from kaoping.domain.roles import TOKENS_STREAM, Principal
-from kaoping.domain.standings import STAGES
+from kaoping.domain.names import GROUPS, STAGES, TOKENS_STREAM
+from kaoping.domain.roles import Principal
 from kaoping.ledger.application import BatchRejected, Ledger
 from kaoping.projections.scores import ScoresProjection
 
