@@ -25,3 +25,8 @@ class Entry:
         return {"seq": self.seq, "id": self.id, "type": self.type,
                 "recorded_at": self.recorded_at.isoformat(), "actor": self.actor,
                 "voided_by": voided_by}
+
+
+def by_seq(entry: Entry) -> int:
+    """The sort and search key of ledger order (for `bisect` over entries in seq order)."""
+    return entry.seq

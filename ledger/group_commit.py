@@ -3,7 +3,7 @@
 Each HTTP request is its own all-or-nothing batch, and committing each alone costs one durable
 commit (an fsync) per request: under load the disk, not the ledger, sets the pace. Here one writer
 thread takes every batch that arrived while the previous group was being committed, decides them in
-order against one view of the ledger and appends them in one transaction (`Ledger.ingest_group`).
+order against one view of the ledger and appends them in one transaction (`commit_group`).
 Each caller still gets its own result: a rejected batch is left out of the group, never failing the
 batches committed with it.
 """
@@ -13,16 +13,129 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from .application import BatchResult, Ledger, PendingBatch
+from eventsourcing.persistence import IntegrityError
+
+from kaoping.domain import commands as c
+from kaoping.domain.errors import NotAuthenticated
+from kaoping.domain.roles import OFFICE, Principal
+from kaoping.domain.tokens import token_digest
+
+from .writer import (CONFLICT_RETRIES, BatchRejected, BatchResult, ConcurrentWriteConflict, Decided,
+                     RaceLost, Writer, back_off, parsed)
 
 log = logging.getLogger(__name__)
 
 #: more batches than this wait for the next group, bounding how long any one caller waits
 MAX_GROUP = 64
+
+
+@dataclass(frozen=True)
+class PendingBatch:
+    """One caller's batch waiting for a group commit. With `token`, the caller is found from the
+    token inside the group (one look at the tokens for many requests); `actor` and `principal` are
+    then ignored."""
+
+    items: Sequence[Any]
+    actor: str = ""
+    principal: Principal = OFFICE
+    token: str | None = None
+
+
+Outcome = BatchResult | Exception
+
+
+def commit_group(writer: Writer, batches: Sequence[PendingBatch]) -> list[Outcome]:
+    """Decide several callers' batches together and append them in one transaction, each still all
+    or nothing. A rejected batch is left out and the others are decided again without it; a
+    conflict with another writer decides the whole group again; after repeated conflicts, or a
+    failure no rule explains, each batch is tried alone, so that one batch's failure is its own."""
+    outcomes: list[Outcome | None] = [None] * len(batches)
+    callers = _callers(writer, batches, outcomes)
+    commands: dict[int, list[c.Command]] = {}
+    for n, batch in enumerate(batches):
+        if outcomes[n] is None:
+            try:
+                commands[n] = parsed(batch.items)
+            except BatchRejected as rejected:
+                outcomes[n] = rejected
+    for attempt in range(CONFLICT_RETRIES):
+        try:
+            _decide_and_commit(writer, commands, callers, outcomes)
+            return _filled(outcomes)
+        except (IntegrityError, RaceLost):
+            pass
+        except Exception:  # noqa: BLE001 - not a rule's refusal: find whose batch it is, alone
+            _forget(outcomes, commands)
+            break
+        # nothing was stored: every batch, refused ones too (a refusal may have been caused by a
+        # batch that is now not going to be stored), is decided again
+        _forget(outcomes, commands)
+        if attempt + 1 < CONFLICT_RETRIES:
+            back_off(attempt + 1)
+    for n in commands:
+        try:
+            outcomes[n] = writer.ingest(commands[n], actor=callers[n][0], principal=callers[n][1])
+        except Exception as error:  # noqa: BLE001 - reported to that batch's caller only
+            outcomes[n] = error
+    return _filled(outcomes)
+
+
+def _callers(writer: Writer, batches: Sequence[PendingBatch],
+             outcomes: list[Outcome | None]) -> list[tuple[str, Principal]]:
+    """(actor, principal) per batch; a batch sent with a token nobody holds is refused here."""
+    callers = [(batch.actor, batch.principal) for batch in batches]
+    if any(batch.token is not None for batch in batches):
+        writer.streams.sync()
+        tokens = writer.streams.tokens(synced=True)
+        for n, batch in enumerate(batches):
+            if batch.token is None:
+                continue
+            caller = tokens.principal_for(token_digest(batch.token))
+            if caller is None:
+                outcomes[n] = NotAuthenticated("unknown or revoked token")
+            else:
+                callers[n] = (caller.actor, caller)
+    return callers
+
+
+def _decide_and_commit(writer: Writer, commands: dict[int, list[c.Command]],
+                       callers: list[tuple[str, Principal]], outcomes: list[Outcome | None]) -> None:
+    """Decide the batches not yet refused into one group and commit it. A refusal leaves the group
+    holding part of that batch: the batch is left out and a new group decides the rest."""
+    while True:
+        live = [n for n in commands if outcomes[n] is None]
+        if not live:
+            return
+        group = writer.group(cmd.id for n in live for cmd in commands[n])
+        decided: dict[int, Decided] = {}
+        for n in live:
+            try:
+                decided[n] = group.decide(commands[n], *callers[n])
+            except BatchRejected as rejected:
+                outcomes[n] = rejected
+                break
+        else:
+            group.commit()
+            for n, one in decided.items():
+                try:
+                    outcomes[n] = group.result(one)
+                except Exception as error:  # noqa: BLE001 - committed; only its report failed
+                    outcomes[n] = error
+            return
+
+
+def _forget(outcomes: list[Outcome | None], commands: dict[int, list[c.Command]]) -> None:
+    for n in commands:
+        outcomes[n] = None
+
+
+def _filled(outcomes: list[Outcome | None]) -> list[Outcome]:
+    return [ConcurrentWriteConflict("not decided") if o is None else o for o in outcomes]
 
 
 @dataclass
@@ -32,8 +145,10 @@ class _Waiting:
 
 
 class GroupCommitter:
-    def __init__(self, ledger: Ledger, *, max_group: int = MAX_GROUP):
-        self.ledger = ledger
+    """The writer thread: takes every batch that arrived while the previous group committed."""
+
+    def __init__(self, writer: Writer, *, max_group: int = MAX_GROUP):
+        self.writer = writer
         self.max_group = max_group
         self._queue: queue.SimpleQueue[_Waiting | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -70,6 +185,9 @@ class GroupCommitter:
             log.info("group commit: %d batches in %d groups (%.1f per group)", self.batches,
                      self.groups, self.batches / self.groups)
 
+    def ingest_group(self, batches: Sequence[PendingBatch]) -> list[Outcome]:
+        return commit_group(self.writer, batches)
+
     def _run(self) -> None:
         while True:
             first = self._queue.get()
@@ -99,7 +217,7 @@ class GroupCommitter:
         self.groups += 1
         self.batches += len(group)
         try:
-            outcomes: list[Any] = self.ledger.ingest_group([w.batch for w in group])
+            outcomes: list[Any] = self.ingest_group([w.batch for w in group])
         except Exception as error:  # noqa: BLE001 - every caller must hear of it; the writer goes on
             log.exception("group commit failed")
             outcomes = [error] * len(group)

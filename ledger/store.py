@@ -223,9 +223,8 @@ class KaopingPostgresFactory(PostgresFactory):
 class Index:
     """Reads of the side tables and the raw store, the same on both databases."""
 
-    def __init__(self, recorder: ChainedSQLiteRecorder | ChainedPostgresRecorder, events_table: str):
+    def __init__(self, recorder: ChainedSQLiteRecorder | ChainedPostgresRecorder):
         self.recorder = recorder
-        self.events_table = events_table
 
     def commands(self, ids: Sequence[str]) -> dict[str, RecordedCommand]:
         found: dict[str, RecordedCommand] = {}
@@ -283,7 +282,3 @@ class Index:
             if len(page) < 10_000:
                 return
             after = page[-1].id
-
-    def stream_count(self) -> int:
-        rows = self.recorder.query(f"SELECT COUNT(DISTINCT originator_id) AS n FROM {self.events_table}")
-        return int(rows[0]["n"])

@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from kaoping.api.composition import build_ledger
+from kaoping.api.bootstrap import build_ledger
 from kaoping.ledger.application import Ledger
 from kaoping.ledger.settings import Settings
 

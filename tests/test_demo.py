@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from kaoping.api.composition import build_ledger
+from kaoping.api.bootstrap import build_ledger
 from kaoping.domain.commands import COMMAND_TYPES, parse_command
 from kaoping.ledger.application import Ledger
 from kaoping.ledger.demo import demo_year

@@ -177,12 +177,12 @@ def test_the_cli_exits_1_and_names_the_seq(exported, tmp_path):
 # -- no database ---------------------------------------------------------------------------------
 
 def test_verify_file_opens_no_database(exported, tmp_path, monkeypatch):
-    import kaoping.api.cli as cli
+    import kaoping.api.bootstrap as root
 
     def no_database(*_, **__):
         raise AssertionError("verify --file must not open a database")
 
-    monkeypatch.setattr(cli, "build_ledger", no_database)
+    monkeypatch.setattr(root, "build_ledger", no_database)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("KAOPING_DATABASE_URL", f"sqlite:///{tmp_path / 'never.db'}")
     (tmp_path / "copy.jsonl").write_text("".join(exported), "utf-8")

@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from kaoping.domain.roles import Principal
-from kaoping.ledger.application import BatchRejected, CommandResult, PendingBatch, _Group
-from kaoping.ledger.group_commit import GroupCommitter
+from kaoping.ledger.group_commit import GroupCommitter, PendingBatch
+from kaoping.ledger.writer import BatchRejected, CommandResult, Group, Writer
 
 
 def _task(i, unit="D03", **extra):
@@ -72,17 +72,17 @@ def test_each_batch_is_judged_with_its_own_principal(ledger):
 
 def test_a_conflict_with_another_writer_decides_the_group_again(ledger, make_ledger, monkeypatch):
     other = make_ledger()
-    real_commit = _Group.commit
+    real_commit = Group.commit
     calls = []
 
     def commit_after_a_rival(group):
-        if group.ledger is ledger:
+        if group.writer is ledger.writer:
             calls.append(1)
             if len(calls) == 1:  # the first time only: another process appends to D03 first
                 other.ingest([_task(99)], actor="rival")
         real_commit(group)
 
-    monkeypatch.setattr(_Group, "commit", commit_after_a_rival)
+    monkeypatch.setattr(Group, "commit", commit_after_a_rival)
     one, two = ledger.ingest_group([PendingBatch([_task(1)], "office"),
                                     PendingBatch([_task(2, unit="D04")], "office")])
     assert len(calls) == 2
@@ -92,8 +92,8 @@ def test_a_conflict_with_another_writer_decides_the_group_again(ledger, make_led
 
 
 def test_batches_that_arrive_during_a_commit_are_committed_together(ledger):
-    committer = GroupCommitter(ledger)
-    real = ledger.ingest_group
+    committer = GroupCommitter(ledger.writer)
+    real = committer.ingest_group
     release = threading.Event()
     sizes = []
 
@@ -103,7 +103,7 @@ def test_batches_that_arrive_during_a_commit_are_committed_together(ledger):
             release.wait(10)
         return real(batches)
 
-    ledger.ingest_group = slow_first_group
+    committer.ingest_group = slow_first_group
     try:
         first = committer.submit(PendingBatch([_task(0)], "office"))
         while not sizes:
@@ -122,7 +122,7 @@ def test_batches_that_arrive_during_a_commit_are_committed_together(ledger):
 
 
 def test_many_concurrent_writers_through_the_committer_lose_nothing(ledger):
-    committer = GroupCommitter(ledger)
+    committer = GroupCommitter(ledger.writer)
     units = ["D01", "D02", "D03", "D04"]
     try:
         with ThreadPoolExecutor(max_workers=16) as pool:
@@ -157,16 +157,16 @@ def test_an_entry_recorded_between_the_sync_and_the_decision_is_decided_again(le
                                                                               monkeypatch):
     other = make_ledger()
     ledger.ingest([_task(1)], actor="office")
-    real_start = _Group.start.__func__
+    real_group = Writer.group
     rivals = []
 
-    def start_then_a_rival_writes(cls, led, ids):
-        group = real_start(cls, led, ids)
-        if led is ledger and not rivals:
+    def start_then_a_rival_writes(writer, ids):
+        group = real_group(writer, ids)
+        if writer is ledger.writer and not rivals:
             rivals.append(other.ingest([_task(2)], actor="office"))  # after the sync, before deciding
         return group
 
-    monkeypatch.setattr(_Group, "start", classmethod(start_then_a_rival_writes))
+    monkeypatch.setattr(Writer, "group", start_then_a_rival_writes)
     void = {"id": "v-2", "type": "entry.voided", "target": "task-2", "reason": "录入错误"}
     innocent, voided = ledger.ingest_group([PendingBatch([_task(9, unit="D04")], "office"),
                                             PendingBatch([void], "office")])
@@ -179,17 +179,17 @@ def test_a_batch_refused_because_of_one_that_then_fails_is_decided_again(ledger,
     other = make_ledger()
     ledger.ingest([{**_task(1), "checkpoints": [{"checkpoint": "Q1", "due": "2019-03-31"}]}],
                   actor="office")
-    real_commit = _Group.commit
+    real_commit = Group.commit
     withdraw = {"id": "w-1", "type": "task.withdrawn", "unit": "D03", "task": "T1", "reason": "调整"}
     report = {"id": "r-1", "type": "checkpoint.reported", "unit": "D03", "task": "T1",
               "checkpoint": "Q1", "reported_on": "2019-01-14", "completed": True}
 
     def a_rival_takes_task_5_first(group):
-        if group.ledger is ledger and not other.history("D04"):
+        if group.writer is ledger.writer and not other.history("D04"):
             other.ingest([{**_task(5, unit="D04"), "id": "rival-5"}], actor="rival")  # T5 taken
         real_commit(group)
 
-    monkeypatch.setattr(_Group, "commit", a_rival_takes_task_5_first)
+    monkeypatch.setattr(Group, "commit", a_rival_takes_task_5_first)
     withdrawing, reporting = ledger.ingest_group([
         PendingBatch([withdraw, _task(5, unit="D04")], "office"),
         PendingBatch([report], "office"),
@@ -200,16 +200,16 @@ def test_a_batch_refused_because_of_one_that_then_fails_is_decided_again(ledger,
 
 
 def test_an_unexpected_failure_of_one_batch_is_that_batch_s_alone(ledger, monkeypatch):
-    from kaoping.ledger import application
+    from kaoping.ledger import writer
 
-    real_decide = application.decide
+    real_decide = writer.decide
 
     def failing_for_task_2(cmd, view, **kwargs):
         if cmd.id == "task-2":
             raise RuntimeError("a bug, not a refusal")
         return real_decide(cmd, view, **kwargs)
 
-    monkeypatch.setattr(application, "decide", failing_for_task_2)
+    monkeypatch.setattr(writer, "decide", failing_for_task_2)
     one, two, three = ledger.ingest_group([PendingBatch([_task(i)], "office") for i in (1, 2, 3)])
     assert isinstance(two, RuntimeError)
     assert one.appended == 1 and three.appended == 1
@@ -217,8 +217,8 @@ def test_an_unexpected_failure_of_one_batch_is_that_batch_s_alone(ledger, monkey
 
 
 def test_a_caller_gone_before_its_group_starts_is_not_committed_and_the_writer_goes_on(ledger):
-    committer = GroupCommitter(ledger)
-    real = ledger.ingest_group
+    committer = GroupCommitter(ledger.writer)
+    real = committer.ingest_group
     release = threading.Event()
     started = threading.Event()
 
@@ -227,7 +227,7 @@ def test_a_caller_gone_before_its_group_starts_is_not_committed_and_the_writer_g
         release.wait(10)
         return real(batches)
 
-    ledger.ingest_group = slow
+    committer.ingest_group = slow
     try:
         first = committer.submit(PendingBatch([_task(0)], "office"))
         started.wait(10)

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from kaoping.api.composition import build_ledger
+from kaoping.api.bootstrap import build_ledger
 from kaoping.api.http import create_app
 from kaoping.ledger.settings import Settings
 from tests.conftest import scratch_database

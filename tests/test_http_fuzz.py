@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, assume, settings
 
 from conftest import load_year
-from kaoping.api.composition import build_ledger
+from kaoping.api.bootstrap import build_ledger
 from kaoping.api.http import create_app
 from kaoping.ledger.settings import Settings
 

@@ -24,7 +24,7 @@ def test_a_department_year_ingests_and_reingesting_appends_nothing(ledger, year)
 def test_a_resolved_dispute_cannot_be_voided(ledger, year):
     import pytest
 
-    from kaoping.ledger.application import BatchRejected
+    from kaoping.ledger.writer import BatchRejected
 
     ledger.ingest(year, actor="office")
     with pytest.raises(BatchRejected) as rejected:

@@ -18,7 +18,7 @@ from kaoping.domain.relevance import StreamIndex, moves_others, relevant_to
 from kaoping.domain.scoring import counted, make_cutoff, score_unit
 from kaoping.domain.standings import by_group
 from kaoping.ledger.demo import demo_year
-from kaoping.ledger.reading import parse_as_of
+from kaoping.domain.moments import parse_as_of
 from kaoping.projections.scores import ScoresProjection
 from scoring_helpers import END_OF_YEAR, SCHEME, TZ, UNITS
 from test_scoring_properties import ledgers
@@ -111,8 +111,8 @@ def test_cached_indexed_and_batched_scores_equal_the_definition_on_the_demo_year
     # one at a time: a cache miss, then a hit, then a miss again after the cache is emptied
     assert {code: ledger.score(code) for code in codes} == reference
     assert {code: ledger.score(code) for code in codes} == reference
-    assert ledger._reads.scores.hits >= len(codes)
-    ledger._reads.scores.clear()
+    assert ledger.reader.scores_cache.hits >= len(codes)
+    ledger.reader.scores_cache.clear()
     assert ledger.scores(codes) == reference  # all at once, from one resolution of the log
     assert ledger.scores(codes) == reference
     documents = ledger.score("D03")
@@ -138,7 +138,7 @@ def test_cached_indexed_and_batched_scores_equal_the_definition_on_the_demo_year
     projection = ScoresProjection(make_ledger())  # a reader of its own, with empty caches
     projection.catch_up(page=700)
     incremental = _documents(projection)
-    projection.ledger._reads.scores.clear()
+    projection.ledger.reader.scores_cache.clear()
     projection.rebuild()
     assert _documents(projection) == incremental == reference
     assert projection.standings() == ledger.standings_from_log()
@@ -184,7 +184,7 @@ def test_catch_up_with_nothing_new_writes_nothing(ledger, year, monkeypatch):
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 8), st.integers(1, 5)), max_size=60))
 def test_the_result_cache_gives_what_was_put_and_stays_within_its_weight(puts):
-    from kaoping.ledger.reading import ResultCache
+    from kaoping.ledger.entry_log import ResultCache
 
     cache, latest = ResultCache(max_weight=10), {}
     for key, weight in puts:

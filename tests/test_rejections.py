@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from kaoping.domain.errors import IdConflict, InvalidCommand, RuleViolation, UnknownReference
-from kaoping.ledger.application import BatchRejected
+from kaoping.ledger.writer import BatchRejected
 
 SHA = "cd" * 32
 _ids = itertools.count()

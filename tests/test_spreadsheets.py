@@ -1,4 +1,4 @@
-"""Spreadsheet exports (`kaoping.api.exports`): the same figures as `standings --json` and
+"""Spreadsheet exports (`kaoping.api.sheets`): the same figures as `standings --json` and
 `score --json`, read back from .xlsx with openpyxl and from .csv; the HTTP endpoints and their roles."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from kaoping.api.cli import app as cli_app
-from kaoping.api.exports import (
-    FIGURES,
+from kaoping.api.sheets import (
+    FIGURE_COLUMNS,
     STANDINGS_HEADERS,
     UNIT_HEADERS,
     Sheet,
@@ -26,6 +26,7 @@ from kaoping.api.exports import (
     unit_sheet,
 )
 from kaoping.api.http import create_app
+from kaoping.domain.labels import FIGURE_NAMES, GROUP_NAMES
 from kaoping.projections.scores import ScoresProjection
 
 AS_OF = "2018-07-31"
@@ -50,11 +51,11 @@ def read_xlsx(body: bytes) -> list[list]:
 
 
 def as_standings(table: list[list]) -> list[dict]:
-    """The sheet's rows in the shape of `standings --json` (score = the 总分 column, 2 places)."""
+    """The sheet's rows in the shape of `standings --json` (score = the total's column, 2 places)."""
     headers = table[0]
     at = {h: i for i, h in enumerate(headers)}
     return [{"rank": row[at["排名"]], "unit": row[at["单位代码"]], "name": row[at["单位名称"]],
-             "score": f"{Decimal(str(row[at['总分']])):.2f}"} for row in table[1:]]
+             "score": f"{Decimal(str(row[at[FIGURE_NAMES['total']]])):.2f}"} for row in table[1:]]
 
 
 @pytest.mark.parametrize("as_of", [None, AS_OF])
@@ -72,8 +73,9 @@ def test_every_figure_of_a_unit_row_equals_its_score(recorded, database_url, as_
     table = read_xlsx(to_xlsx(standings_sheet(recorded, ScoresProjection(recorded), as_of=as_of)))
     row = next(r for r in table[1:] if r[1] == "D03")
     score = cli_json("score", "D03", "--db", database_url, *(["--as-of", as_of] if as_of else []))
-    first = len(STANDINGS_HEADERS) - len(FIGURES) - 1
-    for (header, key), value in zip(FIGURES, row[first:first + len(FIGURES)], strict=True):
+    first = len(STANDINGS_HEADERS) - len(FIGURE_COLUMNS) - 1
+    for (header, key), value in zip(FIGURE_COLUMNS, row[first:first + len(FIGURE_COLUMNS)],
+                                    strict=True):
         assert isinstance(value, (int, float)), header
         assert f"{Decimal(str(value)):.2f}" == score[key], header
     assert row[-1] == ("、".join(score["pending"]) or None)
@@ -82,7 +84,7 @@ def test_every_figure_of_a_unit_row_equals_its_score(recorded, database_url, as_
 def test_rows_are_ordered_by_group_then_rank(recorded):
     sheet = standings_sheet(recorded, ScoresProjection(recorded))
     groups = [r[3] for r in sheet.rows]
-    assert groups == sorted(groups, key=["县政府各部门", "镇街、经济园区"].index)
+    assert groups == sorted(groups, key=[GROUP_NAMES["departments"], GROUP_NAMES["towns_zones"]].index)
     for group in set(groups):
         ranks = [r[0] for r in sheet.rows if r[3] == group]
         assert ranks == sorted(ranks) and ranks[0] == 1
@@ -198,10 +200,10 @@ def test_http_export_errors(client, recorded):
 
 
 def test_the_sheets_import_without_the_http_module():
-    """So that a module api/http.py imports may import the sheets (the router is made on access)."""
+    """So that any module may import the sheets: they know nothing of HTTP routes (no import cycle)."""
     import subprocess
     import sys
 
-    code = ("import sys, kaoping.api.exports as x; assert 'kaoping.api.http' not in sys.modules; "
-            "assert x.router.routes")
+    code = ("import sys, kaoping.api.sheets, kaoping.api.routes.exports as x; "
+            "assert 'kaoping.api.http' not in sys.modules; assert x.router.routes")
     subprocess.run([sys.executable, "-c", code], check=True)

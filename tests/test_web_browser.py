@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from kaoping.domain.labels import FIGURE_NAMES
 from tests.test_http_e2e import serving
 
 CHROMIUM = "/usr/bin/chromium"
@@ -176,7 +177,7 @@ def test_downloads_the_standings_and_d03_as_xlsx(page, server):
     assert len(body) == 59 and header[:3] == ("排名", "单位代码", "单位名称")
     shown = page.locator("table.standings a[data-unit=D03]").inner_text()
     d03 = next(r for r in body if r[1] == "D03")
-    assert f"{d03[header.index('总分')]:.2f}" == shown
+    assert f"{d03[header.index(FIGURE_NAMES['total'])]:.2f}" == shown
 
     page.click("table.standings a[data-unit=D03]")
     page.wait_for_url(server["base"] + "/units/D03")

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from kaoping.api.composition import build_ledger
+from kaoping.api.bootstrap import build_ledger
 from kaoping.api.http import create_app
 from kaoping.api.web.charts import bar_chart, line_chart
 from kaoping.api.web.sessions import COOKIE
+from kaoping.domain.labels import FIGURE_NAMES
 from kaoping.ledger.application import Ledger
 from kaoping.ledger.demo import demo_year
 from kaoping.ledger.settings import Settings
@@ -352,7 +353,7 @@ def test_downloads_are_cookie_authenticated_and_follow_the_role(app, tokens, dem
     rows = list(sheet.iter_rows(values_only=True))
     assert len(rows) == 1 + 59
     d03 = next(r for r in rows if r[1] == "D03")
-    assert f"{d03[rows[0].index('总分')]:.2f}" == demo_ledger.score("D03")["total"]
+    assert f"{d03[rows[0].index(FIGURE_NAMES['total'])]:.2f}" == demo_ledger.score("D03")["total"]
     csv = auditor.get("/exports/standings.csv?as_of=2018-06-30")
     assert csv.status_code == 200 and csv.content.startswith(b"\xef\xbb\xbf")
     assert "standings-2018-06-30.csv" in csv.headers["content-disposition"]

@@ -1,4 +1,5 @@
-"""The web pages of `kaoping serve`: Chinese, server-rendered HTML beside the JSON API."""
+"""The web pages of `kaoping serve`: Chinese, server-rendered HTML beside the JSON API, one room
+per page (`signin`, `standings`, `units`, `downloads`), sharing `visitors` (who asks) and `render`."""
 
 from __future__ import annotations
 
@@ -7,17 +8,20 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from .pages import SignInRequired, install_state, router, sign_in_redirect
+from . import downloads, signin, standings, units
+from .sessions import SessionStore
+from .visitors import SignInRequired
 
 STATIC = Path(__file__).parent / "static"
 
 
 def mount(app: FastAPI) -> None:
-    """Add the pages, their static files and their session state to the API's app."""
-    install_state(app)
-    app.include_router(router)
+    """Add the pages, their static files and their session store to the API's app."""
+    app.state.web_sessions = SessionStore()
+    for room in (signin, standings, units, downloads):
+        app.include_router(room.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
-    app.add_exception_handler(SignInRequired, sign_in_redirect)
+    app.add_exception_handler(SignInRequired, signin.sign_in_redirect)  # type: ignore[arg-type]
 
 
 __all__ = ["mount"]

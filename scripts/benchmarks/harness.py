@@ -70,7 +70,7 @@ def rss_mb() -> float:
 
 # -- the ledger, as the CLI builds it ----------------------------------------------------------------
 def open_ledger(url: str) -> Any:
-    from kaoping.api.composition import build_ledger, load_settings
+    from kaoping.api.bootstrap import build_ledger, load_settings
 
     return build_ledger(load_settings(url))
 
@@ -78,12 +78,12 @@ def open_ledger(url: str) -> Any:
 def cli_items(commands: list[dict[str, Any]], path: str) -> list[Any]:
     """The commands as `kaoping ingest FILE` reads them: written as JSON Lines, read back by the CLI's
     own reader (numbers as Decimal)."""
-    from kaoping.api import cli
+    from kaoping.api.cli.common import read_commands
 
     with open(path, "w", encoding="utf-8") as out:
         for command in commands:
             out.write(json.dumps(command, ensure_ascii=False) + "\n")
-    return [item for _, item in cli._read_commands(path)]
+    return [item for _, item in read_commands(path)]
 
 
 def ingest_like_cli(ledger: Any, items: list[Any]) -> tuple[int, float, float]:
@@ -132,7 +132,7 @@ class BareApp(Application):  # type: ignore[type-arg]
 
 def bare_env(url: str) -> dict[str, str]:
     """The ledger's own eventsourcing settings for this URL, with the library's stock module."""
-    from kaoping.api.composition import load_settings
+    from kaoping.api.bootstrap import load_settings
 
     settings = load_settings(url)
     env = dict(settings.eventsourcing_env())

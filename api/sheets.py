@@ -2,44 +2,34 @@
 and .csv, built from the same documents as `kaoping standings --json` and `kaoping score --json`.
 
 A `Sheet` is plain data (title, headers, rows); figures are `Decimal`s equal to the JSON's 2-place
-strings, ranks and levels are ints. `to_xlsx` / `to_csv` render sheets; `router` serves them over
-HTTP with the same bearer tokens and role rules as the JSON endpoints. `router` is made on first
-access, so that importing the sheets does not import `api/http.py` (which includes the router).
+strings, ranks and levels are ints. `to_xlsx` / `to_csv` render sheets and `download` makes the
+attachment response that the API (`routes/exports.py`) and the pages (`web/downloads.py`) serve.
 """
+
+from __future__ import annotations
 
 import csv
 import io
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
+from kaoping.domain.labels import FIGURE_NAMES, GROUP_NAMES
 from kaoping.domain.standings import by_group
 from kaoping.ledger.application import Ledger
+from kaoping.projections.scores import ScoresProjection
 
-GROUP_NAMES = {"departments": "县政府各部门", "towns_zones": "镇街、经济园区"}
-
-#: (header, key of the `score` document) for every figure column of the standings sheet
-FIGURES = [
-    ("过程考核", "process"),
-    ("年度成绩", "annual_individual"),
-    ("任务量加分", "task_load_bonus"),
-    ("个性指标", "individual"),
-    ("共性指标", "common"),
-    ("指标考核", "indicator"),
-    ("半年综合评价", "half_year_comp"),
-    ("年终综合评价", "year_end_comp"),
-    ("综合评价", "comprehensive"),
-    ("加分", "bonus"),
-    ("扣分", "penalty"),
-    ("总分", "total"),
-    ("创城", "chuangcheng"),
-]
-STANDINGS_HEADERS = ["排名", "单位代码", "单位名称", "分组", *(h for h, _ in FIGURES), "待录入"]
+#: the figure columns of the standings sheet, in the order the plan builds them up to the total
+SHEET_FIGURES = ("process", "annual_individual", "task_load_bonus", "individual", "common",
+                 "indicator", "half_year_comp", "year_end_comp", "comprehensive", "bonus", "penalty",
+                 "total", "chuangcheng")
+#: (header, key of the `score` document) for each figure column
+FIGURE_COLUMNS = [(FIGURE_NAMES[key], key) for key in SHEET_FIGURES]
+STANDINGS_HEADERS = ["排名", "单位代码", "单位名称", "分组", *(h for h, _ in FIGURE_COLUMNS), "待录入"]
 UNIT_HEADERS = ["层级", "项目", "分值", "计算", "依据条目"]
 
 
@@ -52,19 +42,20 @@ class Sheet:
 
 # -- sheets ------------------------------------------------------------------------------------------
 
-def _documents(ledger: Ledger, projection: Any, as_of: str | None) -> dict[str, dict[str, Any]]:
+def _documents(ledger: Ledger, projection: ScoresProjection, as_of: str | None) -> dict[str, dict[str, Any]]:
     """Every unit's `score` document: current ones from the read model (as `standings` answers),
     as-of ones from the log (as `standings --as-of` and `score --as-of` answer)."""
     if as_of is None:
         projection.catch_up()
-        return projection.documents()  # type: ignore[no-any-return]
+        return projection.documents()
     registry = ledger.registry()
     entries = ledger.log.refresh()
     return {code: ledger.score(code, as_of=as_of, entries=entries, registry=registry)
             for code in registry.units}
 
 
-def standings_sheet(ledger: Ledger, projection: Any, *, as_of: str | None = None) -> Sheet:
+def standings_sheet(ledger: Ledger, projection: ScoresProjection, *,
+                    as_of: str | None = None) -> Sheet:
     """All units, by group then rank (the annual total), with every figure of their score."""
     documents = _documents(ledger, projection, as_of)
     ranked = by_group((d["group"], code, d["name"], d["total"]) for code, d in documents.items())
@@ -73,7 +64,7 @@ def standings_sheet(ledger: Ledger, projection: Any, *, as_of: str | None = None
         document = documents[str(row["unit"])]
         rows.append([row["rank"], row["unit"], row["name"],
                      GROUP_NAMES.get(str(row["group"]), row["group"]),
-                     *(Decimal(document[key]) for _, key in FIGURES),
+                     *(Decimal(document[key]) for _, key in FIGURE_COLUMNS),
                      "、".join(document["pending"])])
     return Sheet(f"考评排名 截至{as_of}" if as_of else "考评排名", list(STANDINGS_HEADERS), rows)
 
@@ -161,70 +152,28 @@ def to_csv(sheet: Sheet) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-# -- HTTP --------------------------------------------------------------------------------------------
+# -- downloads ------------------------------------------------------------------------------------
 
-Format = Literal["xlsx", "csv"]
-_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}},
-                      "text/csv": {"schema": {"type": "string"}}},
-          "description": "the spreadsheet, as an attachment"}}
-
-
-def _safe(text: str) -> str:
+def file_part(text: str) -> str:
+    """`text` as the ASCII part of a file name (an as-of date, a unit code)."""
     return re.sub(r"[^0-9A-Za-z._-]+", "-", text).strip("-")
 
 
-def _attachment(body: bytes, fmt: str, name: str, ascii_name: str) -> Response:
+def as_of_suffix(as_of: str | None) -> str:
+    """"-2018-07-31" for a sheet as of that day, "" for a current one: part of a download's name."""
+    when = file_part(as_of) if as_of else ""
+    return f"-{when}" if when else ""
+
+
+def download(sheet: Sheet, fmt: str, name: str, ascii_name: str, *,
+             headers: dict[str, str] | None = None) -> Response:
+    """The sheet rendered as `fmt` (xlsx or csv), as an attachment named `name` (UTF-8) with an
+    ASCII fallback for old clients."""
+    body = to_xlsx(sheet) if fmt == "xlsx" else to_csv(sheet)
     disposition = (f'attachment; filename="{ascii_name}.{fmt}"; '
                    f"filename*=UTF-8''{quote(f'{name}.{fmt}', safe='')}")
     return Response(body, media_type=XLSX if fmt == "xlsx" else CSV,
-                    headers={"Content-Disposition": disposition})
+                    headers={"Content-Disposition": disposition, **(headers or {})})
 
 
-def _render(sheet: Sheet, fmt: str) -> bytes:
-    return to_xlsx(sheet) if fmt == "xlsx" else to_csv(sheet)
-
-
-def _make_router() -> APIRouter:
-    from .http import Caller, LedgerDep, readable_unit
-
-    router = APIRouter(prefix="/v1/exports", tags=["exports"])
-
-    @router.get("/standings.{fmt}", response_class=Response, responses=_RESPONSES)
-    def standings_export(fmt: Format, request: Request, ledger: LedgerDep, caller: Caller,
-                         as_of: str | None = None) -> Response:
-        """Every unit's figures, by group then rank, as .xlsx or .csv; every role may read standings."""
-        sheet = standings_sheet(ledger, request.app.state.projection, as_of=as_of)
-        when = _safe(as_of) if as_of else ""
-        return _attachment(_render(sheet, fmt), fmt, "考评排名" + (f"-{when}" if when else ""),
-                           "standings" + (f"-{when}" if when else ""))
-
-    @router.get("/units/{code}/score.{fmt}", response_class=Response, responses=_RESPONSES)
-    def unit_score_export(code: Annotated[str, Path()], fmt: Format, ledger: LedgerDep, caller: Caller,
-                          as_of: str | None = None) -> Response:
-        """A unit's score sheet (its explanation tree) as .xlsx or .csv; a unit token reads its own."""
-        unit = readable_unit(code, caller)
-        sheet = unit_sheet(ledger, unit, as_of=as_of)
-        name = ledger.registry().unit(unit).name
-        when = _safe(as_of) if as_of else ""
-        suffix = f"-{when}" if when else ""
-        return _attachment(_render(sheet, fmt), fmt, f"{unit}-{name}-得分{suffix}",
-                           f"{_safe(unit)}-score{suffix}")
-
-    return router
-
-
-_router: APIRouter | None = None
-
-
-def __getattr__(name: str) -> Any:
-    """`router`, made once on first access."""
-    global _router
-    if name == "router":
-        if _router is None:
-            _router = _make_router()
-        return _router
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-__all__ = ["Sheet", "router", "standings_sheet", "to_csv", "to_xlsx", "unit_sheet"]
+__all__ = ["Sheet", "as_of_suffix", "download", "file_part", "standings_sheet", "to_csv", "to_xlsx", "unit_sheet"]

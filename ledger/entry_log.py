@@ -1,4 +1,5 @@
-"""The whole ledger as `Entry` values, read once and then followed incrementally.
+"""The whole ledger as `Entry` values, read once and then followed incrementally; and a small cache
+for results that are pure functions of what they read.
 
 Scoring needs cross-unit facts (ballots, the group's funding), so it reads the ledger in seq order.
 The log is append-only, so a reader keeps what it has decoded and asks only for newer seqs.
@@ -9,14 +10,11 @@ in behind a reader; on SQLite writes are serialised by the database itself.
 from __future__ import annotations
 
 import threading
-from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Hashable
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 
 from kaoping.domain.entries import Entry
-from kaoping.domain.errors import InvalidCommand
 from kaoping.domain.relevance import StreamIndex
 
 PAGE = 5_000
@@ -59,11 +57,6 @@ class EntryLog:
         return (isinstance(entries, list) and 0 < n <= len(self._entries)
                 and entries[0] is self._entries[0] and entries[-1] is self._entries[n - 1])
 
-    def entry_at(self, seq: int) -> Entry | None:
-        entries = self.refresh()
-        i = bisect_right(self._seqs, seq) - 1
-        return entries[i] if i >= 0 and entries[i].seq == seq else None
-
 
 class ResultCache:
     """A small thread-safe LRU map for read results that are pure functions of their key, bounded
@@ -103,22 +96,3 @@ class ResultCache:
         with self._lock:
             self._items.clear()
             self._weight = 0
-
-
-def parse_as_of(text: str, tz: tzinfo) -> datetime:
-    """A knowledge time: a bare date means the end of that day in the office's zone."""
-    text = text.strip()
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            moment = datetime.combine(day + timedelta(days=1), time.min, tz) - timedelta(microseconds=1)
-        else:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=tz)
-        # readers convert to UTC and to the office zone: refuse a moment either cannot hold
-        moment.astimezone(timezone.utc)
-        moment.astimezone(tz)
-    except (ValueError, OverflowError):
-        raise InvalidCommand(f"{text!r} is not an ISO date or datetime in range", field="as_of") from None
-    return moment

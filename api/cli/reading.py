@@ -1,0 +1,127 @@
+"""`kaoping` commands that read: `score`, `replay`, `history`, `standings`, `rebuild`. With `--json`
+each prints the contract's JSON document; without it, a table or tree a person reads."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from kaoping.domain.labels import GROUP_NAMES, STAGE_NAMES
+
+from .common import AsJson, AsOf, Db, err, opened, out, print_json
+
+app = typer.Typer()
+
+
+@app.command()
+def history(unit: str, db: Db = None, as_json: AsJson = False) -> None:
+    """Every entry concerning a unit, oldest first, with its hash links."""
+    with opened(db) as services:
+        rows = services.ledger.history(unit.upper())
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=f"{unit.upper()} history")
+    for column in ("seq", "id", "type", "recorded_at", "actor", "voided_by", "hash"):
+        table.add_column(column)
+    for row in rows:
+        recorded = row["recorded_at"] + (" (backdated)" if row["backdated"] else "")
+        table.add_row(str(row["seq"]), row["id"], row["type"], recorded, row["actor"],
+                      row["voided_by"] or "", row["hash"][:12])
+    out.print(table)
+
+
+@app.command()
+def score(
+    unit: str,
+    db: Db = None,
+    as_of: AsOf = None,
+    upto: Annotated[int | None, typer.Option("--upto", help="ledger position: entries with seq <= SEQ")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """A unit's score and the explanation of every figure, down to the entries behind it."""
+    with opened(db) as services:
+        document = services.ledger.score(unit.upper(), as_of=as_of, upto=upto)
+    if as_json:
+        print_json(document)
+        return
+    from rich.tree import Tree
+
+    def grow(tree: Any, node: dict[str, Any]) -> None:
+        branch = tree.add(f"[bold]{node['label']}[/] {node['value']}  [dim]{node['formula']}[/]")
+        for child in node["children"]:
+            grow(branch, child)
+        for entry in node["entries"]:
+            struck = entry.get("voided_by") or entry.get("superseded_by")
+            text = f"#{entry['seq']} {entry['id']} {entry['type']} {entry['recorded_at']} {entry['actor']}"
+            if struck:
+                text = f"[strike]{text}[/] (voided/superseded by {struck})"
+            branch.add(text)
+
+    root = Tree(f"{document['unit']} {document['name']} ({document['group']}) — scheme "
+                f"{document.get('scheme_version')}, as of {document['as_of'] or 'now'}"
+                + (f", upto seq {document['upto']}" if document["upto"] is not None else ""))
+    grow(root, document["explanation"])
+    out.print(root)
+    if document["pending"]:
+        out.print("[yellow]pending:[/] " + ", ".join(document["pending"]))
+    for warning in document.get("warnings", []):
+        out.print(f"[yellow]warning:[/] {warning}")
+
+
+@app.command()
+def replay(unit: str, db: Db = None, as_json: AsJson = False) -> None:
+    """How the total was reached: the unit's total after each entry that concerns it."""
+    with opened(db) as services:
+        rows = services.ledger.replay(unit.upper())
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=f"{unit.upper()} replay")
+    for column in ("seq", "id", "type", "total"):
+        table.add_column(column, justify="right" if column in ("seq", "total") else "left")
+    for row in rows:
+        table.add_row(str(row["seq"]), row["id"], row["type"], row["total"])
+    out.print(table)
+
+
+@app.command()
+def standings(
+    db: Db = None,
+    group: Annotated[str | None, typer.Option(help="departments or towns_zones (default: both)")] = None,
+    stage: Annotated[str, typer.Option(help="process, half_year or annual")] = "annual",
+    as_of: AsOf = None,
+    as_json: AsJson = False,
+) -> None:
+    """Standings by group: current ones from the read model, --as-of ones from the log."""
+    with opened(db) as services:
+        if as_of is None:
+            services.projection.catch_up()
+            rows = services.projection.standings(group=group, stage=stage)
+        else:
+            rows = services.ledger.standings_from_log(group=group, stage=stage, as_of=as_of)
+    if as_json:
+        print_json(rows)
+        return
+    for grp in dict.fromkeys(r["group"] for r in rows):
+        title = f"{GROUP_NAMES[str(grp)]} — {STAGE_NAMES[stage]}" + (f"，截至 {as_of}" if as_of else "")
+        table = Table(title=title)
+        for column in ("名次 rank", "单位 unit", "名称 name", "得分 score"):
+            table.add_column(column, justify="right" if "rank" in column or "score" in column else "left")
+        for r in (r for r in rows if r["group"] == grp):
+            table.add_row(str(r["rank"]), r["unit"], r["name"], r["score"])
+        out.print(table)
+
+
+@app.command()
+def rebuild(db: Db = None) -> None:
+    """Drop every read model and rebuild it from the event log."""
+    from rich.progress import Progress
+
+    with opened(db) as services, Progress(console=err, transient=True) as bar:
+        task = bar.add_task("rebuilding scores", total=None)
+        position = services.projection.rebuild(
+            progress=lambda done, total: bar.update(task, completed=done, total=total))
+    out.print(f"rebuilt: read models at seq {position}")

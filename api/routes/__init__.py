@@ -1,0 +1,1 @@
+"""The JSON API of CONTRACT.md, one router per concern: commands in, readings out, spreadsheets."""

@@ -1,0 +1,39 @@
+"""Spreadsheets over HTTP: `GET /v1/exports/standings.{xlsx,csv}` and a unit's score sheet, with the
+same bearer tokens and role rules as the JSON endpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path
+from fastapi.responses import Response
+
+from ..deps import Caller, LedgerDep, ProjectionDep, readable_unit
+from ..sheets import XLSX, as_of_suffix, download, file_part, standings_sheet, unit_sheet
+
+router = APIRouter(prefix="/v1/exports", tags=["exports"])
+
+Format = Literal["xlsx", "csv"]
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}},
+                      "text/csv": {"schema": {"type": "string"}}},
+          "description": "the spreadsheet, as an attachment"}}
+
+
+@router.get("/standings.{fmt}", response_class=Response, responses=_RESPONSES)
+def standings_export(fmt: Format, ledger: LedgerDep, projection: ProjectionDep, caller: Caller,
+                     as_of: str | None = None) -> Response:
+    """Every unit's figures, by group then rank, as .xlsx or .csv; every role may read standings."""
+    sheet = standings_sheet(ledger, projection, as_of=as_of)
+    return download(sheet, fmt, "考评排名" + as_of_suffix(as_of), "standings" + as_of_suffix(as_of))
+
+
+@router.get("/units/{code}/score.{fmt}", response_class=Response, responses=_RESPONSES)
+def unit_score_export(code: Annotated[str, Path()], fmt: Format, ledger: LedgerDep, caller: Caller,
+                      as_of: str | None = None) -> Response:
+    """A unit's score sheet (its explanation tree) as .xlsx or .csv; a unit token reads its own."""
+    unit = readable_unit(code, caller)
+    sheet = unit_sheet(ledger, unit, as_of=as_of)
+    name = ledger.registry().unit(unit).name
+    return download(sheet, fmt, f"{unit}-{name}-得分{as_of_suffix(as_of)}",
+                    f"{file_part(unit)}-score{as_of_suffix(as_of)}")

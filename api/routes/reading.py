@@ -1,0 +1,52 @@
+"""The reading endpoints of CONTRACT.md: units, a unit's score, history and replay, standings, verify.
+The same JSON as the command line; a unit token reads standings and its own unit only."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from kaoping.domain import errors as e
+
+from ..deps import Caller, LedgerDep, ProjectionDep, readable_unit
+
+router = APIRouter(tags=["reading"])
+
+
+@router.get("/v1/units")
+def units(ledger: LedgerDep, caller: Caller) -> list[dict[str, str]]:
+    return [{"code": u.code, "name": u.name, "name_en": u.name_en, "category": u.category,
+             "group": u.group} for u in ledger.registry().units.values()]
+
+
+@router.get("/v1/units/{code}/history")
+def history(code: str, ledger: LedgerDep, caller: Caller) -> list[dict[str, Any]]:
+    return ledger.history(readable_unit(code, caller))
+
+
+@router.get("/v1/units/{code}/score")
+def unit_score(code: str, ledger: LedgerDep, caller: Caller, as_of: str | None = None,
+               upto: Annotated[int | None, Query(ge=0)] = None) -> dict[str, Any]:
+    return ledger.score(readable_unit(code, caller), as_of=as_of, upto=upto)
+
+
+@router.get("/v1/units/{code}/replay")
+def unit_replay(code: str, ledger: LedgerDep, caller: Caller) -> list[dict[str, Any]]:
+    return ledger.replay(readable_unit(code, caller))
+
+
+@router.get("/v1/standings")
+def standings(ledger: LedgerDep, projection: ProjectionDep, caller: Caller, group: str | None = None,
+              stage: str = "annual", as_of: str | None = None) -> list[dict[str, Any]]:
+    if as_of is not None:
+        return ledger.standings_from_log(group=group, stage=stage, as_of=as_of)
+    projection.catch_up()
+    return projection.standings(group=group, stage=stage)
+
+
+@router.get("/v1/verify")
+def verify(ledger: LedgerDep, caller: Caller) -> dict[str, Any]:
+    if not caller.may_verify:
+        raise e.Forbidden("a unit token may not verify the whole ledger", field="role")
+    return ledger.verify()

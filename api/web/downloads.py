@@ -1,0 +1,54 @@
+"""Spreadsheet downloads for signed-in visitors: the standings and a unit's score sheet, as .xlsx or
+.csv, under the same read rules as the pages."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from kaoping.api.sheets import as_of_suffix, download, standings_sheet, unit_sheet
+from kaoping.domain import errors as e
+
+from .render import problem
+from .units import unit_refusal
+from .visitors import Who, services_of
+
+router = APIRouter(include_in_schema=False)
+
+#: a download is an attachment a browser keeps: nothing cached, nothing sniffed
+HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+@router.get("/exports/standings.{fmt}")
+def standings_download(request: Request, who: Who, fmt: str, as_of: str | None = None) -> Response:
+    if fmt not in ("xlsx", "csv"):
+        return problem(request, who, 404, "未找到", f"没有 {fmt} 格式的下载。")
+    as_of = (as_of or "").strip() or None
+    services = services_of(request)
+    try:
+        sheet = standings_sheet(services.ledger, services.projection, as_of=as_of)
+    except e.InvalidCommand as bad:
+        return problem(request, who, 422, "参数有误", f"{bad.field}: {bad.message}")
+    return download(sheet, fmt, "考评排名" + as_of_suffix(as_of), "standings" + as_of_suffix(as_of),
+                    headers=HEADERS)
+
+
+@router.get("/units/{code}/score.{fmt}")
+def unit_download(request: Request, who: Who, code: str, fmt: str,
+                  as_of: str | None = None) -> Response:
+    code = code.upper()
+    if fmt not in ("xlsx", "csv"):
+        return problem(request, who, 404, "未找到", f"没有 {fmt} 格式的下载。")
+    ledger = services_of(request).ledger
+    registry = ledger.registry()
+    refused = unit_refusal(request, who, code, registry)
+    if refused is not None:
+        return refused
+    as_of = (as_of or "").strip() or None
+    try:
+        sheet = unit_sheet(ledger, code, as_of=as_of)
+    except e.InvalidCommand as bad:
+        return problem(request, who, 422, "参数有误", f"{bad.field}: {bad.message}")
+    name = registry.units[code].name
+    return download(sheet, fmt, f"{code}-{name}-得分{as_of_suffix(as_of)}",
+                    f"{code}-score{as_of_suffix(as_of)}", headers=HEADERS)

@@ -1,0 +1,50 @@
+"""The standings page (`/`): both groups ranked for a stage, current or as of a date, with a bar
+chart per group; a unit token sees every rank and may open its own unit only."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from kaoping.domain import errors as e
+from kaoping.domain.labels import GROUP_NAMES, STAGE_NAMES
+from kaoping.domain.names import GROUPS, STAGES
+
+from .charts import bar_chart
+from .render import problem, render
+from .visitors import Who, services_of
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+def standings_page(request: Request, who: Who, stage: str = "annual",
+                   as_of: str | None = None) -> Response:
+    as_of = (as_of or "").strip() or None
+    if stage not in STAGES:
+        return problem(request, who, 422, "参数有误", f"未知的阶段 {stage!r}。")
+    services = services_of(request)
+    try:
+        if as_of is not None:
+            rows = services.ledger.standings_from_log(stage=stage, as_of=as_of)
+        else:
+            services.projection.catch_up()
+            rows = services.projection.standings(stage=stage)
+    except e.InvalidCommand as error:
+        return problem(request, who, 422, "参数有误", f"{error.field}: {error.message}")
+    principal = who.principal
+    suffix = f"?as_of={quote(as_of)}" if as_of else ""
+
+    def link(code: str) -> str | None:
+        return f"/units/{code}{suffix}" if principal.may_read_unit(code) else None
+
+    groups = []
+    for group in GROUPS:
+        ranked = [{**row, "href": link(str(row["unit"]))} for row in rows if row["group"] == group]
+        title = f"{GROUP_NAMES[group]} · {STAGE_NAMES[stage]}"
+        groups.append({"key": group, "name": GROUP_NAMES[group], "rows": ranked,
+                       "chart": bar_chart(ranked, title=title, link=link, highlight=principal.unit)})
+    return render(request, "standings.html", who, stage=stage, as_of=as_of, groups=groups,
+                  stages=STAGE_NAMES)

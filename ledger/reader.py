@@ -1,0 +1,255 @@
+"""The read path: a unit's score, many units' scores, replay, history and standings from the log.
+
+Scores are pure functions of the log prefix, the cutoff and the scheme in force (`domain.scoring`),
+so they are cached under what they depend on: the unit, the seq of the last entry relevant to it
+(the log is append-only), the cutoff, the scheme version and the registry version. Scoring many
+units at one cutoff resolves the log once for them all.
+"""
+
+from __future__ import annotations
+
+import threading
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from kaoping.domain.decimals import fmt
+from kaoping.domain.entries import Entry, by_seq
+from kaoping.domain.events import EntryRecorded, stream_id
+from kaoping.domain.folds import RegistryState
+from kaoping.domain.moments import parse_as_of
+from kaoping.domain.names import REGISTRY_STREAM, unit_stream
+from kaoping.domain.reference import Unit
+from kaoping.domain.relevance import moves_others, relevant_to
+from kaoping.domain.scheme import Scheme
+from kaoping.domain.scoring import UnitScore, counted, make_cutoff, score_unit
+from kaoping.domain.standings import by_group, stage_figure
+
+from .entry_log import EntryLog, ResultCache
+from .settings import Settings
+from .store import Index
+from .streams import StreamStates
+
+Clock = Callable[[], datetime]
+
+
+class Reader:
+    def __init__(self, store: Any, streams: StreamStates, index: Index, log: EntryLog,
+                 settings: Settings, clock: Clock):
+        self.store, self.streams, self.index, self.log = store, streams, index, log
+        self.settings, self.clock = settings, clock
+        self._registry: RegistryState | None = None
+        #: UnitScores with their explanations, weighed by the entries of the unit's stream (what
+        #: the explanation cites): about two full sets of standings at the demo year's --scale 20
+        self.scores_cache = ResultCache(max_weight=250_000)
+        self._replays: dict[str, tuple[int, list[dict[str, Any]]]] = {}
+        self._replays_lock = threading.Lock()
+
+    def today(self) -> date:
+        return self.clock().astimezone(self.settings.zone).date()
+
+    def registry(self) -> RegistryState:
+        """The registry for readers, at the registry version of the log they read (the streams'
+        registry may already be past it); shared, since nobody changes it."""
+        self.log.refresh()
+        version = len(self.log.index.stream(REGISTRY_STREAM))
+        cached = self._registry
+        if cached is not None and cached.version == version:
+            return cached
+        registry = self.streams.registry()
+        self._registry = registry
+        return registry
+
+    # -- history --------------------------------------------------------------------------------
+    def history(self, code: str) -> list[dict[str, Any]]:
+        unit = self.streams.registry().unit(code)
+        stream = unit_stream(unit.code)
+        state = self.streams.unit(unit.code)
+        links = {link.version: link for link in self.index.all_links(stream)}
+        rows = []
+        for event in self.store.events.get(stream_id(stream)):
+            link = links[event.originator_version]
+            rows.append(self._entry_json(event, link.seq, link.hash, link.prev_hash,
+                                         state.entries[event.command_id].voided_by,
+                                         link.global_prev_hash))
+        return rows
+
+    def _entry_json(self, event: EntryRecorded, seq: int, digest: str, prev: str,
+                    voided_by: str | None, global_prev: str) -> dict[str, Any]:
+        tz = self.settings.zone
+        return {
+            "seq": seq, "id": event.command_id, "type": event.entry_type,
+            "recorded_at": event.recorded_at.astimezone(tz).isoformat(),
+            "appended_at": event.timestamp.astimezone(tz).isoformat(),
+            "actor": event.actor, "payload": event.payload, "hash": digest, "prev_hash": prev,
+            "voided_by": voided_by, "backdated": event.backdated, "stream": event.stream,
+            "version": event.originator_version, "global_prev_hash": global_prev,
+        }
+
+    # -- scores ---------------------------------------------------------------------------------
+    def score(self, code: str, *, as_of: str | None = None, upto: int | None = None,
+              entries: Sequence[Entry] | None = None,
+              registry: RegistryState | None = None) -> dict[str, Any]:
+        """The contract's `score` document. Callers scoring many times pass the log prefix they
+        read (`entries`) and the `registry`, so that neither is read again for every unit."""
+        registry = registry or self.registry()
+        unit = registry.unit(code)
+        tz = self.settings.zone
+        moment = parse_as_of(as_of, tz) if as_of is not None else None
+        if entries is None or self.log.is_prefix(entries):
+            # the log (or a prefix of it): scored from its stream index, through the result cache
+            log = self.log.refresh() if entries is None else entries
+            result = self._unit_score(unit, registry, log, moment, upto)
+        else:  # entries of the caller's own making: scored as given
+            cutoff = make_cutoff(entries, as_of=moment, upto=upto, tz=tz, today=self.today())
+            in_force = registry.scheme_at(self._knowledge_time(entries, moment, upto))
+            result = score_unit(unit, registry.units, relevant_to(unit, registry.units, entries),
+                                in_force, cutoff)
+        return result.as_json(unit, as_of=as_of, upto=upto)
+
+    def scores(self, codes: Sequence[str], *, as_of: str | None = None,
+               entries: Sequence[Entry] | None = None,
+               registry: RegistryState | None = None) -> dict[str, dict[str, Any]]:
+        """`score(code, as_of=, entries=, registry=)` for each code (a dict by code), with the log's
+        counted entries resolved once for them all rather than once per unit."""
+        registry = registry or self.registry()
+        units = [registry.unit(code) for code in codes]
+        moment = parse_as_of(as_of, self.settings.zone) if as_of is not None else None
+        if entries is not None and not self.log.is_prefix(entries):
+            return {u.code: self.score(u.code, as_of=as_of, entries=entries, registry=registry)
+                    for u in units}
+        log = self.log.refresh() if entries is None else entries
+        results = self._unit_scores(units, registry, log, moment, None)
+        return {u.code: results[u.code].as_json(u, as_of=as_of, upto=None) for u in units}
+
+    def standings(self, *, group: str | None = None, stage: str = "annual",
+                  as_of: str | None = None) -> list[dict[str, Any]]:
+        """Standings computed from the log (the read model answers the current ones faster)."""
+        figure = stage_figure(stage)
+        registry = self.registry()
+        entries = self.log.refresh()
+        moment = parse_as_of(as_of, self.settings.zone) if as_of is not None else None
+        units = [u for u in registry.units.values() if group is None or u.group == group]
+        results = self._unit_scores(units, registry, entries, moment, None)
+        return by_group(((u.group, u.code, u.name, fmt(getattr(results[u.code], figure)))
+                         for u in units), group)
+
+    def _unit_score(self, unit: Unit, registry: RegistryState, log: Sequence[Entry],
+                    moment: datetime | None, upto: int | None, *, cache: bool = True) -> UnitScore:
+        """`score_unit` for `unit` on the log prefix `log`, from the log's stream index. The result is
+        a pure function of `_score_key`, so it is cached under it."""
+        key = self._score_key(unit, registry, log, moment, upto)
+        if cache:
+            hit = self.scores_cache.get(key)
+            if hit is not None:
+                return hit  # type: ignore[no-any-return]
+        cutoff, position = key[2], log[-1].seq if log else 0
+        if upto is not None:
+            position = min(position, upto)
+        result = score_unit(unit, registry.units,
+                            self.log.index.relevant_to(unit, registry.units, position),
+                            self._in_force(registry, log, moment, upto), cutoff)
+        if cache:
+            self.scores_cache.put(key, result, self._weight(unit))
+        return result
+
+    def _weight(self, unit: Unit) -> int:
+        return 1 + len(self.log.index.stream(unit_stream(unit.code)))
+
+    def _unit_scores(self, units: Sequence[Unit], registry: RegistryState, log: Sequence[Entry],
+                     moment: datetime | None, upto: int | None) -> dict[str, UnitScore]:
+        """`_unit_score` for many units at one cutoff: those not cached are scored from one
+        resolution of the whole log prefix (`scoring.counted`), which every unit shares."""
+        found: dict[str, UnitScore] = {}
+        missing = []
+        for unit in units:
+            key = self._score_key(unit, registry, log, moment, upto)
+            hit = self.scores_cache.get(key)
+            if hit is not None:
+                found[unit.code] = hit
+            else:
+                missing.append((unit, key))
+        if len(missing) < 3:  # not worth resolving the whole log
+            for unit, _ in missing:
+                found[unit.code] = self._unit_score(unit, registry, log, moment, upto)
+            return found
+        cutoff, in_force = missing[0][1][2], self._in_force(registry, log, moment, upto)
+        position = log[-1].seq if log else 0
+        prefix = log if upto is None or position <= upto else log[:bisect_right(log, upto, key=by_seq)]
+        resolved = counted(prefix, cutoff)
+        for unit, key in missing:
+            result = score_unit(unit, registry.units, (), in_force, cutoff, resolved=resolved)
+            self.scores_cache.put(key, result, self._weight(unit))
+            found[unit.code] = result
+        return found
+
+    def _in_force(self, registry: RegistryState, log: Sequence[Entry], moment: datetime | None,
+                  upto: int | None) -> Scheme:
+        return registry.scheme_at(self._knowledge_time(log, moment, upto))
+
+    def _score_key(self, unit: Unit, registry: RegistryState, log: Sequence[Entry],
+                   moment: datetime | None, upto: int | None) -> tuple[Any, ...]:
+        """What a unit's score at a cutoff depends on: the unit, the seq of the last entry relevant
+        to it (the log is append-only), the cutoff, the scheme in force and the registry version."""
+        cutoff = make_cutoff(log, as_of=moment, upto=upto, tz=self.settings.zone, today=self.today())
+        position = log[-1].seq if log else 0
+        if upto is not None:
+            position = min(position, upto)  # entries after upto do not count
+        return (unit.code, self.log.index.relevant_position(unit, registry.units, position), cutoff,
+                moment.isoformat() if moment is not None else None,
+                self._in_force(registry, log, moment, upto).version, registry.version)
+
+    def _knowledge_time(self, entries: Sequence[Entry], moment: datetime | None,
+                        upto: int | None) -> datetime:
+        if moment is not None:
+            return moment
+        if upto is not None:
+            at = bisect_right(entries, upto, key=by_seq)
+            if at:
+                return entries[at - 1].recorded_at
+        return self.clock()
+
+    # -- replay ---------------------------------------------------------------------------------
+    def replay(self, code: str) -> list[dict[str, Any]]:
+        """The unit's total after each entry that concerns it or moves its total, oldest first.
+        Each row is judged at its entry's date, so the rows depend on the log alone, and only on
+        the entries the unit's score can depend on: kept until one of those is appended."""
+        registry = self.registry()
+        unit = registry.unit(code)
+        self.log.refresh()
+        last = self.log.index.relevant_position(unit, registry.units)
+        with self._replays_lock:
+            cached = self._replays.get(unit.code)
+        if cached is not None and cached[0] == last:
+            return cached[1]
+        rows = self._replay(unit, registry)
+        with self._replays_lock:
+            self._replays[unit.code] = (last, rows)
+        return rows
+
+    def _replay(self, unit: Unit, registry: RegistryState) -> list[dict[str, Any]]:
+        # every entry that concerns the unit or moves its total is among those its score depends on:
+        # filter the log once, not once per row
+        entries = relevant_to(unit, registry.units, self.log.refresh())
+        own = unit_stream(unit.code)
+        position = entries[-1].seq if entries else 0
+        candidates = self.log.index.relevant_to(unit, registry.units, position)
+        in_own_stream = {e.id for e in self.log.index.stream(own, position)}
+        rows: list[dict[str, Any]] = []
+        previous = None
+        for entry in candidates:
+            if entry.stream != own:
+                others = moves_others(entry, registry.units)
+                # a ballot that ranks the unit has its own copy in the unit's stream: count it there
+                if entry.id in in_own_stream or not (others is None or unit.code in others):
+                    continue
+            # one row per entry: not worth caching, and only the total is wanted (as `score` shows it)
+            total = fmt(self._unit_score(unit, registry, entries, None, entry.seq, cache=False).total)
+            if entry.stream == own or total != previous:
+                rows.append({"seq": entry.seq, "id": entry.id, "type": entry.type, "total": total})
+            previous = total
+        return rows
+
+
+__all__ = ["Reader"]

@@ -1,0 +1,317 @@
+"""The write path: commands decided against the ledger as it stands, then appended all or nothing.
+
+A batch is decided in order against private copies of the stream states it touches (`_BatchView`)
+and stored in one transaction with its chain links and command index rows (`ledger.store`). A
+version conflict with a concurrent writer rolls everything back and the batch is decided again, with
+growing random waits. `Group` is one such view shared by several callers' batches: group commit
+(`ledger.group_commit`) decides many requests against one and appends them together.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from eventsourcing.persistence import IntegrityError
+
+from kaoping.domain import commands as c
+from kaoping.domain.errors import IdConflict, KaopingError
+from kaoping.domain.events import EntryRecorded, stream_id
+from kaoping.domain.folds import RegistryState, RoundState, StreamState, UnitState
+from kaoping.domain.names import round_stream, unit_of, unit_stream
+from kaoping.domain.roles import OFFICE, Principal, authorize
+from kaoping.domain.rules import RecordedCommand, decide
+
+from .settings import Settings
+from .store import Index, NewCommand, NewEntry
+from .streams import StreamStates
+
+Clock = Callable[[], datetime]
+CONFLICT_RETRIES = 12
+State = TypeVar("State", bound=StreamState)
+
+
+def back_off(attempt: int) -> None:
+    """Random, growing waits: writers that collided on a stream should not collide again."""
+    time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))
+
+
+# -- what a caller gets back -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CommandResult:
+    index: int
+    id: str
+    seqs: list[int]
+    duplicate: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {"index": self.index, "id": self.id, "seqs": self.seqs, "duplicate": self.duplicate}
+
+
+@dataclass
+class BatchResult:
+    results: list[CommandResult] = field(default_factory=list)
+
+    @property
+    def appended(self) -> int:
+        return sum(1 for r in self.results if not r.duplicate)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(1 for r in self.results if r.duplicate)
+
+
+class BatchRejected(Exception):
+    """A command of a batch was refused; nothing of the batch was appended."""
+
+    def __init__(self, index: int, command_id: str | None, error: KaopingError):
+        super().__init__(f"command {index}: {error}")
+        self.index, self.command_id, self.error = index, command_id, error
+
+    def detail(self) -> dict[str, Any]:
+        return {"index": self.index, "id": self.command_id, "field": self.error.field,
+                "message": self.error.message}
+
+
+class ConcurrentWriteConflict(KaopingError):
+    """Other writers kept changing the same streams; the batch was not appended (retry later)."""
+
+
+class RaceLost(Exception):
+    """A concurrent writer recorded one of the batch's ids while it was being decided."""
+
+
+def parsed(items: Sequence[Any]) -> list[c.Command]:
+    """Raw dicts (or commands already parsed) as commands; the first malformed one rejects the batch."""
+    commands: list[c.Command] = []
+    for i, item in enumerate(items):
+        try:
+            commands.append(item if isinstance(item, c.Command) else c.parse_command(item))
+        except KaopingError as error:
+            raise BatchRejected(i, _raw_id(item), error) from error
+    return commands
+
+
+def _raw_id(item: Any) -> str | None:
+    if isinstance(item, dict) and isinstance(item.get("id"), str):
+        return item["id"]
+    return getattr(item, "id", None)
+
+
+# -- deciding --------------------------------------------------------------------------------------
+
+def _as(state: StreamState, kind: type[State]) -> State:
+    if not isinstance(state, kind):
+        raise TypeError(f"stream {state.stream} folds into {type(state).__name__}, not {kind.__name__}")
+    return state
+
+
+class _BatchView:
+    """The ledger as the rules see it during one batch: stored state plus the batch's own entries."""
+
+    def __init__(self, streams: StreamStates, index: Index, registry: RegistryState):
+        self.streams, self.index = streams, index
+        self.registry = registry
+        self.states: dict[str, StreamState] = {registry.stream: registry}
+        self.commands: dict[str, RecordedCommand] = {}
+        self.disputes: dict[str, str] = {}
+
+    def state(self, stream: str) -> StreamState:
+        if stream not in self.states:
+            self.states[stream] = self.streams.load(stream, synced=True)
+        return self.states[stream]
+
+    def unit(self, code: str) -> UnitState:
+        return _as(self.state(unit_stream(code)), UnitState)
+
+    def round(self, name: str) -> RoundState:
+        return _as(self.state(round_stream(name)), RoundState)
+
+    def command(self, command_id: str) -> RecordedCommand | None:
+        if command_id not in self.commands:
+            found = self.index.commands([command_id])
+            if not found:
+                return None
+            self.commands.update(found)
+        return self.commands[command_id]
+
+    def dispute_unit(self, dispute: str) -> str | None:
+        if dispute not in self.disputes:
+            streams = self.index.dispute_stream(dispute)
+            if streams is None:
+                return None
+            self.disputes[dispute] = streams
+        return unit_of(self.disputes[dispute])
+
+
+@dataclass
+class Decided:
+    """One batch's place in a group: (index, id, duplicate) per command, and the ids recorded earlier."""
+
+    outcome: list[tuple[int, str, bool]]
+    known: list[str]
+
+
+class Group:
+    """Batches decided against one view of the ledger and appended in one transaction."""
+
+    def __init__(self, writer: Writer, known: dict[str, RecordedCommand], head: int):
+        self.writer = writer
+        self.known = known
+        self.head = head  # the log's last seq when the group's states were synced
+        self.view = _BatchView(writer.streams, writer.index, writer.streams.registry(synced=True))
+        self.now = writer.clock()
+        self.events: list[EntryRecorded] = []
+        self.entries: list[NewEntry] = []
+        self.commands: list[NewCommand] = []
+        self.hashes: dict[str, str] = {}
+        self.seqs: dict[str, list[int]] = {}
+
+    def decide(self, commands: list[c.Command], default_actor: str, principal: Principal,
+               progress: Callable[[int], None] | None = None) -> Decided:
+        """Decide one batch into the group; raises BatchRejected, leaving the group unusable."""
+        view, tz = self.view, self.writer.settings.zone
+        outcome: list[tuple[int, str, bool]] = []
+        known: list[str] = []
+        for i, cmd in enumerate(commands):
+            if progress is not None and i % 100 == 0:
+                progress(i)
+            payload = cmd.payload()
+            content_hash = cmd.content_hash(payload)
+            # the role first: a token that may not record a command learns nothing about an entry
+            # with its id, not even that it is there
+            self._judged(i, cmd, commands, lambda: authorize(principal, cmd, view))
+            earlier = self.known.get(cmd.id)
+            earlier_hash = earlier.content_hash if earlier else self.hashes.get(cmd.id)
+            if earlier_hash is not None:
+                if earlier_hash != content_hash:
+                    raise BatchRejected(i, cmd.id, IdConflict(
+                        f"id {cmd.id!r} is already recorded with other content", field="id"))
+                outcome.append((i, cmd.id, True))
+                if earlier:
+                    known.append(cmd.id)
+                continue
+            decision = self._judged(
+                i, cmd, commands, lambda: decide(cmd, view, now=self.now, tz=tz, payload=payload))
+            for stream in decision.streams:
+                state = view.state(stream)
+                event = EntryRecorded(
+                    originator_id=stream_id(stream), originator_version=state.version + 1,
+                    timestamp=self.now, stream=stream, entry_type=cmd.type, command_id=cmd.id,
+                    actor=cmd.actor or default_actor, recorded_at=decision.recorded_at,
+                    backdated=decision.backdated, payload=decision.payload,
+                )
+                state.apply(event)
+                self.events.append(event)
+                self.entries.append(NewEntry(stream, cmd.id))
+            dispute = decision.payload.get("dispute") if cmd.type == "dispute.filed" else None
+            recorded = RecordedCommand(cmd.id, cmd.type, decision.streams, decision.recorded_at,
+                                       content_hash)
+            view.commands[cmd.id] = recorded
+            if dispute:
+                view.disputes[dispute] = decision.streams[0]
+            self.commands.append(NewCommand(cmd.id, recorded.type, content_hash,
+                                            decision.recorded_at, decision.streams, dispute))
+            self.hashes[cmd.id] = content_hash
+            outcome.append((i, cmd.id, False))
+        return Decided(outcome, known)
+
+    def _judged(self, i: int, cmd: c.Command, commands: list[c.Command],
+                judge: Callable[[], Any]) -> Any:
+        """`judge()`, its refusal turned into the batch's rejection, unless the ledger moved under
+        the group, in which case the group is decided again."""
+        writer = self.writer
+        try:
+            return judge()
+        except KaopingError as error:
+            # the index was read before the streams: if a concurrent writer recorded one of these
+            # ids in between, the refusal may be against its entries; decide again
+            if set(writer.index.commands([x.id for x in commands])) - set(self.known):
+                raise RaceLost from error
+            raise BatchRejected(i, cmd.id, error) from error
+        except KeyError as error:
+            # The command index is read live, the states as of the group's sync: an entry
+            # recorded in between is in one and not the other. Decide again on fresh states.
+            if (writer.streams.recorder.max_notification_id() or 0) > self.head:
+                raise RaceLost from error
+            raise
+
+    def commit(self) -> None:
+        if not self.events:
+            return
+        recordings = self.writer.put(self.events, self.entries, self.commands)
+        for recording in recordings:
+            self.seqs.setdefault(recording.domain_event.command_id, []).append(
+                recording.notification.id)
+        # the view's states were private copies and the view ends here: cache them as they are
+        self.writer.streams.remember(self.view.states.values())
+        self.writer.streams.committed([r.notification.id for r in recordings])
+
+    def result(self, decided: Decided) -> BatchResult:
+        for command_id in decided.known:
+            if command_id not in self.seqs:
+                self.seqs[command_id] = self.writer.index.seqs(command_id)
+        return BatchResult([CommandResult(i, cid, self.seqs.get(cid, []), dup)
+                            for i, cid, dup in decided.outcome])
+
+
+# -- the writer ------------------------------------------------------------------------------------
+
+class Writer:
+    def __init__(self, store: Any, streams: StreamStates, index: Index, settings: Settings,
+                 clock: Clock):
+        self.store, self.streams, self.index = store, streams, index
+        self.settings, self.clock = settings, clock
+
+    def group(self, ids: Iterable[str]) -> Group:
+        """A new group over the ledger as it stands; `ids` are the commands it will decide."""
+        head = self.streams.sync()  # once for the group: its states are then read from the cache
+        self.streams.registry(synced=True)  # an empty ledger is refused before anything else is read
+        return Group(self, self.index.commands(sorted(set(ids))), head)
+
+    def ingest(self, items: Sequence[Any], *, actor: str, principal: Principal = OFFICE,
+               progress: Callable[[int], None] | None = None) -> BatchResult:
+        """Append a batch all or nothing. `items` are raw dicts or parsed commands."""
+        commands = parsed(items)
+        for attempt in range(CONFLICT_RETRIES):
+            try:
+                group = self.group(cmd.id for cmd in commands)
+                decided = group.decide(commands, actor, principal, progress)
+                group.commit()
+                return group.result(decided)
+            except (IntegrityError, RaceLost):
+                back_off(attempt)
+        raise ConcurrentWriteConflict("other writers kept changing the same streams; nothing appended")
+
+    def append_internal(self, stream: str, version: int,
+                        entries: list[tuple[str, str, dict[str, Any]]], *, actor: str,
+                        recorded_at: datetime | None = None) -> list[int]:
+        """Entries the ledger makes itself (registry, tokens): not contract commands, same chain."""
+        now = self.clock()
+        events = [
+            EntryRecorded(originator_id=stream_id(stream), originator_version=v, timestamp=now,
+                          stream=stream, entry_type=kind, command_id=cid, actor=actor,
+                          recorded_at=recorded_at or now, backdated=recorded_at is not None,
+                          payload=payload)
+            for v, (cid, kind, payload) in enumerate(entries, start=version + 1)
+        ]
+        recordings = self.put(events, [NewEntry(stream, e.command_id) for e in events],
+                              [NewCommand(e.command_id, e.entry_type, "", now, (stream,), None)
+                               for e in events])
+        return [r.notification.id for r in recordings]
+
+    def put(self, events: list[EntryRecorded], entries: list[NewEntry],
+            commands: list[NewCommand]) -> list[Any]:
+        """Store events with their chain links and command index rows in one transaction.
+        `Application.save` would do the same after checking each event against a runtime Protocol,
+        which costs more than encoding it; the ledger has no aggregates to cache or snapshot."""
+        return self.store.events.put(events, entries=entries, commands=commands)  # type: ignore[no-any-return]
+
+
+__all__ = ["BatchRejected", "BatchResult", "CommandResult", "ConcurrentWriteConflict", "Group",
+           "Writer"]
