@@ -1,4 +1,4 @@
-"""The simulated year (`kaoping.ledger.demo`): deterministic, valid, and accepted whole by the ledger."""
+"""The simulated year (`kaoping.demo`): deterministic, valid, and accepted whole by the ledger."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from kaoping.api.composition import build_ledger
+from kaoping.demo import demo_year
 from kaoping.domain.commands import COMMAND_TYPES, parse_command
 from kaoping.ledger.application import Ledger
-from kaoping.ledger.demo import demo_year
 from kaoping.ledger.settings import Settings
 
 UNITS = [f"D{i:02d}" for i in range(1, 46)] + [f"T{i:02d}" for i in range(1, 11)] + \

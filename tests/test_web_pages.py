@@ -14,8 +14,8 @@ from kaoping.api.composition import build_ledger
 from kaoping.api.http import create_app
 from kaoping.api.web.charts import bar_chart, line_chart
 from kaoping.api.web.sessions import COOKIE
+from kaoping.demo import demo_year
 from kaoping.ledger.application import Ledger
-from kaoping.ledger.demo import demo_year
 from kaoping.ledger.settings import Settings
 
 
