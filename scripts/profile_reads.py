@@ -37,7 +37,7 @@ from pathlib import Path
 import psycopg
 
 from kaoping.api.bootstrap import build_ledger
-from kaoping.ledger.demo import demo_year
+from kaoping.demo import demo_year
 from kaoping.ledger.settings import Settings
 from kaoping.projections.scores import ScoresProjection
 

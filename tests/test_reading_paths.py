@@ -14,10 +14,10 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kaoping.demo import demo_year
 from kaoping.domain.relevance import StreamIndex, moves_others, relevant_to
 from kaoping.domain.scoring import counted, make_cutoff, score_unit
 from kaoping.domain.standings import by_group
-from kaoping.ledger.demo import demo_year
 from kaoping.domain.moments import parse_as_of
 from kaoping.projections.scores import ScoresProjection
 from scoring_helpers import END_OF_YEAR, SCHEME, TZ, UNITS

@@ -14,9 +14,9 @@ from kaoping.api.bootstrap import build_ledger
 from kaoping.api.http import create_app
 from kaoping.api.web.charts import bar_chart, line_chart
 from kaoping.api.web.sessions import COOKIE
+from kaoping.demo import demo_year
 from kaoping.domain.labels import FIGURE_NAMES
 from kaoping.ledger.application import Ledger
-from kaoping.ledger.demo import demo_year
 from kaoping.ledger.settings import Settings
 
 

@@ -78,7 +78,7 @@ def demo(
     actor: Annotated[str, typer.Option(help="who records the simulated commands")] = "office",
 ) -> None:
     """Record a simulated, realistic 2018 year for all 59 units (through the same command path)."""
-    from kaoping.ledger.demo import demo_year
+    from kaoping.demo import demo_year
 
     commands = demo_year(seed=seed, scale=scale)
     with opened(db) as services:

@@ -178,7 +178,7 @@ def step_ingest(ledger_urls: list[str], baseline_urls: list[str], *, scale: int 
                 workdir: str) -> list[dict[str, Any]]:
     """Ingest the demo year as `kaoping ingest` does, into fresh ledgers, each run followed by a bare
     library save of the same number of events into a fresh database. The first ledger is kept."""
-    from kaoping.ledger.demo import demo_year
+    from kaoping.demo import demo_year
 
     commands = demo_year(seed=seed, scale=scale)
     items = cli_items(commands, os.path.join(workdir, f"demo-{scale}.jsonl"))
@@ -379,7 +379,7 @@ def step_build_large(url: str, *, scale: int, seed: int = 2018, workdir: str,
     """Build a large ledger as `kaoping ingest` would (one batch, or files of `batch` commands each),
     but fill the read model with one rebuild: catch_up after a 75k-command batch recomputes scores
     page by page over a growing prefix."""
-    from kaoping.ledger.demo import demo_year
+    from kaoping.demo import demo_year
     from kaoping.projections.scores import ScoresProjection
 
     commands = demo_year(seed=seed, scale=scale)

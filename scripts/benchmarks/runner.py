@@ -133,7 +133,7 @@ def run_kind(kind: str, config: Config, log: Log) -> list[dict[str, Any]]:
             "+ INSERT/COMMIT baseline")
 
         def http() -> list[dict[str, Any]]:
-            from kaoping.ledger.demo import demo_year
+            from kaoping.demo import demo_year
 
             target = scratch.path("raw-insert.db") if kind == "sqlite" else scratch.url("raw")
             return step_http(scratch.url("http"), target, demo_year(seed=config.seed, scale=1),
