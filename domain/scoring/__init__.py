@@ -25,11 +25,11 @@ from datetime import date, datetime, tzinfo
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from .entries import Entry
-from .decimals import exact, fmt, num
-from .explain import Node, leaf_without_entries
-from .reference import Unit
-from .scheme import Scheme
+from ..entries import Entry
+from ..decimals import exact, fmt, num
+from ..explain import Node, leaf_without_entries
+from ..reference import Unit
+from ..scheme import Scheme
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
