@@ -12,7 +12,7 @@ The rules are SCHEME-2018.md; the reading semantics (order, knowledge time, void
   evidence's verifications);
 - supersession ranges over standing entries only: the latest standing entry of a key counts.
 
-Public API: `Cutoff`, `make_cutoff`, `counted`, `score_unit`, `UnitScore` (with `as_json`).
+Public API: `Cutoff`, `make_cutoff`, `counted` (a `Resolution`), `score_unit`, `UnitScore` (with `as_json`).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from typing import Any
 from ..entries import Entry
 from ..decimals import exact, fmt, num
 from ..explain import Node, leaf_without_entries
+from ..names import FIGURES
 from ..reference import Unit
 from ..scheme import Scheme
 
@@ -122,7 +123,7 @@ TASK_DEPENDENTS = frozenset({"task.withdrawn", "checkpoint.reported", "evidence.
 _UNKNOWN: Any = object()
 
 
-class _Ledger:
+class Resolution:
     """The counted entries, one per command, with voids, dependencies and supersession resolved."""
 
     def __init__(self, entries: Sequence[Entry], cutoff: Cutoff):
@@ -268,9 +269,6 @@ class _Ledger:
 # --------------------------------------------------------------------------------------------------
 _FROM_CUTOFF: Any = object()
 
-FIGURES = ("total", "indicator", "individual", "process", "annual_individual", "task_load_bonus", "common",
-           "chuangcheng", "comprehensive", "half_year_comp", "year_end_comp", "bonus", "penalty")
-
 
 @dataclass(frozen=True)
 class UnitScore:
@@ -361,7 +359,7 @@ class _Task:
         return [(cp["checkpoint"], date.fromisoformat(str(cp["due"]))) for cp in self.p.get("checkpoints", [])]
 
 
-def _tasks(unit: Unit, ledger: _Ledger, cutoff: Cutoff) -> tuple[list[_Task], list[Entry]]:
+def _tasks(unit: Unit, ledger: Resolution, cutoff: Cutoff) -> tuple[list[_Task], list[Entry]]:
     """The unit's standing tasks (withdrawn ones included, marked) and its voided assignments."""
     tasks, voided = [], []
     for assignment in ledger.of_unit("task.assigned", unit.code):
@@ -412,7 +410,7 @@ class _Falsified:
     task: str
 
 
-def _checkpoint_deduction(task: _Task, checkpoint: str, due: date, unit: Unit, ledger: _Ledger,
+def _checkpoint_deduction(task: _Task, checkpoint: str, due: date, unit: Unit, ledger: Resolution,
                           scheme: Scheme, cutoff: Cutoff) -> tuple[Decimal, str, list[Entry]]:
     """The one (largest) deduction a judged checkpoint costs, why, and the entries behind it."""
     cited: list[Entry] = [task.assignment]
@@ -470,7 +468,7 @@ def _checkpoint_deduction(task: _Task, checkpoint: str, due: date, unit: Unit, l
     return points, f"{why}: {PROCESS_LABELS[key]} → {num(points)}{also}{note}", cited
 
 
-def _process(unit: Unit, tasks: list[_Task], ledger: _Ledger, scheme: Scheme,
+def _process(unit: Unit, tasks: list[_Task], ledger: Resolution, scheme: Scheme,
              cutoff: Cutoff) -> tuple[Decimal, Node]:
     base = scheme.dec("process", "base")
     deductions: list[Decimal] = []
@@ -512,7 +510,7 @@ def _process(unit: Unit, tasks: list[_Task], ledger: _Ledger, scheme: Scheme,
     return process, Node("过程成绩 process", process, formula, task_nodes)
 
 
-def _falsified(unit: Unit, tasks: list[_Task], ledger: _Ledger) -> list[_Falsified]:
+def _falsified(unit: Unit, tasks: list[_Task], ledger: Resolution) -> list[_Falsified]:
     """Derived P8s: standing falsified verifications of evidence of important tasks, withdrawn or not."""
     important = {t.code for t in tasks if t.p.get("important")}
     found = []
@@ -530,7 +528,7 @@ def _weighted_mean(pairs: list[tuple[Decimal, Decimal]]) -> Decimal:
     return sum((w * s for w, s in pairs), ZERO) / sum((w for w, _ in pairs), ZERO)
 
 
-def _annual(unit: Unit, tasks: list[_Task], voided: list[Entry], ledger: _Ledger, scheme: Scheme,
+def _annual(unit: Unit, tasks: list[_Task], voided: list[Entry], ledger: Resolution, scheme: Scheme,
             pending: list[str]) -> tuple[Decimal, dict[str, Decimal], Node]:
     """Annual individual score (without the task-load bonus) and the level means."""
     weights = scheme.levels(unit.group)
@@ -591,7 +589,7 @@ def _annual(unit: Unit, tasks: list[_Task], voided: list[Entry], ledger: _Ledger
     return annual, means, Node("年度成绩 annual individual (without task-load bonus)", annual, formula, children)
 
 
-def _task_load(unit: Unit, tasks: list[_Task], means: Mapping[str, Decimal], ledger: _Ledger,
+def _task_load(unit: Unit, tasks: list[_Task], means: Mapping[str, Decimal], ledger: Resolution,
                scheme: Scheme) -> tuple[Decimal, Node]:
     label = "任务量加分 task-load bonus"
     load = scheme.data["task_load"]
@@ -623,7 +621,7 @@ def _task_load(unit: Unit, tasks: list[_Task], means: Mapping[str, Decimal], led
     return raw, Node(label, raw, f"{terms} = {exact(raw)} ({gate_note})", leaves)
 
 
-def _five_tasks(unit: Unit, tasks: list[_Task], ledger: _Ledger, scheme: Scheme) -> tuple[list[str], Node | None]:
+def _five_tasks(unit: Unit, tasks: list[_Task], ledger: Resolution, scheme: Scheme) -> tuple[list[str], Node | None]:
     minimum = scheme.data.get("min_tasks", {}).get(unit.group)
     if minimum is None:
         return [], None
@@ -642,7 +640,7 @@ def _five_tasks(unit: Unit, tasks: list[_Task], ledger: _Ledger, scheme: Scheme)
 # --------------------------------------------------------------------------------------------------
 # Common indicators (§4)
 # --------------------------------------------------------------------------------------------------
-def _common(unit: Unit, ledger: _Ledger, scheme: Scheme, pending: list[str]) -> tuple[Decimal, Decimal, Node, Node]:
+def _common(unit: Unit, ledger: Resolution, scheme: Scheme, pending: list[str]) -> tuple[Decimal, Decimal, Node, Node]:
     excluded = set(scheme.data["common"]["excluded"])
     chuang_code = scheme.data["common"]["chuangcheng"]
     indicators = sorted({e.payload["indicator"] for e in ledger.of_unit("common.scored", unit.code)})
@@ -702,7 +700,7 @@ def band_points(position: int, ranked: int, scheme: Scheme) -> tuple[Decimal, st
     return _dec(last["points"]), f"position {position} of {ranked} → {num(_dec(last['points']))}"
 
 
-def _comprehensive(unit: Unit, ledger: _Ledger, scheme: Scheme,
+def _comprehensive(unit: Unit, ledger: Resolution, scheme: Scheme,
                    pending: list[str]) -> tuple[Decimal, dict[str, Decimal], Node]:
     round_weights = {name: _dec(w) for name, w in scheme.data["comprehensive"].items()}
     kind_weights = {name: _dec(w) for name, w in scheme.data["comp_kinds"].items()}
@@ -775,7 +773,7 @@ def _award_points(entry: Entry, item: Mapping[str, Any]) -> tuple[Decimal, str]:
     return points, f"{count} × {num(_dec(item['points']))}"
 
 
-def _bonus(unit: Unit, units: Mapping[str, Unit], ledger: _Ledger, scheme: Scheme) -> tuple[Decimal, Node]:
+def _bonus(unit: Unit, units: Mapping[str, Unit], ledger: Resolution, scheme: Scheme) -> tuple[Decimal, Node]:
     label = "加分 bonus"
     raw: dict[str, Decimal] = defaultdict(lambda: ZERO)
     item_leaves: dict[str, Node] = {}
@@ -835,7 +833,7 @@ def _bonus(unit: Unit, units: Mapping[str, Unit], ledger: _Ledger, scheme: Schem
 
 
 def _funding_bonus(code: str, item: Mapping[str, Any], unit: Unit, units: Mapping[str, Unit],
-                   ledger: _Ledger) -> tuple[Decimal, Node | None]:
+                   ledger: Resolution) -> tuple[Decimal, Node | None]:
     """B10: the group's largest standing funding total earns the item's points, others pro rata."""
     totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
     by_unit: dict[str, list[Entry]] = defaultdict(list)
@@ -866,7 +864,7 @@ def _funding_bonus(code: str, item: Mapping[str, Any], unit: Unit, units: Mappin
     return value, Node(label, value, formula, entries=ledger.cite_all(cited, unit.code))
 
 
-def _penalty(unit: Unit, falsified: list[_Falsified], ledger: _Ledger, scheme: Scheme) -> tuple[Decimal, Node]:
+def _penalty(unit: Unit, falsified: list[_Falsified], ledger: Resolution, scheme: Scheme) -> tuple[Decimal, Node]:
     label = "减分 penalty"
     children, amounts = [], []
     for entry in ledger.of_unit("penalty.imposed", unit.code):
@@ -906,14 +904,14 @@ def _penalty(unit: Unit, falsified: list[_Falsified], ledger: _Ledger, scheme: S
 # --------------------------------------------------------------------------------------------------
 # The whole score (§2)
 # --------------------------------------------------------------------------------------------------
-def counted(entries: Sequence[Entry], cutoff: Cutoff) -> _Ledger:
+def counted(entries: Sequence[Entry], cutoff: Cutoff) -> Resolution:
     """The entries the cutoff counts, resolved (voids, dependencies, supersession): what
     `score_unit` reads. Built once from the whole ledger, it serves every unit at that cutoff."""
-    return _Ledger(entries, cutoff)
+    return Resolution(entries, cutoff)
 
 
 def score_unit(unit: Unit, units: Mapping[str, Unit], entries: Sequence[Entry], scheme: Scheme,
-               cutoff: Cutoff, *, resolved: _Ledger | None = None) -> UnitScore:
+               cutoff: Cutoff, *, resolved: Resolution | None = None) -> UnitScore:
     """One unit's score at the cutoff. `entries` is the whole ledger in seq order (every stream), or
     any part of it that holds `relevance.relevant_to` the unit; `units` maps code → Unit (B10
     compares the unit's group); `scheme` is the version in force. `resolved` is `counted(entries,
@@ -921,7 +919,7 @@ def score_unit(unit: Unit, units: Mapping[str, Unit], entries: Sequence[Entry], 
     not read."""
     if resolved is not None and resolved.cutoff != cutoff:
         raise ValueError("resolved was counted at another cutoff")
-    ledger = resolved if resolved is not None else _Ledger(entries, cutoff)
+    ledger = resolved if resolved is not None else Resolution(entries, cutoff)
     pending: list[str] = []
 
     tasks, voided_tasks = _tasks(unit, ledger, cutoff)
