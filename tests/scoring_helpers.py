@@ -42,7 +42,7 @@ def end_of(day: str) -> datetime:
     return datetime.combine(date.fromisoformat(day), time(23, 59, 59, 999999), TZ)
 
 
-class Ledger:
+class ScoringLog:
     def __init__(self, start: str = "2018-01-02") -> None:
         self.entries: list[Entry] = []
         self._clock = moment(start)

@@ -4,11 +4,11 @@ from decimal import Decimal
 
 import pytest
 
-from scoring_helpers import Ledger
+from scoring_helpers import ScoringLog
 
 
-def awards(*items: tuple[str, int], unit: str = "D01") -> Ledger:
-    ledger = Ledger()
+def awards(*items: tuple[str, int], unit: str = "D01") -> ScoringLog:
+    ledger = ScoringLog()
     for item, count in items:
         ledger.add("bonus.awarded", unit=unit, item=item, count=count)
     return ledger
@@ -30,7 +30,7 @@ def test_6_group_caps(items, expected):
 
 
 def test_6_b11_and_b12_use_the_awards_points():
-    ledger = Ledger()
+    ledger = ScoringLog()
     ledger.add("bonus.awarded", unit="D01", item="B11", points="0.15")
     ledger.add("bonus.awarded", unit="D01", item="B12", points="0.2")
     assert ledger.score().bonus == Decimal("0.35")
@@ -43,7 +43,7 @@ def test_6_bonus_total_is_capped_at_3():
 
 
 def test_6_b10_largest_funding_total_earns_2_others_proportionally():
-    ledger = Ledger()
+    ledger = ScoringLog()
     ledger.add("funding.recorded", unit="D01", amount="100")
     ledger.add("funding.recorded", unit="D01", amount="50")
     ledger.add("funding.recorded", unit="D02", amount="600")
@@ -54,14 +54,14 @@ def test_6_b10_largest_funding_total_earns_2_others_proportionally():
 
 
 def test_6_b10_compares_within_the_group_only():
-    ledger = Ledger()
+    ledger = ScoringLog()
     ledger.add("funding.recorded", unit="D01", amount="100")
     ledger.add("funding.recorded", unit="T01", amount="10000")
     assert ledger.score("D01").bonus == 2
 
 
 def test_6_b10_moves_when_another_unit_records_funding_or_it_is_voided():
-    ledger = Ledger()
+    ledger = ScoringLog()
     ledger.add("funding.recorded", unit="D01", amount="100")
     other = ledger.add("funding.recorded", unit="D02", amount="400")
     assert ledger.score("D01").bonus == Decimal("0.5")
@@ -76,14 +76,14 @@ def test_6_b10_counts_under_the_overall_cap():
 
 
 def test_7_penalty_is_count_times_points():
-    ledger = Ledger()
+    ledger = ScoringLog()
     ledger.add("penalty.imposed", unit="D01", item="P3", count=2, reason="x")
     ledger.add("penalty.imposed", unit="D01", item="P7", reason="x")
     assert ledger.score().penalty == Decimal("3.2")
 
 
 def test_7_penalties_have_no_cap_and_the_total_no_floor():
-    ledger = Ledger()
+    ledger = ScoringLog()
     ledger.add("penalty.imposed", unit="D01", item="P12", count=10, reason="x")
     score = ledger.score()
     assert score.penalty == 30 and score.total < 0
@@ -91,7 +91,7 @@ def test_7_penalties_have_no_cap_and_the_total_no_floor():
 
 
 def test_7_voided_penalty_stops_counting():
-    ledger = Ledger()
+    ledger = ScoringLog()
     penalty = ledger.add("penalty.imposed", unit="D01", item="P1", reason="x")
     ledger.void(penalty)
     assert ledger.score().penalty == 0

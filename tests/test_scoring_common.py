@@ -2,11 +2,11 @@
 
 from decimal import Decimal
 
-from scoring_helpers import Ledger
+from scoring_helpers import ScoringLog
 
 
-def scores(**by_indicator: str) -> Ledger:
-    ledger = Ledger()
+def scores(**by_indicator: str) -> ScoringLog:
+    ledger = ScoringLog()
     for indicator, score in by_indicator.items():
         ledger.add("common.scored", unit="D01", indicator=indicator, score=score)
     return ledger

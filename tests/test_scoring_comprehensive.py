@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from kaoping.domain.scoring import band_points
-from scoring_helpers import SCHEME, Ledger
+from scoring_helpers import SCHEME, ScoringLog
 
 DEPTS = [f"D{i:02d}" for i in range(1, 11)]
 
@@ -22,7 +22,7 @@ def test_5_band_points_by_position(n, expected):
 
 
 def test_5_kind_score_is_the_mean_over_ballots_that_rank_the_unit():
-    ledger = Ledger()
+    ledger = ScoringLog()
     ledger.ballot("year_end", "leader", "leader.a", "departments", ["D01", "D02", "D03"])  # 100
     ledger.ballot("year_end", "leader", "leader.b", "departments", ["D02", "D01", "D03"])  # 90
     ledger.ballot("year_end", "leader", "leader.c", "departments", ["D02", "D03"])         # does not rank D01
@@ -32,7 +32,7 @@ def test_5_kind_score_is_the_mean_over_ballots_that_rank_the_unit():
 
 
 def test_5_each_comp_is_leaders_60_office_10_mutual_30():
-    ledger = Ledger()
+    ledger = ScoringLog()
     ledger.ballot("year_end", "leader", "leader.a", "departments", ["D02", "D01", "D03"])  # 90
     ledger.ballot("year_end", "office", "office", "departments", ["D02", "D03", "D01"])    # 80
     ledger.ballot("year_end", "mutual", "T01", "departments", ["D01"])                     # 100
@@ -40,7 +40,7 @@ def test_5_each_comp_is_leaders_60_office_10_mutual_30():
 
 
 def test_5_both_rounds_half_year_20_year_end_80():
-    ledger = Ledger()
+    ledger = ScoringLog()
     for kind, rater in (("leader", "leader.a"), ("office", "office"), ("mutual", "T01")):
         ledger.ballot("half_year", kind, rater, "departments", ["D01"])                   # 100
         ledger.ballot("year_end", kind, rater, "departments", ["D02", "D01", "D03"])      # 90
@@ -51,7 +51,7 @@ def test_5_both_rounds_half_year_20_year_end_80():
 
 
 def test_5_a_later_ballot_of_the_same_rater_replaces_the_earlier():
-    ledger = Ledger()
+    ledger = ScoringLog()
     first = ledger.ballot("year_end", "leader", "leader.a", "departments", ["D02", "D03", "D01"])  # 80
     ledger.ballot("year_end", "leader", "leader.a", "departments", ["D01", "D02", "D03"])          # 100
     score = ledger.score()
@@ -61,7 +61,7 @@ def test_5_a_later_ballot_of_the_same_rater_replaces_the_earlier():
 
 
 def test_5_a_replacing_ballot_that_no_longer_ranks_the_unit_drops_it():
-    ledger = Ledger()
+    ledger = ScoringLog()
     ledger.ballot("year_end", "leader", "leader.a", "departments", ["D01", "D02"])
     ledger.ballot("year_end", "leader", "leader.a", "departments", ["D02", "D03"])
     score = ledger.score()
@@ -69,7 +69,7 @@ def test_5_a_replacing_ballot_that_no_longer_ranks_the_unit_drops_it():
 
 
 def test_5_ballots_of_other_raters_kinds_or_rounds_are_not_replaced():
-    ledger = Ledger()
+    ledger = ScoringLog()
     ledger.ballot("year_end", "leader", "leader.a", "departments", ["D01", "D02"])   # 100
     ledger.ballot("year_end", "leader", "leader.b", "departments", ["D02", "D01"])   # 80
     ledger.ballot("half_year", "leader", "leader.a", "departments", ["D02", "D01"])  # other round
@@ -77,19 +77,19 @@ def test_5_ballots_of_other_raters_kinds_or_rounds_are_not_replaced():
 
 
 def test_5_office_ranking_ten_units():
-    ledger = Ledger()
+    ledger = ScoringLog()
     ledger.ballot("half_year", "office", "office", "departments", DEPTS[::-1])  # D01 is 10th of 10 → 70
     assert ledger.score().half_year_comp == 70 * Decimal("0.1")
 
 
 def test_5_voided_ballot_stops_counting():
-    ledger = Ledger()
+    ledger = ScoringLog()
     ballot = ledger.ballot("year_end", "mutual", "T01", "departments", ["D01"])
     ledger.void(ballot)
     assert ledger.score().year_end_comp == 0
 
 
 def test_5_towns_and_zones_are_ranked_by_departments():
-    ledger = Ledger()
+    ledger = ScoringLog()
     ledger.ballot("year_end", "mutual", "D05", "towns_zones", ["Z01", "T01", "T02"])  # T01 2nd of 3 → 90
     assert ledger.score("T01").year_end_comp == 90 * Decimal("0.3")

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from kaoping.domain.decimals import fmt
-from scoring_helpers import TZ, UNITS, Ledger
+from scoring_helpers import TZ, UNITS, ScoringLog
 
 KEYS = ["unit", "name", "group", "as_of", "upto", "total", "indicator", "individual", "process",
         "annual_individual", "task_load_bonus", "common", "chuangcheng", "comprehensive", "half_year_comp",
@@ -22,7 +22,7 @@ def test_2_figures_round_half_up_to_two_places_never_minus_zero(value, shown):
 
 
 def test_score_json_has_the_contracts_keys_and_two_decimal_strings():
-    ledger = Ledger()
+    ledger = ScoringLog()
     ledger.add("common.scored", unit="D01", indicator="C02", score="87.445")
     document = ledger.score().as_json(UNITS["D01"])
     assert all(key in document for key in KEYS) and document["scheme_version"] == "2018.1"
@@ -36,7 +36,7 @@ def test_score_json_has_the_contracts_keys_and_two_decimal_strings():
 
 
 def test_score_json_echoes_the_cutoff_or_the_callers_spelling():
-    ledger = Ledger()
+    ledger = ScoringLog()
     ledger.add("common.scored", unit="D01", indicator="C02", score="90")
     score = ledger.score(as_of=datetime(2018, 6, 30, 23, 59, tzinfo=TZ), upto=1)
     assert score.as_json(UNITS["D01"])["as_of"] == "2018-06-30T23:59:00+08:00"
@@ -45,7 +45,7 @@ def test_score_json_echoes_the_cutoff_or_the_callers_spelling():
 
 
 def test_pending_lists_what_is_missing_on_an_empty_ledger():
-    pending = Ledger().score().pending
+    pending = ScoringLog().score().pending
     assert pending == ["annual_individual", "common", "chuangcheng",
                        "half_year_comp.leader", "half_year_comp.office", "half_year_comp.mutual",
                        "year_end_comp.leader", "year_end_comp.office", "year_end_comp.mutual"]

@@ -3,18 +3,18 @@
 from datetime import date
 
 from kaoping.domain.scoring import Cutoff, score_unit
-from scoring_helpers import SCHEME, UNITS, Ledger
+from scoring_helpers import SCHEME, UNITS, ScoringLog
 
 SHA = "a" * 64
 
 
-def one_task(important: bool = False, checkpoints=(("Q1", "2018-03-31"),)) -> Ledger:
-    ledger = Ledger()
+def one_task(important: bool = False, checkpoints=(("Q1", "2018-03-31"),)) -> ScoringLog:
+    ledger = ScoringLog()
     ledger.task("D01", "T1", checkpoints=list(checkpoints), important=important)
     return ledger
 
 
-def evidence(ledger: Ledger, code: str, outcome: str, checkpoint: str = "Q1", at: str = "2018-04-10") -> str:
+def evidence(ledger: ScoringLog, code: str, outcome: str, checkpoint: str = "Q1", at: str = "2018-04-10") -> str:
     ledger.add("evidence.submitted", unit="D01", evidence=code, task="T1", checkpoint=checkpoint, title="photo",
                sha256=SHA, at=at)
     return ledger.add("evidence.verified", unit="D01", evidence=code, outcome=outcome, method="on_site",

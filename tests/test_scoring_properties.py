@@ -7,7 +7,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scoring_helpers import SCHEME, TZ, Ledger, leaves_without_reason
+from scoring_helpers import SCHEME, TZ, ScoringLog, leaves_without_reason
 
 BOUNDED = settings(max_examples=50, deadline=None)
 D = [f"D{i:02d}" for i in range(1, 7)]
@@ -42,9 +42,9 @@ operation = st.one_of(
 )
 
 
-def build(ops: list[tuple]) -> Ledger:
+def build(ops: list[tuple]) -> ScoringLog:
     """Apply the operations that the write side would accept; skip the others."""
-    ledger = Ledger()
+    ledger = ScoringLog()
     tasks: list[dict] = []          # {code, method, withdrawn}
     reported: set[tuple[str, str]] = set()
     report_of: dict[str, tuple[str, str]] = {}

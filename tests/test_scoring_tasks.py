@@ -2,11 +2,11 @@
 
 from decimal import Decimal
 
-from scoring_helpers import Ledger
+from scoring_helpers import ScoringLog
 
 
 def scored(method: str, unit: str = "D01", level: str = "provincial", **assessment) -> Decimal:
-    ledger = Ledger()
+    ledger = ScoringLog()
     extra = {"target": "200"} if method == "completion_ratio" else {}
     ledger.task(unit, "T1", level, method, **extra)
     ledger.assess(unit, "T1", **assessment)
@@ -40,7 +40,7 @@ def test_3_2_cumulative_sums_points_up_to_100():
 
 
 def test_3_2_task_not_assessed_scores_zero_and_is_pending():
-    ledger = Ledger()
+    ledger = ScoringLog()
     ledger.task("D01", "T1", "provincial", "veto")
     ledger.task("D01", "T2", "provincial", "veto")
     ledger.assess("D01", "T1", vetoed=False)
@@ -50,7 +50,7 @@ def test_3_2_task_not_assessed_scores_zero_and_is_pending():
 
 
 def test_3_2_later_assessment_supersedes_earlier():
-    ledger = Ledger()
+    ledger = ScoringLog()
     ledger.task("D01", "T1", "provincial", "completion_ratio", target="100")
     first = ledger.assess("D01", "T1", actual="60")
     ledger.assess("D01", "T1", actual="90")
@@ -60,9 +60,9 @@ def test_3_2_later_assessment_supersedes_earlier():
     assert cited[first]["superseded_by"] is not None
 
 
-def department(levels: dict[str, list[tuple[str, str]]]) -> Ledger:
+def department(levels: dict[str, list[tuple[str, str]]]) -> ScoringLog:
     """Tasks per level as (weight, completion ratio actual over a target of 100)."""
-    ledger = Ledger()
+    ledger = ScoringLog()
     n = 0
     for level, tasks in levels.items():
         for weight, actual in tasks:
@@ -93,7 +93,7 @@ def test_3_3_no_own_task_gives_its_weight_evenly_to_the_other_two():
 
 
 def test_3_3_towns_and_zones_take_the_weighted_mean_of_all_tasks():
-    ledger = Ledger()
+    ledger = ScoringLog()
     ledger.task("T01", "A", "county", "cumulative", weight="2")
     ledger.task("T01", "B", "county", "veto")
     ledger.assess("T01", "A", points=[{"points": "70"}])
@@ -102,7 +102,7 @@ def test_3_3_towns_and_zones_take_the_weighted_mean_of_all_tasks():
 
 
 def test_3_3_no_standing_task_is_zero_and_pending():
-    score = Ledger().score()
+    score = ScoringLog().score()
     assert score.annual_individual == 0 and "annual_individual" in score.pending
 
 
@@ -112,8 +112,8 @@ def test_3_3_withdrawn_task_leaves_the_level_means():
     assert ledger.score().annual_individual == 80
 
 
-def load(levels_roles: list[tuple[str, str | None, str]], actual: str = "100") -> Ledger:
-    ledger = Ledger()
+def load(levels_roles: list[tuple[str, str | None, str]], actual: str = "100") -> ScoringLog:
+    ledger = ScoringLog()
     for n, (level, role, difficulty) in enumerate(levels_roles):
         fields = {"role": role} if role else {}
         ledger.task("D01", f"T{n}", level, "completion_ratio", target="100", difficulty=difficulty, **fields)
@@ -152,7 +152,7 @@ def test_3_3_task_load_without_provincial_task_is_not_gated():
 
 
 def test_3_3_task_load_is_for_departments_only():
-    ledger = Ledger()
+    ledger = ScoringLog()
     ledger.task("T01", "A", "county", "veto", difficulty="5")
     ledger.assess("T01", "A", vetoed=False)
     assert ledger.score("T01").task_load_bonus == 0

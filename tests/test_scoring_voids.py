@@ -2,11 +2,11 @@
 
 from datetime import date
 
-from scoring_helpers import Ledger
+from scoring_helpers import ScoringLog
 
 
-def penalised() -> tuple[Ledger, str]:
-    ledger = Ledger()
+def penalised() -> tuple[ScoringLog, str]:
+    ledger = ScoringLog()
     penalty = ledger.add("penalty.imposed", unit="D01", item="P5", reason="x", at="2018-03-01")
     return ledger, penalty
 
@@ -45,7 +45,7 @@ def test_voided_entry_is_still_cited_and_marked():
 
 
 def test_voided_evidence_takes_its_verifications_and_derived_p8_with_it():
-    ledger = Ledger()
+    ledger = ScoringLog()
     ledger.task("D01", "T1", checkpoints=[("Q1", "2018-03-31")], important=True)
     ledger.report("D01", "T1", "Q1", "2018-03-30")
     evidence = ledger.add("evidence.submitted", unit="D01", evidence="E1", task="T1", checkpoint="Q1",
@@ -58,7 +58,7 @@ def test_voided_evidence_takes_its_verifications_and_derived_p8_with_it():
 
 
 def test_voided_withdrawal_brings_the_task_back():
-    ledger = Ledger()
+    ledger = ScoringLog()
     ledger.task("D01", "T1", "provincial", "veto")
     ledger.assess("D01", "T1", vetoed=False)
     withdrawal = ledger.add("task.withdrawn", unit="D01", task="T1", reason="x")
@@ -68,14 +68,14 @@ def test_voided_withdrawal_brings_the_task_back():
 
 
 def test_as_of_counts_entries_by_recorded_at_not_ledger_order():
-    ledger = Ledger()
+    ledger = ScoringLog()
     ledger.add("penalty.imposed", unit="D01", item="P1", reason="late news", at="2018-09-01")
     ledger.add("penalty.imposed", unit="D01", item="P6", reason="backdated", at="2018-06-01")  # appended later
     assert ledger.score(as_of="2018-07-01").penalty == 0.5
 
 
 def test_upto_counts_entries_up_to_a_seq_and_judges_at_its_recorded_date():
-    ledger = Ledger()
+    ledger = ScoringLog()
     ledger.task("D01", "T1", checkpoints=[("Q1", "2018-03-31")])
     ledger.add("penalty.imposed", unit="D01", item="P1", reason="x", at="2018-03-30")
     marker = ledger.add("penalty.imposed", unit="D01", item="P6", reason="x", at="2018-04-02")
@@ -86,7 +86,7 @@ def test_upto_counts_entries_up_to_a_seq_and_judges_at_its_recorded_date():
 
 
 def test_as_of_and_upto_both_apply():
-    ledger = Ledger()
+    ledger = ScoringLog()
     ledger.add("penalty.imposed", unit="D01", item="P1", reason="x", at="2018-05-01")
     ledger.add("penalty.imposed", unit="D01", item="P6", reason="x", at="2018-03-01")  # seq 2, recorded earlier
     assert ledger.score(upto=1, as_of="2018-04-01").penalty == 0
@@ -94,7 +94,7 @@ def test_as_of_and_upto_both_apply():
 
 
 def test_a_ballot_void_lands_in_every_stream_but_counts_once():
-    ledger = Ledger()
+    ledger = ScoringLog()
     ballot = ledger.ballot("year_end", "office", "office", "departments", ["D01", "D02"])
     ledger.void(ballot)
     assert len([e for e in ledger.entries if e.type == "entry.voided"]) == 3
@@ -102,6 +102,6 @@ def test_a_ballot_void_lands_in_every_stream_but_counts_once():
 
 
 def test_no_cutoff_judges_today():
-    ledger = Ledger()
+    ledger = ScoringLog()
     ledger.task("D01", "T1", checkpoints=[("Q1", "2018-03-31")])
     assert ledger.score(today=date(2018, 3, 30)).process == 100

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from scoring_helpers import UNITS, Ledger
+from scoring_helpers import UNITS, ScoringLog
 
 SHA = "c" * 64
 OFFICE_HALF = ["D01", "D02", "D03", "D04", "D05", "D06", "D07", "D08", "D09", "D10"]  # D04 4th of 10
@@ -16,8 +16,8 @@ OFFICE_YEAR = ["D01", "D02", "D03", "D05", "D06", "D07", "D08", "D09", "D04", "D
 
 
 @pytest.fixture(scope="module")
-def year() -> Ledger:
-    L = Ledger()
+def year() -> ScoringLog:
+    L = ScoringLog()
     # -- tasks, all recorded 2018-01-02 -------------------------------------------------------------
     # P1 provincial, completion ratio (target 200), weight 2, lead, difficulty 1.5, important
     L.task("D04", "P1", "provincial", "completion_ratio", target="200", weight="2", role="lead", difficulty="1.5",
@@ -89,7 +89,7 @@ def year() -> Ledger:
     return L
 
 
-def test_worked_year_end(year: Ledger):
+def test_worked_year_end(year: ScoringLog):
     s = year.score("D04")  # no cutoff, judged 2019-01-31: every checkpoint due
     # Process: P1/Q1 on time, E1's discrepancy superseded by "confirmed" → 0; P1/Q2 late 07-03 → 1;
     # P1/Q3 not completed → 1; P2/H1 poor → 1; M1/Q2 late 08-10 → 1; O1/Q1 late 04-02 → 1 (due before
@@ -134,7 +134,7 @@ def test_worked_year_end(year: Ledger):
     assert doc["warnings"]  # 3 standing tasks: fewer than 5
 
 
-def test_worked_mid_year(year: Ledger):
+def test_worked_mid_year(year: ScoringLog):
     s = year.score("D04", as_of="2018-07-31")  # end of 2018-07-31; checkpoints due by then are judged
     # Process: P1/Q1 discrepancy on an important task (confirmed only in November) → 1; P1/Q2 late → 1;
     # P2/H1 poor → 1; M1/Q2 not reported by 07-31 → 2; O1/Q1 late → 1 (O1 not yet withdrawn).

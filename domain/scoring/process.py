@@ -1,0 +1,121 @@
+"""§3.1 Process score (过程成绩): 100 less one deduction per judged checkpoint, the largest that
+applies; on an important task the worst standing verification of its evidence counts too."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from ..decimals import fmt, num
+from ..entries import Entry
+from ..explain import Node, leaf_without_entries
+from ..reference import Unit
+from ..scheme import Scheme
+from .resolution import Cutoff, Resolution
+from .tasks import Task
+from .values import ZERO
+
+PROCESS_LABELS = {"not_reported": "未报 not reported", "late": "未按节点 late",
+                  "substandard": "未保质保量 not completed / poor"}
+#: how bad a verification is: where a checkpoint has several pieces of evidence, the worst standing one counts
+VERIFICATION_SEVERITY = {"falsified": 2, "discrepancy": 1, "confirmed": 0}
+
+
+def _checkpoint_deduction(task: Task, checkpoint: str, due: date, unit: Unit, resolved: Resolution,
+                          scheme: Scheme, cutoff: Cutoff) -> tuple[Decimal, str, list[Entry]]:
+    """The one (largest) deduction a judged checkpoint costs, why, and the entries behind it."""
+    cited: list[Entry] = [task.assignment]
+    cited += resolved.history("checkpoint.reported", unit.code, task.code, checkpoint)
+    report = resolved.latest("checkpoint.reported", unit.code, task.code, checkpoint)
+
+    reasons: list[tuple[str, str]] = []  # (the scheme's process key, why it applies)
+    notes: list[str] = []                # what was looked at and cost nothing
+    if report is None:
+        reasons.append(("not_reported", "no standing report"))
+    else:
+        r = report.payload
+        reported_on = date.fromisoformat(str(r["reported_on"]))
+        if reported_on > cutoff.judge_date:
+            reasons.append(("not_reported", f"reported {reported_on}, after {cutoff.judge_date}"))
+        else:
+            if reported_on > due:
+                reasons.append(("late", f"reported {reported_on} after due {due}"))
+            if not r["completed"]:
+                reasons.append(("substandard", "reported not completed"))
+            if r.get("quality", "ok") == "poor":
+                reasons.append(("substandard", "quality poor"))
+            if not reasons:
+                notes.append(f"reported {reported_on} by due {due}, completed, quality ok")
+
+    # the worst standing verification among this checkpoint's evidence; it costs points only on an
+    # important task (evidence of other tasks is kept and verified the same way)
+    worst: Entry | None = None
+    for evidence in resolved.evidence_for(unit.code, task.code, checkpoint):
+        e = evidence.payload
+        cited.append(evidence)
+        cited += resolved.history("evidence.verified", unit.code, e["evidence"])
+        verification = resolved.latest("evidence.verified", unit.code, e["evidence"])
+        if verification is not None and resolved.standing(evidence) and (
+                worst is None or VERIFICATION_SEVERITY[verification.payload["outcome"]]
+                > VERIFICATION_SEVERITY[worst.payload["outcome"]]):
+            worst = verification
+    if worst is not None and worst.payload["outcome"] != "confirmed":
+        outcome, evidence_code = worst.payload["outcome"], worst.payload["evidence"]
+        if not task.p.get("important"):
+            notes.append(f"evidence {evidence_code} verified {outcome} changes no points (task not important)")
+        elif outcome == "falsified":
+            reasons.append(("not_reported", f"evidence {evidence_code} verified falsified"))
+        else:
+            reasons.append(("substandard", f"evidence {evidence_code} verified discrepancy"))
+
+    note = f" ({'; '.join(notes)})" if notes else ""
+    if not reasons:
+        return ZERO, f"nothing deducted{note} → 0", cited
+    # at most one deduction per checkpoint, the largest (the first listed among equals)
+    key, why = max(reasons, key=lambda reason: scheme.dec("process", reason[0]))
+    points = scheme.dec("process", key)
+    others = [w for k, w in reasons if (k, w) != (key, why)]
+    also = f" (also {'; '.join(others)}: at most one deduction, the largest)" if others else ""
+    return points, f"{why}: {PROCESS_LABELS[key]} → {num(points)}{also}{note}", cited
+
+
+def process_score(unit: Unit, tasks: list[Task], resolved: Resolution, scheme: Scheme,
+                  cutoff: Cutoff) -> tuple[Decimal, Node]:
+    base = scheme.dec("process", "base")
+    deductions: list[Decimal] = []
+    task_nodes = []
+    for task in tasks:
+        leaves, task_points = [], []
+        for checkpoint, due in task.checkpoints:
+            label = f"节点 checkpoint {task.code}/{checkpoint} (due {due})"
+            if due > cutoff.judge_date:
+                leaves.append(Node(label, ZERO, f"not judged: due after {cutoff.judge_date} → 0",
+                                   entries=resolved.cite_all([task.assignment])))
+                continue
+            if task.withdrawn_on is not None and due > task.withdrawn_on:
+                leaves.append(Node(label, ZERO, f"not judged: task withdrawn {task.withdrawn_on} → 0",
+                                   entries=resolved.cite_all([task.assignment, task.withdrawal])))
+                continue
+            points, formula, cited = _checkpoint_deduction(task, checkpoint, due, unit, resolved, scheme, cutoff)
+            if task.withdrawal is not None:
+                cited.append(task.withdrawal)
+                formula += f" (due before the withdrawal on {task.withdrawn_on}: stays)"
+            leaves.append(Node(label, points, formula, entries=resolved.cite_all(cited, unit.code)))
+            if points:
+                task_points.append(points)
+        deductions += task_points
+        subtotal = sum(task_points, ZERO)
+        formula = " + ".join(num(p) for p in task_points) + f" = {fmt(subtotal)}" if task_points else "0"
+        if not leaves:
+            task_nodes.append(Node(task.label, ZERO, "no checkpoints → 0",
+                                   entries=resolved.cite_all([task.assignment], unit.code)))
+        else:
+            task_nodes.append(Node(task.label, subtotal, f"deductions {formula}", leaves))
+    total = sum(deductions, ZERO)
+    process = max(ZERO, base - total)
+    terms = " + ".join(num(d) for d in deductions) if deductions else "0"
+    formula = f"max(0, {num(base)} − ({terms})) = {fmt(process)}"
+    if not task_nodes:
+        return process, leaf_without_entries("过程成绩 process", process,
+                                             f"no task, no checkpoint judged: {formula}")
+    return process, Node("过程成绩 process", process, formula, task_nodes)

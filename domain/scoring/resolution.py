@@ -1,0 +1,232 @@
+"""CONTRACT.md, the semantics every reader of the ledger shares: the cutoff, and the entries as a
+cutoff sees them, resolved once for every section of the scheme (§3–§7) and every unit.
+
+- the entries counted are those within the cutoff (`recorded_at ≤ as_of` and `seq ≤ upto`), taken in
+  seq order; "later" always means a higher seq;
+- a void (`entry.voided`, or a `dispute.resolved` upheld) counted by the cutoff removes its target,
+  and everything that depends on it (a task assignment's withdrawals, reports, evidence, assessments;
+  evidence's verifications);
+- supersession ranges over standing entries only: the latest standing entry of a key counts.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+from typing import Any
+
+from ..entries import Entry
+
+
+@dataclass(frozen=True, kw_only=True)
+class Cutoff:
+    """Which entries count and at which date checkpoints are judged.
+
+    `judge_date` is computed by the caller (see `make_cutoff`): as_of's date in the office zone, or
+    the recorded_at date of entry `upto`, or today. `tz` is the office zone, used to read the date of
+    a task's withdrawal from its recorded_at; None reads it in the timestamp's own offset.
+    """
+
+    judge_date: date
+    as_of: datetime | None = None
+    upto: int | None = None
+    tz: tzinfo | None = None
+
+    def counts(self, entry: Entry) -> bool:
+        return ((self.as_of is None or entry.recorded_at <= self.as_of)
+                and (self.upto is None or entry.seq <= self.upto))
+
+    def local_date(self, moment: datetime) -> date:
+        return (moment.astimezone(self.tz) if self.tz is not None else moment).date()
+
+
+def _seq(entry: Entry) -> int:
+    return entry.seq
+
+
+def make_cutoff(entries: Sequence[Entry], *, as_of: datetime | None = None, upto: int | None = None,
+                tz: tzinfo, today: date) -> Cutoff:
+    """The contract's cutoff: judge at as_of's date, or at the recorded_at date of entry `upto`, else
+    today (all in the office zone `tz`); with both, the earlier of the two dates."""
+    dates = []
+    if as_of is not None:
+        dates.append(as_of.astimezone(tz).date())
+    if upto is not None:
+        # entries come in seq order: the last one at or before `upto` is entry `upto` when it exists
+        before = bisect_right(entries, upto, key=_seq)
+        if before:
+            dates.append(entries[before - 1].recorded_at.astimezone(tz).date())
+    return Cutoff(judge_date=min(dates) if dates else today, as_of=as_of, upto=upto, tz=tz)
+
+
+#: the payload fields that make the key under which a later standing entry supersedes an earlier one
+SUPERSESSION_KEYS: dict[str, tuple[str, ...]] = {
+    "common.scored": ("unit", "indicator"),
+    "task.assessed": ("unit", "task"),
+    "evidence.verified": ("unit", "evidence"),
+    "checkpoint.reported": ("unit", "task", "checkpoint"),
+    "task.withdrawn": ("unit", "task"),
+    "ballot.cast": ("round", "kind", "rater", "group"),  # a later ballot replaces the rater's earlier one
+}
+
+
+def key_of(entry: Entry) -> tuple[Any, ...] | None:
+    fields = SUPERSESSION_KEYS.get(entry.type)
+    return None if fields is None else (entry.type, *(entry.payload[f] for f in fields))
+
+
+#: entries that hang on a task assignment and stop counting when it is voided
+TASK_DEPENDENTS = frozenset({"task.withdrawn", "checkpoint.reported", "evidence.submitted", "task.assessed"})
+
+
+_UNKNOWN: Any = object()
+
+
+class Resolution:
+    """The counted entries, one per command, with voids, dependencies and supersession resolved."""
+
+    def __init__(self, entries: Sequence[Entry], cutoff: Cutoff):
+        self.cutoff = cutoff
+        self._ballots: dict[tuple[str, str], list[Entry]] | None = None
+        self._cited: dict[int, dict[str, Any]] = {}  # Entry.cite() by seq, marks added per call
+        self._voids: dict[str, Entry | None] = {}     # void_of by command id
+        self._evidence_at: dict[tuple[str, str, str], list[Entry]] | None = None
+        self.copies: dict[str, list[Entry]] = defaultdict(list)
+        for entry in entries:
+            if cutoff.counts(entry):
+                self.copies[entry.id].append(entry)
+        # one entry per command; a ballot is read from its round stream (which holds every ballot,
+        # including replacements that no longer rank some unit)
+        self.commands = sorted((self._primary(copies) for copies in self.copies.values()),
+                               key=lambda e: e.seq)
+        self.by_type: dict[str, list[Entry]] = defaultdict(list)
+        self._by_unit: dict[tuple[str, str], list[Entry]] = defaultdict(list)
+        self._keyed: dict[tuple[Any, ...], list[Entry]] = defaultdict(list)
+        for entry in self.commands:
+            self.by_type[entry.type].append(entry)
+            if "unit" in entry.payload:
+                self._by_unit[(entry.type, entry.payload["unit"])].append(entry)
+            key = key_of(entry)
+            if key is not None:
+                self._keyed[key].append(entry)
+
+        self.assignments = {(e.payload["unit"], e.payload["task"]): e for e in self.by_type["task.assigned"]}
+        self.evidence = {(e.payload["unit"], e.payload["evidence"]): e
+                         for e in self.by_type["evidence.submitted"]}
+
+        # voids: a target is removed by the first void of it the cutoff counts (rules allow only one)
+        self.void_of_target: dict[str, Entry] = {}
+        filed = {e.payload["dispute"]: e for e in self.by_type["dispute.filed"]}
+        for entry in self.commands:
+            if entry.type == "entry.voided":
+                self.void_of_target.setdefault(entry.payload["target"], entry)
+            elif entry.type == "dispute.resolved" and entry.payload["outcome"] == "upheld":
+                dispute = filed.get(entry.payload["dispute"])
+                if dispute is not None:
+                    self.void_of_target.setdefault(dispute.payload["target"], entry)
+
+        # supersession among standing entries: the latest of each key counts
+        self.current: dict[tuple[Any, ...], Entry] = {}
+        self.superseded_by: dict[str, str] = {}
+        for key, history in self._keyed.items():
+            standing = [entry for entry in history if self.standing(entry)]
+            if not standing:
+                continue
+            latest = self.current[key] = standing[-1]
+            for entry in history:
+                if entry.seq < latest.seq and self.standing(entry):
+                    self.superseded_by[entry.id] = latest.id
+
+    def evidence_for(self, unit_code: str, task: str, checkpoint: str) -> list[Entry]:
+        """`of_unit("evidence.submitted", unit)` of one task's checkpoint, in seq order (grouped once)."""
+        if self._evidence_at is None:
+            grouped: dict[tuple[str, str, str], list[Entry]] = defaultdict(list)
+            for evidence in self.by_type["evidence.submitted"]:
+                p = evidence.payload
+                grouped[(p["unit"], p["task"], p["checkpoint"])].append(evidence)
+            self._evidence_at = grouped
+        return self._evidence_at.get((unit_code, task, checkpoint), [])
+
+    def ballots(self, round_name: str, kind: str) -> list[Entry]:
+        """The counted ballots of a round and kind, in seq order (grouped once, for every unit)."""
+        if self._ballots is None:
+            grouped: dict[tuple[str, str], list[Entry]] = defaultdict(list)
+            for ballot in self.by_type["ballot.cast"]:
+                grouped[(ballot.payload["round"], ballot.payload["kind"])].append(ballot)
+            self._ballots = grouped
+        return self._ballots.get((round_name, kind), [])
+
+    @staticmethod
+    def _primary(copies: list[Entry]) -> Entry:
+        if copies[0].type == "ballot.cast":
+            for copy in copies:
+                if copy.stream.startswith("round:"):
+                    return copy
+        return copies[0]
+
+    # -- standing ------------------------------------------------------------------------------
+    def void_of(self, entry: Entry) -> Entry | None:
+        """The void that removes this entry, directly or through what it depends on. (Every copy of
+        a command has its id, type and payload: the answer is kept by id.)"""
+        found = self._voids.get(entry.id, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self._voids[entry.id] = self._find_void(entry)
+        return found  # type: ignore[no-any-return]
+
+    def _find_void(self, entry: Entry) -> Entry | None:
+        direct = self.void_of_target.get(entry.id)
+        if direct is not None:
+            return direct
+        p = entry.payload
+        if entry.type in TASK_DEPENDENTS:
+            assignment = self.assignments.get((p["unit"], p["task"]))
+            if assignment is not None:
+                return self.void_of(assignment)
+        if entry.type == "evidence.verified":
+            evidence = self.evidence.get((p["unit"], p["evidence"]))
+            if evidence is not None:
+                return self.void_of(evidence)
+        return None
+
+    def standing(self, entry: Entry) -> bool:
+        return self.void_of(entry) is None
+
+    def latest(self, *key: Any) -> Entry | None:
+        return self.current.get(key)
+
+    def history(self, *key: Any) -> list[Entry]:
+        """Every counted entry of a key, standing or not, oldest first (for citing)."""
+        return list(self._keyed.get(key, ()))
+
+    def of_unit(self, entry_type: str, code: str) -> list[Entry]:
+        return list(self._by_unit.get((entry_type, code), ()))
+
+    # -- citing --------------------------------------------------------------------------------
+    def cite(self, entry: Entry, unit_code: str | None = None) -> dict[str, Any]:
+        """Entry.cite, marked voided / superseded / backdated; a unit's copy where there is one."""
+        if unit_code is not None:
+            copies = self.copies.get(entry.id, ())
+            if len(copies) > 1 or (copies and copies[0] is not entry):
+                own = f"unit:{unit_code}"
+                entry = next((c for c in copies if c.stream == own), entry)
+        void = self.void_of(entry)
+        base = self._cited.get(entry.seq)
+        if base is None or base["id"] != entry.id:
+            base = self._cited[entry.seq] = entry.cite()
+        cited = dict(base)
+        cited["voided_by"] = void.id if void is not None else None
+        cited["superseded_by"] = self.superseded_by.get(entry.id)
+        cited["backdated"] = entry.backdated
+        return cited
+
+    def cite_all(self, entries: Iterable[Entry], unit_code: str | None = None) -> list[dict[str, Any]]:
+        return [self.cite(e, unit_code) for e in sorted(entries, key=lambda e: e.seq)]
+
+
+def counted(entries: Sequence[Entry], cutoff: Cutoff) -> Resolution:
+    """The entries the cutoff counts, resolved (voids, dependencies, supersession): what
+    `score_unit` reads. Built once from the whole ledger, it serves every unit at that cutoff."""
+    return Resolution(entries, cutoff)
