@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-from ..entries import Entry
+from ..entries import Entry, by_seq
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,10 +43,6 @@ class Cutoff:
         return (moment.astimezone(self.tz) if self.tz is not None else moment).date()
 
 
-def _seq(entry: Entry) -> int:
-    return entry.seq
-
-
 def make_cutoff(entries: Sequence[Entry], *, as_of: datetime | None = None, upto: int | None = None,
                 tz: tzinfo, today: date) -> Cutoff:
     """The contract's cutoff: judge at as_of's date, or at the recorded_at date of entry `upto`, else
@@ -56,7 +52,7 @@ def make_cutoff(entries: Sequence[Entry], *, as_of: datetime | None = None, upto
         dates.append(as_of.astimezone(tz).date())
     if upto is not None:
         # entries come in seq order: the last one at or before `upto` is entry `upto` when it exists
-        before = bisect_right(entries, upto, key=_seq)
+        before = bisect_right(entries, upto, key=by_seq)
         if before:
             dates.append(entries[before - 1].recorded_at.astimezone(tz).date())
     return Cutoff(judge_date=min(dates) if dates else today, as_of=as_of, upto=upto, tz=tz)
