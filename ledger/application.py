@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import secrets
@@ -36,15 +35,10 @@ from kaoping.domain.relevance import moves_others, relevant_to
 from kaoping.domain.decimals import fmt
 from kaoping.domain.scoring import counted, make_cutoff, score_unit
 from kaoping.domain.standings import by_group, stage_figure
-from kaoping.domain.roles import OFFICE, Principal, TokensState, authorize, check_scope
-from kaoping.domain.rules import (
-    RecordedCommand,
-    RegistryState,
-    RoundState,
-    StreamState,
-    UnitState,
-    decide,
-)
+from kaoping.domain.folds import RegistryState, RoundState, StreamState, UnitState, new_state
+from kaoping.domain.roles import OFFICE, Principal, authorize, check_scope
+from kaoping.domain.rules import RecordedCommand, decide
+from kaoping.domain.tokens import TokensState, token_digest
 
 from .export import export_entries
 from .reading import EntryLog, ResultCache, parse_as_of
@@ -79,7 +73,7 @@ def utc_now() -> datetime:
 
 
 class _EventStore(Application):  # type: ignore[type-arg]
-    """The library's application, used as the event store: aggregates are folded by `domain.rules`."""
+    """The library's application, used as the event store: aggregates are folded by `domain.folds`."""
 
     name = "Kaoping"
 
@@ -126,16 +120,6 @@ class _RaceLost(Exception):
 
 class ConcurrentWriteConflict(KaopingError):
     """Other writers kept changing the same streams; the batch was not appended (retry later)."""
-
-
-def _new_state(stream: str) -> StreamState:
-    if stream == REGISTRY_STREAM:
-        return RegistryState(stream)
-    if stream.startswith("round:"):
-        return RoundState(stream)
-    if stream == TOKENS_STREAM:
-        return TokensState(stream)
-    return UnitState(stream)
 
 
 class _BatchView:
@@ -365,7 +349,7 @@ class Ledger:
                 cached = self._cache.get(stream)
             if cached is not None:
                 return cached
-            state = _new_state(stream)
+            state = new_state(stream)
             for event in self.store.events.get(stream_id(stream)):
                 state.apply(event)  # type: ignore[arg-type]
             self._remember([state])
@@ -529,7 +513,7 @@ class Ledger:
         token = f"kp_{token_id}_{secrets.token_urlsafe(32)}"
         payload = {"token_id": token_id, "actor": actor, "role": role, "unit": unit,
                    "units": sorted(set(units)), "indicators": sorted(set(indicators)),
-                   "sha256": _digest(token)}
+                   "sha256": token_digest(token)}
         state = self.load(TOKENS_STREAM)
         self._append_internal(TOKENS_STREAM, state.version,
                               [(f"kaoping:token:{token_id}", "token.created", payload)],
@@ -553,7 +537,7 @@ class Ledger:
 
     def principal_for(self, token: str) -> Principal | None:
         state: TokensState = self.current(TOKENS_STREAM)  # type: ignore[assignment]
-        return state.principal_for(_digest(token))
+        return state.principal_for(token_digest(token))
 
     # -- ingest -------------------------------------------------------------------------------------
     def ingest(self, items: Sequence[Any], *, actor: str, principal: Principal = OFFICE,
@@ -587,7 +571,7 @@ class Ledger:
             for n, batch in enumerate(batches):
                 if batch.token is None:
                     continue
-                caller = tokens.principal_for(_digest(batch.token))
+                caller = tokens.principal_for(token_digest(batch.token))
                 if caller is None:
                     outcomes[n] = NotAuthenticated("unknown or revoked token")
                 else:
@@ -866,10 +850,6 @@ class Ledger:
             "units": len(registry.units),  # type: ignore[attr-defined]
             "entries": self.recorder.max_notification_id() or 0,
         }
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _raw_id(item: Any) -> str | None:
