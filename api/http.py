@@ -32,15 +32,11 @@ STATUS = {
     ConcurrentWriteConflict: 409,
     e.Forbidden: 403,
     e.LedgerNotInitialised: 503,
-    e.TamperDetected: 500,
 }
 
 
 def status_of(error: e.KaopingError) -> int:
     return next((code for cls, code in STATUS.items() if isinstance(error, cls)), 422)
-
-
-NotAuthenticated = e.NotAuthenticated
 
 
 # `the_ledger` is a coroutine: FastAPI runs it on the event loop, with no thread-pool round trip.
@@ -56,7 +52,7 @@ LedgerDep = Annotated[Ledger, Depends(the_ledger)]
 def bearer_token(authorization: str | None) -> str:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise NotAuthenticated("missing bearer token")
+        raise e.NotAuthenticated("missing bearer token")
     return token.strip()
 
 
@@ -64,7 +60,7 @@ def principal(ledger: LedgerDep,
               authorization: Annotated[str | None, Header()] = None) -> Principal:
     found = ledger.principal_for(bearer_token(authorization))
     if found is None:
-        raise NotAuthenticated("unknown or revoked token")
+        raise e.NotAuthenticated("unknown or revoked token")
     return found
 
 
@@ -104,7 +100,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
 
     @app.exception_handler(e.KaopingError)
     def _domain_error(_: Request, error: e.KaopingError) -> JSONResponse:
-        if isinstance(error, NotAuthenticated):
+        if isinstance(error, e.NotAuthenticated):
             return JSONResponse({"detail": error.message}, status_code=401,
                                 headers={"WWW-Authenticate": "Bearer"})
         status = 404 if isinstance(error, e.UnknownReference) and error.field == "unit" else \
@@ -133,7 +129,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
                 raise ValueError("expected a JSON array of commands")
         except (ValueError, UnicodeDecodeError, RecursionError) as error:
             if await run_in_threadpool(ledger.principal_for, token) is None:  # who asks comes first
-                raise NotAuthenticated("unknown or revoked token") from None
+                raise e.NotAuthenticated("unknown or revoked token") from None
             message = str(error) if type(error) is ValueError else f"not valid JSON: {error}"
             raise BatchRejected(0, None, e.InvalidCommand(message, field="body")) from None
         # Concurrent requests are committed together, each keeping its own all-or-nothing result,

@@ -342,8 +342,4 @@ def parse_command(data: Any) -> Command:
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
         message = first["msg"].removeprefix("Value error, ")
-        return _raise(InvalidCommand(message, field=_field_of(first["loc"], data)))
-
-
-def _raise(error: Exception) -> Any:
-    raise error
+        raise InvalidCommand(message, field=_field_of(first["loc"], data))
