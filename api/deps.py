@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from kaoping.domain import errors as e
-from kaoping.domain.roles import Principal
+from kaoping.domain.principals import Principal
 from kaoping.ledger.application import Ledger
 from kaoping.ledger.group_commit import GroupCommitter
 from kaoping.projections.scores import ScoresProjection

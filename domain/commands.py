@@ -11,7 +11,7 @@ import json
 import re
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import (
     AfterValidator,
@@ -65,6 +65,9 @@ Group = Literal["departments", "towns_zones"]
 class Command(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    if TYPE_CHECKING:  # every command class declares its own `type: Literal[...]`
+        type: str
+
     id: Code
     actor: Code | None = None
     recorded_at: AwareDatetime | None = None
@@ -89,7 +92,7 @@ class Command(BaseModel):
         """What makes a retry a duplicate: the command as sent, but not who sent it or when it arrived.
         `payload` is `self.payload()` when the caller has already made it; it is not changed."""
         content = dict(self.payload() if payload is None else payload)
-        content["type"] = self.type  # type: ignore[attr-defined]
+        content["type"] = self.type
         if self.recorded_at is not None:
             content["recorded_at"] = self.recorded_at.astimezone(timezone.utc).isoformat()
         canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -342,8 +345,4 @@ def parse_command(data: Any) -> Command:
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
         message = first["msg"].removeprefix("Value error, ")
-        return _raise(InvalidCommand(message, field=_field_of(first["loc"], data)))
-
-
-def _raise(error: Exception) -> Any:
-    raise error
+        raise InvalidCommand(message, field=_field_of(first["loc"], data))

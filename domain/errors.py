@@ -41,7 +41,3 @@ class NotAuthenticated(KaopingError):
 
 class LedgerNotInitialised(KaopingError):
     """The ledger holds no scheme and no units yet: run `kaoping init`."""
-
-
-class TamperDetected(KaopingError):
-    """The stored ledger no longer matches its hash chain."""

@@ -1,14 +1,250 @@
-# temporary shim until house-rules lands
-from .rules import RegistryState, RoundState, StreamState, UnitState  # noqa: F401
-from .names import REGISTRY_STREAM, TOKENS_STREAM, is_round
+"""The folds of the ledger's streams: each stream's state, made by applying its entries in order.
+
+A state's `apply` reads only the event and the state before it, so a state is the same whether it
+is read whole from the store or brought up to date one notification at a time. The write-time rules
+(`domain.rules`) judge commands against these states; `new_state` gives the empty state of a stream.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field, fields, replace
+from datetime import date, datetime
+from typing import Any, Self
+
+from .errors import RuleViolation, UnknownReference
+from .events import EntryRecorded
+from .names import StreamKind, parse_stream, unit_of
+from .principals import Principal
+from .reference import Indicator, Unit
+from .scheme import Scheme
 
 
-def new_state(stream):
-    from .roles import TokensState
-    if stream == REGISTRY_STREAM:
-        return RegistryState(stream)
-    if is_round(stream):
-        return RoundState(stream)
-    if stream == TOKENS_STREAM:
-        return TokensState(stream)
-    return UnitState(stream)
+@dataclass(frozen=True)
+class EntryInfo:
+    command_id: str
+    type: str
+    recorded_at: datetime
+    actor: str
+    voided_by: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskState:
+    assigned_by: str
+    level: str
+    method: str
+    recorded_at: datetime
+    checkpoints: dict[str, date]
+    withdrawn_by: str | None = None
+    voided: bool = False
+
+
+@dataclass(frozen=True)
+class EvidenceState:
+    submitted_by: str
+    task: str
+    checkpoint: str
+    recorded_at: datetime
+    voided: bool = False
+
+
+@dataclass(frozen=True)
+class DisputeState:
+    filed_by: str
+    target: str
+    recorded_at: datetime
+    resolved_by: str | None = None
+    voided: bool = False
+
+
+@dataclass
+class StreamState:
+    stream: str
+    version: int = 0
+    entries: dict[str, EntryInfo] = field(default_factory=dict)
+
+    def apply(self, event: EntryRecorded) -> None:
+        self.version = event.originator_version
+        self.entries[event.command_id] = EntryInfo(
+            event.command_id, event.entry_type, event.recorded_at, event.actor
+        )
+        if event.entry_type == "entry.voided":
+            self._void(event.payload["target"], event.command_id)
+        self._apply(event)
+
+    def _apply(self, event: EntryRecorded) -> None:
+        pass
+
+    def clone(self) -> Self:
+        """A copy that can be changed without touching this one. The records in a state are frozen
+        and replaced, never changed in place, so copying the containers is enough: a write path that
+        copies a unit's state for every command must not pay for a deep copy of its whole year."""
+        twin = copy.copy(self)
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, dict):
+                setattr(twin, f.name, dict(value))
+            elif isinstance(value, list):
+                setattr(twin, f.name, list(value))
+        return twin
+
+    def _void(self, target: str, by: str) -> None:
+        # the first void stands: an upheld dispute on an entry voided meanwhile does not move it
+        entry = self.entries.get(target)
+        if entry is not None and entry.voided_by is None:
+            self.entries[target] = replace(entry, voided_by=by)
+
+
+@dataclass
+class UnitState(StreamState):
+    tasks: dict[str, TaskState] = field(default_factory=dict)
+    reports: dict[tuple[str, str], str] = field(default_factory=dict)
+    evidence: dict[str, EvidenceState] = field(default_factory=dict)
+    disputes: dict[str, DisputeState] = field(default_factory=dict)
+
+    def _apply(self, event: EntryRecorded) -> None:
+        p, kind = event.payload, event.entry_type
+        if kind == "task.assigned":
+            self.tasks[p["task"]] = TaskState(
+                event.command_id, p["level"], p["method"], event.recorded_at,
+                {cp["checkpoint"]: date.fromisoformat(cp["due"]) for cp in p["checkpoints"]},
+            )
+        elif kind == "task.withdrawn":
+            self.tasks[p["task"]] = replace(self.tasks[p["task"]], withdrawn_by=event.command_id)
+        elif kind == "checkpoint.reported":
+            self.reports[(p["task"], p["checkpoint"])] = event.command_id
+        elif kind == "evidence.submitted":
+            self.evidence[p["evidence"]] = EvidenceState(
+                event.command_id, p["task"], p["checkpoint"], event.recorded_at
+            )
+        elif kind == "dispute.filed":
+            self.disputes[p["dispute"]] = DisputeState(event.command_id, p["target"], event.recorded_at)
+        elif kind == "dispute.resolved":
+            dispute = self.disputes[p["dispute"]] = replace(self.disputes[p["dispute"]],
+                                                            resolved_by=event.command_id)
+            if p["outcome"] == "upheld":
+                self._void(dispute.target, event.command_id)
+
+    def _void(self, target: str, by: str) -> None:
+        super()._void(target, by)
+        for code, task in list(self.tasks.items()):
+            if task.assigned_by == target:
+                self.tasks[code] = task = replace(task, voided=True)
+            if task.withdrawn_by == target:
+                self.tasks[code] = replace(task, withdrawn_by=None)
+        for key, report in list(self.reports.items()):
+            if report == target:
+                del self.reports[key]
+        for code, evidence in list(self.evidence.items()):
+            if evidence.submitted_by == target:
+                self.evidence[code] = replace(evidence, voided=True)
+        for code, dispute in list(self.disputes.items()):
+            if dispute.filed_by == target:
+                self.disputes[code] = replace(dispute, voided=True)
+
+    def standing_task(self, code: str, field_name: str = "task") -> TaskState:
+        task = self.tasks.get(code)
+        if task is None:
+            raise UnknownReference(f"unit {unit_of(self.stream)} has no task {code!r}",
+                                   field=field_name)
+        if task.voided:
+            raise RuleViolation(f"task {code!r} was voided", field=field_name)
+        return task
+
+
+@dataclass
+class RoundState(StreamState):
+    closed_by: str | None = None
+
+    def _apply(self, event: EntryRecorded) -> None:
+        if event.entry_type == "round.closed":
+            self.closed_by = event.command_id
+
+
+@dataclass
+class RegistryState(StreamState):
+    units: dict[str, Unit] = field(default_factory=dict)
+    indicators: dict[str, Indicator] = field(default_factory=dict)
+    schemes: list[tuple[datetime, Scheme]] = field(default_factory=list)
+
+    def _apply(self, event: EntryRecorded) -> None:
+        p = event.payload
+        if event.entry_type == "unit.registered":
+            self.units[p["code"]] = Unit(p["code"], p["name"], p["name_en"], p["category"], p["group"])
+        elif event.entry_type == "indicator.registered":
+            self.indicators[p["code"]] = Indicator(
+                p["code"], p["name"], p["name_en"], p["assessor"], p["in_average"]
+            )
+        elif event.entry_type == "scheme.adopted":
+            self.schemes.append((event.recorded_at, Scheme(p["scheme"])))
+        elif event.entry_type == "scheme.amended":
+            self.schemes.append((event.recorded_at, self.schemes[-1][1].amended(p["amendment"])))
+
+    @property
+    def scheme(self) -> Scheme:
+        return self.schemes[-1][1]
+
+    def scheme_at(self, when: datetime) -> Scheme:
+        in_force = [s for t, s in self.schemes if t <= when]
+        return in_force[-1] if in_force else self.schemes[0][1]
+
+    def unit(self, code: str, field_name: str = "unit") -> Unit:
+        unit = self.units.get(code)
+        if unit is None:
+            raise UnknownReference(f"unknown unit {code!r}", field=field_name)
+        return unit
+
+
+@dataclass
+class TokenInfo:
+    token_id: str
+    principal: Principal
+    digest: str
+    created_at: datetime
+    revoked_by: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        p = self.principal
+        return {"token_id": self.token_id, "actor": p.actor, "role": p.role, "unit": p.unit,
+                "units": sorted(p.units), "indicators": sorted(p.indicators),
+                "created_at": self.created_at.isoformat(), "revoked": self.revoked_by is not None}
+
+
+@dataclass
+class TokensState(StreamState):
+    by_id: dict[str, TokenInfo] = field(default_factory=dict)
+    by_digest: dict[str, TokenInfo] = field(default_factory=dict)
+
+    def _apply(self, event: EntryRecorded) -> None:
+        p = event.payload
+        if event.entry_type == "token.created":
+            principal = Principal(p["actor"], p["role"], p.get("unit"), frozenset(p.get("units", ())),
+                                  frozenset(p.get("indicators", ())))
+            info = TokenInfo(p["token_id"], principal, p["sha256"], event.recorded_at)
+            self.by_id[info.token_id] = info
+            self.by_digest[info.digest] = info
+        elif event.entry_type == "token.revoked":
+            self.by_id[p["token_id"]].revoked_by = event.command_id
+
+    def clone(self) -> TokensState:
+        # by_id and by_digest share each TokenInfo: only a deep copy keeps them shared
+        return copy.deepcopy(self)
+
+    def principal_for(self, digest: str) -> Principal | None:
+        info = self.by_digest.get(digest)
+        return info.principal if info is not None and info.revoked_by is None else None
+
+
+def new_state(stream: str) -> StreamState:
+    """The empty state of a stream, chosen by the stream's kind: apply the stream's events to it."""
+    kind, _ = parse_stream(stream)
+    return FOLDS[kind](stream)
+
+
+FOLDS: dict[StreamKind, type[StreamState]] = {"unit": UnitState, "round": RoundState,
+                                              "registry": RegistryState, "tokens": TokensState}
+
+
+__all__ = ["DisputeState", "EntryInfo", "EvidenceState", "RegistryState", "RoundState", "StreamState",
+           "TaskState", "UnitState", "new_state"]

@@ -2,7 +2,7 @@
 
 Scoring a unit reads its own stream, the ballot rounds, and its group's funding (B10 compares the
 group's largest total), with the voids and disputes that act on that funding. Nothing else moves
-its total; `tests/test_relevance.py` checks that filtering never changes a score.
+its total; `tests/test_reading_paths.py` checks that filtering never changes a score.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 
-from .entries import Entry
+from .entries import Entry, by_seq
+from .names import REGISTRY_STREAM, is_round, is_shared, unit_of, unit_stream
 from .reference import Unit
 
 #: entries of a group peer's stream that can change another unit's B10
@@ -18,29 +19,24 @@ PEER_TYPES = frozenset({"funding.recorded", "entry.voided", "dispute.filed", "di
 
 
 def relevant_to(unit: Unit, units: Mapping[str, Unit], entries: Sequence[Entry]) -> list[Entry]:
-    own = f"unit:{unit.code}"
-    peers = {f"unit:{u.code}" for u in units.values() if u.group == unit.group}
+    own = unit_stream(unit.code)
+    peers = {unit_stream(u.code) for u in units.values() if u.group == unit.group}
     return [e for e in entries
-            if e.stream == own or e.stream.startswith("round:") or e.stream == "registry"
-            or (e.stream in peers and e.type in PEER_TYPES)]
+            if e.stream == own or is_shared(e.stream) or (e.stream in peers and e.type in PEER_TYPES)]
 
 
 def moves_others(entry: Entry, units: Mapping[str, Unit]) -> set[str] | None:
     """The units whose score this entry may change besides its own stream's; None means all."""
-    if entry.stream.startswith("round:"):
+    if is_round(entry.stream):
         group = entry.payload.get("group")
         return {u.code for u in units.values() if u.group == group} if group else None
-    if entry.stream.startswith("unit:") and entry.type in PEER_TYPES:
-        code = entry.stream.removeprefix("unit:")
+    code = unit_of(entry.stream)
+    if code is not None and entry.type in PEER_TYPES:
         group = units[code].group if code in units else None
         return {u.code for u in units.values() if u.group == group}
-    if entry.stream == "registry":
+    if entry.stream == REGISTRY_STREAM:
         return None
     return set()
-
-
-def _seq(entry: Entry) -> int:
-    return entry.seq
 
 
 class StreamIndex:
@@ -49,12 +45,12 @@ class StreamIndex:
 
     def __init__(self) -> None:
         self.by_stream: dict[str, list[Entry]] = {}
-        self.shared: list[Entry] = []            # round:* and registry: relevant to every unit
+        self.shared: list[Entry] = []            # the rounds and the registry: relevant to every unit
         self.peer: dict[str, list[Entry]] = {}   # a unit stream's PEER_TYPES entries
 
     def add(self, entry: Entry) -> None:
         self.by_stream.setdefault(entry.stream, []).append(entry)
-        if entry.stream.startswith("round:") or entry.stream == "registry":
+        if is_shared(entry.stream):
             self.shared.append(entry)
         elif entry.type in PEER_TYPES:
             self.peer.setdefault(entry.stream, []).append(entry)
@@ -64,16 +60,15 @@ class StreamIndex:
         return _upto(self.by_stream.get(stream, []), upto)
 
     def _lists(self, unit: Unit, units: Mapping[str, Unit]) -> list[list[Entry]]:
-        own = f"unit:{unit.code}"
-        lists = [self.by_stream.get(own, []), self.shared]
-        lists += [self.peer[f"unit:{u.code}"] for u in units.values()
-                  if u.group == unit.group and u.code != unit.code and f"unit:{u.code}" in self.peer]
+        lists = [self.by_stream.get(unit_stream(unit.code), []), self.shared]
+        lists += [self.peer[unit_stream(u.code)] for u in units.values()
+                  if u.group == unit.group and u.code != unit.code and unit_stream(u.code) in self.peer]
         return lists
 
     def relevant_to(self, unit: Unit, units: Mapping[str, Unit], upto: int | None = None) -> list[Entry]:
         """Equal to `relevant_to(unit, units, the log's entries with seq ≤ upto)`."""
         merged = [e for part in self._lists(unit, units) for e in _upto(part, upto)]
-        merged.sort(key=_seq)  # sorted runs: a linear merge
+        merged.sort(key=by_seq)  # sorted runs: a linear merge
         return merged
 
     def relevant_position(self, unit: Unit, units: Mapping[str, Unit], upto: int | None = None) -> int:
@@ -82,7 +77,7 @@ class StreamIndex:
         last = 0
         for part in self._lists(unit, units):
             if part:
-                i = len(part) if upto is None else bisect_right(part, upto, key=_seq)
+                i = len(part) if upto is None else bisect_right(part, upto, key=by_seq)
                 if i:
                     last = max(last, part[i - 1].seq)
         return last
@@ -91,4 +86,4 @@ class StreamIndex:
 def _upto(entries: list[Entry], upto: int | None) -> list[Entry]:
     if upto is None or not entries or entries[-1].seq <= upto:
         return entries
-    return entries[:bisect_right(entries, upto, key=_seq)]
+    return entries[:bisect_right(entries, upto, key=by_seq)]

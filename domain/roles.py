@@ -6,39 +6,14 @@ as the principal of its bearer token, and the actor written on each entry is the
 
 from __future__ import annotations
 
-import copy
-
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from . import commands as c
 from .errors import Forbidden, InvalidCommand
-from .events import EntryRecorded
-from .names import TOKENS_STREAM
-from .rules import LedgerView, StreamState
+from .principals import OFFICE, ROLES, Principal
 
-ROLES = ("office", "assessor", "leader", "group_office", "unit", "verifier", "auditor")
-
-
-@dataclass(frozen=True)
-class Principal:
-    actor: str
-    role: str
-    unit: str | None = None
-    units: frozenset[str] = frozenset()
-    indicators: frozenset[str] = frozenset()
-
-    def may_read_unit(self, code: str) -> bool:
-        return self.role != "unit" or code == self.unit
-
-    @property
-    def may_verify(self) -> bool:
-        return self.role != "unit"
-
-
-OFFICE = Principal(actor="office", role="office")
-
+if TYPE_CHECKING:  # annotations only: the rules call `authorize`
+    from .rules import LedgerView
 
 def check_scope(role: str, unit: str | None, units: list[str], indicators: list[str]) -> None:
     """A token's scope must fit its role, so that a mistake is refused when the token is made."""
@@ -64,7 +39,7 @@ def authorize(principal: Principal, cmd: c.Command, view: LedgerView) -> None:
     if cmd.recorded_at is not None and principal.role != "office":
         raise Forbidden("only the office may supply recorded_at (for importing history)",
                         field="recorded_at")
-    kind = cmd.type  # type: ignore[attr-defined]
+    kind = cmd.type
     role = principal.role
     if role == "office":
         return
@@ -105,7 +80,7 @@ def _dispute_of_others(principal: Principal, cmd: c.DisputeFiled, view: LedgerVi
     if entry is None:
         return
     # any token of the unit (a second clerk, a rotated token) records as the unit itself
-    tokens: TokensState = view.state(TOKENS_STREAM)  # type: ignore[attr-defined]
+    tokens = view.tokens()
     own_actors = {principal.actor} | {
         info.principal.actor for info in tokens.by_id.values()
         if info.principal.role == "unit" and info.principal.unit == principal.unit}
@@ -113,45 +88,4 @@ def _dispute_of_others(principal: Principal, cmd: c.DisputeFiled, view: LedgerVi
         raise Forbidden("a unit disputes entries recorded by others, not its own", field="target")
 
 
-@dataclass
-class TokenInfo:
-    token_id: str
-    principal: Principal
-    digest: str
-    created_at: datetime
-    revoked_by: str | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        p = self.principal
-        return {"token_id": self.token_id, "actor": p.actor, "role": p.role, "unit": p.unit,
-                "units": sorted(p.units), "indicators": sorted(p.indicators),
-                "created_at": self.created_at.isoformat(), "revoked": self.revoked_by is not None}
-
-
-@dataclass
-class TokensState(StreamState):
-    by_id: dict[str, TokenInfo] = field(default_factory=dict)
-    by_digest: dict[str, TokenInfo] = field(default_factory=dict)
-
-    def _apply(self, event: EntryRecorded) -> None:
-        p = event.payload
-        if event.entry_type == "token.created":
-            principal = Principal(p["actor"], p["role"], p.get("unit"), frozenset(p.get("units", ())),
-                                  frozenset(p.get("indicators", ())))
-            info = TokenInfo(p["token_id"], principal, p["sha256"], event.recorded_at)
-            self.by_id[info.token_id] = info
-            self.by_digest[info.digest] = info
-        elif event.entry_type == "token.revoked":
-            self.by_id[p["token_id"]].revoked_by = event.command_id
-
-    def clone(self) -> TokensState:
-        # by_id and by_digest share each TokenInfo: only a deep copy keeps them shared
-        return copy.deepcopy(self)
-
-    def principal_for(self, digest: str) -> Principal | None:
-        info = self.by_digest.get(digest)
-        return info.principal if info is not None and info.revoked_by is None else None
-
-
-__all__ = ["OFFICE", "ROLES", "TOKENS_STREAM", "Principal", "TokenInfo", "TokensState", "authorize",
-           "check_scope"]
+__all__ = ["authorize", "check_scope"]

@@ -1,7 +1,9 @@
-# temporary shim until house-rules lands
-import hashlib
+"""The one way a bearer token becomes the digest the ledger keeps: only a token's SHA-256 is stored
+(the token itself is printed once, when it is made), and web sessions keep the digest too."""
 
-from .roles import TokenInfo, TokensState  # noqa: F401
+from __future__ import annotations
+
+import hashlib
 
 
 def token_digest(token: str) -> str:

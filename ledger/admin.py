@@ -20,7 +20,8 @@ from kaoping.domain.errors import InvalidCommand, RuleViolation, UnknownReferenc
 from kaoping.domain.moments import parse_as_of
 from kaoping.domain.names import REGISTRY_STREAM, TOKENS_STREAM
 from kaoping.domain.reference import parse_indicators, parse_units
-from kaoping.domain.roles import Principal, check_scope
+from kaoping.domain.principals import Principal
+from kaoping.domain.roles import check_scope
 from kaoping.domain.tokens import token_digest
 
 from .settings import Settings

@@ -14,7 +14,7 @@ from typing import Any
 from eventsourcing.application import Application
 
 from kaoping.domain.folds import RegistryState, StreamState
-from kaoping.domain.roles import OFFICE, Principal
+from kaoping.domain.principals import OFFICE, Principal
 
 from .admin import Admin
 from .audit import Audit

@@ -22,7 +22,7 @@ from eventsourcing.persistence import IntegrityError
 
 from kaoping.domain import commands as c
 from kaoping.domain.errors import NotAuthenticated
-from kaoping.domain.roles import OFFICE, Principal
+from kaoping.domain.principals import OFFICE, Principal
 from kaoping.domain.tokens import token_digest
 
 from .writer import (CONFLICT_RETRIES, BatchRejected, BatchResult, ConcurrentWriteConflict, Decided,

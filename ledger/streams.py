@@ -15,9 +15,9 @@ from uuid import UUID
 
 from kaoping.domain.errors import LedgerNotInitialised
 from kaoping.domain.events import stream_id
-from kaoping.domain.folds import RegistryState, RoundState, StreamState, UnitState, new_state
+from kaoping.domain.folds import (RegistryState, RoundState, StreamState, TokensState, UnitState,
+                                  new_state)
 from kaoping.domain.names import REGISTRY_STREAM, TOKENS_STREAM, round_stream, unit_stream
-from kaoping.domain.tokens import TokensState
 
 State = TypeVar("State", bound=StreamState)
 

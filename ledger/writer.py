@@ -21,9 +21,10 @@ from eventsourcing.persistence import IntegrityError
 from kaoping.domain import commands as c
 from kaoping.domain.errors import IdConflict, KaopingError
 from kaoping.domain.events import EntryRecorded, stream_id
-from kaoping.domain.folds import RegistryState, RoundState, StreamState, UnitState
-from kaoping.domain.names import round_stream, unit_of, unit_stream
-from kaoping.domain.roles import OFFICE, Principal, authorize
+from kaoping.domain.folds import RegistryState, RoundState, StreamState, TokensState, UnitState
+from kaoping.domain.names import TOKENS_STREAM, round_stream, unit_of, unit_stream
+from kaoping.domain.principals import OFFICE, Principal
+from kaoping.domain.roles import authorize
 from kaoping.domain.rules import RecordedCommand, decide
 
 from .settings import Settings
@@ -128,6 +129,9 @@ class _BatchView:
 
     def unit(self, code: str) -> UnitState:
         return _as(self.state(unit_stream(code)), UnitState)
+
+    def tokens(self) -> TokensState:
+        return _as(self.state(TOKENS_STREAM), TokensState)
 
     def round(self, name: str) -> RoundState:
         return _as(self.state(round_stream(name)), RoundState)

@@ -17,6 +17,7 @@ from typing import Any
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from kaoping.domain.entries import Entry
+from kaoping.domain.names import unit_of, unit_stream
 from kaoping.domain.relevance import moves_others
 from kaoping.domain.standings import by_group, stage_figure
 from kaoping.ledger.application import Ledger
@@ -73,8 +74,9 @@ class ScoresProjection:
         for entry in entries[start:upto]:
             others = moves_others(entry, registry.units)
             affected |= set(registry.units) if others is None else others
-            if entry.stream.startswith("unit:"):
-                affected.add(entry.stream.removeprefix("unit:"))
+            own = unit_of(entry.stream)
+            if own is not None:
+                affected.add(own)
         rows = self._rows(sorted(affected & set(registry.units)), entries[:upto])
         try:
             self.view.write(rows, Tracking(TRACKING_NAME, entries[upto - 1].seq))
@@ -117,7 +119,7 @@ class ScoresProjection:
                 unit=code, group=unit.group, name=unit.name, process=document["process"],
                 half_year_comp=document["half_year_comp"], total=document["total"],
                 judged_on=today.isoformat(),
-                valid_until=_next_due(self.ledger.log.index.stream(f"unit:{code}", position), today),
+                valid_until=_next_due(self.ledger.log.index.stream(unit_stream(code), position), today),
                 document=json.dumps(document, ensure_ascii=False)))
         return rows
 

@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from kaoping.domain.roles import Principal
+from kaoping.domain.principals import Principal
 from kaoping.ledger.group_commit import GroupCommitter, PendingBatch
 from kaoping.ledger.writer import BatchRejected, CommandResult, Group, Writer
 

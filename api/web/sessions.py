@@ -9,19 +9,16 @@ signs everyone out, and `kaoping serve` runs one process.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import threading
 import time
 from dataclasses import dataclass, field
 
+from kaoping.domain.tokens import token_digest
+
 COOKIE = "kaoping_session"
 IDLE_SECONDS = 8 * 3600       # signed out after eight hours without a request
 LIFETIME_SECONDS = 12 * 3600  # and after twelve hours in any case
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass
@@ -79,4 +76,4 @@ def csrf_ok(session: Session, supplied: str | None) -> bool:
     return bool(supplied) and secrets.compare_digest(session.csrf, supplied or "")
 
 
-__all__ = ["COOKIE", "Session", "SessionStore", "csrf_ok", "token_digest"]
+__all__ = ["COOKIE", "Session", "SessionStore", "csrf_ok"]

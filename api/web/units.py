@@ -18,7 +18,7 @@ from kaoping.domain.explain import PENDING
 from kaoping.domain.folds import RegistryState
 from kaoping.domain.labels import OUTCOMES
 from kaoping.domain.names import FIGURES, UNDISPUTABLE_TYPES
-from kaoping.domain.roles import Principal
+from kaoping.domain.principals import Principal
 from kaoping.ledger.group_commit import PendingBatch
 from kaoping.ledger.writer import BatchRejected
 

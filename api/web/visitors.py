@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Request
 
 from kaoping.api.bootstrap import Services
-from kaoping.domain.roles import Principal
+from kaoping.domain.principals import Principal
 
 from .sessions import COOKIE, Session, SessionStore, csrf_ok
 

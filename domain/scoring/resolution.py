@@ -19,6 +19,7 @@ from datetime import date, datetime, tzinfo
 from typing import Any
 
 from ..entries import Entry, by_seq
+from ..names import is_round, unit_stream
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -159,7 +160,7 @@ class Resolution:
     def _primary(copies: list[Entry]) -> Entry:
         if copies[0].type == "ballot.cast":
             for copy in copies:
-                if copy.stream.startswith("round:"):
+                if is_round(copy.stream):
                     return copy
         return copies[0]
 
@@ -206,7 +207,7 @@ class Resolution:
         if unit_code is not None:
             copies = self.copies.get(entry.id, ())
             if len(copies) > 1 or (copies and copies[0] is not entry):
-                own = f"unit:{unit_code}"
+                own = unit_stream(unit_code)
                 entry = next((c for c in copies if c.stream == own), entry)
         void = self.void_of(entry)
         base = self._cited.get(entry.seq)

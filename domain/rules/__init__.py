@@ -1,0 +1,92 @@
+"""Write-time rules: what the ledger accepts, judged against the ledger as it stands at append.
+
+`decide` takes a validated command and a view of the ledger and either raises a named rule
+violation or says which streams the entry goes to and under which knowledge time. Each command
+class has one decider in `DECIDERS`, a plain function `(cmd, ctx) -> streams` in the module of its
+topic (tasks, evidence, ballots, awards, voids; the checks they share are in `checks`): as in
+eventsourcing's `examples/aggregate7`, a decision is a function of the command and what is known,
+not a method of an object. The stream states the rules read are folds of their entries
+(`domain.folds`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any, Protocol
+
+from .. import commands as c
+from ..errors import RuleViolation
+from ..folds import RegistryState, RoundState, TokensState, UnitState
+from . import awards, ballots, evidence, tasks, voids
+from .checks import Context
+
+
+@dataclass(frozen=True)
+class RecordedCommand:
+    """What the ledger's command index knows of an earlier command."""
+
+    command_id: str
+    type: str
+    streams: tuple[str, ...]
+    recorded_at: datetime
+    content_hash: str
+
+
+class LedgerView(Protocol):
+    registry: RegistryState
+
+    def tokens(self) -> TokensState: ...
+
+    def unit(self, code: str) -> UnitState: ...
+
+    def round(self, name: str) -> RoundState: ...
+
+    def command(self, command_id: str) -> RecordedCommand | None: ...
+
+    def dispute_unit(self, dispute: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Decision:
+    streams: tuple[str, ...]
+    recorded_at: datetime
+    backdated: bool
+    payload: dict[str, Any]
+
+
+#: a decider refuses its command (raising a KaopingError) or names the streams its entry goes to
+Decider = Callable[[Any, Context], list[str]]
+
+DECIDERS: dict[type[c.Command], Decider] = {
+    c.TaskAssigned: tasks.task_assigned,
+    c.TaskWithdrawn: tasks.task_withdrawn,
+    c.CheckpointReported: tasks.checkpoint_reported,
+    c.TaskAssessed: tasks.task_assessed,
+    c.EvidenceSubmitted: evidence.evidence_submitted,
+    c.EvidenceVerified: evidence.evidence_verified,
+    c.BallotCast: ballots.ballot_cast,
+    c.RoundClosed: ballots.round_closed,
+    c.CommonScored: awards.common_scored,
+    c.BonusAwarded: awards.bonus_awarded,
+    c.FundingRecorded: awards.funding_recorded,
+    c.PenaltyImposed: awards.penalty_imposed,
+    c.EntryVoided: voids.entry_voided,
+    c.DisputeFiled: voids.dispute_filed,
+    c.DisputeResolved: voids.dispute_resolved,
+}
+
+
+def decide(cmd: c.Command, view: LedgerView, *, now: datetime, tz: tzinfo,
+           payload: dict[str, Any] | None = None) -> Decision:
+    """`payload` is `cmd.payload()` when the caller has already made it."""
+    if cmd.recorded_at is not None and cmd.recorded_at > now:
+        raise RuleViolation("must not be in the future", field="recorded_at")
+    recorded_at = cmd.recorded_at or now
+    streams = DECIDERS[type(cmd)](cmd, Context(view, recorded_at, tz, cmd.recorded_at is not None))
+    return Decision(tuple(streams), recorded_at, cmd.recorded_at is not None,
+                    cmd.payload() if payload is None else payload)
+
+
+__all__ = ["DECIDERS", "Context", "Decider", "Decision", "LedgerView", "RecordedCommand", "decide"]
