@@ -14,6 +14,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from kaoping.domain.names import unit_of
+
 from .harness import latency_row, raw_insert_rate, row
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,15 +33,16 @@ def partition(commands: list[dict[str, Any]], streams_by_id: dict[str, str],
     the unit (units dealt round-robin) and keeps its order there; the rest (ballots touching many
     streams, round closes) is shared and posted first, untimed. Validity only depends on entries the
     command refers to, which are in its own unit's stream or shared, so every command stays valid."""
-    units = sorted({s.removeprefix("unit:") for s in streams_by_id.values()
-                    if s.startswith("unit:") and "," not in s})
+    units = sorted({unit for s in streams_by_id.values() if "," not in s
+                    and (unit := unit_of(s)) is not None})
     owner = {unit: i % clients for i, unit in enumerate(units)}
     shared: list[dict[str, Any]] = []
     lists: list[list[dict[str, Any]]] = [[] for _ in range(clients)]
     for command in commands:
         streams = streams_by_id[command["id"]]
-        if streams.startswith("unit:") and "," not in streams:
-            lists[owner[streams.removeprefix("unit:")]].append(command)
+        unit = unit_of(streams) if "," not in streams else None
+        if unit is not None:
+            lists[owner[unit]].append(command)
         else:
             shared.append(command)
     return shared, lists
