@@ -12,6 +12,7 @@ STATUS = {
     e.InvalidCommand: 422,
     e.RuleViolation: 422,
     e.UnknownReference: 422,
+    e.NotFound: 404,
     e.IdConflict: 409,
     ConcurrentWriteConflict: 409,
     e.Forbidden: 403,

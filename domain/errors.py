@@ -27,6 +27,10 @@ class RuleViolation(KaopingError):
     """The command is well formed but breaks a rule of the scheme or of the ledger."""
 
 
+class NotFound(KaopingError):
+    """What a reader asked for (an entry by seq, a checkpoint by size) is not in the ledger."""
+
+
 class IdConflict(KaopingError):
     """The command's `id` is already recorded with other content."""
 

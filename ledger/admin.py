@@ -24,6 +24,7 @@ from kaoping.domain.principals import Principal
 from kaoping.domain.roles import check_scope
 from kaoping.domain.tokens import token_digest
 
+from .notary import Notary
 from .settings import Settings
 from .streams import StreamStates
 from .writer import Writer
@@ -32,13 +33,19 @@ Clock = Callable[[], datetime]
 
 
 class Admin:
-    def __init__(self, streams: StreamStates, writer: Writer, settings: Settings, clock: Clock):
-        self.streams, self.writer, self.settings, self.clock = streams, writer, settings, clock
+    def __init__(self, streams: StreamStates, writer: Writer, notary: Notary, settings: Settings,
+                 clock: Clock):
+        self.streams, self.writer, self.notary = streams, writer, notary
+        self.settings, self.clock = settings, clock
 
     # -- init and the scheme ------------------------------------------------------------------------
     def init(self) -> bool:
-        """Record the 2018 scheme, the common indicators and the 59 units. False if already there."""
+        """Record the 2018 scheme, the common indicators and the 59 units, after making a signing
+        key if none is configured. False if already there (a ledger written before the Merkle tree
+        then gets its tree, and a checkpoint of it)."""
+        self.notary.ensure_key()
         if self.streams.registry(required=False).version > 0:
+            self.notary.sign_current(self.clock())
             return False
         data = resources.files("kaoping.domain") / "data"
         scheme = json.loads((data / "scheme-2018.json").read_text(encoding="utf-8"))

@@ -20,6 +20,7 @@ from .admin import Admin
 from .audit import Audit
 from .entry_log import EntryLog
 from .group_commit import Outcome, PendingBatch, commit_group
+from .notary import Notary
 from .reader import Reader
 from .settings import Settings
 from .store import ChainedPostgresRecorder, ChainedSQLiteRecorder, Index
@@ -51,10 +52,12 @@ class Ledger:
         self.index = Index(recorder)
         self.log = EntryLog(recorder, self.store.mapper)
         self.streams = StreamStates(self.store)
-        self.writer = Writer(self.store, self.streams, self.index, settings, clock)
-        self.reader = Reader(self.store, self.streams, self.index, self.log, settings, clock)
-        self.admin = Admin(self.streams, self.writer, settings, clock)
-        self.audit = Audit(self.store, self.index, settings)
+        self.notary = Notary(recorder, settings)
+        self.writer = Writer(self.store, self.streams, self.index, self.notary, settings, clock)
+        self.reader = Reader(self.store, self.streams, self.index, self.log, self.notary, settings,
+                             clock)
+        self.admin = Admin(self.streams, self.writer, self.notary, settings, clock)
+        self.audit = Audit(self.store, self.index, self.notary, settings)
 
     def close(self) -> None:
         self.store.close()

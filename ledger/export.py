@@ -1,12 +1,15 @@
 """The whole ledger as JSON Lines with its hash chain, and the check of such a file without a database.
 
-One line per stored entry, in seq order: its place (`seq`, `stream`, `version`, `originator_id`), its
+One line per stored entry, in seq order: its place (`seq`, `leaf_index` in the Merkle tree, `stream`,
+`version`, `originator_id`), its
 decoded fields as `history` shows them (`id`, `type`, `recorded_at`, `appended_at`, `actor`,
 `payload`, `backdated`), its chain link (`hash`, `prev_hash`, `global_prev_hash`) and what the hash
 covers: the `topic` and the exact stored bytes (`state`, base64). `verify_export` recomputes every
 link with `kaoping.domain.chain.first_break` and checks that the decoded fields of each line say what
 its stored bytes say, so an edit to any field, a deleted, inserted or reordered line, or an edited
-hash is named by its seq. Cutting off the newest lines needs an outside witness: compare `head`.
+hash is named by its seq. Given a signed checkpoint and the log's vkey, it also recomputes the
+Merkle tree of the first `size` lines: a file cut short, or rewritten even with a consistently
+recomputed chain, does not have the checkpoint's root.
 """
 
 from __future__ import annotations
@@ -31,9 +34,11 @@ from eventsourcing.utils import get_topic
 
 from kaoping.domain.chain import Break, ChainLink, StoredEntry, first_break
 from kaoping.domain.events import EntryRecorded, stream_id
+from kaoping.domain.merkle import CompactTree, leaf_hash
+from kaoping.domain.notes import Checkpoint, NoteError, Verifier, open_checkpoint, split_note
 
 #: the keys of one exported line, in the order they are written
-KEYS = ("seq", "stream", "version", "id", "type", "recorded_at", "appended_at", "actor", "payload",
+KEYS = ("seq", "leaf_index", "stream", "version", "id", "type", "recorded_at", "appended_at", "actor", "payload",
         "backdated", "topic", "hash", "prev_hash", "global_prev_hash", "originator_id", "state")
 #: the one topic the ledger stores; a file naming another is refused before anything is imported
 ENTRY_TOPIC = get_topic(EntryRecorded)
@@ -80,6 +85,7 @@ def export_entries(entries: Iterable[StoredEntry], links: Iterable[ChainLink], *
     mapper = mapper or offline_mapper()
     link_iter = iter(links)
     link = next(link_iter, None)
+    leaves = 0  # the tree's leaves are the linked entries, in ledger order
     for entry in entries:
         if entry.seq > end:
             return
@@ -88,21 +94,29 @@ def export_entries(entries: Iterable[StoredEntry], links: Iterable[ChainLink], *
         own = link if link is not None and link.seq == entry.seq else None
         event = _decode(mapper, entry)
         stream = own.stream if own else (event.stream if event else None)
-        yield {"seq": entry.seq, "stream": stream, "version": entry.version,
+        yield {"seq": entry.seq, "leaf_index": leaves if own else None, "stream": stream,
+               "version": entry.version,
                **_fields(event, tz), "topic": entry.topic,
                "hash": own.hash if own else None, "prev_hash": own.prev_hash if own else None,
                "global_prev_hash": own.global_prev_hash if own else None,
                "originator_id": entry.originator_id,
                "state": base64.b64encode(entry.state).decode("ascii")}
+        leaves += 1 if own else 0
 
 
 def export_line(row: dict[str, Any]) -> str:
     return json.dumps({key: row[key] for key in KEYS}, ensure_ascii=False, default=str) + "\n"
 
 
-def verify_export(lines: Iterable[str]) -> dict[str, Any]:
-    """Check an exported file; the same document as `Ledger.verify()` plus `head`, the last hash."""
+def verify_export(lines: Iterable[str], *, checkpoint: str | None = None,
+                  vkey: str | None = None) -> dict[str, Any]:
+    """Check an exported file; the same document as `Ledger.verify()` plus `head`, the last hash.
+    With `checkpoint` (a signed note) and `vkey`, also `checkpoint`: its signature, and whether the
+    first `size` lines have its root."""
+    claimed = _claimed(checkpoint, vkey) if checkpoint is not None else None
     mapper = offline_mapper()
+    tree, root_at_size = CompactTree(), None
+    misplaced: list[Break] = []
     entries: list[StoredEntry] = []
     links: list[ChainLink] = []
     problems: list[Break] = []
@@ -127,20 +141,53 @@ def verify_export(lines: Iterable[str]) -> dict[str, Any]:
             links.append(ChainLink(entry.seq, entry.originator_id, stream, entry.version,
                                    str(row["hash"]), str(row.get("prev_hash")),
                                    str(row.get("global_prev_hash"))))
+            if row.get("leaf_index") != tree.size:
+                misplaced.append(Break(entry.seq, f"line {number}: leaf_index is not its place "
+                                                  f"({tree.size}) among the ledger's entries"))
+            try:
+                tree.append(leaf_hash(bytes.fromhex(str(row["hash"]))))
+            except ValueError:
+                problems.append(Break(entry.seq, f"line {number}: hash is not hexadecimal"))
+            if claimed is not None and tree.size == claimed[0].size:
+                root_at_size = tree.root()
         mismatch = _mismatch(row, entry, stream, mapper)
         if mismatch:
             problems.append(Break(entry.seq, f"line {number}: {mismatch}"))
     broken = first_break(entries, links)
     if broken is not None:
         problems.append(broken)
-    bad = min(problems, key=lambda b: b.seq, default=None)
-    return {
+    # a line moved also has the wrong leaf_index: the chain's reason says more, so it comes first
+    bad = min(problems or misplaced, key=lambda b: b.seq, default=None)
+    report: dict[str, Any] = {
         "ok": bad is None,
         "entries": len(entries),
         "streams": len(streams),
         "first_bad": None if bad is None else {"seq": bad.seq, "reason": bad.reason},
         "head": links[-1].hash if links else None,
     }
+    if claimed is not None:
+        signed, signature_ok = claimed
+        report["checkpoint"] = {"origin": signed.origin, "size": signed.size, "root": signed.root_b64,
+                                "signature_ok": signature_ok,
+                                "root_matches": root_at_size == signed.root,
+                                "lines_in_file": tree.size}
+        report["ok"] = report["ok"] and signature_ok and root_at_size == signed.root
+    return report
+
+
+def _claimed(note: str, vkey: str | None) -> tuple[Checkpoint, bool]:
+    """The checkpoint a note claims, and whether `vkey`'s key signed it. A malformed note or vkey
+    is refused (NoteError): the caller asked a question that has no answer."""
+    if vkey is None:
+        raise NoteError("--checkpoint needs --vkey, the log's verifier key", field="vkey")
+    verifier = Verifier.parse(vkey)
+    try:
+        checkpoint, _ = open_checkpoint(note, verifier)
+        return checkpoint, True
+    except NoteError as error:
+        if error.field != "signature":
+            raise
+    return Checkpoint.parse(split_note(note)[0]), False
 
 
 def _int(value: Any) -> int:

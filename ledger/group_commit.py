@@ -66,7 +66,7 @@ def commit_group(writer: Writer, batches: Sequence[PendingBatch]) -> list[Outcom
     for attempt in range(CONFLICT_RETRIES):
         try:
             _decide_and_commit(writer, commands, callers, outcomes)
-            return _filled(outcomes)
+            return _receipted(writer, _filled(outcomes))
         except (IntegrityError, RaceLost):
             pass
         except Exception:  # noqa: BLE001 - not a rule's refusal: find whose batch it is, alone
@@ -82,7 +82,29 @@ def commit_group(writer: Writer, batches: Sequence[PendingBatch]) -> list[Outcom
             outcomes[n] = writer.ingest(commands[n], actor=callers[n][0], principal=callers[n][1])
         except Exception as error:  # noqa: BLE001 - reported to that batch's caller only
             outcomes[n] = error
-    return _filled(outcomes)
+    return _receipted(writer, _filled(outcomes))
+
+
+def _receipted(writer: Writer, outcomes: list[Outcome]) -> list[Outcome]:
+    """Each recorded batch with the latest checkpoint and one inclusion proof per entry against it
+    (a duplicate's prove its original entries). Every commit signs a checkpoint of the tree it
+    leaves, so the latest covers them all; the proofs are read in one go for the whole group."""
+    results = [outcome for outcome in outcomes if isinstance(outcome, BatchResult)]
+    if not results:
+        return outcomes
+    try:
+        checkpoint = writer.notary.at(None)
+        receipts = writer.notary.receipts([s for r in results for c in r.results for s in c.seqs],
+                                          checkpoint)
+        note = writer.notary.note(checkpoint)
+    except Exception as error:  # noqa: BLE001 - recorded; a retry is a duplicate and gets them
+        log.exception("receipts failed")
+        return [error if isinstance(outcome, BatchResult) else outcome for outcome in outcomes]
+    for result in results:
+        result.checkpoint = note
+        for command in result.results:
+            command.receipts = [receipts[seq] for seq in command.seqs if seq in receipts]
+    return outcomes
 
 
 def _callers(writer: Writer, batches: Sequence[PendingBatch],

@@ -27,6 +27,7 @@ from kaoping.domain.scoring import UnitScore, counted, make_cutoff, score_unit
 from kaoping.domain.standings import by_group, stage_figure
 
 from .entry_log import EntryLog, ResultCache
+from .notary import Notary
 from .settings import Settings
 from .store import Index
 from .streams import StreamStates
@@ -36,8 +37,9 @@ Clock = Callable[[], datetime]
 
 class Reader:
     def __init__(self, store: Any, streams: StreamStates, index: Index, log: EntryLog,
-                 settings: Settings, clock: Clock):
+                 notary: Notary, settings: Settings, clock: Clock):
         self.store, self.streams, self.index, self.log = store, streams, index, log
+        self.notary = notary
         self.settings, self.clock = settings, clock
         self._registry: RegistryState | None = None
         #: UnitScores with their explanations, weighed by the entries of the unit's stream (what
@@ -67,19 +69,20 @@ class Reader:
         stream = unit_stream(unit.code)
         state = self.streams.unit(unit.code)
         links = {link.version: link for link in self.index.all_links(stream)}
+        leaves = self.notary.leaf_indexes(link.seq for link in links.values())
         rows = []
         for event in self.store.events.get(stream_id(stream)):
             link = links[event.originator_version]
             rows.append(self._entry_json(event, link.seq, link.hash, link.prev_hash,
                                          state.entries[event.command_id].voided_by,
-                                         link.global_prev_hash))
+                                         link.global_prev_hash, leaves.get(link.seq)))
         return rows
 
     def _entry_json(self, event: EntryRecorded, seq: int, digest: str, prev: str,
-                    voided_by: str | None, global_prev: str) -> dict[str, Any]:
+                    voided_by: str | None, global_prev: str, leaf_index: int | None) -> dict[str, Any]:
         tz = self.settings.zone
         return {
-            "seq": seq, "id": event.command_id, "type": event.entry_type,
+            "seq": seq, "leaf_index": leaf_index, "id": event.command_id, "type": event.entry_type,
             "recorded_at": event.recorded_at.astimezone(tz).isoformat(),
             "appended_at": event.timestamp.astimezone(tz).isoformat(),
             "actor": event.actor, "payload": event.payload, "hash": digest, "prev_hash": prev,

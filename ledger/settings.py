@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,6 +16,9 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///./kaoping.db"
     tz: str = "Asia/Shanghai"
+    #: the file of the ledger's Ed25519 signing key (Go note format); default: beside the SQLite
+    #: file (`kaoping.db.signing-key`), or `./kaoping-<dbname>.signing-key` for PostgreSQL
+    signing_key: str | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -35,6 +39,14 @@ class Settings(BaseSettings):
     @cached_property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.tz)
+
+    @property
+    def signing_key_path(self) -> Path:
+        if self.signing_key:
+            return Path(self.signing_key).expanduser()
+        if not self.is_postgres:
+            return Path((self.database_url.removeprefix("sqlite:///") or "./kaoping.db") + ".signing-key")
+        return Path(f"kaoping-{urlsplit(self.database_url).path.lstrip('/') or 'kaoping'}.signing-key")
 
     @property
     def is_postgres(self) -> bool:

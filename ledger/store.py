@@ -8,27 +8,34 @@ database's write lock taken by the first INSERT.
 
 `kaoping_commands` indexes every command `id` (primary key: a concurrent duplicate cannot slip in)
 with its content hash, type, streams and knowledge time, and every dispute code (unique).
+
+The Merkle tree over the chain's hashes and the checkpoint signing its new size are written in the
+same transaction too (`ledger/tree.py`): entries, links, tree and checkpoint commit together or not
+at all.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from functools import partial
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import (
     PostgresAggregateRecorder,
     PostgresApplicationRecorder,
     PostgresFactory,
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteFactory
+from eventsourcing.utils import retry
 
 from kaoping.domain.chain import GENESIS, ChainLink, StoredEntry, entry_hash
 from kaoping.domain.rules import RecordedCommand
+
+from . import tree
 
 CHAIN_TABLE = "kaoping_chain"
 COMMANDS_TABLE = "kaoping_commands"
@@ -53,6 +60,7 @@ _DDL = [
         recorded_at TEXT NOT NULL,
         streams TEXT NOT NULL,
         dispute TEXT UNIQUE)""",
+    *tree.DDL,
 ]
 
 
@@ -74,40 +82,50 @@ class NewCommand:
     dispute: str | None
 
 
-class _Sql:
-    """The side tables' statements, in the driver's parameter style."""
+class _SQLiteTx:
+    mark = "?"
 
-    def __init__(self, mark: str):
-        self.last_link = f"SELECT hash FROM {CHAIN_TABLE} ORDER BY seq DESC LIMIT 1"
-        self.stream_head = (
-            f"SELECT hash FROM {CHAIN_TABLE} WHERE originator_id={mark} ORDER BY version DESC LIMIT 1"
-        )
-        self.insert_link = f"INSERT INTO {CHAIN_TABLE} VALUES ({','.join([mark] * 8)})"
-        self.insert_command = f"INSERT INTO {COMMANDS_TABLE} VALUES ({','.join([mark] * 6)})"
+    def __init__(self, cursor: Any):
+        self.cursor = cursor
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self.cursor.execute(statement, list(params))
+
+    def fetchone(self) -> Any:
+        return self.cursor.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return list(self.cursor.fetchall())
+
+    def insert(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        if rows:
+            marks = ",".join("?" * len(rows[0]))
+            self.cursor.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
 
 
-def _link_events(
-    execute: Any,
-    executemany: Any,
-    fetchone: Any,
-    sql: _Sql,
-    stored_events: Sequence[StoredEvent],
-    seqs: Sequence[int],
-    kwargs: dict[str, Any],
-) -> None:
+class _PostgresTx(_SQLiteTx):
+    mark = "%s"
+
+    def insert(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        _insert_unnested(self.cursor, table, rows)
+
+
+def _link_events(tx: tree.Tx, stored_events: Sequence[StoredEvent], seqs: Sequence[int],
+                 kwargs: dict[str, Any]) -> None:
     entries: Sequence[NewEntry] = kwargs.get("entries") or ()
     if len(entries) != len(stored_events):
         raise ValueError("every stored event needs its NewEntry to be linked into the chain")
-    execute(sql.last_link, ())
-    row = fetchone()
-    global_prev = row["hash"] if row else GENESIS
+    tx.execute(f"SELECT seq, hash FROM {CHAIN_TABLE} ORDER BY seq DESC LIMIT 1")
+    row = tx.fetchone()
+    global_prev, seq_before = (row["hash"], int(row["seq"])) if row else (GENESIS, 0)
     heads: dict[str, str] = {}
     links = []
     for event, seq, entry in zip(stored_events, seqs, entries, strict=True):
         originator_id = str(event.originator_id)
         if originator_id not in heads:
-            execute(sql.stream_head, (originator_id,))
-            row = fetchone()
+            tx.execute(f"SELECT hash FROM {CHAIN_TABLE} WHERE originator_id={tx.mark} "
+                       "ORDER BY version DESC LIMIT 1", (originator_id,))
+            row = tx.fetchone()
             heads[originator_id] = row["hash"] if row else GENESIS
         prev = heads[originator_id]
         digest = entry_hash(seq=seq, stream=entry.stream, version=event.originator_version,
@@ -117,13 +135,18 @@ def _link_events(
                       digest, prev, global_prev))
         heads[originator_id] = global_prev = digest
     # one statement per table, not one round trip per row: a year's import is thousands of rows
-    if links:
-        executemany(sql.insert_link, links)
-    commands = [(command.command_id, command.type, command.content_hash,
-                 command.recorded_at.isoformat(), ",".join(command.streams), command.dispute)
-                for command in kwargs.get("commands") or ()]
-    if commands:
-        executemany(sql.insert_command, commands)
+    tx.insert(CHAIN_TABLE, links)
+    tx.insert(COMMANDS_TABLE, [(command.command_id, command.type, command.content_hash,
+                                command.recorded_at.isoformat(), ",".join(command.streams),
+                                command.dispute) for command in kwargs.get("commands") or ()])
+    tree.grow(tx, seq_before, [(link[0], link[5]) for link in links], kwargs.get("signing"),
+              chain_table=CHAIN_TABLE)
+
+
+def _grow_alone(tx: tree.Tx, signing: tree.Signing | None) -> None:
+    """Catch the tree up with the chain (and sign its size) with no entry appended."""
+    tx.execute(f"SELECT MAX(seq) AS seq FROM {CHAIN_TABLE}")
+    tree.grow(tx, int(tx.fetchone()["seq"] or 0), [], signing, chain_table=CHAIN_TABLE)
 
 
 #: rows per INSERT on PostgreSQL. The library inserts a batch of events as one array parameter; a
@@ -133,13 +156,13 @@ PG_INSERT_CHUNK = 2_000
 _PG_COLUMN_TYPES = {
     CHAIN_TABLE: ("bigint", "text", "text", "bigint", "text", "text", "text", "text"),
     COMMANDS_TABLE: ("text", "text", "text", "text", "text", "text"),
+    **tree.COLUMN_TYPES,
 }
 
 
-def _insert_unnested(curs: Any, statement: str, rows: Sequence[tuple[Any, ...]]) -> None:
-    """PostgreSQL: the rows of an `INSERT INTO table VALUES (...)` as one statement over column
-    arrays. `executemany` sends a statement per row, which cost a third of a bulk ingest."""
-    table = statement.split()[2]
+def _insert_unnested(curs: Any, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """PostgreSQL: rows inserted into `table` as one statement over column arrays. `executemany`
+    sends a statement per row, which cost a third of a bulk ingest."""
     unnest = ", ".join(f"%s::{t}[]" for t in _PG_COLUMN_TYPES[table])
     for start in range(0, len(rows), PG_INSERT_CHUNK):  # bounded messages, as for the events
         columns = zip(*rows[start:start + PG_INSERT_CHUNK], strict=True)
@@ -147,20 +170,40 @@ def _insert_unnested(curs: Any, statement: str, rows: Sequence[tuple[Any, ...]])
 
 
 class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
-    sql = _Sql("?")
-
     def construct_create_table_statements(self) -> list[str]:
         return super().construct_create_table_statements() + _DDL
 
     def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         seqs = super()._insert_events(c, stored_events, **kwargs)
-        _link_events(c.execute, c.executemany, c.fetchone, self.sql, stored_events, seqs, kwargs)
+        _link_events(_SQLiteTx(c), stored_events, seqs, kwargs)
         return seqs
+
+    def grow_tree(self, signing: tree.Signing | None) -> None:
+        with self.writing() as tx:
+            _grow_alone(tx, signing)
+
+    @contextmanager
+    def writing(self) -> Iterator[tree.Tx]:
+        """A write transaction holding the writers' lock from its start, as an append does."""
+        with self.datastore.transaction(commit=True) as c:
+            # take the write lock before reading, as an append does with its first insert
+            c.execute(f"DELETE FROM {tree.LEAVES_TABLE} WHERE 1 = 0")
+            yield _SQLiteTx(c)
 
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(statement.replace("%s", "?"), list(params))
             return [dict(row) for row in c.fetchall()]
+
+    def write(self, statement: str, params: Sequence[Any] = ()) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(statement.replace("%s", "?"), list(params))
+
+    @contextmanager
+    def reading(self) -> Iterator[tree.Tx]:
+        """One read transaction, for reads that belong together (a proof and its checkpoint)."""
+        with self.datastore.transaction(commit=False) as c:
+            yield _SQLiteTx(c)
 
     def execute_script(self, statements: Sequence[str]) -> None:
         with self.datastore.transaction(commit=True) as c:
@@ -169,8 +212,33 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
 
 
 class ChainedPostgresRecorder(PostgresApplicationRecorder):
-    sql = _Sql("%s")
     _inserted = threading.local()
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """The library's insert, but a failure after the events are sent rolls their transaction
+        back. The library keeps the exception until the transaction block has ended, so the block
+        ends normally and commits: events without their chain links, tree or checkpoint."""
+        from psycopg import Rollback
+
+        failure: Exception | None = None
+        seqs: Sequence[int] | None = None
+        with self.datastore.get_connection() as conn:
+            with conn.pipeline() as pipeline, conn.transaction() as transaction:
+                with conn.cursor() as curs:
+                    self._insert_events(curs, stored_events, **kwargs)
+                if stored_events:
+                    with conn.cursor() as curs:
+                        try:
+                            self._insert_stored_events(curs, stored_events, **kwargs)
+                            pipeline.sync()  # a uniqueness violation is raised here
+                            seqs = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+                        except Exception as error:  # noqa: BLE001 - raised below, after the rollback
+                            failure = error
+                            raise Rollback(transaction) from None
+            if failure is not None:
+                raise failure  # inside the connection: database errors become the library's
+        return seqs
 
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent],
                               **kwargs: Any) -> None:
@@ -196,15 +264,32 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         seqs = self._inserted.ids
         if len(seqs) != len(stored_events):
             raise ValueError(f"expected {len(stored_events)} notification ids, got {len(seqs)}")
-        _link_events(lambda s, p: curs.execute(s, p), partial(_insert_unnested, curs), curs.fetchone,
-                     self.sql,
-                     stored_events, seqs, kwargs)
+        _link_events(_PostgresTx(curs), stored_events, seqs, kwargs)
         return seqs
+
+    def grow_tree(self, signing: tree.Signing | None) -> None:
+        with self.writing() as tx:
+            _grow_alone(tx, signing)
+
+    @contextmanager
+    def writing(self) -> Iterator[tree.Tx]:
+        with self.datastore.transaction(commit=True) as curs:
+            self._lock_table(curs)  # the writers' lock: no append can come between
+            yield _PostgresTx(curs)
 
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(statement, list(params))
             return [dict(row) for row in curs.fetchall()]
+
+    def write(self, statement: str, params: Sequence[Any] = ()) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(statement, list(params))
+
+    @contextmanager
+    def reading(self) -> Iterator[tree.Tx]:
+        with self.datastore.transaction(commit=False) as curs:
+            yield _PostgresTx(curs)
 
     def execute_script(self, statements: Sequence[str]) -> None:
         with self.datastore.transaction(commit=True) as curs:
@@ -243,6 +328,11 @@ class Index:
     def dispute_stream(self, dispute: str) -> str | None:
         rows = self.recorder.query(f"SELECT streams FROM {COMMANDS_TABLE} WHERE dispute=%s", [dispute])
         return rows[0]["streams"] if rows else None
+
+    def stream_of_seq(self, seq: int) -> str | None:
+        """The stream entry `seq` is in (None when no entry has that seq)."""
+        rows = self.recorder.query(f"SELECT stream FROM {CHAIN_TABLE} WHERE seq = %s", [seq])
+        return rows[0]["stream"] if rows else None
 
     def seqs(self, command_id: str) -> list[int]:
         rows = self.recorder.query(

@@ -27,9 +27,11 @@ from kaoping.domain.principals import OFFICE, Principal
 from kaoping.domain.roles import authorize
 from kaoping.domain.rules import RecordedCommand, decide
 
+from .notary import Notary
 from .settings import Settings
 from .store import Index, NewCommand, NewEntry
 from .streams import StreamStates
+from .tree import StoredCheckpoint
 
 Clock = Callable[[], datetime]
 CONFLICT_RETRIES = 12
@@ -43,20 +45,28 @@ def back_off(attempt: int) -> None:
 
 # -- what a caller gets back -----------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass
 class CommandResult:
     index: int
     id: str
     seqs: list[int]
     duplicate: bool
+    #: one inclusion proof per seq against the batch's checkpoint (HTTP appends only): evidence
+    #: about the result, not part of what it is
+    receipts: list[dict[str, Any]] | None = field(default=None, compare=False)
 
     def as_json(self) -> dict[str, Any]:
-        return {"index": self.index, "id": self.id, "seqs": self.seqs, "duplicate": self.duplicate}
+        document = {"index": self.index, "id": self.id, "seqs": self.seqs, "duplicate": self.duplicate}
+        if self.receipts is not None:
+            document["receipts"] = self.receipts
+        return document
 
 
 @dataclass
 class BatchResult:
     results: list[CommandResult] = field(default_factory=list)
+    #: the note of the checkpoint the receipts prove against (HTTP appends only)
+    checkpoint: str | None = None
 
     @property
     def appended(self) -> int:
@@ -175,6 +185,8 @@ class Group:
         self.commands: list[NewCommand] = []
         self.hashes: dict[str, str] = {}
         self.seqs: dict[str, list[int]] = {}
+        #: the checkpoint the commit signed
+        self.checkpoint: StoredCheckpoint | None = None
 
     def decide(self, commands: list[c.Command], default_actor: str, principal: Principal,
                progress: Callable[[int], None] | None = None) -> Decided:
@@ -248,7 +260,7 @@ class Group:
     def commit(self) -> None:
         if not self.events:
             return
-        recordings = self.writer.put(self.events, self.entries, self.commands)
+        recordings, self.checkpoint = self.writer.put(self.events, self.entries, self.commands)
         for recording in recordings:
             self.seqs.setdefault(recording.domain_event.command_id, []).append(
                 recording.notification.id)
@@ -267,9 +279,9 @@ class Group:
 # -- the writer ------------------------------------------------------------------------------------
 
 class Writer:
-    def __init__(self, store: Any, streams: StreamStates, index: Index, settings: Settings,
-                 clock: Clock):
-        self.store, self.streams, self.index = store, streams, index
+    def __init__(self, store: Any, streams: StreamStates, index: Index, notary: Notary,
+                 settings: Settings, clock: Clock):
+        self.store, self.streams, self.index, self.notary = store, streams, index, notary
         self.settings, self.clock = settings, clock
 
     def group(self, ids: Iterable[str]) -> Group:
@@ -304,17 +316,21 @@ class Writer:
                           payload=payload)
             for v, (cid, kind, payload) in enumerate(entries, start=version + 1)
         ]
-        recordings = self.put(events, [NewEntry(stream, e.command_id) for e in events],
-                              [NewCommand(e.command_id, e.entry_type, "", now, (stream,), None)
-                               for e in events])
+        recordings, _ = self.put(events, [NewEntry(stream, e.command_id) for e in events],
+                                 [NewCommand(e.command_id, e.entry_type, "", now, (stream,), None)
+                                  for e in events])
         return [r.notification.id for r in recordings]
 
     def put(self, events: list[EntryRecorded], entries: list[NewEntry],
-            commands: list[NewCommand]) -> list[Any]:
-        """Store events with their chain links and command index rows in one transaction.
+            commands: list[NewCommand]) -> tuple[list[Any], StoredCheckpoint | None]:
+        """Store events with their chain links, command index rows, tree nodes and a signed
+        checkpoint in one transaction; the recordings and that checkpoint.
         `Application.save` would do the same after checking each event against a runtime Protocol,
         which costs more than encoding it; the ledger has no aggregates to cache or snapshot."""
-        return self.store.events.put(events, entries=entries, commands=commands)  # type: ignore[no-any-return]
+        signing = self.notary.signing(events[0].timestamp if events else self.clock())
+        recordings = self.store.events.put(events, entries=entries, commands=commands,
+                                           signing=signing)
+        return recordings, signing.signed
 
 
 __all__ = ["BatchRejected", "BatchResult", "CommandResult", "ConcurrentWriteConflict", "Group",

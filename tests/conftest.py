@@ -62,6 +62,15 @@ def scratch_database(admin: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
 
 
+@pytest.fixture(autouse=True)
+def signing_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test's ledgers sign with a key of their own, in the test's folder (`kaoping init` makes
+    it), never one beside a database elsewhere or in the working directory."""
+    path = tmp_path / "ledger.signing-key"
+    monkeypatch.setenv("KAOPING_SIGNING_KEY", str(path))
+    return path
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":

@@ -4,13 +4,25 @@ copy with no database opened."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from kaoping.domain.notes import NoteError
+
 from .common import AsJson, Db, err, fail, opened, out, print_json
 
 app = typer.Typer()
+
+
+def vkey_text(value: str) -> str:
+    """A vkey given as itself or as the path of a file holding it."""
+    path = Path(value)
+    try:
+        return path.read_text(encoding="utf-8").strip() if path.is_file() else value.strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise fail(f"cannot read the vkey file {value}: {error}", 2) from None
 
 
 @app.command()
@@ -19,37 +31,76 @@ def verify(
     file: Annotated[str | None, typer.Option("--file", help="check an exported JSON Lines file (from "
                                                          "`kaoping export`, or - for stdin) "
                                                          "instead of a database; opens none")] = None,
+    checkpoint: Annotated[str | None, typer.Option("--checkpoint", help="with --file: a signed "
+                                                   "checkpoint note (a file) the export must match")]
+    = None,
+    vkey: Annotated[str | None, typer.Option("--vkey", help="the log's verifier key (or a file "
+                                             "holding it) that signed the checkpoints")] = None,
     as_json: AsJson = False,
 ) -> None:
-    """Walk the hash chain; exit 1 at the first modified, deleted, inserted or reordered entry."""
-    if file is not None:
-        if db is not None:
-            raise fail("--file checks an export without a database: leave out --db", 2)
-        report = _verify_file(file)
-    else:
-        with opened(db) as services:
-            report = services.ledger.verify()
+    """Walk the hash chain, recompute the Merkle tree and check every checkpoint; exit 1 at the
+    first modified, deleted, inserted or reordered entry, or a checkpoint that does not match."""
+    key = vkey_text(vkey) if vkey is not None else None
+    try:
+        if file is not None:
+            if db is not None:
+                raise fail("--file checks an export without a database: leave out --db", 2)
+            report = _verify_file(file, _note(checkpoint) if checkpoint else None, key)
+        else:
+            if checkpoint is not None:
+                raise fail("--checkpoint is for checking an export (--file)", 2)
+            with opened(db) as services:
+                report = services.ledger.audit.verify(vkey=key)
+    except NoteError as error:
+        raise fail(str(error), 2) from None
     if as_json:
         print_json(report)
     elif report["ok"]:
+        extra = ""
+        if report.get("checkpoint"):
+            extra = f"; checkpoint of size {report['checkpoint']['size']} signed and matched"
+        elif report.get("checkpoints"):
+            extra = f"; {report['checkpoints']['count']} checkpoints match the tree"
         out.print(f"ok: {report['entries']} entries in {report['streams']} streams, chain intact"
-                  + (f"; head {report['head']}" if report.get("head") else ""), highlight=False,
-                  soft_wrap=True)
+                  + (f"; head {report['head']}" if report.get("head") else "") + extra,
+                  highlight=False, soft_wrap=True)
     else:
-        bad = report["first_bad"]
-        err.print(f"[bold red]TAMPERED[/]: entry seq {bad['seq']}: {bad['reason']}", highlight=False)
+        err.print(f"[bold red]TAMPERED[/]: {_first_problem(report)}", highlight=False)
     if not report["ok"]:
         raise typer.Exit(1)
 
 
-def _verify_file(path: str) -> dict[str, Any]:
+def _first_problem(report: dict[str, Any]) -> str:
+    if report.get("first_bad"):
+        bad = report["first_bad"]
+        return f"entry seq {bad['seq']}: {bad['reason']}"
+    if report.get("tree") and not report["tree"]["ok"]:
+        return f"Merkle tree: {report['tree']['problem']}"
+    if report.get("checkpoints") and report["checkpoints"].get("first_bad"):
+        bad = report["checkpoints"]["first_bad"]
+        return f"checkpoint of size {bad['size']}: {bad['reason']}"
+    claimed = report.get("checkpoint") or {}
+    if not claimed.get("signature_ok", True):
+        return "the checkpoint's signature does not verify with this vkey"
+    return (f"the file's first {claimed.get('size')} entries do not have the checkpoint's root "
+            f"(the file has {claimed.get('lines_in_file')}): cut short or rewritten")
+
+
+def _note(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise fail(f"cannot read the checkpoint {path}: {error}", 2) from None
+
+
+def _verify_file(path: str, checkpoint: str | None, vkey: str | None) -> dict[str, Any]:
     from kaoping.ledger.export import verify_export
 
     try:
         if path == "-":
-            return verify_export(sys.stdin)
+            return verify_export(sys.stdin, checkpoint=checkpoint, vkey=vkey)
         with open(path, encoding="utf-8-sig") as lines:
-            return verify_export(lines)
+            return verify_export(lines, checkpoint=checkpoint, vkey=vkey)
     except OSError as error:
         raise fail(f"cannot read {path}: {error.strerror}", 2) from None
     except UnicodeDecodeError as error:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import Db, settings_for
+from .common import Db, opened, settings_for
 
 app = typer.Typer()
 
@@ -26,6 +26,11 @@ def serve(
     from kaoping.api.http import create_app
 
     settings = settings_for(db)
+    with opened(db) as services:  # before serving: its key is there, and an older ledger has its tree
+        ledger = services.ledger
+        ledger.notary.signer()
+        if ledger.status()["initialised"]:
+            ledger.notary.sign_current(ledger.clock())
     options = {"host": host, "port": port, "log_level": "info", "access_log": access_log}
     if workers == 1:
         uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]

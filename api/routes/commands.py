@@ -43,4 +43,4 @@ async def post_commands(request: Request, ledger: LedgerDep, committer: Committe
     # and the token is checked in the group too: one look at the tokens for many requests.
     # The read model catches up when it is read (GET /v1/standings), not on every write.
     result = await asyncio.wrap_future(committer.submit(PendingBatch(items, token=token)))
-    return {"results": [r.as_json() for r in result.results]}
+    return {"results": [r.as_json() for r in result.results], "checkpoint": result.checkpoint}

@@ -6,8 +6,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+import json
+
 from kaoping.api.sheets import as_of_suffix, download, standings_sheet, unit_sheet
 from kaoping.domain import errors as e
+from kaoping.domain.names import unit_stream
 
 from .render import problem
 from .units import unit_refusal
@@ -31,6 +34,27 @@ def standings_download(request: Request, who: Who, fmt: str, as_of: str | None =
         return problem(request, who, 422, "参数有误", f"{bad.field}: {bad.message}")
     return download(sheet, fmt, "考评排名" + as_of_suffix(as_of), "standings" + as_of_suffix(as_of),
                     headers=HEADERS)
+
+
+@router.get("/units/{code}/receipts/{seq}.json")
+def receipt_download(request: Request, who: Who, code: str, seq: int) -> Response:
+    """The receipt of one entry of the unit's history: its inclusion proof and the signed checkpoint
+    it proves against, with the log's vkey, as one file the unit keeps (`kaoping prove SEQ --json`)."""
+    code = code.upper()
+    ledger = services_of(request).ledger
+    refused = unit_refusal(request, who, code, ledger.registry())
+    if refused is not None:
+        return refused
+    if ledger.index.stream_of_seq(seq) != unit_stream(code):
+        return problem(request, who, 404, "未找到", f"本单位的历史记录中没有 seq {seq}。")
+    try:
+        receipt = ledger.notary.inclusion(seq)
+    except e.KaopingError as error:
+        return problem(request, who, 404, "未找到", error.message)
+    receipt["vkey"] = ledger.notary.signer().verifier.text
+    body = json.dumps(receipt, ensure_ascii=False, indent=2).encode()
+    return Response(body, media_type="application/json", headers={
+        **HEADERS, "Content-Disposition": f'attachment; filename="receipt-{code}-seq{seq}.json"'})
 
 
 @router.get("/units/{code}/score.{fmt}")

@@ -4,6 +4,7 @@ ledger's size, its last entry, the hash-chain check), the security headers, the 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,22 @@ def footer(request: Request, who: Visitor | None) -> dict[str, Any]:
         info["last_recorded"] = last.recorded_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
     if who is not None and who.principal.may_verify:
         info["verify"] = ledger.audit.verify_status(len(entries))
+    latest = ledger.notary.latest()
+    if latest is not None:
+        info["checkpoint"] = {"size": latest.size, "root": latest.checkpoint.root_b64,
+                              "origin": latest.origin,
+                              "signed_at": _local(latest.signed_at, ledger.settings.zone),
+                              "witnesses": [{**w, "at": _local_ts(w["time"], ledger.settings.zone)}
+                                            for w in ledger.notary.witnesses()]}
     return info
+
+
+def _local(moment: str, zone: Any) -> str:
+    return datetime.fromisoformat(moment).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _local_ts(timestamp: int, zone: Any) -> str:
+    return datetime.fromtimestamp(timestamp, timezone.utc).astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def render(request: Request, name: str, who: Visitor | None, status_code: int = 200,

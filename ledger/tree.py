@@ -1,0 +1,203 @@
+"""The Merkle tree's tables, grown in the same transaction as the entries (`ledger/store.py`).
+
+- `kaoping_tree` holds the hash of every complete, aligned subtree (level, index): leaves at level
+  0, then each node as soon as both its halves exist, so a root or a proof reads O(log n) rows and an
+  append writes two rows per leaf on average (RFC 9162 §2.1; `domain.merkle`).
+- `kaoping_leaves` says which entry (seq) each leaf is: leaf_index is the position in ledger order,
+  not seq − 1, since a rolled-back transaction can consume a seq.
+- `kaoping_checkpoints` holds every signed checkpoint, one per size (the primary key: never two
+  roots for one size); `kaoping_cosignatures` what witnesses signed of them.
+
+A leaf's data is the entry's chain hash, so the tree is grown from the chain links the same
+transaction writes. The tree is caught up from the chain first if it lags it (a ledger written
+before the tree existed: its first write, or its first open, builds the tree in one transaction);
+a tree ahead of its chain is refused, since only a deleted link can make it so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from kaoping.domain.errors import KaopingError
+from kaoping.domain.merkle import Node, leaf_hash, node_hash
+from kaoping.domain.notes import Checkpoint, NoteError, Signer, sign_note
+
+TREE_TABLE = "kaoping_tree"
+LEAVES_TABLE = "kaoping_leaves"
+CHECKPOINTS_TABLE = "kaoping_checkpoints"
+COSIGNATURES_TABLE = "kaoping_cosignatures"
+
+DDL = [
+    f"""CREATE TABLE IF NOT EXISTS {TREE_TABLE} (
+        level INTEGER NOT NULL,
+        idx BIGINT NOT NULL,
+        hash TEXT NOT NULL,
+        PRIMARY KEY (level, idx))""",
+    f"""CREATE TABLE IF NOT EXISTS {LEAVES_TABLE} (
+        leaf_index BIGINT PRIMARY KEY,
+        seq BIGINT NOT NULL UNIQUE)""",
+    f"""CREATE TABLE IF NOT EXISTS {CHECKPOINTS_TABLE} (
+        size BIGINT PRIMARY KEY,
+        origin TEXT NOT NULL,
+        root TEXT NOT NULL,
+        note TEXT NOT NULL,
+        signed_at TEXT NOT NULL)""",
+    f"""CREATE TABLE IF NOT EXISTS {COSIGNATURES_TABLE} (
+        size BIGINT NOT NULL,
+        witness TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        cosigned_at BIGINT NOT NULL,
+        vkey TEXT NOT NULL,
+        line TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        PRIMARY KEY (size, witness, key_id))""",
+]
+
+#: the PostgreSQL column types of the tables written in bulk (`store._insert_unnested`)
+COLUMN_TYPES = {
+    TREE_TABLE: ("integer", "bigint", "text"),
+    LEAVES_TABLE: ("bigint", "bigint"),
+    CHECKPOINTS_TABLE: ("bigint", "text", "text", "text", "text"),
+}
+
+
+class TreeOutOfStep(KaopingError):
+    """The tree has leaves the chain has not: a chain link was deleted. `kaoping verify` says which."""
+
+
+class Tx(Protocol):
+    """The open transaction of a write, in the driver's parameter style (`mark`)."""
+
+    mark: str
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def insert(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None: ...
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    size: int
+    origin: str
+    root: bytes
+    note: str
+    signed_at: str
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        return Checkpoint(self.origin, self.size, self.root)
+
+
+@dataclass
+class Signing:
+    """What a write hands the store so that its transaction ends with a signed checkpoint: the key,
+    the ledger's clock reading, and (after the write) the checkpoint it signed or found."""
+
+    signer: Signer
+    now: datetime
+    signed: StoredCheckpoint | None = field(default=None)
+
+
+def edge_nodes(size: int) -> list[Node]:
+    """The complete subtrees a tree of `size` leaves decomposes into, largest (leftmost) first."""
+    nodes, start = [], 0
+    for level in range(size.bit_length() - 1, -1, -1):
+        if size >> level & 1:
+            nodes.append(Node(level, start >> level))
+            start += 1 << level
+    return nodes
+
+
+def read_nodes(tx: Tx, nodes: Iterable[Node]) -> dict[Node, bytes]:
+    wanted = sorted(set(nodes))
+    found: dict[Node, bytes] = {}
+    for start in range(0, len(wanted), 200):
+        chunk = wanted[start:start + 200]
+        pairs = ", ".join([f"({tx.mark}, {tx.mark})"] * len(chunk))
+        tx.execute(f"SELECT level, idx, hash FROM {TREE_TABLE} WHERE (level, idx) IN (VALUES {pairs})",
+                   [value for node in chunk for value in (node.level, node.index)])
+        found.update({Node(int(r["level"]), int(r["idx"])): bytes.fromhex(r["hash"]) for r in tx.fetchall()})
+    return found
+
+
+def tree_head(tx: Tx) -> tuple[int, int]:
+    """(size, seq of the last leaf) of the stored tree."""
+    tx.execute(f"SELECT leaf_index, seq FROM {LEAVES_TABLE} ORDER BY leaf_index DESC LIMIT 1")
+    row = tx.fetchone()
+    return (int(row["leaf_index"]) + 1, int(row["seq"])) if row else (0, 0)
+
+
+def grow(tx: Tx, chain_seq_before: int, links: Sequence[tuple[int, str]],
+         signing: Signing | None, *, chain_table: str) -> None:
+    """Add the leaves of `links` ((seq, chain hash), in seq order) to the tree, after catching the
+    tree up to `chain_seq_before` (the chain's last seq before them), and sign its new size."""
+    size, last_seq = tree_head(tx)
+    if last_seq > chain_seq_before:
+        raise TreeOutOfStep(f"the Merkle tree covers seq {last_seq}, the hash chain ends at seq "
+                            f"{chain_seq_before}: run `kaoping verify`", field="seq")
+    leaves = list(links)
+    if last_seq < chain_seq_before:
+        tx.execute(f"SELECT seq, hash FROM {chain_table} WHERE seq > {tx.mark} AND seq <= {tx.mark} "
+                   "ORDER BY seq", (last_seq, chain_seq_before))
+        leaves = [(int(r["seq"]), r["hash"]) for r in tx.fetchall()] + leaves
+    known = read_nodes(tx, edge_nodes(size)) if leaves else {}
+    new_nodes: list[tuple[int, int, str]] = []
+    for seq, chain_hash in leaves:
+        index, level, value = size, 0, leaf_hash(bytes.fromhex(chain_hash))
+        known[Node(0, index)] = value
+        new_nodes.append((0, index, value.hex()))
+        while index & 1:  # a right child completes its parent
+            value = node_hash(known[Node(level, index - 1)], value)
+            index, level = index >> 1, level + 1
+            known[Node(level, index)] = value
+            new_nodes.append((level, index, value.hex()))
+        size += 1
+    if leaves:
+        tx.insert(TREE_TABLE, new_nodes)
+        tx.insert(LEAVES_TABLE, [(size - len(leaves) + i, seq) for i, (seq, _) in enumerate(leaves)])
+    if signing is not None and size > 0:
+        edge = edge_nodes(size)
+        missing = [node for node in edge if node not in known]
+        known.update(read_nodes(tx, missing) if missing else {})
+        root = known[edge[-1]]
+        for node in reversed(edge[:-1]):
+            root = node_hash(known[node], root)
+        signing.signed = _sign(tx, size, root, signing)
+
+
+def _sign(tx: Tx, size: int, root: bytes, signing: Signing) -> StoredCheckpoint:
+    """The checkpoint of `size`: the one stored if there is one (it has this root: the tree is the
+    chain's), else a new one signed now. Refuses a key whose origin is not this ledger's."""
+    tx.execute(f"SELECT size, origin, root, note, signed_at FROM {CHECKPOINTS_TABLE} "
+               "ORDER BY size DESC LIMIT 1")
+    row = tx.fetchone()
+    if row is not None and row["origin"] != signing.signer.name:
+        raise NoteError(f"the signing key's origin {signing.signer.name!r} is not this ledger's "
+                        f"({row['origin']!r}): set KAOPING_SIGNING_KEY to its key", field="key")
+    if row is not None and int(row["size"]) == size:
+        return stored_checkpoint(row)
+    if row is not None and int(row["size"]) > size:
+        raise TreeOutOfStep(f"a checkpoint of size {row['size']} is stored, the tree has {size} leaves: "
+                            "run `kaoping verify`", field="size")
+    checkpoint = Checkpoint(signing.signer.name, size, root)
+    stored = StoredCheckpoint(size, checkpoint.origin, root, sign_note(checkpoint.text, signing.signer),
+                              signing.now.isoformat())
+    tx.insert(CHECKPOINTS_TABLE, [(size, stored.origin, root.hex(), stored.note, stored.signed_at)])
+    return stored
+
+
+def stored_checkpoint(row: Any) -> StoredCheckpoint:
+    return StoredCheckpoint(int(row["size"]), row["origin"], bytes.fromhex(row["root"]), row["note"],
+                            row["signed_at"])
+
+
+__all__ = ["CHECKPOINTS_TABLE", "COLUMN_TYPES", "COSIGNATURES_TABLE", "DDL", "LEAVES_TABLE",
+           "Signing", "StoredCheckpoint", "TREE_TABLE", "TreeOutOfStep", "Tx", "edge_nodes", "grow",
+           "read_nodes", "stored_checkpoint", "tree_head"]
