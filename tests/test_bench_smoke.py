@@ -18,14 +18,14 @@ def test_bench_harness_runs_on_sqlite_and_reports_ratios() -> None:
     results = json.loads(json.dumps(run(config)))  # the JSON document, as written by the bench
     assert {"started_at", "seconds", "host", "config", "skipped", "rows"} <= set(results)
     rows = results["rows"]
-    assert {r["step"] for r in rows} == {"ingest", "http", "rebuild", "latency"}
+    assert {r["step"] for r in rows} == {"ingest", "http", "rebuild", "latency", "log"}
     for r in rows:
         assert ROW_KEYS <= set(r), r["name"]
         assert r["db"] == "sqlite"
         assert r["value"] is not None and r["value"] > 0, r["name"]
         assert r["peak_rss_mb"] > 0
     compared = [r for r in rows if r["baseline"] is not None]
-    assert {r["step"] for r in compared} == {"ingest", "http", "rebuild"}
+    assert {r["step"] for r in compared} == {"ingest", "http", "rebuild", "log"}
     for r in compared:
         assert r["baseline"] > 0 and r["ratio"] > 0 and r["target"].startswith(("ratio", "info"))
     for step in ("ingest", "http", "rebuild"):  # each step's judged line is its first

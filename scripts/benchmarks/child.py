@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import sys
 
-from .harness import STEPS, rss_mb
+from .harness import rss_mb
+from .steps import STEPS
 
 
 def main() -> None:

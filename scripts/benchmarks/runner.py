@@ -14,7 +14,8 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from .dbs import Scratch, postgres_problem
-from .harness import STEPS, rss_mb, row
+from .harness import rss_mb, row
+from .steps import STEPS
 from .http_step import REPO, step_http
 
 
@@ -40,6 +41,10 @@ class Config:
     #: `kaoping demo --scale 20` does (a 77k-event batch once hung the library's pipelined insert;
     #: the recorder now inserts it in chunks within the one transaction)
     large_postgres_batch: int | None = None
+    #: single-command commits timed with and without the tree, and the synthetic tree's size
+    log_commits: int = 300
+    log_million_leaves: int = 1_000_000
+    log_proof_samples: int = 300
     in_process: bool = False
     child_timeout: float = 420.0
 
@@ -48,7 +53,8 @@ class Config:
         values: dict[str, Any] = dict(ingest_repeats=1, http_seconds=3.0, insert_baseline_seconds=0.5,
                                       rebuild_repeats=1, score_rounds=1, standings_n=10,
                                       log_standings_n=1, replays=1, large_scale=3,
-                                      large_score_units_per_group=2, large_standings_n=3)
+                                      large_score_units_per_group=2, large_standings_n=3,
+                                      log_commits=20, log_million_leaves=20_000, log_proof_samples=20)
         values.update(overrides)
         return cls(**values)
 
@@ -98,6 +104,8 @@ def _streams_by_id(url: str) -> dict[str, str]:
 def run_kind(kind: str, config: Config, log: Log) -> list[dict[str, Any]]:
     scratch = Scratch(kind)
     rows: list[dict[str, Any]] = []
+    # every ledger of this run signs with one key of the scratch folder's, never one beside the repo
+    os.environ["KAOPING_SIGNING_KEY"] = scratch.path("signing-key")
 
     def add(new: list[dict[str, Any]], started: float) -> None:
         for r in new:
@@ -155,12 +163,23 @@ def run_kind(kind: str, config: Config, log: Log) -> list[dict[str, Any]]:
             config, "latency", url=demo, rounds=config.score_rounds, standings_n=config.standings_n,
             log_standings_n=config.log_standings_n, replays=config.replays))
 
-        # 5. a large ledger
+        # 5. the log outsiders can check: append cost, proofs, a million leaves
+        log(f"[{kind}] 5/6 Merkle tree and checkpoints: append cost, proof latencies")
+        guarded("log", "append cost of the tree", lambda: _run_step(
+            config, "log_append", with_urls=[scratch.url("logwith")], without_urls=[scratch.url("lognone")],
+            seed=config.seed, commits=config.log_commits, workdir=scratch.folder))
+        guarded("log", "proofs, demo year", lambda: _run_step(
+            config, "log_proofs", url=demo, samples=config.log_proof_samples))
+        guarded("log", "proofs, a million leaves", lambda: _run_step(
+            config, "log_million", url=scratch.url("million"), leaves=config.log_million_leaves,
+            samples=config.log_proof_samples))
+
+        # 6. a large ledger
         large_kinds = config.large_kinds if config.large_kinds is not None else config.kinds
         if config.large_scale and kind in large_kinds:
             scale = config.large_scale
             batch = config.large_postgres_batch if kind == "postgres" else None
-            log(f"[{kind}] 5/5 scale {scale}: build (ingest "
+            log(f"[{kind}] 6/6 scale {scale}: build (ingest "
                 + (f"in batches of {batch}" if batch else "in one batch")
                 + " + rebuild), then read latencies")
             large = scratch.url(f"scale{scale}")
@@ -172,8 +191,10 @@ def run_kind(kind: str, config: Config, log: Log) -> list[dict[str, Any]]:
                     units_per_group=config.large_score_units_per_group,
                     standings_n=config.large_standings_n, log_standings_n=1, replays=0,
                     label=f"scale {scale}", targets=False))
+                guarded("log", f"verify --file, scale {scale}", lambda: _run_step(
+                    config, "log_verify_file", url=large, workdir=scratch.folder))
         else:
-            log(f"[{kind}] 5/5 large ledger skipped")
+            log(f"[{kind}] 6/6 large ledger skipped")
     finally:
         scratch.close()
     return rows

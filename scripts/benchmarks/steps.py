@@ -1,0 +1,8 @@
+"""Every step a bench child process can run, by name."""
+
+from __future__ import annotations
+
+from .harness import STEPS as CORE
+from .log_step import LOG_STEPS
+
+STEPS = {**CORE, **LOG_STEPS}
