@@ -60,7 +60,6 @@ _DDL = [
         recorded_at TEXT NOT NULL,
         streams TEXT NOT NULL,
         dispute TEXT UNIQUE)""",
-    *tree.DDL,
 ]
 
 
@@ -111,13 +110,14 @@ class _PostgresTx(_SQLiteTx):
 
 
 def _link_events(tx: tree.Tx, stored_events: Sequence[StoredEvent], seqs: Sequence[int],
-                 kwargs: dict[str, Any]) -> None:
+                 kwargs: dict[str, Any], edge: tree.Edge) -> None:
     entries: Sequence[NewEntry] = kwargs.get("entries") or ()
     if len(entries) != len(stored_events):
         raise ValueError("every stored event needs its NewEntry to be linked into the chain")
     tx.execute(f"SELECT seq, hash FROM {CHAIN_TABLE} ORDER BY seq DESC LIMIT 1")
     row = tx.fetchone()
     global_prev, seq_before = (row["hash"], int(row["seq"])) if row else (GENESIS, 0)
+    head_before = (seq_before, global_prev)
     heads: dict[str, str] = {}
     links = []
     for event, seq, entry in zip(stored_events, seqs, entries, strict=True):
@@ -139,14 +139,16 @@ def _link_events(tx: tree.Tx, stored_events: Sequence[StoredEvent], seqs: Sequen
     tx.insert(COMMANDS_TABLE, [(command.command_id, command.type, command.content_hash,
                                 command.recorded_at.isoformat(), ",".join(command.streams),
                                 command.dispute) for command in kwargs.get("commands") or ()])
-    tree.grow(tx, seq_before, [(link[0], link[5]) for link in links], kwargs.get("signing"),
-              chain_table=CHAIN_TABLE)
+    tree.grow(tx, head_before, [(link[0], link[5]) for link in links], kwargs.get("signing"),
+              chain_table=CHAIN_TABLE, edge=edge)
 
 
 def _grow_alone(tx: tree.Tx, signing: tree.Signing | None) -> None:
     """Catch the tree up with the chain (and sign its size) with no entry appended."""
-    tx.execute(f"SELECT MAX(seq) AS seq FROM {CHAIN_TABLE}")
-    tree.grow(tx, int(tx.fetchone()["seq"] or 0), [], signing, chain_table=CHAIN_TABLE)
+    tx.execute(f"SELECT seq, hash FROM {CHAIN_TABLE} ORDER BY seq DESC LIMIT 1")
+    row = tx.fetchone()
+    tree.grow(tx, (int(row["seq"]), row["hash"]) if row else (0, GENESIS), [], signing,
+              chain_table=CHAIN_TABLE, edge=tree.Edge())
 
 
 #: rows per INSERT on PostgreSQL. The library inserts a batch of events as one array parameter; a
@@ -170,12 +172,17 @@ def _insert_unnested(curs: Any, table: str, rows: Sequence[tuple[Any, ...]]) -> 
 
 
 class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        #: the tree's right edge as this recorder's last append left it (`tree.Edge`)
+        self.edge = tree.Edge()
+
     def construct_create_table_statements(self) -> list[str]:
-        return super().construct_create_table_statements() + _DDL
+        return super().construct_create_table_statements() + _DDL + tree.ddl(sqlite=True)
 
     def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         seqs = super()._insert_events(c, stored_events, **kwargs)
-        _link_events(_SQLiteTx(c), stored_events, seqs, kwargs)
+        _link_events(_SQLiteTx(c), stored_events, seqs, kwargs, self.edge)
         return seqs
 
     def grow_tree(self, signing: tree.Signing | None) -> None:
@@ -255,16 +262,17 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
 
     def __init__(self, datastore: Any, **kwargs: Any):
         super().__init__(datastore, **kwargs)
+        self.edge = tree.Edge()  # as in ChainedSQLiteRecorder
         from psycopg.sql import SQL
 
-        self.sql_create_statements.extend(SQL(s) for s in _DDL)  # type: ignore[arg-type]
+        self.sql_create_statements.extend(SQL(s) for s in _DDL + tree.ddl(sqlite=False))  # type: ignore[arg-type]
 
     def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
                                        **kwargs: Any) -> Any:
         seqs = self._inserted.ids
         if len(seqs) != len(stored_events):
             raise ValueError(f"expected {len(stored_events)} notification ids, got {len(seqs)}")
-        _link_events(_PostgresTx(curs), stored_events, seqs, kwargs)
+        _link_events(_PostgresTx(curs), stored_events, seqs, kwargs, self.edge)
         return seqs
 
     def grow_tree(self, signing: tree.Signing | None) -> None:
@@ -328,6 +336,11 @@ class Index:
     def dispute_stream(self, dispute: str) -> str | None:
         rows = self.recorder.query(f"SELECT streams FROM {COMMANDS_TABLE} WHERE dispute=%s", [dispute])
         return rows[0]["streams"] if rows else None
+
+    def dispute_of(self, command_id: str) -> str | None:
+        """The dispute code a `dispute.filed` command recorded."""
+        rows = self.recorder.query(f"SELECT dispute FROM {COMMANDS_TABLE} WHERE command_id=%s", [command_id])
+        return rows[0]["dispute"] if rows else None
 
     def stream_of_seq(self, seq: int) -> str | None:
         """The stream entry `seq` is in (None when no entry has that seq)."""

@@ -30,31 +30,38 @@ LEAVES_TABLE = "kaoping_leaves"
 CHECKPOINTS_TABLE = "kaoping_checkpoints"
 COSIGNATURES_TABLE = "kaoping_cosignatures"
 
-DDL = [
-    f"""CREATE TABLE IF NOT EXISTS {TREE_TABLE} (
-        level INTEGER NOT NULL,
-        idx BIGINT NOT NULL,
-        hash TEXT NOT NULL,
-        PRIMARY KEY (level, idx))""",
-    f"""CREATE TABLE IF NOT EXISTS {LEAVES_TABLE} (
-        leaf_index BIGINT PRIMARY KEY,
-        seq BIGINT NOT NULL UNIQUE)""",
-    f"""CREATE TABLE IF NOT EXISTS {CHECKPOINTS_TABLE} (
-        size BIGINT PRIMARY KEY,
-        origin TEXT NOT NULL,
-        root TEXT NOT NULL,
-        note TEXT NOT NULL,
-        signed_at TEXT NOT NULL)""",
-    f"""CREATE TABLE IF NOT EXISTS {COSIGNATURES_TABLE} (
-        size BIGINT NOT NULL,
-        witness TEXT NOT NULL,
-        key_id TEXT NOT NULL,
-        cosigned_at BIGINT NOT NULL,
-        vkey TEXT NOT NULL,
-        line TEXT NOT NULL,
-        received_at TEXT NOT NULL,
-        PRIMARY KEY (size, witness, key_id))""",
-]
+def ddl(sqlite: bool) -> list[str]:
+    """The tables, in each database's best form: on SQLite the subtree table is clustered on its
+    key (WITHOUT ROWID) and a leaf's index is the rowid, so an append updates one b-tree per row
+    instead of two."""
+    clustered = " WITHOUT ROWID" if sqlite else ""
+    leaf_key = "INTEGER PRIMARY KEY" if sqlite else "BIGINT PRIMARY KEY"
+    return [
+        f"""CREATE TABLE IF NOT EXISTS {TREE_TABLE} (
+            level INTEGER NOT NULL,
+            idx BIGINT NOT NULL,
+            hash TEXT NOT NULL,
+            PRIMARY KEY (level, idx)){clustered}""",
+        f"""CREATE TABLE IF NOT EXISTS {LEAVES_TABLE} (
+            leaf_index {leaf_key},
+            seq BIGINT NOT NULL UNIQUE)""",
+        f"""CREATE TABLE IF NOT EXISTS {CHECKPOINTS_TABLE} (
+            size BIGINT PRIMARY KEY,
+            origin TEXT NOT NULL,
+            root TEXT NOT NULL,
+            note TEXT NOT NULL,
+            signed_at TEXT NOT NULL)""",
+        f"""CREATE TABLE IF NOT EXISTS {COSIGNATURES_TABLE} (
+            size BIGINT NOT NULL,
+            witness TEXT NOT NULL,
+            key_id TEXT NOT NULL,
+            cosigned_at BIGINT NOT NULL,
+            vkey TEXT NOT NULL,
+            line TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            PRIMARY KEY (size, witness, key_id))""",
+    ]
+
 
 #: the PostgreSQL column types of the tables written in bulk (`store._insert_unnested`)
 COLUMN_TYPES = {
@@ -116,13 +123,19 @@ def edge_nodes(size: int) -> list[Node]:
 
 
 def read_nodes(tx: Tx, nodes: Iterable[Node]) -> dict[Node, bytes]:
+    """The stored hashes of `nodes`, in one query per 200 of them. Written level by level
+    (`level = ? AND idx IN (…)` joined by OR) so that both databases search the primary key: SQLite
+    scans the whole table for a row-value `(level, idx) IN (VALUES …)`."""
     wanted = sorted(set(nodes))
     found: dict[Node, bytes] = {}
     for start in range(0, len(wanted), 200):
-        chunk = wanted[start:start + 200]
-        pairs = ", ".join([f"({tx.mark}, {tx.mark})"] * len(chunk))
-        tx.execute(f"SELECT level, idx, hash FROM {TREE_TABLE} WHERE (level, idx) IN (VALUES {pairs})",
-                   [value for node in chunk for value in (node.level, node.index)])
+        by_level: dict[int, list[int]] = {}
+        for node in wanted[start:start + 200]:
+            by_level.setdefault(node.level, []).append(node.index)
+        where = " OR ".join(f"(level = {tx.mark} AND idx IN ({', '.join([tx.mark] * len(indexes))}))"
+                            for indexes in by_level.values())
+        tx.execute(f"SELECT level, idx, hash FROM {TREE_TABLE} WHERE {where}",
+                   [value for level, indexes in by_level.items() for value in (level, *indexes)])
         found.update({Node(int(r["level"]), int(r["idx"])): bytes.fromhex(r["hash"]) for r in tx.fetchall()})
     return found
 
@@ -134,11 +147,30 @@ def tree_head(tx: Tx) -> tuple[int, int]:
     return (int(row["leaf_index"]) + 1, int(row["seq"])) if row else (0, 0)
 
 
-def grow(tx: Tx, chain_seq_before: int, links: Sequence[tuple[int, str]],
-         signing: Signing | None, *, chain_table: str) -> None:
+@dataclass
+class Edge:
+    """What the last append of this process left: the tree's size, its right edge (the complete
+    subtrees it decomposes into) and the latest checkpoint's size and origin, valid while the
+    chain's newest link is `chain_head` (any other writer's append changes it). Reading them again
+    costs three queries per append; an append that is rolled back leaves a `chain_head` no link
+    will have, so the cache is never wrongly trusted."""
+
+    chain_head: str = ""
+    size: int = 0
+    last_seq: int = 0
+    nodes: dict[Node, bytes] = field(default_factory=dict)
+    checkpoint_size: int = 0
+    origin: str | None = None
+
+
+def grow(tx: Tx, chain_head_before: tuple[int, str], links: Sequence[tuple[int, str]],
+         signing: Signing | None, *, chain_table: str, edge: Edge) -> None:
     """Add the leaves of `links` ((seq, chain hash), in seq order) to the tree, after catching the
-    tree up to `chain_seq_before` (the chain's last seq before them), and sign its new size."""
-    size, last_seq = tree_head(tx)
+    tree up to `chain_head_before` (the chain's last (seq, hash) before them), and sign its new
+    size. `edge` is this process's cache of the tree's right edge; it is updated."""
+    chain_seq_before, chain_hash_before = chain_head_before
+    cached = edge.chain_head == chain_hash_before and edge.last_seq == chain_seq_before
+    size, last_seq = (edge.size, edge.last_seq) if cached else tree_head(tx)
     if last_seq > chain_seq_before:
         raise TreeOutOfStep(f"the Merkle tree covers seq {last_seq}, the hash chain ends at seq "
                             f"{chain_seq_before}: run `kaoping verify`", field="seq")
@@ -147,7 +179,7 @@ def grow(tx: Tx, chain_seq_before: int, links: Sequence[tuple[int, str]],
         tx.execute(f"SELECT seq, hash FROM {chain_table} WHERE seq > {tx.mark} AND seq <= {tx.mark} "
                    "ORDER BY seq", (last_seq, chain_seq_before))
         leaves = [(int(r["seq"]), r["hash"]) for r in tx.fetchall()] + leaves
-    known = read_nodes(tx, edge_nodes(size)) if leaves else {}
+    known = dict(edge.nodes) if cached else (read_nodes(tx, edge_nodes(size)) if leaves else {})
     new_nodes: list[tuple[int, int, str]] = []
     for seq, chain_hash in leaves:
         index, level, value = size, 0, leaf_hash(bytes.fromhex(chain_hash))
@@ -162,27 +194,41 @@ def grow(tx: Tx, chain_seq_before: int, links: Sequence[tuple[int, str]],
     if leaves:
         tx.insert(TREE_TABLE, new_nodes)
         tx.insert(LEAVES_TABLE, [(size - len(leaves) + i, seq) for i, (seq, _) in enumerate(leaves)])
+    right = edge_nodes(size)
+    missing = [node for node in right if node not in known]
+    known.update(read_nodes(tx, missing) if missing else {})
+    latest = (edge.checkpoint_size, edge.origin) if cached else None
     if signing is not None and size > 0:
-        edge = edge_nodes(size)
-        missing = [node for node in edge if node not in known]
-        known.update(read_nodes(tx, missing) if missing else {})
-        root = known[edge[-1]]
-        for node in reversed(edge[:-1]):
+        root = known[right[-1]]
+        for node in reversed(right[:-1]):
             root = node_hash(known[node], root)
-        signing.signed = _sign(tx, size, root, signing)
+        signing.signed = _sign(tx, size, root, signing, latest)
+        latest = (signing.signed.size, signing.signed.origin)
+    edge.chain_head = links[-1][1] if links else chain_hash_before
+    edge.size, edge.last_seq = size, leaves[-1][0] if leaves else last_seq
+    edge.nodes = {node: known[node] for node in right}
+    edge.checkpoint_size, edge.origin = latest if latest is not None else (0, None)
+    if latest is None:  # not read this time: read it next time
+        edge.chain_head = ""
 
 
-def _sign(tx: Tx, size: int, root: bytes, signing: Signing) -> StoredCheckpoint:
+def _sign(tx: Tx, size: int, root: bytes, signing: Signing,
+          latest: tuple[int, str | None] | None) -> StoredCheckpoint:
     """The checkpoint of `size`: the one stored if there is one (it has this root: the tree is the
-    chain's), else a new one signed now. Refuses a key whose origin is not this ledger's."""
-    tx.execute(f"SELECT size, origin, root, note, signed_at FROM {CHECKPOINTS_TABLE} "
-               "ORDER BY size DESC LIMIT 1")
-    row = tx.fetchone()
+    chain's), else a new one signed now. Refuses a key whose origin is not this ledger's. `latest`
+    is the latest checkpoint's (size, origin) when the caller knows it."""
+    row: Any = None
+    if latest is None or latest[0] >= size:
+        tx.execute(f"SELECT size, origin, root, note, signed_at FROM {CHECKPOINTS_TABLE} "
+                   "ORDER BY size DESC LIMIT 1")
+        row = tx.fetchone()
+    elif latest[1] is not None:
+        row = {"size": latest[0], "origin": latest[1]}
     if row is not None and row["origin"] != signing.signer.name:
         raise NoteError(f"the signing key's origin {signing.signer.name!r} is not this ledger's "
                         f"({row['origin']!r}): set KAOPING_SIGNING_KEY to its key", field="key")
     if row is not None and int(row["size"]) == size:
-        return stored_checkpoint(row)
+        return stored_checkpoint(row)  # only a row read from the table has this size
     if row is not None and int(row["size"]) > size:
         raise TreeOutOfStep(f"a checkpoint of size {row['size']} is stored, the tree has {size} leaves: "
                             "run `kaoping verify`", field="size")
@@ -198,6 +244,6 @@ def stored_checkpoint(row: Any) -> StoredCheckpoint:
                             row["signed_at"])
 
 
-__all__ = ["CHECKPOINTS_TABLE", "COLUMN_TYPES", "COSIGNATURES_TABLE", "DDL", "LEAVES_TABLE",
-           "Signing", "StoredCheckpoint", "TREE_TABLE", "TreeOutOfStep", "Tx", "edge_nodes", "grow",
+__all__ = ["CHECKPOINTS_TABLE", "COLUMN_TYPES", "COSIGNATURES_TABLE", "Edge", "LEAVES_TABLE",
+           "Signing", "StoredCheckpoint", "TREE_TABLE", "TreeOutOfStep", "Tx", "ddl", "edge_nodes", "grow",
            "read_nodes", "stored_checkpoint", "tree_head"]
