@@ -21,7 +21,7 @@ from kaoping.ledger.settings import Settings
 
 from . import errors, web
 from .bootstrap import bootstrap
-from .routes import commands, exports, log, reading
+from .routes import appeals, commands, exports, log, reading
 
 
 def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -> FastAPI:
@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    for router in (commands.router, reading.router, log.router, exports.router):
+    for router in (commands.router, reading.router, appeals.router, log.router, exports.router):
         app.include_router(router)
     _document_commands(app)
     web.mount(app)

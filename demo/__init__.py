@@ -4,6 +4,6 @@ Not part of the ledger: it only produces contract command dicts, which go in thr
 command path as any others (`kaoping demo`, or `python -m kaoping.demo > year.jsonl`).
 """
 
-from .year import demo_year
+from .year import demo_year, in_batches
 
-__all__ = ["demo_year"]
+__all__ = ["demo_year", "in_batches"]

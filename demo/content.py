@@ -41,6 +41,7 @@ class Content:
     funding_sources: list[str]
     funding_reasons: list[str]
     disputes: dict[str, dict[str, str]]
+    publications: dict[str, str]
 
 
 @functools.cache

@@ -34,7 +34,7 @@ from typing import Any
 from kaoping.domain.reference import Unit
 
 from . import unit_wide
-from .draws import END, LAST_DUE, YEAR, Draws, dec, month_end
+from .draws import END, LAST_DUE, TZ, YEAR, Draws, dec, month_end
 
 
 # --- the plan of one task -------------------------------------------------------------------------
@@ -77,7 +77,16 @@ class _Year(Draws):
         unit_wide.bonuses(self)
         penalties = unit_wide.penalties_and_funding(self)
         unit_wide.disputes(self, penalties, self.verifications, falsified, scores, disputed_scores)
+        self.publish()
         return self.commands()
+
+    def publish(self) -> None:
+        """The half-year results published (公示) once the round closes. Its window is wider than
+        the scheme's 7 days because the year's disputes come up to 12 days after their entries;
+        it draws nothing, so the rest of the year is what it was."""
+        self.emit(datetime(YEAR, 7, 31, 18, 0, tzinfo=TZ), {
+            "id": "demo-publication-half-year", "type": "results.published", "stage": "half_year",
+            "title": self.text.publications["half_year"], "appeal_days": 15})
 
     # -- tasks -------------------------------------------------------------------------------------
     def plan_tasks(self) -> None:
@@ -346,3 +355,14 @@ def demo_year(seed: int = 2018, scale: int = 1, *, actors: bool = False) -> list
 
 
 __all__ = ["demo_year"]
+
+
+def in_batches(commands: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The year cut into the batches to ingest it in: a publication freezes the entries stored
+    before its batch, so each one starts a batch of its own and counts the year up to it."""
+    batches: list[list[dict[str, Any]]] = [[]]
+    for command in commands:
+        if command["type"] == "results.published" and batches[-1]:
+            batches.append([])
+        batches[-1].append(command)
+    return batches

@@ -292,6 +292,17 @@ class RoundClosed(Command):
     round: Round
 
 
+class ResultsPublished(Command):
+    """公示: the ledger freezes the standings of `stage` as of `as_of` into the entry it appends
+    (SCHEME-2018 §9; CONTRACT.md, "Publication")."""
+
+    type: Literal["results.published"]
+    stage: Literal["process", "half_year", "annual"]
+    as_of: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=40)] | None = None
+    title: Text
+    appeal_days: Annotated[int, Field(ge=0, le=366)] | None = None
+
+
 AnyCommand = Annotated[
     Union[
         TaskAssigned,
@@ -309,6 +320,7 @@ AnyCommand = Annotated[
         DisputeFiled,
         DisputeResolved,
         RoundClosed,
+        ResultsPublished,
     ],
     Field(discriminator="type"),
 ]

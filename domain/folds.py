@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field, fields, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Self
 
 from .errors import RuleViolation, UnknownReference
@@ -162,6 +162,38 @@ class RoundState(StreamState):
             self.closed_by = event.command_id
 
 
+@dataclass(frozen=True)
+class Publication:
+    """A 公示 as the appeal window needs it: what it counted and until when it may be disputed."""
+
+    command_id: str
+    stage: str
+    as_of: datetime
+    published_at: datetime
+    appeal_days: int
+    upto_seq: int
+
+    @property
+    def appeal_closes(self) -> datetime:
+        return self.published_at + timedelta(days=self.appeal_days)
+
+    def counted(self, seq: int, recorded_at: datetime) -> bool:
+        """Whether this publication counted the entry `seq` recorded at `recorded_at`."""
+        return seq <= self.upto_seq and recorded_at <= self.as_of
+
+
+@dataclass
+class PublicationsState(StreamState):
+    publications: dict[str, Publication] = field(default_factory=dict)
+
+    def _apply(self, event: EntryRecorded) -> None:
+        if event.entry_type == "results.published":
+            p = event.payload
+            self.publications[event.command_id] = Publication(
+                event.command_id, p["stage"], datetime.fromisoformat(p["as_of"]), event.recorded_at,
+                int(p["appeal_days"]), int(p["upto_seq"]))
+
+
 @dataclass
 class RegistryState(StreamState):
     units: dict[str, Unit] = field(default_factory=dict)
@@ -243,7 +275,8 @@ def new_state(stream: str) -> StreamState:
 
 
 FOLDS: dict[StreamKind, type[StreamState]] = {"unit": UnitState, "round": RoundState,
-                                              "registry": RegistryState, "tokens": TokensState}
+                                              "registry": RegistryState, "tokens": TokensState,
+                                              "publications": PublicationsState}
 
 
 __all__ = ["DisputeState", "EntryInfo", "EvidenceState", "RegistryState", "RoundState", "StreamState",

@@ -15,10 +15,12 @@ from typing import Literal
 REGISTRY_STREAM = "registry"
 #: the bearer tokens (their hashes), created and revoked as entries
 TOKENS_STREAM = "tokens"
+#: the published results (公示), each with its frozen standings and appeal window
+PUBLICATIONS_STREAM = "publications"
 _UNIT = "unit:"
 _ROUND = "round:"
 
-StreamKind = Literal["unit", "round", "registry", "tokens"]
+StreamKind = Literal["unit", "round", "registry", "tokens", "publications"]
 
 
 def unit_stream(code: str) -> str:
@@ -33,7 +35,7 @@ def round_stream(name: str) -> str:
 
 def parse_stream(stream: str) -> tuple[StreamKind, str]:
     """("unit", "D03") for "unit:D03", ("round", "half_year") for "round:half_year", and the
-    registry and tokens streams as (their name, "")."""
+    registry, tokens and publications streams as (their name, "")."""
     if stream.startswith(_UNIT):
         return "unit", stream[len(_UNIT):]
     if stream.startswith(_ROUND):
@@ -42,6 +44,8 @@ def parse_stream(stream: str) -> tuple[StreamKind, str]:
         return "registry", ""
     if stream == TOKENS_STREAM:
         return "tokens", ""
+    if stream == PUBLICATIONS_STREAM:
+        return "publications", ""
     raise ValueError(f"not a stream name: {stream!r}")
 
 

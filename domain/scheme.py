@@ -80,6 +80,12 @@ class Scheme:
             node = node[key]
         return Decimal(str(node))
 
+    @property
+    def appeal_days(self) -> int:
+        """SCHEME-2018 §9: days a publication stays open to appeal. A scheme adopted before
+        appeals were part of it has the plan's [default], 7."""
+        return int(self.data.get("appeals", {}).get("days", 7))
+
     def levels(self, group: str) -> dict[str, Decimal]:
         return {level: Decimal(w) for level, w in self.data["levels"][group].items()}
 

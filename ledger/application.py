@@ -17,6 +17,7 @@ from kaoping.domain.folds import RegistryState, StreamState
 from kaoping.domain.principals import OFFICE, Principal
 
 from .admin import Admin
+from .appeals import Appeals
 from .audit import Audit
 from .entry_log import EntryLog
 from .group_commit import Outcome, PendingBatch, commit_group
@@ -56,8 +57,10 @@ class Ledger:
         self.writer = Writer(self.store, self.streams, self.index, self.notary, settings, clock)
         self.reader = Reader(self.store, self.streams, self.index, self.log, self.notary, settings,
                              clock)
+        self.writer.freezer = self.reader.frozen  # a publication freezes standings as read
         self.admin = Admin(self.streams, self.writer, self.notary, settings, clock)
         self.audit = Audit(self.store, self.index, self.notary, settings)
+        self.appeals = Appeals(self.reader, self.notary, settings, clock)
 
     def close(self) -> None:
         self.store.close()

@@ -101,6 +101,12 @@ class Notary:
                 f"SELECT seq, leaf_index FROM {tree.LEAVES_TABLE} WHERE seq IN ({marks})", chunk)})
         return found
 
+    def tree_size_at(self, seq: int) -> int:
+        """The number of leaves of entries up to seq `seq`."""
+        rows = self.recorder.query(f"SELECT MAX(leaf_index) AS last FROM {tree.LEAVES_TABLE} "
+                                   "WHERE seq <= %s", [seq])
+        return int(rows[0]["last"]) + 1 if rows and rows[0]["last"] is not None else 0
+
     def _hashes(self, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
         with self.recorder.reading() as tx:
             stored = tree.read_nodes(tx, needed(ranges))

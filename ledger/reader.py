@@ -138,6 +138,37 @@ class Reader:
         return by_group(((u.group, u.code, u.name, fmt(getattr(results[u.code], figure)))
                          for u in units), group)
 
+    def unit_scores(self, codes: Sequence[str] | None = None, *,
+                    as_of: str | None = None) -> dict[str, UnitScore]:
+        """Every figure of these units (all when None), unrounded, as known at `as_of` (now when None)."""
+        registry = self.registry()
+        units = [registry.unit(code) for code in codes] if codes is not None else list(registry.units.values())
+        moment = parse_as_of(as_of, self.settings.zone) if as_of is not None else None
+        return self._unit_scores(units, registry, self.log.refresh(), moment, None)
+
+    def as_if(self, extra: Sequence[Entry]) -> dict[str, UnitScore]:
+        """Every unit's figures now if `extra` entries followed the log (a preview: nothing is
+        appended), from one resolution of the whole log with them."""
+        registry = self.registry()
+        entries = [*self.log.refresh(), *extra]
+        cutoff = make_cutoff(entries, tz=self.settings.zone, today=self.today())
+        resolved = counted(entries, cutoff)
+        in_force = registry.scheme_at(self.clock())
+        return {code: score_unit(unit, registry.units, (), in_force, cutoff, resolved=resolved)
+                for code, unit in registry.units.items()}
+
+    def frozen(self, stage: str, as_of: datetime, upto: int) -> dict[str, Any]:
+        """What a publication freezes: the standings of `stage` as of `as_of` over the entries up to
+        seq `upto`, and the size of the tree those entries make."""
+        figure = stage_figure(stage)
+        registry = self.registry()
+        log = self.log.refresh()
+        units = list(registry.units.values())
+        results = self._unit_scores(units, registry, log, as_of, upto)
+        standings = by_group((u.group, u.code, u.name, fmt(getattr(results[u.code], figure)))
+                             for u in units)
+        return {"upto_seq": upto, "tree_size": self.notary.tree_size_at(upto), "standings": standings}
+
     def _unit_score(self, unit: Unit, registry: RegistryState, log: Sequence[Entry],
                     moment: datetime | None, upto: int | None, *, cache: bool = True) -> UnitScore:
         """`score_unit` for `unit` on the log prefix `log`, from the log's stream index. The result is

@@ -21,8 +21,9 @@ from eventsourcing.persistence import IntegrityError
 from kaoping.domain import commands as c
 from kaoping.domain.errors import IdConflict, KaopingError
 from kaoping.domain.events import EntryRecorded, stream_id
-from kaoping.domain.folds import RegistryState, RoundState, StreamState, TokensState, UnitState
-from kaoping.domain.names import TOKENS_STREAM, round_stream, unit_of, unit_stream
+from kaoping.domain.folds import (PublicationsState, RegistryState, RoundState, StreamState,
+                                  TokensState, UnitState)
+from kaoping.domain.names import PUBLICATIONS_STREAM, TOKENS_STREAM, round_stream, unit_of, unit_stream
 from kaoping.domain.principals import OFFICE, Principal
 from kaoping.domain.roles import authorize
 from kaoping.domain.rules import RecordedCommand, decide
@@ -34,6 +35,8 @@ from .streams import StreamStates
 from .tree import StoredCheckpoint
 
 Clock = Callable[[], datetime]
+#: the standings of a stage as of a moment over the log up to a seq (`Reader.frozen`)
+Freezer = Callable[[str, datetime, int], dict[str, Any]]
 CONFLICT_RETRIES = 12
 State = TypeVar("State", bound=StreamState)
 
@@ -125,8 +128,9 @@ def _as(state: StreamState, kind: type[State]) -> State:
 class _BatchView:
     """The ledger as the rules see it during one batch: stored state plus the batch's own entries."""
 
-    def __init__(self, streams: StreamStates, index: Index, registry: RegistryState):
-        self.streams, self.index = streams, index
+    def __init__(self, streams: StreamStates, index: Index, registry: RegistryState,
+                 freezer: Freezer, head: int):
+        self.streams, self.index, self.freezer, self.head = streams, index, freezer, head
         self.registry = registry
         self.states: dict[str, StreamState] = {registry.stream: registry}
         self.commands: dict[str, RecordedCommand] = {}
@@ -142,6 +146,16 @@ class _BatchView:
 
     def tokens(self) -> TokensState:
         return _as(self.state(TOKENS_STREAM), TokensState)
+
+    def publications(self) -> PublicationsState:
+        return _as(self.state(PUBLICATIONS_STREAM), PublicationsState)
+
+    def first_seq(self, command_id: str) -> int | None:
+        seqs = self.index.seqs(command_id)
+        return seqs[0] if seqs else None
+
+    def freeze(self, stage: str, as_of: datetime) -> dict[str, Any]:
+        return self.freezer(stage, as_of, self.head)
 
     def round(self, name: str) -> RoundState:
         return _as(self.state(round_stream(name)), RoundState)
@@ -178,7 +192,8 @@ class Group:
         self.writer = writer
         self.known = known
         self.head = head  # the log's last seq when the group's states were synced
-        self.view = _BatchView(writer.streams, writer.index, writer.streams.registry(synced=True))
+        self.view = _BatchView(writer.streams, writer.index, writer.streams.registry(synced=True),
+                               writer.freezer, head)
         self.now = writer.clock()
         self.events: list[EntryRecorded] = []
         self.entries: list[NewEntry] = []
@@ -278,11 +293,16 @@ class Group:
 
 # -- the writer ------------------------------------------------------------------------------------
 
+def _no_freezer(stage: str, as_of: datetime, upto: int) -> dict[str, Any]:
+    raise RuntimeError("this writer was built without a reader to freeze standings with")
+
+
 class Writer:
     def __init__(self, store: Any, streams: StreamStates, index: Index, notary: Notary,
                  settings: Settings, clock: Clock):
         self.store, self.streams, self.index, self.notary = store, streams, index, notary
         self.settings, self.clock = settings, clock
+        self.freezer: Freezer = _no_freezer
 
     def group(self, ids: Iterable[str]) -> Group:
         """A new group over the ledger as it stands; `ids` are the commands it will decide."""

@@ -6,6 +6,7 @@ KAOPING_REQUIRE_BROWSER is set (as `.ci/run` does): then they fail.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -46,8 +47,14 @@ def _need_browser() -> None:
         pytest.skip(problem)
 
 
+#: the signing key of the module's ledger: every test runs with a key path of its own (conftest),
+#: and the served ledger was made under the first one
+LEDGER_KEY: dict[str, str] = {}
+
+
 def kaoping(*args: str) -> str:
-    result = subprocess.run([str(KAOPING), *args], capture_output=True, text=True, timeout=300)
+    result = subprocess.run([str(KAOPING), *args], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, **LEDGER_KEY})
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -55,12 +62,15 @@ def kaoping(*args: str) -> str:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("browser")
+    LEDGER_KEY["KAOPING_SIGNING_KEY"] = str(tmp / "demo.signing-key")
+    os.environ.update(LEDGER_KEY)  # for the server the fixture starts (conftest resets it per test)
     db = f"sqlite:///{tmp / 'demo.db'}"
     kaoping("demo", "--db", db)
     tokens = {
         "auditor": kaoping("token", "create", "--actor", "审计组", "--role", "auditor", "--db", db),
         "d03": kaoping("token", "create", "--actor", "县物价局经办人", "--role", "unit", "--unit", "D03",
                        "--db", db),
+        "office": kaoping("token", "create", "--actor", "县考评办", "--role", "office", "--db", db),
     }
     tokens = {name: out.strip().splitlines()[-1] for name, out in tokens.items()}
     with serving(db, tmp / "serve.log", timeout=30) as base:
@@ -214,12 +224,14 @@ def test_a_unit_files_a_dispute_and_cannot_open_another_unit(page, server):
     assert "无权查看" in page.locator("h1").inner_text()
     shot(page, "08-unit-d05-forbidden")
 
-    page.goto(server["base"] + "/units/D03#disputes")
+    page.goto(server["base"] + "/units/D03#history")
+    page.locator("#history tr", has_text="demo-D03-common-C03").locator("a.dispute-link").click()
+    page.wait_for_url(re.compile(r".*/units/D03/disputes/new\?target=demo-D03-common-C03"))
+    assert "demo-D03-common-C03" in page.locator(".entry-facts").inner_text()
     form = page.locator("form.dispute-form")
-    form.locator("select[name=target]").select_option("demo-D03-common-C03")
     form.locator("textarea[name=reason]").fill("评分未采纳已报送的佐证材料，申请复核")
     form.locator("button[type=submit]").click()
-    page.wait_for_url(re.compile(r".*/units/D03\?filed=DSP-D03-W"))
+    page.wait_for_url(re.compile(r".*/units/D03\?filed=D03-\d{3}"))
     assert "已登记" in page.locator("#disputes .notice").inner_text()
     row = page.locator("table.disputes tr", has_text="demo-D03-common-C03")
     assert "待裁决" in row.inner_text() and "县物价局经办人" in row.inner_text()
@@ -233,6 +245,7 @@ def test_a_dispute_form_without_its_csrf_token_is_refused(browser, server):
         sign_in(page, server, "d03")
         page.goto(server["base"] + "/units/D03")
         before = page.locator("table.disputes tbody tr").count()
+        page.goto(server["base"] + "/units/D03/disputes/new?target=demo-D03-common-C05")
         page.evaluate("() => document.querySelector('form.dispute-form input[name=csrf]').remove()")
         form = page.locator("form.dispute-form")
         form.locator("textarea[name=reason]").fill("没有校验码的提交")
@@ -270,3 +283,44 @@ def test_sign_out(page, server):
     assert "已退出登录" in page.content()
     page.goto(server["base"] + "/units/D03")
     assert "/signin" in page.url
+
+
+def test_the_office_rules_on_a_dispute_at_its_desk(page, server, tmp_path):
+    db = server["db"]
+    published = json.loads(kaoping("publish", "--stage", "annual", "--title", "2018年度考评结果公示",
+                                   "--id", "pub-browser", "--db", db, "--json"))
+    history = json.loads(kaoping("history", "D05", "--db", db, "--json"))
+    # an indicator that counts in the total (C01 创城 and C20 安全生产 do not), scored below 96
+    target = next(row for row in history if row["type"] == "common.scored" and not row["voided_by"]
+                  and row["payload"]["indicator"] not in ("C01", "C20")
+                  and float(row["payload"]["score"]) < 96)
+    filed = tmp_path / "dispute.jsonl"
+    filed.write_text(json.dumps({"id": "browser-dispute", "type": "dispute.filed", "unit": "D05",
+                                 "dispute": "D05-901", "target": target["id"],
+                                 "reason": "评分未采纳佐证材料"}, ensure_ascii=False) + "\n")
+    kaoping("ingest", str(filed), "--db", db)
+
+    sign_in(page, server, "office")
+    page.click("header nav a[href='/disputes']")
+    row = page.locator("table.desk tr[data-dispute='D05-901']")
+    assert "评分未采纳佐证材料" in row.inner_text() and "天" in row.inner_text()
+    shot(page, "11-desk")
+    row.locator("a").first.click()
+    page.wait_for_url(re.compile(r".*/disputes/D05-901$"))
+    assert "若异议成立" in page.locator("#preview h2").inner_text()
+    assert page.locator("table.changes tr", has_text="D05").count() >= 1
+    form = page.locator("form.ruling-form")
+    form.locator("input[value=upheld]").check()
+    form.locator("textarea[name=reason]").fill("经核实，佐证材料已按期报送")
+    form.locator("input[name=score]").fill("96")
+    shot(page, "12-dispute-ruling")
+    form.locator("button[type=submit]").click()
+    page.wait_for_url(re.compile(r".*/disputes\?ruled=D05-901"))
+    assert page.locator("table.desk tr[data-dispute='D05-901']").count() == 0
+    page.goto(server["base"] + f"/publications/{published['id']}")
+    changed = page.locator("#changed tr[data-unit='D05']")
+    assert changed.is_visible() and "browser-dispute" not in changed.inner_text()
+    assert "web-correction-D05-901" in changed.inner_text()
+    shot(page, "13-publication-changed")
+    after = json.loads(kaoping("publication", published["id"], "--db", db, "--json"))
+    assert "D05" in [r["unit"] for r in after["changed_since"]]

@@ -63,6 +63,12 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
+def dispute_of(html: str) -> str:
+    found = re.search(r'name="dispute" value="([^"]+)"', html)
+    assert found
+    return found.group(1)
+
+
 def nonce_of(html: str) -> str:
     found = re.search(r'name="nonce" value="([0-9a-f]{12})"', html)
     assert found
@@ -116,7 +122,7 @@ def test_forms_posted_from_another_site_are_refused(app, tokens, demo_ledger):
                             headers={"Origin": "http://testserver"})
     assert same.status_code == 303
     browser = signed_in(app, tokens["d03"])
-    page = browser.get("/units/D03")
+    page = browser.get("/units/D03/disputes/new?target=demo-D03-common-C06")
     before = len(demo_ledger.log.refresh())
     refused = browser.post("/units/D03/disputes", headers=evil, data={
         "csrf": csrf_of(page.text), "nonce": nonce_of(page.text), "target": "demo-D03-common-C06",
@@ -261,16 +267,18 @@ def test_pending_figures_are_marked(app, tokens):
 
 def test_a_unit_files_a_dispute_through_the_ledger(app, tokens, demo_ledger):
     browser = signed_in(app, tokens["d03"])
-    page = browser.get("/units/D03")
-    assert "提出异议" in page.text
+    unit_page = browser.get("/units/D03")
+    assert "提出异议" in unit_page.text
     target = "demo-D03-common-C03"
-    assert f'<option value="{target}"' in page.text
+    assert f'href="/units/D03/disputes/new?target={target}"' in unit_page.text
+    page = browser.get(f"/units/D03/disputes/new?target={target}")
+    assert target in page.text and "共性指标评分" in page.text  # the entry, its kind and value
     before = len(demo_ledger.log.refresh())
     response = browser.post("/units/D03/disputes", data={
         "csrf": csrf_of(page.text), "nonce": nonce_of(page.text), "target": target,
-        "reason": "评分未采纳已报送的佐证材料"})
+        "dispute": dispute_of(page.text), "reason": "评分未采纳已报送的佐证材料"})
     assert response.status_code == 303, response.text
-    assert response.headers["location"].startswith("/units/D03?filed=DSP-D03-W")
+    assert re.match(r"/units/D03\?filed=D03-\d{3}", response.headers["location"])
     assert len(demo_ledger.log.refresh()) == before + 1
     filed = [r for r in demo_ledger.history("D03") if r["type"] == "dispute.filed"][-1]
     assert filed["actor"] == "物价局经办人" and filed["payload"]["target"] == target
@@ -279,14 +287,14 @@ def test_a_unit_files_a_dispute_through_the_ledger(app, tokens, demo_ledger):
     # the same form sent twice records nothing more
     again = browser.post("/units/D03/disputes", data={
         "csrf": csrf_of(page.text), "nonce": nonce_of(page.text), "target": target,
-        "reason": "评分未采纳已报送的佐证材料"})
+        "dispute": dispute_of(page.text), "reason": "评分未采纳已报送的佐证材料"})
     assert again.status_code == 303 and "duplicate=1" in again.headers["location"]
     assert len(demo_ledger.log.refresh()) == before + 1
 
 
 def test_a_dispute_without_or_with_a_wrong_csrf_token_is_refused(app, tokens, demo_ledger):
     browser = signed_in(app, tokens["d03"])
-    page = browser.get("/units/D03")
+    page = browser.get("/units/D03/disputes/new?target=demo-D03-common-C04")
     before = len(demo_ledger.log.refresh())
     form = {"nonce": nonce_of(page.text), "target": "demo-D03-common-C04", "reason": "x"}
     assert browser.post("/units/D03/disputes", data=form).status_code == 403
@@ -298,9 +306,9 @@ def test_a_dispute_without_or_with_a_wrong_csrf_token_is_refused(app, tokens, de
 
 def test_a_rejected_dispute_shows_the_ledgers_message(app, tokens, demo_ledger):
     browser = signed_in(app, tokens["d03"])
-    page = browser.get("/units/D03")
-    before = len(demo_ledger.log.refresh())
     ballot = next(r for r in demo_ledger.history("D03") if r["type"] == "ballot.cast")
+    page = browser.get(f"/units/D03/disputes/new?target={ballot['id']}")
+    before = len(demo_ledger.log.refresh())
     response = browser.post("/units/D03/disputes", data={
         "csrf": csrf_of(page.text), "nonce": nonce_of(page.text), "target": ballot["id"],
         "reason": "不服"})

@@ -46,5 +46,6 @@ def standings_page(request: Request, who: Who, stage: str = "annual",
         title = f"{GROUP_NAMES[group]} · {STAGE_NAMES[stage]}"
         groups.append({"key": group, "name": GROUP_NAMES[group], "rows": ranked,
                        "chart": bar_chart(ranked, title=title, link=link, highlight=principal.unit)})
+    disputed = {d["unit"] for d in services.ledger.appeals.disputes(status="open")}
     return render(request, "standings.html", who, stage=stage, as_of=as_of, groups=groups,
-                  stages=STAGE_NAMES)
+                  stages=STAGE_NAMES, disputed=disputed)

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -29,6 +32,14 @@ from .visitors import Visitor, Who, forged, services_of
 router = APIRouter(include_in_schema=False)
 
 NONCE = re.compile(r"^[0-9a-f]{12}$")
+#: the short, readable number a dispute filed on the pages gets: the unit's code and a count
+SHORT_CODE = re.compile(r"^[A-Z]\d{2}-\d{3,4}$")
+
+
+def _next_number(code: str) -> str:
+    unit, _, count = code.rpartition("-")
+    return f"{unit}-{int(count) + 1:03d}" if count.isdigit() else f"{code}-1"
+
 
 
 def _disputes(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -55,11 +66,30 @@ def _disputes(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return disputes
 
 
-def _dispute_targets(history: list[dict[str, Any]], principal: Principal) -> list[dict[str, Any]]:
+def _dispute_targets(history: list[dict[str, Any]], principal: Principal,
+                     closed: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+    """The entries of the unit's history it may dispute: recorded by others, standing, not a
+    ballot or a final act, not under dispute already, and not past a publication's appeal window."""
     open_targets = {row["payload"].get("target") for row in history if row["type"] == "dispute.filed"}
     return [row for row in history
             if row["actor"] != principal.actor and row["voided_by"] is None
-            and row["type"] not in UNDISPUTABLE_TYPES and row["id"] not in open_targets]
+            and row["type"] not in UNDISPUTABLE_TYPES and row["id"] not in open_targets
+            and not closed(row)]
+
+
+def _place(rows: list[dict[str, Any]], code: str, open_disputes: int) -> dict[str, Any] | None:
+    """第 N 名 / M: the unit's rank in its group's current annual standings, how far behind the
+    first and the unit ranked just above it."""
+    own = next((row for row in rows if row["unit"] == code), None)
+    if own is None:
+        return None
+    group = [row for row in rows if row["group"] == own["group"]]
+    above = next((row for row in reversed(group) if row["rank"] < own["rank"]), None)
+    score = Decimal(own["score"])
+    return {"rank": own["rank"], "of": len(group),
+            "behind_first": f"{Decimal(group[0]['score']) - score:.2f}" if group[0] is not own else None,
+            "above": above, "behind_above": f"{Decimal(above['score']) - score:.2f}" if above else None,
+            "open_disputes": open_disputes}
 
 
 def _mark_pending(node: dict[str, Any]) -> dict[str, Any]:
@@ -80,7 +110,7 @@ def unit_refusal(request: Request, who: Visitor, code: str,
 
 def unit_page_response(request: Request, who: Visitor, code: str, *, as_of: str | None = None,
                        filed: str | None = None, error: str | None = None,
-                       form: dict[str, str] | None = None, status_code: int = 200) -> Response:
+                       status_code: int = 200) -> Response:
     ledger = services_of(request).ledger
     code = code.upper()
     registry = ledger.registry()
@@ -96,14 +126,52 @@ def unit_page_response(request: Request, who: Visitor, code: str, *, as_of: str 
     replay = ledger.replay(code)
     unit = registry.units[code]
     may_dispute = who.principal.role == "unit" and who.principal.unit == code
+    targets = _dispute_targets(history, who.principal, _closed_for(ledger)) if may_dispute else []
+    services = services_of(request)
+    services.projection.catch_up()
+    disputes = _disputes(history)
     return render(
         request, "unit.html", who, status_code, unit=unit, score=score,
         tree=_mark_pending(score["explanation"]), history=history, as_of=as_of,
         chart=line_chart(replay, title=f"{unit.name}（{code}）总分随账本记录的变化"),
-        replay=replay, disputes=_disputes(history), may_dispute=may_dispute,
-        targets=_dispute_targets(history, who.principal) if may_dispute else [],
-        nonce=secrets.token_hex(6), filed=filed, error=error, form=form or {},
+        replay=replay, disputes=disputes, may_dispute=may_dispute,
+        disputable={row["id"] for row in targets}, filed=filed, error=error,
+        place=_place(services.projection.standings(), code,
+                     sum(1 for d in disputes if d["outcome"] == "open")),
         figures=[(key, score[key]) for key in FIGURES])
+
+
+def _closed_for(ledger: Any) -> Callable[[dict[str, Any]], bool]:
+    """Whether a history row's entry is past the appeal window of a publication that counted it."""
+    now = ledger.clock()
+    windows = [(p["upto_seq"], datetime.fromisoformat(p["as_of"]), datetime.fromisoformat(p["appeal_closes"]))
+               for p in ledger.appeals.publications()]
+
+    def closed(row: dict[str, Any]) -> bool:
+        recorded = datetime.fromisoformat(row["recorded_at"])
+        return any(row["seq"] <= upto and recorded <= as_of and now > closes
+                   for upto, as_of, closes in windows)
+
+    return closed
+
+
+@router.get("/units/{code}/disputes/new", response_class=HTMLResponse)
+def dispute_form(request: Request, who: Who, code: str, target: str = "", error: str | None = None,
+                 reason: str = "", status_code: int = 200) -> Response:
+    """One entry of the unit's history, its value and date, and the form to dispute it."""
+    code = code.upper()
+    principal = who.principal
+    if principal.role != "unit" or principal.unit != code:
+        return problem(request, who, 403, "无权操作", "只有本单位的令牌可以对本单位的记录提出异议。")
+    ledger = services_of(request).ledger
+    history = ledger.history(code)
+    entry = next((row for row in history if row["id"] == target), None)
+    if entry is None:
+        return problem(request, who, 404, "未找到", f"本单位的历史记录中没有编号为 {target} 的记录。")
+    count = sum(1 for row in history if row["type"] == "dispute.filed")
+    return render(request, "dispute_new.html", who, status_code, unit=ledger.registry().units[code],
+                  entry=entry, nonce=secrets.token_hex(6), dispute=f"{code}-{count + 1:03d}",
+                  error=error, reason=reason)
 
 
 @router.get("/units/{code}", response_class=HTMLResponse)
@@ -115,32 +183,41 @@ def unit_page(request: Request, who: Who, code: str, as_of: str | None = None,
 @router.post("/units/{code}/disputes", response_class=HTMLResponse)
 def file_dispute(request: Request, who: Who, code: str, csrf: Annotated[str, Form()] = "",
                  nonce: Annotated[str, Form()] = "", target: Annotated[str, Form()] = "",
-                 reason: Annotated[str, Form()] = "") -> Response:
+                 reason: Annotated[str, Form()] = "", dispute: Annotated[str, Form()] = "") -> Response:
     code = code.upper()
     if forged(request, who, csrf):
         return problem(request, who, 403, "请求被拒绝", CSRF_REFUSED)
     principal = who.principal
     if principal.role != "unit" or principal.unit != code:
         return problem(request, who, 403, "无权操作", "只有本单位的令牌可以对本单位的记录提出异议。")
-    form = {"target": target, "reason": reason}
     if not NONCE.match(nonce):
-        return unit_page_response(request, who, code, error="表单已失效，请重新填写。", form=form,
-                                  status_code=422)
+        return dispute_form(request, who, code, target=target, reason=reason,
+                            error="表单已失效，请重新填写。", status_code=422)
+    number = dispute if SHORT_CODE.match(dispute) and dispute.startswith(f"{code}-") else f"{code}-{nonce}"
     command = {"id": f"web-dispute-{code}-{nonce}", "type": "dispute.filed", "unit": code,
-               "dispute": f"DSP-{code}-W{nonce.upper()}", "target": target.strip(),
-               "reason": reason.strip()}
+               "dispute": number, "target": target.strip(), "reason": reason.strip()}
     services = services_of(request)
-    try:
-        result = services.committer.append(PendingBatch([command], principal.actor, principal))
-    except BatchRejected as rejected:
-        message = f"{rejected.error.field}: {rejected.error.message}" if rejected.error.field \
-            else rejected.error.message
-        return unit_page_response(request, who, code, error=message, form=form,
-                                  status_code=status_of(rejected.error))
-    except e.KaopingError as error:
-        return unit_page_response(request, who, code, error=error.message, form=form,
-                                  status_code=409)
+    for _ in range(5):  # a number another form took meanwhile: the next one
+        try:
+            result = services.committer.append(PendingBatch([command], principal.actor, principal))
+            break
+        except BatchRejected as rejected:
+            if rejected.error.field == "dispute" and "already exists" in rejected.error.message:
+                command["dispute"] = _next_number(command["dispute"])
+                continue
+            message = f"{rejected.error.field}: {rejected.error.message}" if rejected.error.field \
+                else rejected.error.message
+            return dispute_form(request, who, code, target=target, reason=reason, error=message,
+                                status_code=status_of(rejected.error))
+        except e.KaopingError as error:
+            return dispute_form(request, who, code, target=target, reason=reason, error=error.message,
+                                status_code=409)
+    else:
+        return dispute_form(request, who, code, target=target, reason=reason, status_code=409,
+                            error="异议编号被同时提交的其他异议占用，请重新提交。")
     services.projection.catch_up()
     duplicate = "&duplicate=1" if result.results[0].duplicate else ""
+    if result.results[0].duplicate:  # a form sent again: its dispute has the number it was filed under
+        command["dispute"] = services.ledger.index.dispute_of(command["id"]) or command["dispute"]
     return RedirectResponse(f"/units/{code}?filed={quote(command['dispute'])}{duplicate}#disputes",
                             status_code=303)

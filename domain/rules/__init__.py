@@ -18,8 +18,8 @@ from typing import Any, Protocol
 
 from .. import commands as c
 from ..errors import RuleViolation
-from ..folds import RegistryState, RoundState, TokensState, UnitState
-from . import awards, ballots, evidence, tasks, voids
+from ..folds import PublicationsState, RegistryState, RoundState, TokensState, UnitState
+from . import awards, ballots, evidence, publications, tasks, voids
 from .checks import Context
 
 
@@ -38,6 +38,15 @@ class LedgerView(Protocol):
     registry: RegistryState
 
     def tokens(self) -> TokensState: ...
+
+    def publications(self) -> PublicationsState: ...
+
+    def first_seq(self, command_id: str) -> int | None:
+        """The seq of the command's first stored entry (None for one not stored yet)."""
+
+    def freeze(self, stage: str, as_of: datetime) -> dict[str, Any]:
+        """The standings of `stage` as of `as_of` over the stored ledger, with the `upto_seq` and
+        `tree_size` they came from (a publication's frozen record)."""
 
     def unit(self, code: str) -> UnitState: ...
 
@@ -75,6 +84,7 @@ DECIDERS: dict[type[c.Command], Decider] = {
     c.EntryVoided: voids.entry_voided,
     c.DisputeFiled: voids.dispute_filed,
     c.DisputeResolved: voids.dispute_resolved,
+    c.ResultsPublished: publications.results_published,
 }
 
 
@@ -84,9 +94,11 @@ def decide(cmd: c.Command, view: LedgerView, *, now: datetime, tz: tzinfo,
     if cmd.recorded_at is not None and cmd.recorded_at > now:
         raise RuleViolation("must not be in the future", field="recorded_at")
     recorded_at = cmd.recorded_at or now
-    streams = DECIDERS[type(cmd)](cmd, Context(view, recorded_at, tz, cmd.recorded_at is not None))
+    ctx = Context(view, recorded_at, tz, cmd.recorded_at is not None)
+    streams = DECIDERS[type(cmd)](cmd, ctx)
+    payload = cmd.payload() if payload is None else payload
     return Decision(tuple(streams), recorded_at, cmd.recorded_at is not None,
-                    cmd.payload() if payload is None else payload)
+                    {**payload, **ctx.adds} if ctx.adds else payload)
 
 
 __all__ = ["DECIDERS", "Context", "Decider", "Decision", "LedgerView", "RecordedCommand", "decide"]

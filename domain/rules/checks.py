@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import RuleViolation, UnknownReference
 from ..folds import TaskState, UnitState
@@ -32,6 +32,8 @@ class Context:
     supplied: bool
     #: recorded_at's date in the ledger's zone, which business dates may not pass
     recorded_on: date = field(init=False)
+    #: what the ledger adds to the entry's payload (a publication's frozen standings)
+    adds: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "recorded_on", self.recorded_at.astimezone(self.tz).date())

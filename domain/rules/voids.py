@@ -1,16 +1,22 @@
 """The rules of voids and disputes: what may be voided, disputed and resolved, and by whom once.
 
 Voids, dispute resolutions and round closes are final; a dispute is on a standing entry of its unit
-that is not a ballot and not already under dispute; a resolution settles an open dispute once
-(CONTRACT.md, "Voids"). A void goes to every stream of its target.
+that is not a ballot and not already under dispute, and, when a publication counted it, filed
+within that publication's appeal window (SCHEME-2018 §9); a resolution settles an open dispute
+once (CONTRACT.md, "Voids"). A void goes to every stream of its target.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from .. import commands as c
 from ..errors import RuleViolation, UnknownReference
 from ..names import FINAL_TYPES, UNDISPUTABLE_TYPES, unit_of, unit_stream
 from .checks import Context, named_target, named_unit, not_before, standing_in
+
+if TYPE_CHECKING:
+    from . import RecordedCommand
 
 
 def entry_voided(cmd: c.EntryVoided, ctx: Context) -> list[str]:
@@ -43,7 +49,22 @@ def dispute_filed(cmd: c.DisputeFiled, ctx: Context) -> list[str]:
     for other in state.disputes.values():
         if other.target == target.command_id and other.resolved_by is None and not other.voided:
             raise RuleViolation(f"{target.command_id!r} is already under dispute", field="target")
+    _within_appeal_window(ctx, target)
     return [unit_stream(unit.code)]
+
+
+def _within_appeal_window(ctx: Context, target: RecordedCommand) -> None:
+    """SCHEME-2018 §9: an entry a publication counted is disputable until its window closes."""
+    seq = ctx.view.first_seq(target.command_id)
+    if seq is None:  # recorded in this very batch: no publication counted it
+        return
+    for publication in ctx.view.publications().publications.values():
+        if publication.counted(seq, target.recorded_at) and ctx.recorded_at > publication.appeal_closes:
+            closed = publication.appeal_closes.astimezone(ctx.tz).isoformat(timespec="minutes")
+            raise RuleViolation(
+                f"{target.command_id!r} was counted by the publication {publication.command_id!r}, "
+                f"whose appeal window ({publication.appeal_days} days) closed {closed}",
+                field="target")
 
 
 def dispute_resolved(cmd: c.DisputeResolved, ctx: Context) -> list[str]:
