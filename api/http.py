@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi_offline import FastAPIOffline
 from pydantic import TypeAdapter
 
 from kaoping.domain import commands as c
@@ -37,9 +38,11 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         finally:
             app.state.services.close()
 
-    app = FastAPI(title="Kaoping (考评) ledger", version="0.1.0", lifespan=lifespan,
-                  description="An event-sourced audit ledger for government performance evaluation. "
-                              "Every request but /healthz needs `Authorization: Bearer TOKEN`.")
+    # /docs and /redoc from the assets fastapi-offline packages: a county intranet has no CDN
+    app = FastAPIOffline(title="Kaoping (考评) ledger", version="0.1.0", lifespan=lifespan,
+                         description="An event-sourced audit ledger for government performance "
+                                     "evaluation. Every request but /healthz, /docs and the OpenAPI "
+                                     "description needs `Authorization: Bearer TOKEN`.")
     errors.install(app)
 
     @app.get("/healthz", tags=["service"])

@@ -324,3 +324,32 @@ def test_the_office_rules_on_a_dispute_at_its_desk(page, server, tmp_path):
     shot(page, "13-publication-changed")
     after = json.loads(kaoping("publication", published["id"], "--db", db, "--json"))
     assert "D05" in [r["unit"] for r in after["changed_since"]]
+
+
+def test_the_api_docs_render_with_no_network(browser, server):
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    fetched_elsewhere = []
+
+    def only_the_server(route):
+        if route.request.url.startswith(server["base"]):
+            route.continue_()
+        else:
+            fetched_elsewhere.append((route.request.resource_type, route.request.url))
+            route.abort()
+
+    page.route("**/*", only_the_server)
+    try:
+        page.goto(server["base"] + "/docs")
+        page.wait_for_selector(".swagger-ui .info .title", timeout=20_000)
+        assert "Kaoping" in page.locator(".swagger-ui .info .title").inner_text()
+        assert page.locator(".opblock-summary-path", has_text="/v1/commands").count() >= 1
+        shot(page, "14-docs-offline")
+        page.goto(server["base"] + "/redoc")
+        page.wait_for_selector("h1", timeout=20_000)
+        assert "Kaoping" in page.locator("h1").first.inner_text()
+        shot(page, "15-redoc-offline")
+        # nothing the pages need comes from elsewhere; ReDoc's footer asks a CDN for its logo only
+        assert [(kind, url) for kind, url in fetched_elsewhere if kind != "image"] == []
+    finally:
+        context.close()
