@@ -24,6 +24,28 @@ def rank(rows: Iterable[tuple[str, str, Decimal | str]]) -> list[dict[str, objec
     return ranked
 
 
+#: the figures each figure is made of (SCHEME-2018 §2), down to the inputs a score lists as pending
+PARTS = {
+    "total": ("indicator", "comprehensive", "bonus", "penalty"),
+    "indicator": ("individual", "common"),
+    "individual": ("process", "annual_individual"),
+    "annual_individual": ("task", "task_load_bonus"),
+    "comprehensive": ("half_year_comp", "year_end_comp"),
+}
+
+
+def pending_for(figure: str, pending: Iterable[str]) -> list[str]:
+    """The pending inputs (`year_end_comp.office`, `task.P1`, `common`, …) that `figure` is made of:
+    what a provisional figure still waits for. 创城 is shown beside the total, not in it."""
+    parts, todo = {figure}, [figure]
+    while todo:
+        for part in PARTS.get(todo.pop(), ()):
+            if part not in parts:
+                parts.add(part)
+                todo.append(part)
+    return [p for p in pending if p.split(".")[0] in parts]
+
+
 def stage_figure(stage: str) -> str:
     if stage not in STAGES:
         raise InvalidCommand(f"unknown stage {stage!r}; one of {', '.join(STAGES)}", field="stage")

@@ -24,7 +24,7 @@ from kaoping.domain.reference import Unit
 from kaoping.domain.relevance import moves_others, relevant_to
 from kaoping.domain.scheme import Scheme
 from kaoping.domain.scoring import UnitScore, counted, make_cutoff, score_unit
-from kaoping.domain.standings import by_group, stage_figure
+from kaoping.domain.standings import by_group, pending_for, stage_figure
 
 from .entry_log import EntryLog, ResultCache
 from .notary import Notary
@@ -134,9 +134,7 @@ class Reader:
         entries = self.log.refresh()
         moment = parse_as_of(as_of, self.settings.zone) if as_of is not None else None
         units = [u for u in registry.units.values() if group is None or u.group == group]
-        results = self._unit_scores(units, registry, entries, moment, None)
-        return by_group(((u.group, u.code, u.name, fmt(getattr(results[u.code], figure)))
-                         for u in units), group)
+        return _ranked(units, self._unit_scores(units, registry, entries, moment, None), figure, group)
 
     def unit_scores(self, codes: Sequence[str] | None = None, *,
                     as_of: str | None = None) -> dict[str, UnitScore]:
@@ -164,9 +162,7 @@ class Reader:
         registry = self.registry()
         log = self.log.refresh()
         units = list(registry.units.values())
-        results = self._unit_scores(units, registry, log, as_of, upto)
-        standings = by_group((u.group, u.code, u.name, fmt(getattr(results[u.code], figure)))
-                             for u in units)
+        standings = _ranked(units, self._unit_scores(units, registry, log, as_of, upto), figure, None)
         return {"upto_seq": upto, "tree_size": self.notary.tree_size_at(upto), "standings": standings}
 
     def _unit_score(self, unit: Unit, registry: RegistryState, log: Sequence[Entry],
@@ -284,6 +280,13 @@ class Reader:
                 rows.append({"seq": entry.seq, "id": entry.id, "type": entry.type, "total": total})
             previous = total
         return rows
+
+
+def _ranked(units: Sequence[Unit], results: dict[str, UnitScore], figure: str,
+            group: str | None) -> list[dict[str, Any]]:
+    """Standings rows of `figure`, each with what it still waits for (`pending`)."""
+    rows = by_group(((u.group, u.code, u.name, fmt(getattr(results[u.code], figure))) for u in units), group)
+    return [{**row, "pending": pending_for(figure, results[str(row["unit"])].pending)} for row in rows]
 
 
 __all__ = ["Reader"]

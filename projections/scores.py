@@ -19,7 +19,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from kaoping.domain.entries import Entry
 from kaoping.domain.names import unit_of, unit_stream
 from kaoping.domain.relevance import moves_others
-from kaoping.domain.standings import by_group, stage_figure
+from kaoping.domain.standings import by_group, pending_for, stage_figure
 from kaoping.ledger.application import Ledger
 
 from .views import TRACKING_NAME, PostgresScoresView, ScoreRow, SQLiteScoresView
@@ -120,18 +120,23 @@ class ScoresProjection:
                 half_year_comp=document["half_year_comp"], total=document["total"],
                 judged_on=today.isoformat(),
                 valid_until=_next_due(self.ledger.log.index.stream(unit_stream(code), position), today),
-                document=json.dumps(document, ensure_ascii=False)))
+                document=json.dumps(document, ensure_ascii=False),
+                pending=json.dumps(document["pending"], ensure_ascii=False)))
         return rows
 
     # -- reading -------------------------------------------------------------------------------------
     def standings(self, *, group: str | None = None, stage: str = "annual") -> list[dict[str, Any]]:
-        column = _FIGURE_COLUMNS[stage_figure(stage)]
+        """The current standings, each row with what its figure still waits for (`pending`)."""
+        figure = stage_figure(stage)
+        column = _FIGURE_COLUMNS[figure]
         rows = self.view.figures()
         today = self.ledger.today().isoformat()
         if any(_is_stale(row, today) for row in rows):
             self.refresh_stale()
             rows = self.view.figures()
-        return by_group(((r[1], r[0], r[2], r[column]) for r in rows), group)
+        waiting = {r[0]: pending_for(figure, json.loads(r[8])) for r in rows}
+        return [{**row, "pending": waiting[str(row["unit"])]}
+                for row in by_group(((r[1], r[0], r[2], r[column]) for r in rows), group)]
 
     def score(self, code: str) -> dict[str, Any] | None:
         self.refresh_stale()

@@ -29,7 +29,8 @@ _DDL = f"""CREATE TABLE IF NOT EXISTS {SCORES_TABLE} (
     total TEXT NOT NULL,
     judged_on TEXT NOT NULL,
     valid_until TEXT,
-    document TEXT NOT NULL)"""
+    document TEXT NOT NULL,
+    pending TEXT NOT NULL)"""
 
 
 @dataclass(frozen=True)
@@ -43,22 +44,23 @@ class ScoreRow:
     judged_on: str           # the date the checkpoints were judged at
     valid_until: str | None  # the first date a further checkpoint falls due: recompute from then
     document: str            # the contract's `score` JSON
+    pending: str             # its `pending` list, as JSON: what a standings row is still waiting for
 
     def params(self) -> tuple[Any, ...]:
         return (self.unit, self.group, self.name, self.process, self.half_year_comp, self.total,
-                self.judged_on, self.valid_until, self.document)
+                self.judged_on, self.valid_until, self.document, self.pending)
 
 
 class _ScoresView:
     mark = "?"
 
     def _upsert(self) -> str:
-        marks = ",".join([self.mark] * 9)
+        marks = ",".join([self.mark] * 10)
         return (f"INSERT INTO {SCORES_TABLE} VALUES ({marks}) ON CONFLICT (unit) DO UPDATE SET "
                 "grp=excluded.grp, name=excluded.name, process=excluded.process, "
                 "half_year_comp=excluded.half_year_comp, total=excluded.total, "
                 "judged_on=excluded.judged_on, valid_until=excluded.valid_until, "
-                "document=excluded.document")
+                "document=excluded.document, pending=excluded.pending")
 
     def write(self, rows: Sequence[ScoreRow], tracking: Tracking | None) -> None:
         """Rows and (if given) the new log position, in one transaction."""
@@ -78,19 +80,32 @@ class _ScoresView:
     def rows(self) -> list[ScoreRow]:
         with self.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
             cursor.execute(f"SELECT unit, grp, name, process, half_year_comp, total, judged_on, "
-                           f"valid_until, document FROM {SCORES_TABLE} ORDER BY unit")
+                           f"valid_until, document, pending FROM {SCORES_TABLE} ORDER BY unit")
             return [ScoreRow(*(r[k] for k in ("unit", "grp", "name", "process", "half_year_comp",
-                                              "total", "judged_on", "valid_until", "document")))
+                                              "total", "judged_on", "valid_until", "document",
+                                              "pending")))
                     for r in cursor.fetchall()]
 
-    def figures(self) -> list[tuple[str, str, str, str, str, str, str, str | None]]:
+    def figures(self) -> list[tuple[str, str, str, str, str, str, str, str | None, str]]:
         """Every row without its document: (unit, group, name, process, half_year_comp, total,
-        judged_on, valid_until), by unit."""
+        judged_on, valid_until, pending), by unit."""
         with self.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
             cursor.execute(f"SELECT unit, grp, name, process, half_year_comp, total, judged_on, "
-                           f"valid_until FROM {SCORES_TABLE} ORDER BY unit")
+                           f"valid_until, pending FROM {SCORES_TABLE} ORDER BY unit")
             return [(r["unit"], r["grp"], r["name"], r["process"], r["half_year_comp"], r["total"],
-                     r["judged_on"], r["valid_until"]) for r in cursor.fetchall()]
+                     r["judged_on"], r["valid_until"], r["pending"]) for r in cursor.fetchall()]
+
+    def drop_if_older(self) -> None:
+        """A read model written before its rows kept `pending` is dropped (rows and position
+        together) and so rebuilt from the log at the next catch-up: a read model is derived."""
+        with self.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+            cursor.execute(self._columns_query())
+            if "pending" in {str(r["name"]) for r in cursor.fetchall()}:
+                return
+            cursor.execute(f"DROP TABLE {SCORES_TABLE}")
+            cursor.execute(_DDL)
+            cursor.execute(f"DELETE FROM {self._tracking_table()} WHERE application_name={self.mark}",
+                           (TRACKING_NAME,))
 
     def stale(self, today: str) -> list[str]:
         """Units whose row was judged before `today` and has a checkpoint fallen due since."""
@@ -128,6 +143,13 @@ class SQLiteScoresView(_ScoresView, SQLiteTrackingRecorder):
     def construct_create_table_statements(self) -> list[str]:
         return super().construct_create_table_statements() + [_DDL]
 
+    def create_table(self) -> None:
+        super().create_table()
+        self.drop_if_older()
+
+    def _columns_query(self) -> str:
+        return f"SELECT name FROM pragma_table_info('{SCORES_TABLE}')"
+
 
 class PostgresScoresView(_ScoresView, PostgresTrackingRecorder):
     mark = "%s"
@@ -137,6 +159,14 @@ class PostgresScoresView(_ScoresView, PostgresTrackingRecorder):
         from psycopg.sql import SQL
 
         self.sql_create_statements.append(SQL(_DDL))  # type: ignore[arg-type]
+
+    def create_table(self) -> None:
+        super().create_table()
+        self.drop_if_older()
+
+    def _columns_query(self) -> str:
+        return ("SELECT column_name AS name FROM information_schema.columns "
+                f"WHERE table_schema = current_schema() AND table_name = '{SCORES_TABLE}'")
 
     def _tracking_table(self) -> str:
         return f'"{self.datastore.schema}"."{self.tracking_table_name}"'
