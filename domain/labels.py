@@ -32,3 +32,18 @@ ENTRY_TYPES = {
 }
 
 OUTCOMES = {"upheld": "异议成立（原记录作废）", "rejected": "异议驳回"}
+
+LEVEL_NAMES = {"provincial": "省专项", "municipal": "市专项", "own": "部门自身重点工作", "county": "县考核"}
+
+METHOD_NAMES = {"completion_ratio": "完成比例法", "direct_deduction": "直接扣分法", "veto": "否决计分法",
+                "cumulative": "累计计分法"}
+
+ROUND_NAMES = {"half_year": "半年综合评价", "year_end": "年终综合评价"}
+
+BALLOT_KINDS = {"leader": "领导评价", "office": "领导小组办公室评价", "mutual": "互评"}
+
+VERIFICATION_OUTCOMES = {"confirmed": "属实", "discrepancy": "有出入", "falsified": "弄虚作假"}
+
+VERIFICATION_METHODS = {"online": "线上核验", "on_site": "实地核验"}
+
+QUALITY = {"ok": "合格", "poor": "较差"}

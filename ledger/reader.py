@@ -46,6 +46,8 @@ class Reader:
         #: the explanation cites): about two full sets of standings at the demo year's --scale 20
         self.scores_cache = ResultCache(max_weight=250_000)
         self._replays: dict[str, tuple[int, list[dict[str, Any]]]] = {}
+        #: explained replays (`ledger/replay.py`), a unit's each
+        self.explained = ResultCache(max_weight=200)
         self._replays_lock = threading.Lock()
 
     def today(self) -> date:

@@ -168,7 +168,10 @@ def test_an_auditor_follows_d03_from_standings_down_to_an_entry(page, server):
     assert points.count() > 10
     tooltip = points.last.locator("title").text_content()
     assert f"总分 {expected}" in tooltip
-    points.nth(points.count() // 2).hover()
+    # a point shows its label in HTML when it takes the focus (a tap), as a phone needs
+    point = page.locator("#replay g.pt").nth(points.count() // 2)
+    point.focus()
+    assert point.locator(".tip-label").is_visible() and "总分" in point.locator(".tip-label").inner_text()
     page.locator("#replay").screenshot(path=str(SHOTS / "05-unit-d03-replay.png"))
     page.reload()
     print(f"unit page D03 (again): server {load_ms(page)[0]:.0f} ms, load {load_ms(page)[1]:.0f} ms")
@@ -225,7 +228,7 @@ def test_a_unit_files_a_dispute_and_cannot_open_another_unit(page, server):
     shot(page, "08-unit-d05-forbidden")
 
     page.goto(server["base"] + "/units/D03#history")
-    page.locator("#history tr", has_text="demo-D03-common-C03").locator("a.dispute-link").click()
+    page.locator("#history li", has_text="demo-D03-common-C03").locator("a.dispute-link").click()
     page.wait_for_url(re.compile(r".*/units/D03/disputes/new\?target=demo-D03-common-C03"))
     assert "demo-D03-common-C03" in page.locator(".entry-facts").inner_text()
     form = page.locator("form.dispute-form")
@@ -353,3 +356,51 @@ def test_the_api_docs_render_with_no_network(browser, server):
         assert [(kind, url) for kind, url in fetched_elsewhere if kind != "image"] == []
     finally:
         context.close()
+
+
+def test_mid_year_standings_say_they_are_provisional(page, server):
+    sign_in(page, server, "auditor")
+    page.goto(server["base"] + "/?as_of=2018-07-31")
+    banner = page.locator("[data-testid=provisional]")
+    assert banner.is_visible() and "数据未齐，仅供参考" in banner.inner_text()
+    assert page.locator("table.standings .badge", has_text="待定").count() > 0
+    shot(page, "16-standings-mid-year-provisional")
+    page.goto(server["base"] + "/?stage=process")
+    assert page.locator("[data-testid=provisional]").count() == 0  # the process score is never waiting
+
+
+def test_the_history_reads_as_sentences_on_a_phone(browser, server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
+                                  device_scale_factor=2, is_mobile=True)
+    page = context.new_page()
+    try:
+        sign_in(page, server, "auditor")
+        page.goto(server["base"] + "/units/T05#history")
+        entries = page.locator("#history li.history-entry")
+        assert entries.count() == 50  # a page of them
+        first = entries.first
+        assert "业务时间" in first.inner_text() and "写入账本" in first.inner_text()
+        width = page.evaluate("() => document.querySelector('#history').getBoundingClientRect().width")
+        scroll = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 390 and scroll <= 390
+        page.locator("select[name=h_type]").select_option("checkpoint.reported")
+        page.click("form.history-filter button[type=submit]")
+        kinds = page.locator("#history li.history-entry .meta").all_inner_texts()
+        assert kinds and all("节点报告" in k for k in kinds)
+        assert page.locator("#history li.history-entry .what").first.inner_text().startswith("报告任务")
+        page.locator("#history").screenshot(path=str(SHOTS / "17-history-390px.png"))
+    finally:
+        context.close()
+
+
+def test_the_replay_chart_is_by_date_with_due_dates_marked(page, server):
+    sign_in(page, server, "auditor")
+    page.goto(server["base"] + "/units/T01#replay")
+    assert page.locator("#replay circle.due").count() >= 1
+    assert "业务日期" in page.locator("#replay svg .axis-title").text_content()
+    moves = page.locator("#replay ol.moves li")
+    assert moves.count() >= 3
+    due = page.locator("#replay g.pt", has=page.locator("circle.due")).first
+    due.focus()
+    assert "节点到期" in due.locator(".tip-label").inner_text()
+    page.locator("#replay").screenshot(path=str(SHOTS / "18-replay-due-dates.png"))

@@ -230,7 +230,8 @@ def test_unknown_unit_is_a_404_page(app, tokens):
 
 
 def test_the_unit_page_explains_down_to_entries_with_voids_struck_through(app, tokens, demo_ledger):
-    page = signed_in(app, tokens["auditor"]).get("/units/T06")
+    browser = signed_in(app, tokens["auditor"])
+    page = browser.get("/units/T06")
     assert page.status_code == 200
     html = page.text
     score = demo_ledger.score("T06")
@@ -242,10 +243,11 @@ def test_the_unit_page_explains_down_to_entries_with_voids_struck_through(app, t
     assert re.search(r"<del>.*?demo-T06-verify-E-C3-M08.*?</del>", html, re.S)
     assert "已被 <code>demo-T06-resolve-DSP-T06-01</code> 作废" in html
     assert "已被 <code>demo-T06-verify-E-C8-H2-recheck</code> 取代" in html
-    # history with shortened hashes, the full one in the title
+    # history with shortened hashes, the full one in the title (newest first, 50 to a page)
     history = demo_ledger.history("T06")
     row = history[0]
-    assert f'title="{row["hash"]}">{row["hash"][:10]}…' in html
+    oldest_page = browser.get(f"/units/T06?h_page={-(-len(history) // 50)}").text
+    assert f'title="{row["hash"]}">{row["hash"][:10]}…' in oldest_page
     assert f'id="e-{history[-1]["seq"]}"' in html
     # disputes with outcomes
     assert "DSP-T06-01" in html and "异议成立" in html

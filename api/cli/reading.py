@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from kaoping.domain.labels import GROUP_NAMES, STAGE_NAMES
+from kaoping.domain.labels import ENTRY_TYPES, GROUP_NAMES, STAGE_NAMES
 
 from .common import AsJson, AsOf, Db, err, opened, out, print_json
 
@@ -72,18 +72,32 @@ def score(
 
 
 @app.command()
-def replay(unit: str, db: Db = None, as_json: AsJson = False) -> None:
+def replay(
+    unit: str,
+    db: Db = None,
+    explain: Annotated[bool, typer.Option("--explain", help="each row's date, change and actor, and "
+                                          "the checkpoints falling due that moved the total")] = False,
+    as_json: AsJson = False,
+) -> None:
     """How the total was reached: the unit's total after each entry that concerns it."""
+    from kaoping.ledger.replay import explain as explained
+
     with opened(db) as services:
-        rows = services.ledger.replay(unit.upper())
+        rows = explained(services.ledger.reader, unit.upper()) if explain else services.ledger.replay(unit.upper())
     if as_json:
         print_json(rows)
         return
-    table = Table(title=f"{unit.upper()} replay")
-    for column in ("seq", "id", "type", "total"):
-        table.add_column(column, justify="right" if column in ("seq", "total") else "left")
+    table = Table(title=f"{unit.upper()} 总分变化")
+    columns = ("seq", "业务日期", "记录", "类型", "登记人", "总分", "变化") if explain else ("seq", "记录", "类型", "总分")
+    for column in columns:
+        table.add_column(column, justify="right" if column in ("seq", "总分", "变化") else "left")
     for row in rows:
-        table.add_row(str(row["seq"]), row["id"], row["type"], row["total"])
+        kind = ENTRY_TYPES.get(row["type"], "节点到期" if row["type"] == "checkpoint.due" else row["type"])
+        if explain:
+            what = row["id"] or "、".join(row.get("checkpoints", ()))
+            table.add_row(str(row["seq"]), row["date"], what, kind, row["actor"] or "", row["total"], row["delta"])
+        else:
+            table.add_row(str(row["seq"]), row["id"], kind, row["total"])
     out.print(table)
 
 
@@ -108,11 +122,14 @@ def standings(
     for grp in dict.fromkeys(r["group"] for r in rows):
         title = f"{GROUP_NAMES[str(grp)]} — {STAGE_NAMES[stage]}" + (f"，截至 {as_of}" if as_of else "")
         table = Table(title=title)
-        for column in ("名次 rank", "单位 unit", "名称 name", "得分 score"):
-            table.add_column(column, justify="right" if "rank" in column or "score" in column else "left")
+        for column in ("名次", "单位", "名称", "得分", "尚缺输入"):
+            table.add_column(column, justify="right" if column in ("名次", "得分") else "left")
         for r in (r for r in rows if r["group"] == grp):
-            table.add_row(str(r["rank"]), r["unit"], r["name"], r["score"])
+            table.add_row(str(r["rank"]), r["unit"], r["name"], r["score"] + ("*" if r["pending"] else ""),
+                          f"{len(r['pending'])} 项" if r["pending"] else "")
         out.print(table)
+    if any(r["pending"] for r in rows):
+        out.print("[yellow]数据未齐，仅供参考[/]：* 标记的成绩尚缺输入（按 0 计）；`kaoping score 单位代码` 列出所缺各项。")
 
 
 @app.command()

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from kaoping.domain import errors as e
+from kaoping.ledger.replay import explain as replay_explained
 
 from ..deps import Caller, LedgerDep, ProjectionDep, readable_unit
 
@@ -32,8 +33,11 @@ def unit_score(code: str, ledger: LedgerDep, caller: Caller, as_of: str | None =
 
 
 @router.get("/v1/units/{code}/replay")
-def unit_replay(code: str, ledger: LedgerDep, caller: Caller) -> list[dict[str, Any]]:
-    return ledger.replay(readable_unit(code, caller))
+def unit_replay(code: str, ledger: LedgerDep, caller: Caller, explain: bool = False) -> list[dict[str, Any]]:
+    """The unit's total after each of its entries; with `explain`, each row's date, change and actor,
+    and rows of type `checkpoint.due` where a checkpoint falling due moved the total."""
+    unit = readable_unit(code, caller)
+    return replay_explained(ledger.reader, unit) if explain else ledger.replay(unit)
 
 
 @router.get("/v1/standings")

@@ -7,6 +7,7 @@ container (viewBox, width 100%), so the same markup serves a laptop and a phone.
 from __future__ import annotations
 
 import math
+from datetime import date
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -64,7 +65,10 @@ def bar_chart(rows: Sequence[dict[str, Any]], *, title: str,
 
 
 def line_chart(points: Sequence[dict[str, Any]], *, title: str) -> Markup:
-    """The unit's total after each replay row (ledger order on x), one marked point per row."""
+    """The unit's total after each replay row, one marked point per row. Rows with a `date` (an
+    explained replay) are placed by date, others in ledger order; a point shows its label in HTML
+    when hovered or tapped (it takes the focus), since a phone shows no SVG tooltip; rows of type
+    `checkpoint.due` (a checkpoint falling due) are marked apart from entries."""
     if not points:
         return Markup(f'<p class="empty">{escape(title)}：暂无数据</p>')
     values = [float(Decimal(str(p["total"]))) for p in points]
@@ -74,9 +78,16 @@ def line_chart(points: Sequence[dict[str, Any]], *, title: str) -> Markup:
     width, height = 720.0, 280.0
     plot_w, plot_h = width - left - right, height - head - foot
     n = len(points)
+    dated = all(p.get("date") for p in points)
+    days = [date.fromisoformat(p["date"]).toordinal() for p in points] if dated else list(range(n))
+    # ledger order rules: an entry known later than the ones after it (the registry, written when
+    # `kaoping init` ran) is drawn at the next one's date, so that the line never runs backwards
+    for i in range(n - 2, -1, -1):
+        days[i] = min(days[i], days[i + 1])
+    first, span = days[0], max(days[-1] - days[0], 1)
 
     def x_of(i: int) -> float:
-        return left + (plot_w * i / (n - 1) if n > 1 else plot_w / 2)
+        return left + (plot_w * (days[i] - first) / span if n > 1 else plot_w / 2)
 
     def y_of(v: float) -> float:
         return head + plot_h * (top - v) / (top - bottom)
@@ -94,18 +105,28 @@ def line_chart(points: Sequence[dict[str, Any]], *, title: str) -> Markup:
                      f'text-anchor="end">{int(tick)}</text>')
         tick += step
     for i in sorted({0, n - 1}):
+        label = date.fromordinal(days[i]).isoformat() if dated else f'seq {points[i]["seq"]}'
         parts.append(f'<text class="tick" x="{_n(x_of(i))}" y="{_n(height - foot + 16)}" '
-                     f'text-anchor="{"start" if i == 0 and n > 1 else "end"}">'
-                     f'seq {escape(points[i]["seq"])}</text>')
+                     f'text-anchor="{"start" if i == 0 and n > 1 else "end"}">{escape(label)}</text>')
+    axis = "业务日期" if dated else "账本顺序（每点一条记录）"
     parts.append(f'<text class="axis-title" x="{_n(left + plot_w / 2)}" y="{_n(height - 4)}" '
-                 f'text-anchor="middle">账本顺序（每点一条记录）</text>')
-    path = " ".join(f"{'M' if i == 0 else 'L'}{_n(x_of(i))},{_n(y_of(v))}"
-                    for i, v in enumerate(values))
+                 f'text-anchor="middle">{axis}</text>')
+    path = " ".join(f"{'M' if i == 0 else 'L'}{_n(x_of(i))},{_n(y_of(v))}" for i, v in enumerate(values))
     parts.append(f'<path class="line" d="{path}"/>')
     for i, (p, v) in enumerate(zip(points, values)):
-        tip = f'seq {p["seq"]} · {p["type"]} · {p["id"]} → 总分 {p["total"]}'
-        parts.append(f'<circle class="point" cx="{_n(x_of(i))}" cy="{_n(y_of(v))}" r="3.2">'
-                     f"<title>{escape(tip)}</title></circle>")
+        due = p["type"] == "checkpoint.due"
+        tip = (f'{p["date"]} 节点到期 {"、".join(p.get("checkpoints", ()))} → 总分 {p["total"]}' if due
+               else f'seq {p["seq"]} · {p["type"]} · {p["id"]} → 总分 {p["total"]}')
+        label = tip + (f'（{p["delta"]}）' if p.get("delta") else "")
+        x, y = x_of(i), y_of(v)
+        box_x = min(max(x - 110, 0), width - 220)
+        box_y = y - 56 if y > 70 else y + 10
+        parts.append(
+            f'<g class="pt" tabindex="0"><circle class="{"due" if due else "point"}" cx="{_n(x)}" '
+            f'cy="{_n(y)}" r="{"4" if due else "3.2"}"><title>{escape(tip)}</title></circle>'
+            f'<foreignObject class="tip" x="{_n(box_x)}" y="{_n(box_y)}" width="220" height="48">'
+            f'<div xmlns="http://www.w3.org/1999/xhtml" class="tip-label">{escape(label)}</div>'
+            f"</foreignObject></g>")
     parts.append("</svg>")
     return Markup("".join(parts))
 

@@ -48,4 +48,5 @@ def standings_page(request: Request, who: Who, stage: str = "annual",
                        "chart": bar_chart(ranked, title=title, link=link, highlight=principal.unit)})
     disputed = {d["unit"] for d in services.ledger.appeals.disputes(status="open")}
     return render(request, "standings.html", who, stage=stage, as_of=as_of, groups=groups,
-                  stages=STAGE_NAMES, disputed=disputed)
+                  stages=STAGE_NAMES, disputed=disputed,
+                  provisional=sum(1 for row in rows if row["pending"]))

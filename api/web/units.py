@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -22,10 +23,14 @@ from kaoping.domain.folds import RegistryState
 from kaoping.domain.labels import OUTCOMES
 from kaoping.domain.names import FIGURES, UNDISPUTABLE_TYPES
 from kaoping.domain.principals import Principal
+from kaoping.domain.standings import pending_for
 from kaoping.ledger.group_commit import PendingBatch
+from kaoping.ledger.replay import explain as explain_replay
+from kaoping.ledger.replay import largest_moves
 from kaoping.ledger.writer import BatchRejected
 
 from .charts import line_chart
+from .words import describe, replaced_by
 from .render import CSRF_REFUSED, problem, render
 from .visitors import Visitor, Who, forged, services_of
 
@@ -108,9 +113,57 @@ def unit_refusal(request: Request, who: Visitor, code: str,
     return None
 
 
+HISTORY_PAGE = 50
+
+
+@dataclass
+class HistoryPage:
+    """One page of a unit's history in words, newest first, filtered by type and business date."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    filtered: int
+    page: int
+    pages: int
+    types: list[str]
+    type: str | None
+    date_from: str | None
+    date_to: str | None
+    as_of: str | None
+    #: the page each entry of the unfiltered history is on, for links from the explanation
+    page_of: dict[int, int]
+
+    def query(self, page: int) -> str:
+        params = {"h_type": self.type, "h_from": self.date_from, "h_to": self.date_to,
+                  "as_of": self.as_of, "h_page": str(page)}
+        return urlencode({k: v for k, v in params.items() if v})
+
+
+def history_page(history: list[dict[str, Any]], code: str, indicators: Any, *, kind: str | None,
+                 date_from: str | None, date_to: str | None, page: int, as_of: str | None) -> HistoryPage:
+    replaced = replaced_by(history)
+    words = {row["id"]: describe(row, code, indicators) for row in history}
+    chosen = [row for row in reversed(history)
+              if (not kind or row["type"] == kind)
+              and (not date_from or row["recorded_at"][:10] >= date_from)
+              and (not date_to or row["recorded_at"][:10] <= date_to)]
+    pages = max(1, -(-len(chosen) // HISTORY_PAGE))
+    page = min(max(1, page), pages)
+    rows = [{**row, "words": words[row["id"]],
+             "replaced": {"id": replaced[row["id"]]["id"], "words": words[replaced[row["id"]]["id"]]}
+             if row["id"] in replaced else None}
+            for row in chosen[(page - 1) * HISTORY_PAGE:page * HISTORY_PAGE]]
+    newest_first = [row["seq"] for row in reversed(history)]
+    page_of = {seq: 1 + i // HISTORY_PAGE for i, seq in enumerate(newest_first)}
+    return HistoryPage(rows, len(history), len(chosen), page, pages,
+                       sorted({row["type"] for row in history}), kind or None, date_from or None,
+                       date_to or None, as_of, page_of)
+
+
 def unit_page_response(request: Request, who: Visitor, code: str, *, as_of: str | None = None,
                        filed: str | None = None, error: str | None = None,
-                       status_code: int = 200) -> Response:
+                       status_code: int = 200, h_type: str | None = None, h_from: str | None = None,
+                       h_to: str | None = None, h_page: int = 1) -> Response:
     ledger = services_of(request).ledger
     code = code.upper()
     registry = ledger.registry()
@@ -123,7 +176,7 @@ def unit_page_response(request: Request, who: Visitor, code: str, *, as_of: str 
     except e.InvalidCommand as bad:
         return problem(request, who, 422, "参数有误", f"{bad.field}: {bad.message}")
     history = ledger.history(code)
-    replay = ledger.replay(code)
+    replay = explain_replay(ledger.reader, code)
     unit = registry.units[code]
     may_dispute = who.principal.role == "unit" and who.principal.unit == code
     targets = _dispute_targets(history, who.principal, _closed_for(ledger)) if may_dispute else []
@@ -133,12 +186,16 @@ def unit_page_response(request: Request, who: Visitor, code: str, *, as_of: str 
     return render(
         request, "unit.html", who, status_code, unit=unit, score=score,
         tree=_mark_pending(score["explanation"]), history=history, as_of=as_of,
-        chart=line_chart(replay, title=f"{unit.name}（{code}）总分随账本记录的变化"),
+        chart=line_chart(replay, title=f"{unit.name}（{code}）总分随业务日期的变化"),
+        moves=largest_moves(replay),
         replay=replay, disputes=disputes, may_dispute=may_dispute,
         disputable={row["id"] for row in targets}, filed=filed, error=error,
+        history_page=history_page(history, code, registry.indicators, kind=h_type, date_from=h_from,
+                                  date_to=h_to, page=h_page, as_of=as_of),
         place=_place(services.projection.standings(), code,
                      sum(1 for d in disputes if d["outcome"] == "open")),
-        figures=[(key, score[key]) for key in FIGURES])
+        figures=[(key, score[key]) for key in FIGURES],
+        completeness={key: pending_for(key, score["pending"]) for key in FIGURES})
 
 
 def _closed_for(ledger: Any) -> Callable[[dict[str, Any]], bool]:
@@ -176,8 +233,13 @@ def dispute_form(request: Request, who: Who, code: str, target: str = "", error:
 
 @router.get("/units/{code}", response_class=HTMLResponse)
 def unit_page(request: Request, who: Who, code: str, as_of: str | None = None,
-              filed: str | None = None) -> Response:
-    return unit_page_response(request, who, code, as_of=as_of, filed=filed)
+              filed: str | None = None, h_type: str | None = None, h_from: str | None = None,
+              h_to: str | None = None, h_page: int = 1) -> Response:
+    for name, value in (("h_from", h_from), ("h_to", h_to)):
+        if value and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return problem(request, who, 422, "参数有误", f"{name}：日期请写作 YYYY-MM-DD，例如 2018-07-31。")
+    return unit_page_response(request, who, code, as_of=as_of, filed=filed, h_type=h_type,
+                              h_from=h_from, h_to=h_to, h_page=h_page)
 
 
 @router.post("/units/{code}/disputes", response_class=HTMLResponse)
