@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+import re
+from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+SCHEMA_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
 class Settings(BaseSettings):
@@ -24,7 +28,11 @@ class Settings(BaseSettings):
     @classmethod
     def _known_scheme(cls, url: str) -> str:
         if not (url.startswith("sqlite:///") or url.startswith(("postgresql://", "postgres://"))):
-            raise ValueError("expected sqlite:///PATH or postgresql://USER@HOST:PORT/DBNAME")
+            raise ValueError("expected sqlite:///PATH or postgresql://USER@HOST:PORT/DBNAME[?schema=NAME]")
+        if url.startswith(("postgresql://", "postgres://")):
+            schema = parse_qs(urlsplit(url).query).get("schema", [""])[-1]
+            if schema and not SCHEMA_NAME.fullmatch(schema):
+                raise ValueError(f"schema {schema!r}: lower-case letters, digits and _, starting with a letter")
         return url
 
     @field_validator("tz")
@@ -41,12 +49,21 @@ class Settings(BaseSettings):
         return ZoneInfo(self.tz)
 
     @property
+    def schema(self) -> str | None:
+        """The PostgreSQL schema of this ledger (`?schema=NAME`): one database holds many ledgers,
+        a county and year each, every table of a ledger in its own schema."""
+        if not self.is_postgres:
+            return None
+        return parse_qs(urlsplit(self.database_url).query).get("schema", [None])[-1]
+
+    @property
     def signing_key_path(self) -> Path:
         if self.signing_key:
             return Path(self.signing_key).expanduser()
         if not self.is_postgres:
             return Path((self.database_url.removeprefix("sqlite:///") or "./kaoping.db") + ".signing-key")
-        return Path(f"kaoping-{urlsplit(self.database_url).path.lstrip('/') or 'kaoping'}.signing-key")
+        name = urlsplit(self.database_url).path.lstrip("/") or "kaoping"
+        return Path(f"kaoping-{name}{'-' + self.schema if self.schema else ''}.signing-key")
 
     @property
     def is_postgres(self) -> bool:
@@ -71,4 +88,5 @@ class Settings(BaseSettings):
             "POSTGRES_LOCK_TIMEOUT": "30",
             "POSTGRES_POOL_SIZE": "5",
             "POSTGRES_MAX_OVERFLOW": "10",
+            **({"POSTGRES_SCHEMA": self.schema} if self.schema else {}),
         }

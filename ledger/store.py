@@ -275,6 +275,18 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         _link_events(_PostgresTx(curs), stored_events, seqs, kwargs, self.edge)
         return seqs
 
+    def create_table(self) -> None:
+        """The ledger's schema first (a ledger per schema: `Settings.schema`), then its tables."""
+        from eventsourcing.persistence import IntegrityError
+        from psycopg.sql import SQL, Identifier
+
+        try:
+            with self.datastore.transaction(commit=True) as curs:
+                curs.execute(SQL("CREATE SCHEMA IF NOT EXISTS {0}").format(Identifier(self.datastore.schema)))
+        except IntegrityError:
+            pass  # made by another process starting at the same moment
+        super().create_table()
+
     def grow_tree(self, signing: tree.Signing | None) -> None:
         with self.writing() as tx:
             _grow_alone(tx, signing)
@@ -310,7 +322,17 @@ class KaopingSQLiteFactory(SQLiteFactory):
 
 
 class KaopingPostgresFactory(PostgresFactory):
+    """With POSTGRES_SCHEMA, the ledger lives in that schema: the library names its tables with the
+    schema, and every connection searches it first, so the ledger's own tables (chain, commands,
+    tree, read models) are found there too; the schema is made when the tables are."""
+
     application_recorder_class = ChainedPostgresRecorder
+
+    def __init__(self, env: Any):
+        super().__init__(env)
+        schema = self.datastore.schema
+        if schema != "public":
+            self.datastore.pool.kwargs["options"] = f"-c search_path={schema}"
 
 
 class Index:
