@@ -7,6 +7,8 @@ groups of §1.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 GROUP_NAMES = {"departments": "县政府各部门", "towns_zones": "镇、街道及经济园区"}
 
 STAGE_NAMES = {"annual": "年度专项考评成绩", "half_year": "半年综合评价", "process": "过程成绩"}
@@ -40,10 +42,33 @@ METHOD_NAMES = {"completion_ratio": "完成比例法", "direct_deduction": "直�
 
 ROUND_NAMES = {"half_year": "半年综合评价", "year_end": "年终综合评价"}
 
-BALLOT_KINDS = {"leader": "领导评价", "office": "领导小组办公室评价", "mutual": "互评"}
-
 VERIFICATION_OUTCOMES = {"confirmed": "属实", "discrepancy": "有出入", "falsified": "弄虚作假"}
 
 VERIFICATION_METHODS = {"online": "线上核验", "on_site": "实地核验"}
 
 QUALITY = {"ok": "合格", "poor": "较差"}
+
+#: the kinds of ballot of a comprehensive evaluation round (SCHEME-2018 §5)
+BALLOT_KINDS = {"leader": "领导评价", "office": "领导小组办公室评价", "mutual": "互评"}
+
+#: what a score's `pending` list is called where people read it (按 0 计: a missing input counts 0)
+PENDING_HEADING = "尚缺输入（按 0 计）"
+
+
+def pending_name(code: str) -> str:
+    """One code of a score's `pending` list in words: "year_end_comp.office" → "年终综合评价·领导小组
+    办公室评价", "task.P1" → "任务 P1 年度考核", "common" → "共性指标". A code this does not know is
+    returned as it is, so that a new kind of pending input still shows rather than vanishing."""
+    head, dot, rest = code.partition(".")
+    if head == "task" and rest:
+        return f"任务 {rest} 年度考核"
+    if not dot and head in FIGURE_NAMES:
+        return FIGURE_NAMES[head]
+    if head in FIGURE_NAMES and rest in BALLOT_KINDS:
+        return f"{FIGURE_NAMES[head]}·{BALLOT_KINDS[rest]}"
+    return code
+
+
+def pending_names(codes: Iterable[str]) -> str:
+    """A score's `pending` list in words, as one line ("" when nothing is missing)."""
+    return "、".join(pending_name(code) for code in codes)

@@ -1,5 +1,5 @@
 """Signed notes, checkpoints and cosignatures, exactly as C2SP specifies them and Go's
-`golang.org/x/mod/sumdb/note` implements them (the vectors in `shared/vectors/signed-note`).
+`golang.org/x/mod/sumdb/note` implements them (the vectors in `tests/vectors/signed-note`).
 
 - Keys: a private key is one line `PRIVATE+KEY+<name>+<keyid>+<base64(type ‖ 32-byte seed)>`, its
   verifier key (vkey) `<name>+<keyid>+<base64(type ‖ public key)>`, where keyid is the first 4 bytes

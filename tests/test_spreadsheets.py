@@ -1,5 +1,6 @@
 """Spreadsheet exports (`kaoping.api.sheets`): the same figures as `standings --json` and
-`score --json`, read back from .xlsx with openpyxl and from .csv; the HTTP endpoints and their roles."""
+`score --json`, read back from .xlsx with openpyxl and from .csv; one worksheet per group, the title
+row, the frozen header, the autofilter and the print set-up; the HTTP endpoints and their roles."""
 
 from __future__ import annotations
 
@@ -16,20 +17,31 @@ from typer.testing import CliRunner
 
 from kaoping.api.cli import app as cli_app
 from kaoping.api.sheets import (
-    FIGURE_COLUMNS,
-    STANDINGS_HEADERS,
     UNIT_HEADERS,
+    Book,
     Sheet,
+    figure_keys,
+    standings_headers,
     standings_sheet,
     to_csv,
     to_xlsx,
     unit_sheet,
 )
 from kaoping.api.http import create_app
-from kaoping.domain.labels import FIGURE_NAMES, GROUP_NAMES
+from kaoping.domain.labels import (
+    FIGURE_NAMES,
+    GROUP_NAMES,
+    PENDING_HEADING,
+    STAGE_NAMES,
+    pending_name,
+    pending_names,
+)
+from kaoping.domain.names import FIGURES, GROUPS
 from kaoping.projections.scores import ScoresProjection
 
 AS_OF = "2018-07-31"
+#: the conftest clock (2019-01-15 02:00 UTC) in the ledger's zone, Asia/Shanghai
+GENERATED = "生成于 2019-01-15 10:00:00"
 runner = CliRunner()
 
 
@@ -45,53 +57,183 @@ def recorded(ledger, year):
     return ledger
 
 
+def read_book(body: bytes) -> dict[str, list[list]]:
+    """Every worksheet's rows (title row, header, data), by worksheet name, in workbook order."""
+    book = load_workbook(io.BytesIO(body))
+    return {sheet.title: [list(row) for row in sheet.iter_rows(values_only=True)]
+            for sheet in book.worksheets}
+
+
 def read_xlsx(body: bytes) -> list[list]:
-    sheet = load_workbook(io.BytesIO(body)).worksheets[0]
-    return [list(row) for row in sheet.iter_rows(values_only=True)]
+    """The header and then the data rows of every worksheet, in workbook order (the title rows
+    left out, the header once): the sheets of one book share their header."""
+    sheets = list(read_book(body).values())
+    assert all(sheet[1] == sheets[0][1] for sheet in sheets)
+    return [sheets[0][1], *(row for sheet in sheets for row in sheet[2:])]
 
 
 def as_standings(table: list[list]) -> list[dict]:
-    """The sheet's rows in the shape of `standings --json` (score = the total's column, 2 places)."""
+    """The sheet's rows in the shape of `standings --json` (score = the ranked figure's column, the
+    first figure, 2 places)."""
     headers = table[0]
     at = {h: i for i, h in enumerate(headers)}
-    return [{"rank": row[at["排名"]], "unit": row[at["单位代码"]], "name": row[at["单位名称"]],
-             "score": f"{Decimal(str(row[at[FIGURE_NAMES['total']]])):.2f}"} for row in table[1:]]
+    return [{"rank": row[at["名次"]], "unit": row[at["单位代码"]], "name": row[at["单位名称"]],
+             "score": f"{Decimal(str(row[3])):.2f}"} for row in table[1:]]
+
+
+def test_pending_codes_read_as_words():
+    assert pending_name("year_end_comp.office") == "年终综合评价·领导小组办公室评价"
+    assert pending_name("half_year_comp.leader") == "半年综合评价·领导评价"
+    assert pending_name("half_year_comp.mutual") == "半年综合评价·互评"
+    assert pending_name("task.P1") == "任务 P1 年度考核"
+    assert pending_name("common") == "共性指标"
+    assert pending_name("chuangcheng") == FIGURE_NAMES["chuangcheng"]
+    assert pending_name("annual_individual") == FIGURE_NAMES["annual_individual"]
+    assert pending_name("something.new") == "something.new"  # shown as it is, never dropped
+    assert pending_names(["task.O2", "common"]) == "任务 O2 年度考核、共性指标"
+    assert pending_names([]) == ""
 
 
 @pytest.mark.parametrize("as_of", [None, AS_OF])
 def test_xlsx_standings_equal_the_cli_standings(recorded, database_url, as_of):
     body = to_xlsx(standings_sheet(recorded, ScoresProjection(recorded), as_of=as_of))
-    table = read_xlsx(body)
-    assert table[0] == STANDINGS_HEADERS
+    book = read_book(body)
+    assert list(book) == [GROUP_NAMES[group] for group in GROUPS]
     expected = cli_json("standings", "--db", database_url, *(["--as-of", as_of] if as_of else []))
+    for group in GROUPS:
+        sheet = book[GROUP_NAMES[group]]
+        assert sheet[1] == standings_headers()
+        assert as_standings(sheet[1:]) == [{k: r[k] for k in ("rank", "unit", "name", "score")}
+                                           for r in expected if r["group"] == group]
+    table = read_xlsx(body)
     assert as_standings(table) == [{k: r[k] for k in ("rank", "unit", "name", "score")} for r in expected]
     assert len(table) - 1 == 59
 
 
+def test_rank_unit_name_and_total_come_first_then_the_pages_figures():
+    assert standings_headers()[:4] == ["名次", "单位代码", "单位名称", FIGURE_NAMES["total"]]
+    assert figure_keys() == FIGURES  # the unit page's order, the total first
+    assert standings_headers()[-1] == PENDING_HEADING
+    assert figure_keys("half_year")[0] == "half_year_comp"
+    assert sorted(figure_keys("process")) == sorted(FIGURES)
+
+
 @pytest.mark.parametrize("as_of", [None, AS_OF])
-def test_every_figure_of_a_unit_row_equals_its_score(recorded, database_url, as_of):
+def test_every_figure_of_every_row_equals_its_score(recorded, database_url, as_of):
     table = read_xlsx(to_xlsx(standings_sheet(recorded, ScoresProjection(recorded), as_of=as_of)))
-    row = next(r for r in table[1:] if r[1] == "D03")
-    score = cli_json("score", "D03", "--db", database_url, *(["--as-of", as_of] if as_of else []))
-    first = len(STANDINGS_HEADERS) - len(FIGURE_COLUMNS) - 1
-    for (header, key), value in zip(FIGURE_COLUMNS, row[first:first + len(FIGURE_COLUMNS)],
-                                    strict=True):
-        assert isinstance(value, (int, float)), header
-        assert f"{Decimal(str(value)):.2f}" == score[key], header
-    assert row[-1] == ("、".join(score["pending"]) or None)
+    keys = figure_keys()
+    assert table[0][3:3 + len(keys)] == [FIGURE_NAMES[key] for key in keys]
+
+    def check(row, score):
+        for key, value in zip(keys, row[3:3 + len(keys)], strict=True):
+            assert isinstance(value, (int, float)), (row[1], key)
+            assert f"{Decimal(str(value)):.2f}" == score[key], (row[1], key)
+        assert row[-1] == (pending_names(score["pending"]) or None)
+
+    for row in table[1:]:
+        check(row, recorded.score(row[1], as_of=as_of))
+    d03 = next(r for r in table[1:] if r[1] == "D03")
+    check(d03, cli_json("score", "D03", "--db", database_url, *(["--as-of", as_of] if as_of else [])))
+
+
+def test_the_pending_column_holds_words_not_codes(recorded):
+    table = read_xlsx(to_xlsx(standings_sheet(recorded, ScoresProjection(recorded), as_of=AS_OF)))
+    pending = [row[-1] for row in table[1:] if row[-1]]
+    assert pending, "mid-year, inputs are missing"
+    for text in pending:
+        assert not text.isascii() and "task." not in text and "_comp" not in text, text
+        assert "common" not in text and "chuangcheng" not in text, text
+    d03 = next(row for row in table[1:] if row[1] == "D03")
+    assert "任务 P1 年度考核" in d03[-1] and "年终综合评价·领导小组办公室评价" in d03[-1]
 
 
 def test_rows_are_ordered_by_group_then_rank(recorded):
-    sheet = standings_sheet(recorded, ScoresProjection(recorded))
-    groups = [r[3] for r in sheet.rows]
-    assert groups == sorted(groups, key=[GROUP_NAMES["departments"], GROUP_NAMES["towns_zones"]].index)
-    for group in set(groups):
-        ranks = [r[0] for r in sheet.rows if r[3] == group]
+    book = standings_sheet(recorded, ScoresProjection(recorded))
+    assert [sheet.title for sheet in book.sheets] == [GROUP_NAMES[group] for group in GROUPS]
+    units = recorded.registry().units
+    for group, sheet in zip(GROUPS, book.sheets, strict=True):
+        assert sorted(r[1] for r in sheet.rows) == sorted(c for c, u in units.items() if u.group == group)
+        ranks = [r[0] for r in sheet.rows]
         assert ranks == sorted(ranks) and ranks[0] == 1
+        totals = [r[3] for r in sheet.rows]
+        assert totals == sorted(totals, reverse=True)
+
+
+def test_a_stage_ranks_by_its_figure_and_names_itself(recorded, database_url):
+    book = standings_sheet(recorded, ScoresProjection(recorded), as_of=AS_OF, stage="half_year")
+    assert book.caption.startswith(f"{STAGE_NAMES['half_year']}排名 · 截至 {AS_OF}")
+    assert book.sheets[0].headers[3] == FIGURE_NAMES["half_year_comp"]
+    expected = cli_json("standings", "--stage", "half_year", "--as-of", AS_OF, "--db", database_url)
+    table = [book.sheets[0].headers, *(row for sheet in book.sheets for row in sheet.rows)]
+    assert as_standings(table) == [{k: r[k] for k in ("rank", "unit", "name", "score")} for r in expected]
+    with pytest.raises(Exception, match="stage"):
+        standings_sheet(recorded, ScoresProjection(recorded), stage="weekly")
+
+
+def test_figures_of_limits_the_other_units_to_their_standings_columns(recorded):
+    book = standings_sheet(recorded, ScoresProjection(recorded), as_of=AS_OF, figures_of={"D03"})
+    full = standings_sheet(recorded, ScoresProjection(recorded), as_of=AS_OF)
+    for limited, every in zip(book.sheets, full.sheets, strict=True):
+        for row, whole in zip(limited.rows, every.rows, strict=True):
+            assert len(row) == len(whole)
+            if row[1] == "D03":
+                assert row == whole
+            else:
+                assert row[:4] == whole[:4] and set(row[4:]) == {None}
+
+
+def test_the_title_row_names_stage_as_of_time_ledger_size_and_checkpoint(recorded):
+    latest = recorded.notary.latest()
+    size = len(recorded.log.refresh())
+    assert latest is not None and latest.size == size
+    for as_of, when in ((AS_OF, f"截至 {AS_OF}"), (None, "当前成绩")):
+        book = standings_sheet(recorded, ScoresProjection(recorded), as_of=as_of)
+        assert book.caption == " · ".join([
+            f"{STAGE_NAMES['annual']}排名", when, GENERATED, f"账本 {size} 条记录",
+            f"已签名检查点：第 {latest.size} 条，根哈希 {latest.checkpoint.root_b64[:12]}…"])
+        workbook = load_workbook(io.BytesIO(to_xlsx(book)))
+        for group, worksheet in zip(GROUPS, workbook.worksheets, strict=True):
+            assert worksheet["A1"].value == f"{GROUP_NAMES[group]} · {book.caption}"
+            assert worksheet["A1"].font.bold
+            columns = len(standings_headers())
+            assert [str(r) for r in worksheet.merged_cells.ranges] == [f"A1:{_letter(columns)}1"]
+        lines = list(csv.reader(io.StringIO(to_csv(book).decode("utf-8-sig"))))
+        assert lines[0] == [book.caption]
+    unit = unit_sheet(recorded, "D03", as_of=AS_OF)
+    assert unit.caption.startswith(f"得分明细 · 截至 {AS_OF} · {GENERATED} · 账本 {size} 条记录")
+    assert load_workbook(io.BytesIO(to_xlsx(unit))).worksheets[0]["A1"].value == \
+        f"D03 县物价局 · {unit.caption}"
+    assert list(csv.reader(io.StringIO(to_csv(unit).decode("utf-8-sig"))))[0] == \
+        [f"D03 县物价局 · {unit.caption}"]
+
+
+def _letter(n: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(n)
+
+
+def test_every_worksheet_has_a_frozen_header_an_autofilter_and_a_print_set_up(recorded):
+    standings = load_workbook(io.BytesIO(to_xlsx(standings_sheet(recorded, ScoresProjection(recorded)))))
+    unit = load_workbook(io.BytesIO(to_xlsx(unit_sheet(recorded, "D03"))))
+    for worksheet, frozen in [*((w, "D3") for w in standings.worksheets), (unit.worksheets[0], "A3")]:
+        last = worksheet.max_row
+        assert worksheet.freeze_panes == frozen  # the title and header rows (and rank, code, name)
+        assert worksheet.auto_filter.ref == f"A2:{_letter(worksheet.max_column)}{last}"
+        assert worksheet.print_title_rows == "$1:$2"  # the title and the header on every page
+        setup = worksheet.page_setup
+        assert setup.orientation == "landscape" and str(setup.paperSize) == worksheet.PAPERSIZE_A4
+        assert setup.fitToWidth == 1 and setup.fitToHeight == 0
+        assert worksheet.sheet_properties.pageSetUpPr.fitToPage is True
+        assert worksheet.print_options.gridLines
+        assert "&P" in worksheet.oddFooter.center.text and "&N" in worksheet.oddFooter.center.text
+    assert [w.max_row - 2 for w in standings.worksheets] == [45, 14]
 
 
 def test_the_unit_sheet_is_the_explanation_tree(recorded, database_url):
-    sheet = unit_sheet(recorded, "d03", as_of=AS_OF)
+    book = unit_sheet(recorded, "d03", as_of=AS_OF)
+    assert len(book.sheets) == 1
+    sheet = book.sheets[0]
     score = cli_json("score", "D03", "--as-of", AS_OF, "--db", database_url)
     nodes = []
 
@@ -109,25 +251,39 @@ def test_the_unit_sheet_is_the_explanation_tree(recorded, database_url):
         assert row[4] == ", ".join(f"#{e['seq']}" + (f"（已作废/被替代：{s}）" if s else "")
                                    for e, s in zip(node["entries"], struck, strict=True))
     assert f"{sheet.rows[0][2]:.2f}" == score["total"]
+    rows = read_book(to_xlsx(book))["D03 县物价局"]
+    assert rows[1] == UNIT_HEADERS and len(rows) == 2 + len(nodes)
+    assert f"{rows[2][2]:.2f}" == score["total"]
 
 
 def test_xlsx_has_a_frozen_header_numbers_as_numbers_and_widths():
     sheet = Sheet("排名: 测试/表", ["单位", "分值"], [["县物价局", Decimal("87.45")], ["X", Decimal("0")]])
-    book = load_workbook(io.BytesIO(to_xlsx([sheet, sheet])))
+    book = load_workbook(io.BytesIO(to_xlsx(Book("标题", [sheet, sheet]))))
     first = book.worksheets[0]
     assert len(book.worksheets) == 2 and first.title != book.worksheets[1].title
-    assert first.freeze_panes == "A2"
-    assert first["B2"].value == 87.45 and first["B2"].number_format == "0.00"
+    assert first.freeze_panes == "A3"
+    assert first["A1"].value == "排名: 测试/表 · 标题" and first["A2"].value == "单位"
+    assert first["B3"].value == 87.45 and first["B3"].number_format == "0.00"
     assert first.column_dimensions["A"].width >= 8
 
 
 def test_csv_starts_with_a_bom_and_parses(recorded):
-    body = to_csv(standings_sheet(recorded, ScoresProjection(recorded), as_of=AS_OF))
+    book = standings_sheet(recorded, ScoresProjection(recorded), as_of=AS_OF)
+    body = to_csv(book)
     assert body.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-    assert table[0] == STANDINGS_HEADERS and len(table) == 60
-    assert as_standings(table) == [{"rank": str(r["rank"]), "unit": r["unit"], "name": r["name"],
-                                    "score": r["score"]} for r in recorded.standings_from_log(as_of=AS_OF)]
+    assert table[0] == [book.caption]
+    assert table[1] == ["分组", *standings_headers()] and len(table) == 2 + 59
+    expected = recorded.standings_from_log(as_of=AS_OF)
+    assert [row[0] for row in table[2:]] == [GROUP_NAMES[r["group"]] for r in expected]
+    assert as_standings([row[1:] for row in table[1:]]) == [
+        {"rank": str(r["rank"]), "unit": r["unit"], "name": r["name"], "score": r["score"]}
+        for r in expected]
+
+
+def test_csv_of_several_sheets_needs_one_header():
+    with pytest.raises(ValueError):
+        to_csv(Book("t", [Sheet("a", ["x"], []), Sheet("b", ["y"], [])]))
 
 
 # -- HTTP ----------------------------------------------------------------------------------------
@@ -162,9 +318,11 @@ def test_http_exports_are_attachments_of_the_right_type(client, recorded, path):
     utf8_name = unquote(disposition.split("filename*=UTF-8''")[1])
     assert ("考评排名" if "standings" in path else "县物价局") in utf8_name
     if kind == "xlsx":
-        assert read_xlsx(response.content)[0][0] in ("排名", "层级")
+        first = next(iter(read_book(response.content).values()))
+        assert f"截至 {AS_OF}" in first[0][0] and first[1][0] in ("名次", "层级")
     else:
         assert response.content.startswith(b"\xef\xbb\xbf")
+        assert f"截至 {AS_OF}" in response.content.decode("utf-8-sig").splitlines()[0]
 
 
 def test_http_standings_export_equals_the_standings_endpoint(client, recorded):
@@ -173,6 +331,13 @@ def test_http_standings_export_equals_the_standings_endpoint(client, recorded):
         table = read_xlsx(client.get("/v1/exports/standings.xlsx", params=params, headers=headers).content)
         rows = client.get("/v1/standings", params=params, headers=headers).json()
         assert as_standings(table) == [{k: r[k] for k in ("rank", "unit", "name", "score")} for r in rows]
+    params = {"stage": "process", "as_of": AS_OF}
+    response = client.get("/v1/exports/standings.xlsx", params=params, headers=headers)
+    assert f"standings-process-{AS_OF}.xlsx" in response.headers["content-disposition"]
+    table = read_xlsx(response.content)
+    assert table[0][3] == FIGURE_NAMES["process"]
+    rows = client.get("/v1/standings", params=params, headers=headers).json()
+    assert as_standings(table) == [{k: r[k] for k in ("rank", "unit", "name", "score")} for r in rows]
 
 
 def test_a_unit_token_reads_standings_and_its_own_sheet_only(client, recorded):
@@ -197,6 +362,8 @@ def test_http_export_errors(client, recorded):
     assert client.get("/v1/exports/standings.pdf", headers=headers).status_code == 422
     assert client.get("/v1/exports/standings.csv", params={"as_of": "soon"},
                       headers=headers).status_code == 422
+    refused = client.get("/v1/exports/standings.xlsx", params={"stage": "weekly"}, headers=headers)
+    assert refused.status_code == 422 and refused.json()["detail"]["field"] == "stage"
 
 
 def test_the_sheets_import_without_the_http_module():

@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from kaoping.domain.labels import FIGURE_NAMES
+from kaoping.domain.labels import FIGURE_NAMES, GROUP_NAMES
+from kaoping.domain.names import GROUPS
 from tests.test_http_e2e import serving
 
 CHROMIUM = "/usr/bin/chromium"
@@ -185,9 +186,12 @@ def test_downloads_the_standings_and_d03_as_xlsx(page, server):
         page.click("a[href='/exports/standings.xlsx']")
     path = server["tmp"] / "standings.xlsx"
     standing.value.save_as(path)
-    rows = list(openpyxl.load_workbook(path).active.iter_rows(values_only=True))
-    header, body = rows[0], rows[1:]
-    assert len(body) == 59 and header[:3] == ("排名", "单位代码", "单位名称")
+    book = openpyxl.load_workbook(path)
+    sheets = [list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets]
+    assert book.sheetnames == [GROUP_NAMES[group] for group in GROUPS]
+    header, body = sheets[0][1], [row for rows in sheets for row in rows[2:]]
+    assert len(body) == 59 and header[:4] == ("名次", "单位代码", "单位名称", FIGURE_NAMES["total"])
+    assert all(rows[1] == header and "生成于" in rows[0][0] for rows in sheets)
     shown = page.locator("table.standings a[data-unit=D03]").inner_text()
     d03 = next(r for r in body if r[1] == "D03")
     assert f"{d03[header.index(FIGURE_NAMES['total'])]:.2f}" == shown
@@ -200,8 +204,9 @@ def test_downloads_the_standings_and_d03_as_xlsx(page, server):
     path = server["tmp"] / "d03.xlsx"
     unit.value.save_as(path)
     rows = list(openpyxl.load_workbook(path).active.iter_rows(values_only=True))
-    assert f"{rows[1][2]:.2f}" == shown  # the tree's root: the total
-    assert any("过程成绩" in str(r[1]) for r in rows[1:])
+    assert rows[0][0].startswith("D03 ") and rows[1][0] == "层级"  # the title row, the header
+    assert f"{rows[2][2]:.2f}" == shown  # the tree's root: the total
+    assert any("过程成绩" in str(r[1]) for r in rows[2:])
 
 
 def test_voided_and_superseded_entries_are_struck_through(page, server):

@@ -15,7 +15,8 @@ from kaoping.api.http import create_app
 from kaoping.api.web.charts import bar_chart, line_chart
 from kaoping.api.web.sessions import COOKIE
 from kaoping.demo import demo_year
-from kaoping.domain.labels import FIGURE_NAMES
+from kaoping.domain.labels import FIGURE_NAMES, GROUP_NAMES
+from kaoping.domain.names import GROUPS
 from kaoping.ledger.application import Ledger
 from kaoping.ledger.settings import Settings
 
@@ -359,16 +360,30 @@ def test_downloads_are_cookie_authenticated_and_follow_the_role(app, tokens, dem
     assert xlsx.status_code == 200
     assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
     assert "attachment" in xlsx.headers["content-disposition"]
-    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
-    rows = list(sheet.iter_rows(values_only=True))
-    assert len(rows) == 1 + 59
-    d03 = next(r for r in rows if r[1] == "D03")
-    assert f"{d03[rows[0].index(FIGURE_NAMES['total'])]:.2f}" == demo_ledger.score("D03")["total"]
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
+    assert book.sheetnames == [GROUP_NAMES[group] for group in GROUPS]
+    sheets = [list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets]
+    assert sum(len(rows) - 2 for rows in sheets) == 59  # each: the title row, the header, its units
+    header = sheets[0][1]
+    assert all(rows[1] == header for rows in sheets) and header[3] == FIGURE_NAMES["total"]
+    assert all(rows[0][0].startswith(GROUP_NAMES[group]) for group, rows in zip(GROUPS, sheets))
+    d03 = next(r for r in sheets[0][2:] if r[1] == "D03")
+    assert f"{d03[header.index(FIGURE_NAMES['total'])]:.2f}" == demo_ledger.score("D03")["total"]
     csv = auditor.get("/exports/standings.csv?as_of=2018-06-30")
     assert csv.status_code == 200 and csv.content.startswith(b"\xef\xbb\xbf")
     assert "standings-2018-06-30.csv" in csv.headers["content-disposition"]
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert "截至 2018-06-30" in lines[0] and lines[1].startswith("分组,名次,单位代码,单位名称,")
+    assert len(lines) == 2 + 59
+    half = auditor.get("/exports/standings.xlsx?stage=half_year&as_of=2018-07-31")
+    assert half.status_code == 200
+    assert "standings-half_year-2018-07-31.xlsx" in half.headers["content-disposition"]
+    assert auditor.get("/exports/standings.csv?stage=weekly").status_code == 422
     unit = auditor.get("/units/T06/score.xlsx")
     assert unit.status_code == 200
+    rows = list(openpyxl.load_workbook(io.BytesIO(unit.content)).active.iter_rows(values_only=True))
+    assert rows[0][0].startswith("T06 ") and rows[1][0] == "层级"
+    assert f"{rows[2][2]:.2f}" == demo_ledger.score("T06")["total"]
     assert 'href="/units/T06/score.xlsx"' in auditor.get("/units/T06").text
     assert auditor.get("/units/T06/score.pdf").status_code == 404
     own = signed_in(app, tokens["d03"])

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
 from ..deps import Caller, LedgerDep, ProjectionDep, readable_unit
-from ..sheets import XLSX, as_of_suffix, download, file_part, standings_sheet, unit_sheet
+from ..sheets import XLSX, as_of_suffix, download, file_part, standings_names, standings_sheet, unit_sheet
 
 router = APIRouter(prefix="/v1/exports", tags=["exports"])
 
@@ -22,10 +22,11 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @router.get("/standings.{fmt}", response_class=Response, responses=_RESPONSES)
 def standings_export(fmt: Format, ledger: LedgerDep, projection: ProjectionDep, caller: Caller,
-                     as_of: str | None = None) -> Response:
-    """Every unit's figures, by group then rank, as .xlsx or .csv; every role may read standings."""
-    sheet = standings_sheet(ledger, projection, as_of=as_of)
-    return download(sheet, fmt, "考评排名" + as_of_suffix(as_of), "standings" + as_of_suffix(as_of))
+                     as_of: str | None = None, stage: str = "annual") -> Response:
+    """Every unit's figures, one worksheet per group in rank order by the stage's figure (the CSV:
+    one file with a group column), as .xlsx or .csv; every role may read standings."""
+    book = standings_sheet(ledger, projection, as_of=as_of, stage=stage)
+    return download(book, fmt, *standings_names(stage, as_of))
 
 
 @router.get("/units/{code}/score.{fmt}", response_class=Response, responses=_RESPONSES)
@@ -33,7 +34,7 @@ def unit_score_export(code: Annotated[str, Path()], fmt: Format, ledger: LedgerD
                       as_of: str | None = None) -> Response:
     """A unit's score sheet (its explanation tree) as .xlsx or .csv; a unit token reads its own."""
     unit = readable_unit(code, caller)
-    sheet = unit_sheet(ledger, unit, as_of=as_of)
+    book = unit_sheet(ledger, unit, as_of=as_of)
     name = ledger.registry().unit(unit).name
-    return download(sheet, fmt, f"{unit}-{name}-得分{as_of_suffix(as_of)}",
+    return download(book, fmt, f"{unit}-{name}-得分{as_of_suffix(as_of)}",
                     f"{file_part(unit)}-score{as_of_suffix(as_of)}")

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 import json
 
-from kaoping.api.sheets import as_of_suffix, download, standings_sheet, unit_sheet
+from kaoping.api.sheets import as_of_suffix, download, standings_names, standings_sheet, unit_sheet
 from kaoping.domain import errors as e
 from kaoping.domain.names import unit_stream
 
@@ -23,17 +23,17 @@ HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
 @router.get("/exports/standings.{fmt}")
-def standings_download(request: Request, who: Who, fmt: str, as_of: str | None = None) -> Response:
+def standings_download(request: Request, who: Who, fmt: str, as_of: str | None = None,
+                       stage: str = "annual") -> Response:
     if fmt not in ("xlsx", "csv"):
         return problem(request, who, 404, "未找到", f"没有 {fmt} 格式的下载。")
     as_of = (as_of or "").strip() or None
     services = services_of(request)
     try:
-        sheet = standings_sheet(services.ledger, services.projection, as_of=as_of)
+        book = standings_sheet(services.ledger, services.projection, as_of=as_of, stage=stage)
     except e.InvalidCommand as bad:
         return problem(request, who, 422, "参数有误", f"{bad.field}: {bad.message}")
-    return download(sheet, fmt, "考评排名" + as_of_suffix(as_of), "standings" + as_of_suffix(as_of),
-                    headers=HEADERS)
+    return download(book, fmt, *standings_names(stage, as_of), headers=HEADERS)
 
 
 @router.get("/units/{code}/receipts/{seq}.json")
@@ -70,9 +70,9 @@ def unit_download(request: Request, who: Who, code: str, fmt: str,
         return refused
     as_of = (as_of or "").strip() or None
     try:
-        sheet = unit_sheet(ledger, code, as_of=as_of)
+        book = unit_sheet(ledger, code, as_of=as_of)
     except e.InvalidCommand as bad:
         return problem(request, who, 422, "参数有误", f"{bad.field}: {bad.message}")
     name = registry.units[code].name
-    return download(sheet, fmt, f"{code}-{name}-得分{as_of_suffix(as_of)}",
+    return download(book, fmt, f"{code}-{name}-得分{as_of_suffix(as_of)}",
                     f"{code}-score{as_of_suffix(as_of)}", headers=HEADERS)
