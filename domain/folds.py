@@ -14,7 +14,7 @@ from typing import Any, Self
 
 from .errors import RuleViolation, UnknownReference
 from .events import EntryRecorded
-from .names import StreamKind, parse_stream, unit_of
+from .names import StreamKind, parse_stream, unit_code, unit_of
 from .principals import Principal
 from .reference import Indicator, Unit
 from .scheme import Scheme
@@ -190,7 +190,8 @@ class RegistryState(StreamState):
         return in_force[-1] if in_force else self.schemes[0][1]
 
     def unit(self, code: str, field_name: str = "unit") -> Unit:
-        unit = self.units.get(code)
+        """The unit a code names, read as every command reads it (`names.unit_code`)."""
+        unit = self.units.get(unit_code(code))
         if unit is None:
             raise UnknownReference(f"unknown unit {code!r}", field=field_name)
         return unit

@@ -32,3 +32,7 @@ ENTRY_TYPES = {
 }
 
 OUTCOMES = {"upheld": "异议成立（原记录作废）", "rejected": "异议驳回"}
+
+#: the flag on a P8 imposed by hand beside one derived from a standing falsified verification
+#: (SCHEME-2018 §3.1: the office does not impose that P8 again by hand)
+DOUBLE_P8 = "可能重复扣分"

@@ -16,6 +16,7 @@ from typing import Any
 
 from kaoping.domain.decimals import fmt
 from kaoping.domain.entries import Entry, by_seq
+from kaoping.domain.errors import InvalidCommand
 from kaoping.domain.events import EntryRecorded, stream_id
 from kaoping.domain.folds import RegistryState
 from kaoping.domain.moments import parse_as_of
@@ -103,8 +104,10 @@ class Reader:
         if entries is None or self.log.is_prefix(entries):
             # the log (or a prefix of it): scored from its stream index, through the result cache
             log = self.log.refresh() if entries is None else entries
+            _check_upto(upto, log)
             result = self._unit_score(unit, registry, log, moment, upto)
         else:  # entries of the caller's own making: scored as given
+            _check_upto(upto, entries)
             cutoff = make_cutoff(entries, as_of=moment, upto=upto, tz=tz, today=self.today())
             in_force = registry.scheme_at(self._knowledge_time(entries, moment, upto))
             result = score_unit(unit, registry.units, relevant_to(unit, registry.units, entries),
@@ -253,6 +256,13 @@ class Reader:
                 rows.append({"seq": entry.seq, "id": entry.id, "type": entry.type, "total": total})
             previous = total
         return rows
+
+
+def _check_upto(upto: int | None, log: Sequence[Entry]) -> None:
+    """A ledger position is a seq the ledger has reached: 1 up to its last entry's."""
+    last = log[-1].seq if log else 0
+    if upto is not None and not 1 <= upto <= last:
+        raise InvalidCommand(f"{upto} is not a position of this ledger (1 to {last})", field="upto")
 
 
 __all__ = ["Reader"]

@@ -112,17 +112,19 @@ def test_3_3_withdrawn_task_leaves_the_level_means():
     assert ledger.score().annual_individual == 80
 
 
-def load(levels_roles: list[tuple[str, str | None, str]], actual: str = "100") -> ScoringLog:
+def load(levels_roles: list[tuple[str, str | None, str | None]], actual: str = "100") -> ScoringLog:
     ledger = ScoringLog()
     for n, (level, role, difficulty) in enumerate(levels_roles):
         fields = {"role": role} if role else {}
-        ledger.task("D01", f"T{n}", level, "completion_ratio", target="100", difficulty=difficulty, **fields)
+        if difficulty is not None:
+            fields["difficulty"] = difficulty
+        ledger.task("D01", f"T{n}", level, "completion_ratio", target="100", **fields)
         ledger.assess("D01", f"T{n}", actual=actual)
     return ledger
 
 
 def test_3_3_task_load_provincial_010_municipal_005_times_difficulty():
-    ledger = load([("provincial", "lead", "1.5"), ("municipal", None, "2"), ("own", None, "3")])
+    ledger = load([("provincial", "lead", "1.5"), ("municipal", None, "2"), ("own", None, None)])
     assert ledger.score().task_load_bonus == Decimal("0.15") + Decimal("0.10")
 
 
@@ -153,7 +155,7 @@ def test_3_3_task_load_without_provincial_task_is_not_gated():
 
 def test_3_3_task_load_is_for_departments_only():
     ledger = ScoringLog()
-    ledger.task("T01", "A", "county", "veto", difficulty="5")
+    ledger.task("T01", "A", "county", "veto")  # (a difficulty is refused on a county task)
     ledger.assess("T01", "A", vetoed=False)
     assert ledger.score("T01").task_load_bonus == 0
 

@@ -1,0 +1,137 @@
+"""Issue 14, "Rules that cannot be bent": findings 5–8 of the trials, each as it was found.
+
+5. short ballots (SCHEME-2018 §5: an office ballot ranks every unit of its group, a leader token's
+   ballot every unit of that group in its charge); 6. a manual P8 on top of the derived one (§3.1);
+7. `annual_individual` includes the task-load bonus (CONTRACT.md, `score`); 8. loose input.
+The scheme's findings (1–4) are in `test_scheme_amendments.py`. Ledger tests run on SQLite and
+PostgreSQL through the `ledger` fixture.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from kaoping.api.cli import app as cli_app
+from kaoping.api.http import create_app
+from kaoping.domain.commands import parse_command
+from kaoping.domain.errors import InvalidCommand
+from kaoping.ledger.writer import BatchRejected
+
+SHA = "ef" * 32
+DEPARTMENTS = [f"D{n:02d}" for n in range(1, 46)]
+TOWNS_ZONES = [f"T{n:02d}" for n in range(1, 11)] + [f"Z{n:02d}" for n in range(1, 5)]
+
+
+def refused(ledger: Any, *commands: dict[str, Any], field: str) -> BatchRejected:
+    before = ledger.verify()["entries"]
+    with pytest.raises(BatchRejected) as info:
+        ledger.ingest(list(commands), actor="office")
+    assert info.value.error.field == field, info.value.error.message
+    assert ledger.verify()["entries"] == before
+    return info.value
+
+
+def ballot(cid: str, kind: str, rater: str, ranking: list[str], group: str = "departments",
+           round: str = "half_year") -> dict[str, Any]:
+    return {"id": cid, "type": "ballot.cast", "round": round, "kind": kind, "rater": rater,
+            "group": group, "ranking": ranking}
+
+
+def bearer(ledger: Any, role: str, actor: str, **scope: Any) -> dict[str, str]:
+    _, token = ledger.create_token(actor=actor, role=role, **scope)
+    return {"Authorization": f"Bearer {token}"}
+
+
+# -- 8. loose input ---------------------------------------------------------------------------------
+
+def test_8_upto_below_1_or_beyond_the_last_seq_is_an_error_naming_upto(ledger, year):
+    ledger.ingest(year, actor="office")
+    last = ledger.log.refresh()[-1].seq
+    for bad in (-1, 0, last + 1, 999999):
+        with pytest.raises(InvalidCommand) as info:
+            ledger.score("D03", upto=bad)
+        assert info.value.field == "upto" and str(last) in info.value.message
+    assert ledger.score("D03", upto=last)["upto"] == last
+    with TestClient(create_app(ledger=ledger)) as client:
+        office = bearer(ledger, "office", "考评办")
+        response = client.get("/v1/units/D03/score?upto=999999", headers=office)
+        assert response.status_code == 422 and response.json()["detail"]["field"] == "upto"
+
+
+def test_8_the_cli_refuses_upto_minus_1(tmp_path):
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    runner = CliRunner()
+    assert runner.invoke(cli_app, ["init", "--db", db]).exit_code == 0
+    result = runner.invoke(cli_app, ["score", "D03", "--upto", "-1", "--db", db, "--json"])
+    assert result.exit_code == 1 and "upto" in result.output
+
+
+@pytest.mark.parametrize("command, field", [
+    ({"type": "common.scored", "unit": "D03", "indicator": "C02", "scor": 80}, "scor"),
+    ({"type": "common.scored", "unit": "D03", "indicator": "C02", "score": 80, "note": "x"}, "note"),
+    ({"type": "task.assigned", "unit": "D03", "task": "P1", "title": "t", "level": "own",
+      "method": "veto", "checkpoints": [{"checkpoint": "Q1", "dew": "2018-03-31"}]}, "checkpoints.0.dew"),
+    ({"type": "task.assessed", "unit": "D03", "task": "P1",
+      "deductions": [{"point": 1, "reason": "x"}]}, "deductions.0.point"),
+])
+def test_8_a_stray_key_is_refused_as_an_unknown_field_by_its_name(command, field):
+    with pytest.raises(InvalidCommand) as info:
+        parse_command({"id": "x", **command})
+    assert info.value.field == field and "unknown field" in info.value.message
+
+
+def test_8_a_stray_key_in_a_batch_is_named_and_nothing_is_appended(ledger):
+    refused(ledger, {"id": "c", "type": "common.scored", "unit": "D03", "indicator": "C02", "scor": 80},
+            field="scor")
+
+
+def test_8_unit_codes_are_read_case_insensitively_by_every_command_and_reader(ledger):
+    ledger.ingest([
+        {"id": "c", "type": "common.scored", "unit": "d03", "indicator": "c02", "score": 80},
+        {"id": "b", "type": "bonus.awarded", "unit": " d03 ", "item": "b2", "reason": "表扬"},
+        ballot("m", "mutual", "t01", ["d03", "D05"]),
+    ], actor="office")
+    history = ledger.history("d03")
+    assert {row["id"] for row in history} == {"c", "b", "m"}
+    assert next(r for r in history if r["id"] == "c")["payload"]["unit"] == "D03"
+    assert next(r for r in history if r["id"] == "m")["payload"]["rater"] == "T01"
+    assert ledger.score("d03")["unit"] == "D03" and ledger.score("d03")["common"] == "80.00"
+    # the same command with the code spelt otherwise is the same command: a duplicate
+    again = ledger.ingest([{"id": "c", "type": "common.scored", "unit": "D03", "indicator": "C02",
+                            "score": 80}], actor="office")
+    assert again.results[0].duplicate
+    with pytest.raises(BatchRejected):  # a repeat is a repeat whatever its case
+        ledger.ingest([ballot("m2", "mutual", "T02", ["d03", "D03"])], actor="office")
+
+
+@pytest.mark.parametrize("command", [
+    {"type": "penalty.imposed", "unit": "D03", "item": "P7"},
+    {"type": "penalty.imposed", "unit": "D03", "item": "P7", "reason": ""},
+    {"type": "bonus.awarded", "unit": "D03", "item": "B2"},
+    {"type": "bonus.awarded", "unit": "D03", "item": "B2", "reason": "  "},
+    {"type": "entry.voided", "target": "x", "reason": ""},
+    {"type": "task.withdrawn", "unit": "D03", "task": "P1", "reason": " "},
+    {"type": "dispute.resolved", "dispute": "D", "outcome": "upheld", "reason": ""},
+])
+def test_8_penalties_bonuses_voids_withdrawals_and_resolutions_need_a_reason(command):
+    with pytest.raises(InvalidCommand) as info:
+        parse_command({"id": "x", **command})
+    assert info.value.field == "reason"
+
+
+def test_8_an_empty_penalty_reason_is_refused_by_the_ledger_as_a_disputes_is(ledger):
+    refused(ledger, {"id": "p", "type": "penalty.imposed", "unit": "D03", "item": "P7", "reason": ""},
+            field="reason")
+
+
+@pytest.mark.parametrize("unit, level", [("T01", "county"), ("D03", "own")])
+def test_8_difficulty_is_refused_on_a_county_or_own_task_like_role(ledger, unit, level):
+    task = {"id": "t", "type": "task.assigned", "unit": unit, "task": "K1", "title": "任务",
+            "level": level, "method": "veto"}
+    refused(ledger, {**task, "difficulty": "2"}, field="difficulty")
+    refused(ledger, {**task, "role": "co"}, field="role")
+    ledger.ingest([task], actor="office")
