@@ -9,6 +9,7 @@ PostgreSQL through the `ledger` fixture.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -20,6 +21,8 @@ from kaoping.api.http import create_app
 from kaoping.domain.commands import parse_command
 from kaoping.domain.errors import InvalidCommand
 from kaoping.ledger.writer import BatchRejected
+
+from scoring_helpers import ScoringLog
 
 SHA = "ef" * 32
 DEPARTMENTS = [f"D{n:02d}" for n in range(1, 46)]
@@ -44,6 +47,39 @@ def ballot(cid: str, kind: str, rater: str, ranking: list[str], group: str = "de
 def bearer(ledger: Any, role: str, actor: str, **scope: Any) -> dict[str, str]:
     _, token = ledger.create_token(actor=actor, role=role, **scope)
     return {"Authorization": f"Bearer {token}"}
+
+
+# -- 7. annual_individual includes the task-load bonus ------------------------------------------------
+
+def test_7_annual_individual_includes_the_task_load_bonus_and_individual_is_unchanged():
+    log = ScoringLog()
+    log.task("D01", "P1", level="provincial", method="veto", difficulty="2")
+    log.task("D01", "M1", level="municipal", method="veto", role="co")
+    log.assess("D01", "P1", vetoed=False)
+    log.assess("D01", "M1", vetoed=False)
+    score = log.score("D01")
+    assert score.task_load_bonus == Decimal("0.2") + Decimal("0.025")
+    assert score.annual_individual == 100 + score.task_load_bonus  # may pass 100 (§3.3)
+    assert score.individual == score.process * Decimal("0.2") + score.annual_individual * Decimal("0.8")
+    node = score.explanation.find("年度成绩")
+    assert node is not None and node.value == score.annual_individual and "任务量加分" in node.label
+    assert [c.label.split(" ")[0] for c in node.children] == ["年度任务成绩", "任务量加分"]
+
+
+def test_7_annual_individual_with_the_bonus_in_json_and_sheets(ledger):
+    from kaoping.api.sheets import FIGURE_COLUMNS, unit_sheet
+
+    ledger.ingest([
+        {"id": "t", "type": "task.assigned", "unit": "D03", "task": "P1", "title": "价格监测",
+         "level": "provincial", "method": "veto"},
+        {"id": "a", "type": "task.assessed", "unit": "D03", "task": "P1", "vetoed": False},
+    ], actor="office")
+    document = ledger.score("D03")
+    assert (document["annual_individual"], document["task_load_bonus"]) == ("100.10", "0.10")
+    assert dict((key, header) for header, key in FIGURE_COLUMNS)["annual_individual"] == "年度成绩（含任务量加分）"
+    sheet = unit_sheet(ledger, "D03")
+    row = next(r for r in sheet.rows if str(r[1]).strip().startswith("年度成绩"))
+    assert row[2] == Decimal("100.10")
 
 
 # -- 8. loose input ---------------------------------------------------------------------------------

@@ -100,11 +100,12 @@ def test_worked_year_end(year: ScoringLog):
     # P2 passed → 100; M1 100 − (3 + 4.5) = 92.5. O1 withdrawn: leaves the means.
     # provincial mean = (2×85 + 1×100) / 3 = 90; municipal = 92.5; no own task left, so own's 0.10 is
     # split evenly: provincial 0.65, municipal 0.35.
-    # annual = 90×0.65 + 92.5×0.35 = 58.5 + 32.375 = 90.875
-    assert s.annual_individual == Decimal("90.875")
+    # tasks = 90×0.65 + 92.5×0.35 = 58.5 + 32.375 = 90.875
     # Task load: P1 0.10×1.5 = 0.15; P2 0.10×1×0.5 (co) = 0.05; M1 0.05×2 = 0.10 → 0.30 (provincial 90 ≥ 70)
     assert s.task_load_bonus == Decimal("0.30")
-    # individual = 95×0.20 + (90.875 + 0.30)×0.80 = 19 + 72.94 = 91.94
+    # annual individual = tasks + task load = 90.875 + 0.30 = 91.175 (CONTRACT.md: it includes the bonus)
+    assert s.annual_individual == Decimal("91.175")
+    # individual = 95×0.20 + 91.175×0.80 = 19 + 72.94 = 91.94
     assert s.individual == Decimal("91.94")
     # Common: C02 90, C03 80, C05 76 (70 superseded), C07 both voided, C01 and C20 outside the mean
     # common = (90 + 80 + 76) / 3 = 82; chuangcheng = 88
