@@ -20,6 +20,7 @@ from kaoping.api.cli import app as cli_app
 from kaoping.api.http import create_app
 from kaoping.domain.commands import parse_command
 from kaoping.domain.errors import InvalidCommand
+from kaoping.domain.labels import DOUBLE_P8
 from kaoping.ledger.writer import BatchRejected
 
 from scoring_helpers import ScoringLog
@@ -47,6 +48,74 @@ def ballot(cid: str, kind: str, rater: str, ranking: list[str], group: str = "de
 def bearer(ledger: Any, role: str, actor: str, **scope: Any) -> dict[str, str]:
     _, token = ledger.create_token(actor=actor, role=role, **scope)
     return {"Authorization": f"Bearer {token}"}
+
+
+# -- 6. a manual P8 on top of the derived one ---------------------------------------------------------
+
+def test_6_a_manual_p8_needs_a_reason(ledger):
+    refused(ledger, {"id": "p8", "type": "penalty.imposed", "unit": "D03", "item": "P8"}, field="reason")
+    refused(ledger, {"id": "p8", "type": "penalty.imposed", "unit": "D03", "item": "P8", "reason": " "},
+            field="reason")
+    ledger.ingest([{"id": "p8", "type": "penalty.imposed", "unit": "D03", "item": "P8",
+                    "reason": "瞒报安全生产数据"}], actor="office")
+    document = ledger.score("D03")
+    assert document["penalty"] == "1.00"
+    assert not any(DOUBLE_P8 in w for w in document["warnings"])  # no derived P8 beside it
+
+
+def _falsified_and_manual(log: ScoringLog) -> None:
+    log.task("D01", "P1", important=True, checkpoints=[("Q1", "2018-03-31")])
+    log.report("D01", "P1", "Q1", "2018-03-30")
+    log.add("evidence.submitted", unit="D01", evidence="E1", task="P1", checkpoint="Q1", title="台账",
+            sha256=SHA)
+    log.add("evidence.verified", unit="D01", evidence="E1", outcome="falsified", method="on_site",
+            verified_on="2018-04-10", at="2018-04-10", id="ver-1")
+
+
+def test_6_a_manual_p8_beside_a_derived_one_is_shown_side_by_side_and_flagged():
+    log = ScoringLog()
+    _falsified_and_manual(log)
+    log.add("penalty.imposed", unit="D01", item="P8", reason="台账弄虚作假", id="p8-hand")
+    score = log.score("D01")
+    assert score.penalty == 2  # both still count: the office may have found other 虚报
+    pair = score.explanation.find(DOUBLE_P8)
+    assert pair is not None and pair.value == 2
+    assert [child.label for child in pair.children] == ["P8 虚报、瞒报、弄虚作假",
+                                                        "P8 虚报、瞒报、弄虚作假 (derived)"]
+    assert {e["id"] for c in pair.children for e in c.entries} >= {"p8-hand", "ver-1"}
+    assert any(DOUBLE_P8 in w and "p8-hand" in w and "ver-1" in w for w in score.warnings)
+
+
+def test_6_no_flag_once_the_falsification_is_superseded_or_the_manual_p8_voided():
+    log = ScoringLog()
+    _falsified_and_manual(log)
+    log.add("penalty.imposed", unit="D01", item="P8", reason="台账弄虚作假", id="p8-hand")
+    log.void("p8-hand")
+    voided = log.score("D01")
+    assert voided.penalty == 1 and voided.explanation.find(DOUBLE_P8) is None
+    assert not any(DOUBLE_P8 in w for w in voided.warnings)
+    log.add("penalty.imposed", unit="D01", item="P8", reason="另有瞒报", id="p8-again")
+    assert log.score("D01").explanation.find(DOUBLE_P8) is not None
+    log.add("evidence.verified", unit="D01", evidence="E1", outcome="confirmed", method="on_site",
+            verified_on="2018-05-10", at="2018-05-10")  # the falsification is superseded
+    superseded = log.score("D01")
+    assert superseded.penalty == 1 and superseded.explanation.find(DOUBLE_P8) is None
+
+
+def test_6_the_flag_reaches_the_score_document_warnings(ledger):
+    ledger.ingest([
+        {"id": "t", "type": "task.assigned", "unit": "D03", "task": "P1", "title": "价格监测",
+         "level": "provincial", "method": "veto", "important": True,
+         "checkpoints": [{"checkpoint": "Q1", "due": "2019-01-14"}], "recorded_at": "2019-01-10T09:00:00+08:00"},
+        {"id": "e", "type": "evidence.submitted", "unit": "D03", "evidence": "E1", "task": "P1",
+         "checkpoint": "Q1", "title": "台账", "sha256": SHA},
+        {"id": "v", "type": "evidence.verified", "unit": "D03", "evidence": "E1", "outcome": "falsified",
+         "method": "on_site", "verified_on": "2019-01-14"},
+        {"id": "p", "type": "penalty.imposed", "unit": "D03", "item": "P8", "reason": "台账造假"},
+    ], actor="office")
+    document = ledger.score("D03")
+    assert document["penalty"] == "2.00"
+    assert any(DOUBLE_P8 in w for w in document["warnings"])
 
 
 # -- 7. annual_individual includes the task-load bonus ------------------------------------------------

@@ -117,7 +117,8 @@ def score_unit(unit: Unit, units: Mapping[str, Unit], entries: Sequence[Entry], 
 
     comprehensive, comps, comprehensive_node = comprehensive_score(unit, resolved, scheme, pending)
     bonus, bonus_node = bonus_score(unit, units, resolved, scheme)
-    penalty, penalty_node = penalty_score(unit, tasks, resolved, scheme)
+    penalty, penalty_node, penalty_warnings = penalty_score(unit, tasks, resolved, scheme)
+    warnings += penalty_warnings
 
     w_indicator, w_comprehensive = scheme.dec("total", "indicator"), scheme.dec("total", "comprehensive")
     cap = scheme.dec("total", "bonus_cap")
