@@ -80,6 +80,10 @@ class Scheme:
             node = node[key]
         return Decimal(str(node))
 
+    def ballot_complete(self, kind: str) -> bool:
+        """§5: whether a ballot of this kind must rank every unit its rater judges."""
+        return bool(self.data.get("ballots", {}).get(f"{kind}_complete", True))
+
     def levels(self, group: str) -> dict[str, Decimal]:
         return {level: Decimal(w) for level, w in self.data["levels"][group].items()}
 

@@ -23,8 +23,9 @@ def year_ledger(ledger, year):
 
 def test_a_ballot_is_one_entry_in_its_round_and_in_each_ranked_unit(ledger):
     before = ledger.verify()
-    ballot = {"id": "b1", "type": "ballot.cast", "round": "half_year", "kind": "office",
-              "rater": "领导小组办公室", "group": "departments", "ranking": ["D03", "D04", "D05"]}
+    # a leader's ballot: an office ballot would rank all 45 departments (SCHEME-2018 §5)
+    ballot = {"id": "b1", "type": "ballot.cast", "round": "half_year", "kind": "leader",
+              "rater": "副县长甲", "group": "departments", "ranking": ["D03", "D04", "D05"]}
     seqs = ledger.ingest([ballot], actor="office").results[0].seqs
     assert len(seqs) == 1 + 3 and len(set(seqs)) == 4
     in_units = []

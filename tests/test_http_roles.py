@@ -11,6 +11,9 @@ from fastapi.testclient import TestClient
 from kaoping.api.http import create_app
 
 SHA = "c" * 64
+#: complete ballots (SCHEME-2018 §5): the group office ranks every department, the leader its charge
+DEPARTMENTS = [f"D{n:02d}" for n in range(1, 46)]
+CHARGE = ["D03", "D04", "D05"]
 
 
 def task(cid: str, unit: str, code: str, **extra) -> dict[str, Any]:
@@ -154,8 +157,8 @@ def test_the_office_records_the_office_only_commands_too(allowed, ledger):
 
 @pytest.mark.parametrize("role,command", [
     ("office", task("x-t", "D03", "TX")), ("assessor", scored("x-c")),
-    ("leader", ballot("x-l", "leader", "副县长甲", ["D03"])),
-    ("group_office", ballot("x-o", "office", "领导小组办公室", ["D03"])),
+    ("leader", ballot("x-l", "leader", "副县长甲", CHARGE)),
+    ("group_office", ballot("x-o", "office", "领导小组办公室", DEPARTMENTS)),
     ("unit", report("x-r")), ("verifier", verified("x-v")), ("auditor", scored("x-a")),
 ])
 def test_any_token_supplying_actor_is_refused(allowed, refused, role, command):
@@ -166,8 +169,8 @@ def test_any_token_supplying_actor_is_refused(allowed, refused, role, command):
 
 
 @pytest.mark.parametrize("role,command", [
-    ("assessor", scored("y-c")), ("leader", ballot("y-l", "leader", "副县长甲", ["D03"])),
-    ("group_office", ballot("y-o", "office", "领导小组办公室", ["D03"])),
+    ("assessor", scored("y-c")), ("leader", ballot("y-l", "leader", "副县长甲", CHARGE)),
+    ("group_office", ballot("y-o", "office", "领导小组办公室", DEPARTMENTS)),
     ("unit", report("y-r")), ("verifier", verified("y-v")),
 ])
 def test_only_the_office_supplies_recorded_at(allowed, refused, ledger, role, command):
@@ -200,7 +203,8 @@ def test_a_leader_casts_leader_ballots_over_its_units_as_itself(allowed, refused
 
 
 def test_the_group_office_casts_office_ballots_as_itself_not_leader_ones(allowed, refused, ledger):
-    allowed("group_office", ballot("go-1", "office", "领导小组办公室", ["D04", "D03"]))
+    allowed("group_office", ballot("go-1", "office", "领导小组办公室",
+                                   ["D04", "D03", *(d for d in DEPARTMENTS if d not in ("D03", "D04"))]))
     refused("group_office", ballot("go-2", "office", "考评办", ["D03"]), field="rater")
     refused("group_office", ballot("go-3", "leader", "领导小组办公室", ["D03"]), field="kind")
     refused("group_office", ballot("go-4", "mutual", "T01", ["D03"]), field="kind")

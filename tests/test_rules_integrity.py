@@ -50,6 +50,46 @@ def bearer(ledger: Any, role: str, actor: str, **scope: Any) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+# -- 5. short ballots -------------------------------------------------------------------------------
+
+def test_5_an_office_ballot_ranking_2_of_45_departments_is_refused_naming_the_units_left_out(ledger):
+    error = refused(ledger, ballot("o-short", "office", "领导小组办公室", ["D01", "D02"]),
+                    field="ranking").error
+    assert "D03" in error.message and "D45" in error.message and "D01" not in error.message
+    assert "43" in error.message  # how many were left out
+    ledger.ingest([ballot("o-full", "office", "领导小组办公室", DEPARTMENTS)], actor="office")
+    assert ledger.score("D02")["half_year_comp"] == "10.00"  # 2nd of 45 → 100 × office 0.10
+
+
+def test_5_an_office_ballot_of_the_towns_and_zones_ranks_all_14(ledger):
+    refused(ledger, ballot("o-t", "office", "领导小组办公室", TOWNS_ZONES[:-1], group="towns_zones"),
+            field="ranking")
+    ledger.ingest([ballot("o-t", "office", "领导小组办公室", TOWNS_ZONES, group="towns_zones")],
+                  actor="office")
+
+
+def test_5_a_leader_tokens_ballot_ranking_1_of_its_3_units_is_refused(ledger):
+    leader = bearer(ledger, "leader", "副县长甲", units=["D03", "D04", "D05", "T01"])
+    with TestClient(create_app(ledger=ledger)) as client:
+        short = client.post("/v1/commands", headers=leader,
+                            json=[ballot("l-1", "leader", "副县长甲", ["D03"])])
+        assert short.status_code == 422, short.text
+        detail = short.json()["detail"]
+        assert detail["field"] == "ranking" and "D04" in detail["message"] and "D05" in detail["message"]
+        assert "T01" not in detail["message"]  # another group's unit of the charge is not asked for
+        full = client.post("/v1/commands", headers=leader,
+                           json=[ballot("l-1", "leader", "副县长甲", ["D04", "D03", "D05"]),
+                                 ballot("l-2", "leader", "副县长甲", ["T01"], group="towns_zones")])
+        assert full.status_code == 201, full.text
+    assert ledger.score("D03")["half_year_comp"] == "54.00"  # 2nd of 3 → 90 × leaders 0.60
+
+
+def test_5_completeness_is_a_scheme_parameter(ledger):
+    ledger.amend_scheme({"version": "2018.2", "ballots": {"office_complete": False}})
+    ledger.ingest([ballot("o-short", "office", "领导小组办公室", ["D01", "D02"])], actor="office")
+    assert ledger.score("D02")["half_year_comp"] == "8.00"  # 2nd of 2 → 80 × office 0.10
+
+
 # -- 6. a manual P8 on top of the derived one ---------------------------------------------------------
 
 def test_6_a_manual_p8_needs_a_reason(ledger):
