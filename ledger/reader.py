@@ -216,6 +216,18 @@ class Reader:
                 return entries[at - 1].recorded_at
         return self.clock()
 
+    def figures_now(self, schemes: Sequence[Scheme]) -> list[dict[str, dict[str, str]]]:
+        """Every unit's figures as `score` shows them now (no as-of, no upto), once under each of
+        `schemes` in place of the one in force, from one resolution of the log: what an amendment's
+        dry run compares. Not cached: the schemes are not recorded."""
+        registry = self.registry()
+        log = self.log.refresh()
+        cutoff = make_cutoff(log, tz=self.settings.zone, today=self.today())
+        resolved = counted(log, cutoff)
+        return [{unit.code: {name: fmt(value) for name, value in score_unit(
+                     unit, registry.units, (), scheme, cutoff, resolved=resolved).figures().items()}
+                 for unit in registry.units.values()} for scheme in schemes]
+
     # -- replay ---------------------------------------------------------------------------------
     def replay(self, code: str) -> list[dict[str, Any]]:
         """The unit's total after each entry that concerns it or moves its total, oldest first.

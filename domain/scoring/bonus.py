@@ -54,8 +54,7 @@ def bonus_score(unit: Unit, units: Mapping[str, Unit], resolved: Resolution, sch
     parts: list[tuple[Decimal, str]] = []
     children: list[Node] = []
     capped_items: set[str] = set()
-    for cap_rule in scheme.data["bonus"]["caps"]:
-        items, cap = list(cap_rule["items"]), dec(cap_rule["cap"])
+    for items, cap in scheme.caps():
         capped_items |= set(items)
         leaves = [item_leaves[i] for i in items if i in item_leaves]
         if not leaves:
