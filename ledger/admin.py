@@ -92,7 +92,7 @@ class Admin:
         amended = base.amended(amendment, when)
         if any(v.scheme.version == amended.version for v in registry.schemes):
             raise RuleViolation(f"version {amended.version} already exists", field="version")
-        return Amendment(amendment, base, amended, when, supplied is not None)
+        return Amendment(base, amended, when, supplied is not None)
 
     def amend_scheme(self, amendment: Any, *, actor: str = "office",
                      recorded_at: str | None = None) -> str:
@@ -202,9 +202,8 @@ class Admin:
 
 @dataclass(frozen=True)
 class Amendment:
-    """An amendment judged and not yet recorded: its patch, the version it amends, the result."""
+    """An amendment judged and not yet recorded: the version it amends, the result, from when."""
 
-    patch: Any
     base: Scheme
     amended: Scheme
     when: datetime

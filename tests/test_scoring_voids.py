@@ -96,7 +96,8 @@ def test_as_of_and_upto_both_apply():
 
 def test_a_ballot_void_lands_in_every_stream_but_counts_once():
     ledger = ScoringLog()
-    ballot = ledger.ballot("year_end", "office", "office", "departments", ["D01", "D02"])
+    # a leader's ballot: an office one would rank all 45 departments (SCHEME-2018 §5)
+    ballot = ledger.ballot("year_end", "leader", "leader.a", "departments", ["D01", "D02"])
     ledger.void(ballot)
     assert len([e for e in ledger.entries if e.type == "entry.voided"]) == 3
     assert ledger.score("D02").year_end_comp == 0
