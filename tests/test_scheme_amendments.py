@@ -152,6 +152,16 @@ def test_3_an_amendment_that_is_not_a_valid_scheme_is_refused_naming_the_path(le
     refused(ledger, {"version": "2018.3", **patch}, field=field, error=(InvalidCommand, RuleViolation))
 
 
+def test_3_a_stored_amendment_that_is_no_valid_scheme_still_reads_and_show_names_why(ledger):
+    ledger.ingest([MISSED], actor="office")
+    stored_amendment(ledger, {"version": "2018.3", "process": {"not_reportd": "3"}},
+                     "2018-11-01T00:00:00+08:00")  # accepted before amendments were checked
+    assert ledger.score("D01", as_of="2018-11-15")["scheme_version"] == "2018.3"
+    assert ledger.score("D01", as_of="2018-11-15")["process"] == "98.00"  # the typo changed nothing
+    assert "process.not_reportd" in ledger.schemes()[-1]["problem"]
+    assert ledger.schemes()[0]["problem"] is None
+
+
 def test_3_the_dry_run_shows_the_diff_and_the_figures_that_move_and_appends_nothing(database_url, tmp_path):
     db = database_url
     assert runner.invoke(cli_app, ["init", "--db", db]).exit_code == 0

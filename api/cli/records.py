@@ -141,7 +141,10 @@ def scheme_amend(
         else:
             version = services.ledger.amend_scheme(amendment, actor=actor, recorded_at=recorded_at)
     if not dry_run:
-        out.print(f"scheme {version} recorded")
+        if as_json:
+            print_json({"version": version, "recorded": True})
+        else:
+            out.print(f"scheme {version} recorded")
     elif as_json:
         print_json(preview)
     else:
