@@ -29,6 +29,7 @@ from pydantic import (
 
 from .decimals import exact
 from .errors import InvalidCommand
+from .names import unit_code
 
 
 def _sane_decimal(value: Decimal) -> Decimal:
@@ -54,6 +55,9 @@ def _no_control_characters(value: str) -> str:
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
                  AfterValidator(_no_control_characters)]
+#: a code the registry or the scheme defines (a unit D03, an indicator C02, an item B3 or P8): read
+#: case-insensitively, stored upper-cased, as every reader reads it (`names.unit_code`)
+RegistryCode = Annotated[Code, AfterValidator(unit_code)]
 OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 
 Level = Literal["provincial", "municipal", "own", "county"]
@@ -113,7 +117,7 @@ class PointsLine(BaseModel):
 
 class TaskAssigned(Command):
     type: Literal["task.assigned"]
-    unit: Code
+    unit: RegistryCode
     task: Code
     title: Text
     level: Level
@@ -134,8 +138,12 @@ class TaskAssigned(Command):
         if self.level in ("provincial", "municipal"):
             if self.role is None:
                 object.__setattr__(self, "role", "lead")
-        elif self.role is not None:
-            raise InvalidCommand("only for provincial and municipal tasks", field="role")
+        else:
+            # role and difficulty qualify provincial and municipal tasks only (SCHEME-2018 §3): on
+            # another level they would be stored and silently mean nothing
+            for name in ("role", "difficulty"):
+                if name in self.model_fields_set:
+                    raise InvalidCommand("only for provincial and municipal tasks", field=name)
         codes = [c.checkpoint for c in self.checkpoints]
         if len(codes) != len(set(codes)):
             raise InvalidCommand("checkpoint codes repeat within the task", field="checkpoints")
@@ -144,14 +152,14 @@ class TaskAssigned(Command):
 
 class TaskWithdrawn(Command):
     type: Literal["task.withdrawn"]
-    unit: Code
+    unit: RegistryCode
     task: Code
     reason: Text
 
 
 class CheckpointReported(Command):
     type: Literal["checkpoint.reported"]
-    unit: Code
+    unit: RegistryCode
     task: Code
     checkpoint: Code
     reported_on: date
@@ -162,7 +170,7 @@ class CheckpointReported(Command):
 
 class EvidenceSubmitted(Command):
     type: Literal["evidence.submitted"]
-    unit: Code
+    unit: RegistryCode
     evidence: Code
     task: Code
     checkpoint: Code
@@ -177,7 +185,7 @@ class EvidenceSubmitted(Command):
 
 class EvidenceVerified(Command):
     type: Literal["evidence.verified"]
-    unit: Code
+    unit: RegistryCode
     evidence: Code
     outcome: Literal["confirmed", "discrepancy", "falsified"]
     method: Literal["online", "on_site"]
@@ -186,7 +194,7 @@ class EvidenceVerified(Command):
 
 class TaskAssessed(Command):
     type: Literal["task.assessed"]
-    unit: Code
+    unit: RegistryCode
     task: Code
     actual: Annotated[Dec, Field(ge=0)] | None = None
     deductions: list[PointsLine] | None = None
@@ -217,8 +225,8 @@ class TaskAssessed(Command):
 
 class CommonScored(Command):
     type: Literal["common.scored"]
-    unit: Code
-    indicator: Code
+    unit: RegistryCode
+    indicator: RegistryCode
     score: Annotated[Dec, Field(ge=0, le=100)]
 
 
@@ -228,7 +236,13 @@ class BallotCast(Command):
     kind: Literal["leader", "office", "mutual"]
     rater: Code
     group: Group
-    ranking: Annotated[list[Code], Field(min_length=1)]
+    ranking: Annotated[list[RegistryCode], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _mutual_rater_is_a_unit(self) -> BallotCast:
+        if self.kind == "mutual":
+            object.__setattr__(self, "rater", unit_code(self.rater))
+        return self
 
     @field_validator("ranking")
     @classmethod
@@ -243,16 +257,16 @@ class BallotCast(Command):
 
 class BonusAwarded(Command):
     type: Literal["bonus.awarded"]
-    unit: Code
-    item: Code
+    unit: RegistryCode
+    item: RegistryCode
     count: Annotated[int, Field(ge=1, le=1000)] = 1
     points: Dec | None = None
-    reason: OptionalText = ""
+    reason: Text
 
 
 class FundingRecorded(Command):
     type: Literal["funding.recorded"]
-    unit: Code
+    unit: RegistryCode
     amount: Annotated[Dec, Field(gt=0)]
     source: OptionalText = ""
     reason: OptionalText = ""
@@ -260,10 +274,10 @@ class FundingRecorded(Command):
 
 class PenaltyImposed(Command):
     type: Literal["penalty.imposed"]
-    unit: Code
-    item: Code
+    unit: RegistryCode
+    item: RegistryCode
     count: Annotated[int, Field(ge=1, le=1000)] = 1
-    reason: OptionalText = ""
+    reason: Text
 
 
 class EntryVoided(Command):
@@ -274,7 +288,7 @@ class EntryVoided(Command):
 
 class DisputeFiled(Command):
     type: Literal["dispute.filed"]
-    unit: Code
+    unit: RegistryCode
     dispute: Code
     target: Code
     reason: Text
@@ -355,6 +369,13 @@ def parse_command(data: Any) -> Command:
     try:
         return _adapter.validate_python(data)
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
+        errors = error.errors(include_url=False)
+        # a stray key is most often a misspelt one: name it, not the field it left missing
+        unknown = [e for e in errors if e["type"] == "extra_forbidden"]
+        if unknown:
+            field = _field_of(unknown[0]["loc"], data)
+            raise InvalidCommand(f"unknown field {field.rsplit('.', 1)[-1]!r} "
+                                 f"(not a field of {data['type']})", field=field) from None
+        first = errors[0]
         message = first["msg"].removeprefix("Value error, ")
-        raise InvalidCommand(message, field=_field_of(first["loc"], data))
+        raise InvalidCommand(message, field=_field_of(first["loc"], data)) from None

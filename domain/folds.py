@@ -14,7 +14,7 @@ from typing import Any, Self
 
 from .errors import RuleViolation, UnknownReference
 from .events import EntryRecorded
-from .names import StreamKind, parse_stream, unit_of
+from .names import StreamKind, parse_stream, unit_code, unit_of
 from .principals import Principal
 from .reference import Indicator, Unit
 from .scheme import Scheme
@@ -194,11 +194,23 @@ class PublicationsState(StreamState):
                 int(p["appeal_days"]), int(p["upto_seq"]))
 
 
+@dataclass(frozen=True)
+class SchemeVersion:
+    """A version of the scheme, the moment it is in force from, and the entry that recorded it."""
+
+    in_force_from: datetime
+    scheme: Scheme
+    entry: EntryInfo
+    #: when the entry was appended (the ledger's clock)
+    appended_at: datetime
+
+
 @dataclass
 class RegistryState(StreamState):
     units: dict[str, Unit] = field(default_factory=dict)
     indicators: dict[str, Indicator] = field(default_factory=dict)
-    schemes: list[tuple[datetime, Scheme]] = field(default_factory=list)
+    #: in the order they come into force (SCHEME-2018 §10: amendments are recorded in that order)
+    schemes: list[SchemeVersion] = field(default_factory=list)
 
     def _apply(self, event: EntryRecorded) -> None:
         p = event.payload
@@ -209,20 +221,37 @@ class RegistryState(StreamState):
                 p["code"], p["name"], p["name_en"], p["assessor"], p["in_average"]
             )
         elif event.entry_type == "scheme.adopted":
-            self.schemes.append((event.recorded_at, Scheme(p["scheme"])))
+            # 2018.1 governs all of 2018: in force from the scheme's own start, not from `init`
+            scheme = Scheme.adopted(p["scheme"])
+            self._add_scheme(scheme.in_force_from, scheme, event)
         elif event.entry_type == "scheme.amended":
-            self.schemes.append((event.recorded_at, self.schemes[-1][1].amended(p["amendment"])))
+            # a merge patch over the version in force before it (the newest, as the rules record
+            # amendments; a ledger written before they did may hold one dated earlier)
+            base = self.version_at(event.recorded_at, strictly_before=True).scheme
+            self._add_scheme(event.recorded_at, base.replayed(p["amendment"], event.recorded_at), event)
+
+    def _add_scheme(self, when: datetime, scheme: Scheme, event: EntryRecorded) -> None:
+        version = SchemeVersion(when, scheme, self.entries[event.command_id], event.timestamp)
+        later = [i for i, v in enumerate(self.schemes) if v.in_force_from > when]
+        self.schemes.insert(later[0] if later else len(self.schemes), version)
 
     @property
     def scheme(self) -> Scheme:
-        return self.schemes[-1][1]
+        """The newest version: in force from the latest moment."""
+        return self.schemes[-1].scheme
+
+    def version_at(self, when: datetime, *, strictly_before: bool = False) -> SchemeVersion:
+        """The version in force at `when` (before any version: the first)."""
+        in_force = [v for v in self.schemes
+                    if v.in_force_from < when or (not strictly_before and v.in_force_from == when)]
+        return in_force[-1] if in_force else self.schemes[0]
 
     def scheme_at(self, when: datetime) -> Scheme:
-        in_force = [s for t, s in self.schemes if t <= when]
-        return in_force[-1] if in_force else self.schemes[0][1]
+        return self.version_at(when).scheme
 
     def unit(self, code: str, field_name: str = "unit") -> Unit:
-        unit = self.units.get(code)
+        """The unit a code names, read as every command reads it (`names.unit_code`)."""
+        unit = self.units.get(unit_code(code))
         if unit is None:
             raise UnknownReference(f"unknown unit {code!r}", field=field_name)
         return unit
@@ -279,5 +308,5 @@ FOLDS: dict[StreamKind, type[StreamState]] = {"unit": UnitState, "round": RoundS
                                               "publications": PublicationsState}
 
 
-__all__ = ["DisputeState", "EntryInfo", "EvidenceState", "RegistryState", "RoundState", "StreamState",
-           "TaskState", "UnitState", "new_state"]
+__all__ = ["DisputeState", "EntryInfo", "EvidenceState", "RegistryState", "RoundState", "SchemeVersion",
+           "StreamState", "TaskState", "UnitState", "new_state"]

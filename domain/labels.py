@@ -15,7 +15,7 @@ STAGE_NAMES = {"annual": "年度专项考评成绩", "half_year": "半年综合�
 
 FIGURE_NAMES = {
     "total": "专项考评成绩", "indicator": "指标考核", "individual": "个性指标", "process": "过程成绩",
-    "annual_individual": "年度成绩", "task_load_bonus": "任务量加分", "common": "共性指标",
+    "annual_individual": "年度成绩（含任务量加分）", "task_load_bonus": "任务量加分", "common": "共性指标",
     "chuangcheng": "创城（另行核算）", "comprehensive": "综合评价", "half_year_comp": "半年综合评价",
     "year_end_comp": "年终综合评价", "bonus": "加分", "penalty": "减分",
 }
@@ -72,3 +72,7 @@ def pending_name(code: str) -> str:
 def pending_names(codes: Iterable[str]) -> str:
     """A score's `pending` list in words, as one line ("" when nothing is missing)."""
     return "、".join(pending_name(code) for code in codes)
+
+#: the flag on a P8 imposed by hand beside one derived from a standing falsified verification
+#: (SCHEME-2018 §3.1: the office does not impose that P8 again by hand)
+DOUBLE_P8 = "可能重复扣分"

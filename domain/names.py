@@ -49,6 +49,12 @@ def parse_stream(stream: str) -> tuple[StreamKind, str]:
     raise ValueError(f"not a stream name: {stream!r}")
 
 
+def unit_code(code: str) -> str:
+    """The one spelling of a unit code (and of the scheme's item and indicator codes): codes are
+    read case-insensitively everywhere, commands and readers alike, and stored upper-cased."""
+    return code.strip().upper()
+
+
 def unit_of(stream: str) -> str | None:
     """The unit code of a unit stream, None for any other stream."""
     return stream[len(_UNIT):] if stream.startswith(_UNIT) else None

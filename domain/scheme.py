@@ -1,15 +1,21 @@
-"""The evaluation scheme as data: versioned, amendable, never constants in code.
+"""The evaluation scheme as data: versioned, amendable, never constants in code (SCHEME-2018 §10).
 
-The document is the JSON of `domain/data/scheme-2018.json` (numbers as decimal strings). An
-amendment is a partial document merged over the one in force; the result names its own version.
+The document is the JSON of `domain/data/scheme-2018.json` (numbers as decimal strings), and every
+version satisfies `scheme_schema.SchemeDocument`. An amendment is a JSON merge patch over the version
+in force before it, in force from its recorded time; the result names its own version. Documents
+and patches stored in an older form are converted when read (`scheme_schema.upgraded`).
 """
 
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
+
+from .errors import InvalidCommand, RuleViolation
+from .scheme_schema import canonical, keyed_patch, upgraded
 
 
 def merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
@@ -25,55 +31,73 @@ def merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-_NUMERIC_KEYS = frozenset({
-    "indicator", "comprehensive", "bonus_cap", "individual", "common", "process", "annual", "half_year",
-    "year_end", "leader", "office", "mutual", "base", "not_reported", "late", "substandard", "provincial",
-    "municipal", "own", "county", "co_factor", "gate", "share", "points", "cap", "funding", "min", "max",
-})
+#: the keyed collections, and how an entry of each is named in a patch
+KEYED = {"bands": '{"良好": {"points": "92"}}', "bonus.caps": '{"B3+B4": "0.5"}'}
 
 
 @dataclass(frozen=True)
 class Scheme:
     data: dict[str, Any]
+    #: why a stored version fails today's schema (recorded before the schema was checked, and read
+    #: as it was then); None for a valid one
+    problem: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data", upgraded(self.data))
+
+    @classmethod
+    def adopted(cls, document: dict[str, Any]) -> Scheme:
+        """The scheme of a `scheme.adopted` entry, in force from its own start."""
+        return cls._as_stored(upgraded(document))
 
     @property
     def version(self) -> str:
         return str(self.data["version"])
 
-    def amended(self, patch: dict[str, Any]) -> Scheme:
-        if not isinstance(patch.get("version"), str) or not patch["version"].strip():
-            raise ValueError("an amendment must name its new version")
-        if patch["version"] == self.version:
-            raise ValueError(f"version {self.version} is the one in force; name a new one")
-        result = Scheme(merge(self.data, patch))
-        result.check()
-        return result
+    @property
+    def in_force_from(self) -> datetime:
+        return datetime.fromisoformat(str(self.data["in_force_from"]))
 
-    def check(self) -> None:
-        """Refuse a document the scoring could not read (a typo in an amendment, say)."""
-        from decimal import InvalidOperation
+    def amended(self, patch: Any, in_force_from: datetime) -> Scheme:
+        """A new amendment of this version, in force from `in_force_from`: refused (InvalidCommand
+        or RuleViolation naming the path) unless the amended scheme is a valid scheme."""
+        if not isinstance(patch, dict):
+            raise InvalidCommand("an amendment is a JSON object (a merge patch)", field="amendment")
+        version = patch.get("version")
+        if not isinstance(version, str) or not version.strip():
+            raise InvalidCommand("an amendment must name its new version", field="version")
+        if version.strip() == self.version:
+            raise RuleViolation(f"version {self.version} is the one in force; name a new one",
+                                field="version")
+        if "in_force_from" in patch:
+            raise InvalidCommand("is the amendment's recorded time, not part of a patch",
+                                 field="in_force_from")
+        bonus = patch.get("bonus")
+        for path, given in (("bands", patch.get("bands")),
+                            ("bonus.caps", bonus.get("caps") if isinstance(bonus, dict) else None)):
+            if isinstance(given, list):
+                raise InvalidCommand(f"is keyed, so that a patch names the entries it changes, e.g. "
+                                     f"{KEYED[path]} (null deletes one); a list would replace every "
+                                     "entry (SCHEME-2018 §10)", field=path)
+        merged = merge(self.data, patch)
+        merged["in_force_from"] = in_force_from.isoformat()
+        return Scheme(canonical(merged))
 
-        def numbers(node: Any, path: str) -> None:
-            if isinstance(node, dict):
-                for key, value in node.items():
-                    numbers(value, f"{path}.{key}" if path else key)
-            elif isinstance(node, list):
-                for i, value in enumerate(node):
-                    numbers(value, f"{path}.{i}")
-            elif isinstance(node, str) and path.split(".")[-1] in _NUMERIC_KEYS:
-                try:
-                    Decimal(node)
-                except InvalidOperation:
-                    raise ValueError(f"{path}: {node!r} is not a number") from None
+    def replayed(self, patch: dict[str, Any], in_force_from: datetime) -> Scheme:
+        """A stored amendment of this version, never refused: a ledger already written stays
+        readable. A patch recorded in the list form means what it meant when it was recorded."""
+        merged = merge(self.data, keyed_patch(patch, self.data))
+        merged["in_force_from"] = in_force_from.isoformat()
+        return self._as_stored(merged)
 
-        numbers(self.data, "")
-        shares = sum(Decimal(band["share"]) for band in self.data["bands"])
-        if shares != 1:
-            raise ValueError(f"bands: shares add up to {shares}, not 1")
-        for group in ("departments", "towns_zones"):
-            if not self.data["levels"].get(group):
-                raise ValueError(f"levels.{group}: no level")
+    @classmethod
+    def _as_stored(cls, document: dict[str, Any]) -> Scheme:
+        try:
+            return cls(canonical(document))
+        except InvalidCommand as error:
+            return cls(document, problem=str(error))
 
+    # -- reading the parameters ----------------------------------------------------------------
     def dec(self, *path: str) -> Decimal:
         node: Any = self.data
         for key in path:
@@ -85,6 +109,19 @@ class Scheme:
         """SCHEME-2018 §9: days a publication stays open to appeal. A scheme adopted before
         appeals were part of it has the plan's [default], 7."""
         return int(self.data.get("appeals", {}).get("days", 7))
+
+    def ballot_complete(self, kind: str) -> bool:
+        """§5: whether a ballot of this kind must rank every unit its rater judges."""
+        return bool(self.data.get("ballots", {}).get(f"{kind}_complete", True))
+
+    def bands(self) -> list[tuple[str, Decimal, Decimal]]:
+        """§5: (label, share, points) of each band, best first."""
+        ordered = sorted(self.data["bands"].items(), key=lambda item: int(item[1]["rank"]))
+        return [(label, Decimal(band["share"]), Decimal(band["points"])) for label, band in ordered]
+
+    def caps(self) -> list[tuple[list[str], Decimal]]:
+        """§6: (the items capped together, their cap)."""
+        return [(key.split("+"), Decimal(cap)) for key, cap in self.data["bonus"]["caps"].items()]
 
     def levels(self, group: str) -> dict[str, Decimal]:
         return {level: Decimal(w) for level, w in self.data["levels"][group].items()}
@@ -105,3 +142,20 @@ class Scheme:
     @staticmethod
     def is_set_per_award(item: dict[str, Any]) -> bool:
         return "min" in item and "max" in item
+
+
+def diff(before: dict[str, Any], after: dict[str, Any], path: str = "") -> list[tuple[str, Any, Any]]:
+    """(path, before, after) of every value that differs, objects compared key by key (None where a
+    side has no such key); what an amendment's dry run shows."""
+    changes: list[tuple[str, Any, Any]] = []
+    for key in [*before, *(k for k in after if k not in before)]:
+        where = f"{path}.{key}" if path else str(key)
+        old, new = before.get(key), after.get(key)
+        if isinstance(old, dict) and isinstance(new, dict):
+            changes += diff(old, new, where)
+        elif old != new:
+            changes.append((where, old, new))
+    return changes
+
+
+__all__ = ["Scheme", "diff", "merge"]

@@ -10,16 +10,20 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from decimal import Decimal
 from importlib import resources
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError
 
+from kaoping.domain.decimals import num
 from kaoping.domain.errors import InvalidCommand, RuleViolation, UnknownReference
 from kaoping.domain.moments import parse_as_of
 from kaoping.domain.names import REGISTRY_STREAM, TOKENS_STREAM
 from kaoping.domain.reference import parse_indicators, parse_units
+from kaoping.domain.scheme import Scheme, diff
 from kaoping.domain.principals import Principal
 from kaoping.domain.roles import check_scope
 from kaoping.domain.tokens import token_digest
@@ -66,30 +70,78 @@ class Admin:
             return False  # another process initialised it at the same moment
         return True
 
-    def amend_scheme(self, amendment: dict[str, Any], *, actor: str = "office",
-                     recorded_at: str | None = None) -> str:
-        """Record an amendment (a JSON merge patch naming its new version); in force from recorded_at."""
+    def check_amendment(self, amendment: Any, *, recorded_at: str | None = None) -> Amendment:
+        """An amendment as SCHEME-2018 §10 has it, judged without recording it: a merge patch over
+        the version in force before its recorded time, which must come after the newest version's;
+        the amended scheme must be a valid scheme. Raises the refusal, naming the field or path."""
         registry = self.streams.registry()
-        # a bare date puts the amendment in force from the start of that day
-        when = parse_as_of(recorded_at + "T00:00:00" if recorded_at and len(recorded_at.strip()) == 10
-                           else recorded_at, self.settings.zone) if recorded_at else None
-        if when is not None and when > self.clock():
+        supplied = _moment(recorded_at, self.settings.zone) if recorded_at else None
+        now = self.clock()
+        when = supplied or now
+        if when > now:
             raise RuleViolation("must not be in the future", field="recorded_at")
-        try:
-            amended = registry.scheme.amended(amendment)
-        except (ValueError, KeyError, TypeError) as error:
-            raise InvalidCommand(str(error), field="amendment") from None
-        if any(s.version == amended.version for _, s in registry.schemes):
+        newest = registry.schemes[-1]
+        if when <= newest.in_force_from:
+            raise RuleViolation(
+                f"{when.astimezone(self.settings.zone).isoformat()} is not after "
+                f"{newest.in_force_from.astimezone(self.settings.zone).isoformat()}, from which "
+                f"{newest.scheme.version} is in force: amendments are recorded in time order, since "
+                "one dated earlier would rewrite the rules of a period a later version already governs "
+                "(SCHEME-2018 §10)", field="recorded_at")
+        base = registry.version_at(when, strictly_before=True).scheme
+        amended = base.amended(amendment, when)
+        if any(v.scheme.version == amended.version for v in registry.schemes):
             raise RuleViolation(f"version {amended.version} already exists", field="version")
-        self.writer.append_internal(REGISTRY_STREAM, registry.version,
-                                    [(f"kaoping:scheme:{amended.version}", "scheme.amended",
-                                      {"amendment": amendment, "version": amended.version})],
-                                    actor=actor, recorded_at=when)
-        return amended.version
+        return Amendment(base, amended, when, supplied is not None)
+
+    def amend_scheme(self, amendment: Any, *, actor: str = "office",
+                     recorded_at: str | None = None) -> str:
+        """Record an amendment (a JSON merge patch naming its new version); in force from recorded_at
+        (a bare date: the start of that day), by default from now."""
+        checked = self.check_amendment(amendment, recorded_at=recorded_at)
+        version = checked.amended.version
+        self.writer.append_internal(REGISTRY_STREAM, self.streams.registry().version,
+                                    [(f"kaoping:scheme:{version}", "scheme.amended",
+                                      {"amendment": _plain(amendment), "version": version})],
+                                    actor=actor, recorded_at=checked.when if checked.supplied else None)
+        return version
+
+    def preview_amendment(self, amendment: Any, figures_now: FiguresNow, *,
+                          recorded_at: str | None = None) -> dict[str, Any]:
+        """`scheme amend --dry-run`: what the amendment would change, appending nothing: the diff of
+        the scheme, and every figure of every unit that would move as `score` shows it now
+        (`figures_now` scores all units under each scheme given)."""
+        checked = self.check_amendment(amendment, recorded_at=recorded_at)
+        before, after = figures_now([checked.base, checked.amended])
+        registry = self.streams.registry()
+        units = []
+        for code, figures in before.items():
+            moved = [{"figure": name, "before": value, "after": after[code][name]}
+                     for name, value in figures.items() if after[code][name] != value]
+            if moved:
+                unit = registry.units[code]
+                units.append({"unit": code, "name": unit.name, "group": unit.group, "figures": moved})
+        return {"dry_run": True, "version": checked.amended.version, "amends": checked.base.version,
+                "in_force_from": checked.when.astimezone(self.settings.zone).isoformat(),
+                "changes": [{"path": path, "before": old, "after": new}
+                            for path, old, new in diff(checked.base.data, checked.amended.data)],
+                "units": units}
 
     def schemes(self) -> list[dict[str, Any]]:
-        return [{"version": s.version, "in_force_from": t.astimezone(self.settings.zone).isoformat(),
-                 "scheme": s.data} for t, s in self.streams.registry().schemes]
+        """Every version, in the order they come into force: from when, and the entry that recorded it."""
+        zone = self.settings.zone
+        rows = []
+        for v in self.streams.registry().schemes:
+            seqs = self.writer.index.seqs(v.entry.command_id)
+            rows.append({"version": v.scheme.version,
+                         "in_force_from": v.in_force_from.astimezone(zone).isoformat(),
+                         "entry": {"seq": seqs[0] if seqs else None, "id": v.entry.command_id,
+                                   "type": v.entry.type,
+                                   "recorded_at": v.entry.recorded_at.astimezone(zone).isoformat(),
+                                   "appended_at": v.appended_at.astimezone(zone).isoformat(),
+                                   "actor": v.entry.actor},
+                         "problem": v.scheme.problem, "scheme": v.scheme.data})
+        return rows
 
     # -- tokens -------------------------------------------------------------------------------------
     def create_token(self, *, actor: str, role: str, unit: str | None = None,
@@ -97,8 +149,10 @@ class Admin:
         """Make a bearer token; only its SHA-256 is stored. Returns (token id, the token itself)."""
         check_scope(role, unit, list(units), list(indicators))
         registry = self.streams.registry()
-        for code in [unit] if unit else list(units):
-            registry.unit(code, field_name="unit" if unit else "units")
+        # codes as every command reads them (names.unit_code), so the token's charge matches its ballots
+        if unit:
+            unit = registry.unit(unit, field_name="unit").code
+        units = [registry.unit(code, field_name="units").code for code in units]
         for code in indicators:
             if code not in registry.indicators:
                 raise UnknownReference(f"unknown common indicator {code!r}", field="indicators")
@@ -146,6 +200,38 @@ class Admin:
         }
 
 
+@dataclass(frozen=True)
+class Amendment:
+    """An amendment judged and not yet recorded: the version it amends, the result, from when."""
+
+    base: Scheme
+    amended: Scheme
+    when: datetime
+    #: the caller gave its recorded time (history being imported) rather than taking the clock's
+    supplied: bool
+
+
+#: every unit's figures now (code → figure → "0.00"), once under each scheme given
+FiguresNow = Callable[[Sequence[Scheme]], list[dict[str, dict[str, str]]]]
+
+
+def _plain(patch: Any) -> Any:
+    """The patch as stored JSON: numbers read as Decimal are written as the decimal strings the
+    scheme spells its numbers in."""
+    return json.loads(json.dumps(patch, ensure_ascii=False,
+                                 default=lambda value: num(value) if isinstance(value, Decimal) else
+                                 _unstorable(value)))
+
+
+def _unstorable(value: Any) -> Any:
+    raise InvalidCommand(f"{type(value).__name__} is not JSON", field="amendment")
+
+
+def _moment(text: str, zone: tzinfo) -> datetime:
+    # a bare date puts the amendment in force from the start of that day
+    return parse_as_of(text + "T00:00:00" if len(text.strip()) == 10 else text, zone)
+
+
 def _redacted(url: str) -> str:
     if "@" in url and ":" in url.split("@")[0].split("//")[-1]:
         scheme, rest = url.split("//", 1)
@@ -154,4 +240,4 @@ def _redacted(url: str) -> str:
     return url
 
 
-__all__ = ["Admin"]
+__all__ = ["Admin", "Amendment"]

@@ -87,9 +87,12 @@ class Ledger:
     def init(self) -> bool:
         return self.admin.init()
 
-    def amend_scheme(self, amendment: dict[str, Any], *, actor: str = "office",
+    def amend_scheme(self, amendment: Any, *, actor: str = "office",
                      recorded_at: str | None = None) -> str:
         return self.admin.amend_scheme(amendment, actor=actor, recorded_at=recorded_at)
+
+    def preview_amendment(self, amendment: Any, *, recorded_at: str | None = None) -> dict[str, Any]:
+        return self.admin.preview_amendment(amendment, self.reader.figures_now, recorded_at=recorded_at)
 
     def schemes(self) -> list[dict[str, Any]]:
         return self.admin.schemes()

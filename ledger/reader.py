@@ -16,6 +16,7 @@ from typing import Any
 
 from kaoping.domain.decimals import fmt
 from kaoping.domain.entries import Entry, by_seq
+from kaoping.domain.errors import InvalidCommand
 from kaoping.domain.events import EntryRecorded, stream_id
 from kaoping.domain.folds import RegistryState
 from kaoping.domain.moments import parse_as_of
@@ -105,8 +106,10 @@ class Reader:
         if entries is None or self.log.is_prefix(entries):
             # the log (or a prefix of it): scored from its stream index, through the result cache
             log = self.log.refresh() if entries is None else entries
+            _check_upto(upto, log)
             result = self._unit_score(unit, registry, log, moment, upto)
         else:  # entries of the caller's own making: scored as given
+            _check_upto(upto, entries)
             cutoff = make_cutoff(entries, as_of=moment, upto=upto, tz=tz, today=self.today())
             in_force = registry.scheme_at(self._knowledge_time(entries, moment, upto))
             result = score_unit(unit, registry.units, relevant_to(unit, registry.units, entries),
@@ -242,6 +245,18 @@ class Reader:
                 return entries[at - 1].recorded_at
         return self.clock()
 
+    def figures_now(self, schemes: Sequence[Scheme]) -> list[dict[str, dict[str, str]]]:
+        """Every unit's figures as `score` shows them now (no as-of, no upto), once under each of
+        `schemes` in place of the one in force, from one resolution of the log: what an amendment's
+        dry run compares. Not cached: the schemes are not recorded."""
+        registry = self.registry()
+        log = self.log.refresh()
+        cutoff = make_cutoff(log, tz=self.settings.zone, today=self.today())
+        resolved = counted(log, cutoff)
+        return [{unit.code: {name: fmt(value) for name, value in score_unit(
+                     unit, registry.units, (), scheme, cutoff, resolved=resolved).figures().items()}
+                 for unit in registry.units.values()} for scheme in schemes]
+
     # -- replay ---------------------------------------------------------------------------------
     def replay(self, code: str) -> list[dict[str, Any]]:
         """The unit's total after each entry that concerns it or moves its total, oldest first.
@@ -289,6 +304,13 @@ def _ranked(units: Sequence[Unit], results: dict[str, UnitScore], figure: str,
     """Standings rows of `figure`, each with what it still waits for (`pending`)."""
     rows = by_group(((u.group, u.code, u.name, fmt(getattr(results[u.code], figure))) for u in units), group)
     return [{**row, "pending": pending_for(figure, results[str(row["unit"])].pending)} for row in rows]
+
+
+def _check_upto(upto: int | None, log: Sequence[Entry]) -> None:
+    """A ledger position is a seq the ledger has reached: 1 up to its last entry's."""
+    last = log[-1].seq if log else 0
+    if upto is not None and not 1 <= upto <= last:
+        raise InvalidCommand(f"{upto} is not a position of this ledger (1 to {last})", field="upto")
 
 
 __all__ = ["Reader"]

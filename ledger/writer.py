@@ -228,7 +228,8 @@ class Group:
                     known.append(cmd.id)
                 continue
             decision = self._judged(
-                i, cmd, commands, lambda: decide(cmd, view, now=self.now, tz=tz, payload=payload))
+                i, cmd, commands, lambda: decide(cmd, view, now=self.now, tz=tz, payload=payload,
+                                                 principal=principal))
             for stream in decision.streams:
                 state = view.state(stream)
                 event = EntryRecorded(

@@ -26,6 +26,27 @@ UNITS = {u.code: u for u in parse_units(_DATA.joinpath("units.tsv").read_text(en
 END_OF_YEAR = date(2019, 1, 31)
 
 
+def complete_ranking(ranked: list[str], group: str = "departments") -> list[str]:
+    """An office ballot as the ledger takes it (SCHEME-2018 §5: it ranks every unit of its group)
+    in which each of `ranked` earns the band points it would earn in a short ballot of them alone:
+    each stands at the first position of its band among all, the group's other units fill the rest."""
+    from kaoping.domain.scoring import band_points
+
+    everyone = [code for code, unit in UNITS.items() if unit.group == group]
+    others = iter([code for code in everyone if code not in ranked])
+    wanted = [band_points(i + 1, len(ranked), SCHEME)[0] for i in range(len(ranked))]
+    ranking: list[str] = []
+    placed = 0
+    for position in range(1, len(everyone) + 1):
+        if placed < len(ranked) and band_points(position, len(everyone), SCHEME)[0] == wanted[placed]:
+            ranking.append(ranked[placed])
+            placed += 1
+        else:
+            ranking.append(next(others))
+    assert placed == len(ranked) and sorted(ranking) == sorted(everyone)
+    return ranking
+
+
 def moment(when: str | date | datetime) -> datetime:
     """A bare date is noon of that day in the office zone; a datetime string is read as given."""
     if isinstance(when, datetime):
@@ -56,6 +77,8 @@ class ScoringLog:
         command_id = id or f"c{self._n}"
         recorded_at = moment(at) if at is not None else self._clock + timedelta(minutes=1)
         self._clock = max(self._clock, recorded_at)
+        if type in ("bonus.awarded", "penalty.imposed"):
+            fields.setdefault("reason", f"{type} in a scoring test")  # the ledger requires one
         command = parse_command({"id": command_id, "type": type, **fields})
         payload = command.payload()
         seq = self.entries[-1].seq if self.entries else 0

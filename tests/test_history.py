@@ -23,8 +23,9 @@ def year_ledger(ledger, year):
 
 def test_a_ballot_is_one_entry_in_its_round_and_in_each_ranked_unit(ledger):
     before = ledger.verify()
-    ballot = {"id": "b1", "type": "ballot.cast", "round": "half_year", "kind": "office",
-              "rater": "领导小组办公室", "group": "departments", "ranking": ["D03", "D04", "D05"]}
+    # a leader's ballot: an office ballot would rank all 45 departments (SCHEME-2018 §5)
+    ballot = {"id": "b1", "type": "ballot.cast", "round": "half_year", "kind": "leader",
+              "rater": "副县长甲", "group": "departments", "ranking": ["D03", "D04", "D05"]}
     seqs = ledger.ingest([ballot], actor="office").results[0].seqs
     assert len(seqs) == 1 + 3 and len(set(seqs)) == 4
     in_units = []
@@ -83,9 +84,9 @@ def test_a_voided_ballot_is_marked_in_every_ranked_unit(ledger):
 
 def test_a_backdated_entry_is_marked_and_keeps_both_times(ledger, clock):
     ledger.ingest([
-        {"id": "old", "type": "penalty.imposed", "unit": "D03", "item": "P7",
+        {"id": "old", "type": "penalty.imposed", "unit": "D03", "item": "P7", "reason": "暗访",
          "recorded_at": "2018-09-10T10:00:00+08:00"},
-        {"id": "new", "type": "penalty.imposed", "unit": "D03", "item": "P6"},
+        {"id": "new", "type": "penalty.imposed", "unit": "D03", "item": "P6", "reason": "暗访"},
     ], actor="office")
     history = by_id(ledger.history("D03"))
     old, new = history["old"], history["new"]
@@ -97,18 +98,18 @@ def test_a_backdated_entry_is_marked_and_keeps_both_times(ledger, clock):
 
 
 def test_appended_at_is_the_ledger_clock_at_append(ledger, clock):
-    ledger.ingest([{"id": "a", "type": "penalty.imposed", "unit": "D03", "item": "P7"}], actor="office")
+    ledger.ingest([{"id": "a", "type": "penalty.imposed", "unit": "D03", "item": "P7", "reason": "暗访"}], actor="office")
     first_now = clock.now
     clock.now = first_now + timedelta(hours=3)
-    ledger.ingest([{"id": "b", "type": "penalty.imposed", "unit": "D03", "item": "P6"}], actor="office")
+    ledger.ingest([{"id": "b", "type": "penalty.imposed", "unit": "D03", "item": "P6", "reason": "暗访"}], actor="office")
     history = by_id(ledger.history("D03"))
     assert datetime.fromisoformat(history["a"]["appended_at"]) == first_now
     assert datetime.fromisoformat(history["b"]["appended_at"]) == clock.now
 
 
 def test_the_actor_is_the_one_passed_or_the_commands_own(ledger):
-    ledger.ingest([{"id": "a", "type": "penalty.imposed", "unit": "D03", "item": "P7"}], actor="考评办张")
-    ledger.ingest([{"id": "b", "type": "penalty.imposed", "unit": "D03", "item": "P6", "actor": "李四"}],
+    ledger.ingest([{"id": "a", "type": "penalty.imposed", "unit": "D03", "item": "P7", "reason": "暗访"}], actor="考评办张")
+    ledger.ingest([{"id": "b", "type": "penalty.imposed", "unit": "D03", "item": "P6", "reason": "暗访", "actor": "李四"}],
                   actor="考评办张")
     history = by_id(ledger.history("D03"))
     assert history["a"]["actor"] == "考评办张"
@@ -126,7 +127,7 @@ def test_the_payload_is_the_command_without_its_meta_fields(ledger):
 
 def test_voided_by_keeps_the_first_void_when_an_upheld_dispute_comes_later(ledger):
     ledger.ingest([
-        {"id": "p", "type": "penalty.imposed", "unit": "D03", "item": "P7"},
+        {"id": "p", "type": "penalty.imposed", "unit": "D03", "item": "P7", "reason": "暗访"},
         {"id": "df", "type": "dispute.filed", "unit": "D03", "dispute": "DIS", "target": "p", "reason": "异议"},
         {"id": "v", "type": "entry.voided", "target": "p", "reason": "录入错误"},
         {"id": "dr", "type": "dispute.resolved", "dispute": "DIS", "outcome": "upheld", "reason": "属实"},

@@ -11,6 +11,9 @@ from fastapi.testclient import TestClient
 from kaoping.api.http import create_app
 
 SHA = "c" * 64
+#: complete ballots (SCHEME-2018 §5): the group office ranks every department, the leader its charge
+DEPARTMENTS = [f"D{n:02d}" for n in range(1, 46)]
+CHARGE = ["D03", "D04", "D05"]
 
 
 def task(cid: str, unit: str, code: str, **extra) -> dict[str, Any]:
@@ -154,8 +157,8 @@ def test_the_office_records_the_office_only_commands_too(allowed, ledger):
 
 @pytest.mark.parametrize("role,command", [
     ("office", task("x-t", "D03", "TX")), ("assessor", scored("x-c")),
-    ("leader", ballot("x-l", "leader", "副县长甲", ["D03"])),
-    ("group_office", ballot("x-o", "office", "领导小组办公室", ["D03"])),
+    ("leader", ballot("x-l", "leader", "副县长甲", CHARGE)),
+    ("group_office", ballot("x-o", "office", "领导小组办公室", DEPARTMENTS)),
     ("unit", report("x-r")), ("verifier", verified("x-v")), ("auditor", scored("x-a")),
 ])
 def test_any_token_supplying_actor_is_refused(allowed, refused, role, command):
@@ -166,8 +169,8 @@ def test_any_token_supplying_actor_is_refused(allowed, refused, role, command):
 
 
 @pytest.mark.parametrize("role,command", [
-    ("assessor", scored("y-c")), ("leader", ballot("y-l", "leader", "副县长甲", ["D03"])),
-    ("group_office", ballot("y-o", "office", "领导小组办公室", ["D03"])),
+    ("assessor", scored("y-c")), ("leader", ballot("y-l", "leader", "副县长甲", CHARGE)),
+    ("group_office", ballot("y-o", "office", "领导小组办公室", DEPARTMENTS)),
     ("unit", report("y-r")), ("verifier", verified("y-v")),
 ])
 def test_only_the_office_supplies_recorded_at(allowed, refused, ledger, role, command):
@@ -192,7 +195,7 @@ def test_a_leader_casts_leader_ballots_over_its_units_as_itself(allowed, refused
     allowed("leader", ballot("ld-1", "leader", "副县长甲", ["D05", "D03", "D04"]))
     refused("leader", ballot("ld-2", "leader", "副县长甲", ["D03", "D06"]), field="ranking.1")
     refused("leader", ballot("ld-3", "leader", "副县长乙", ["D03"]), field="rater")
-    refused("leader", ballot("ld-4", "office", "副县长甲", ["D03"]), field="kind")
+    refused("leader", ballot("ld-4", "office", "副县长甲", DEPARTMENTS), field="kind")
     refused("leader", ballot("ld-5", "mutual", "T01", ["D03"]))
     for command in [scored("ld-c"), report("ld-r"), *others("ld")]:
         refused("leader", command)
@@ -200,8 +203,9 @@ def test_a_leader_casts_leader_ballots_over_its_units_as_itself(allowed, refused
 
 
 def test_the_group_office_casts_office_ballots_as_itself_not_leader_ones(allowed, refused, ledger):
-    allowed("group_office", ballot("go-1", "office", "领导小组办公室", ["D04", "D03"]))
-    refused("group_office", ballot("go-2", "office", "考评办", ["D03"]), field="rater")
+    allowed("group_office", ballot("go-1", "office", "领导小组办公室",
+                                   ["D04", "D03", *(d for d in DEPARTMENTS if d not in ("D03", "D04"))]))
+    refused("group_office", ballot("go-2", "office", "考评办", DEPARTMENTS), field="rater")
     refused("group_office", ballot("go-3", "leader", "领导小组办公室", ["D03"]), field="kind")
     refused("group_office", ballot("go-4", "mutual", "T01", ["D03"]), field="kind")
     for command in [scored("go-c"), verified("go-v"), *others("go")]:
@@ -250,14 +254,14 @@ def test_a_verifier_records_verifications_only(allowed, refused, ledger):
     allowed("verifier", verified("v-1"), verified("v-2", unit="D04"))
     assert actor_of(ledger, "D03", "v-1") == actor_of(ledger, "D04", "v-2") == "核查组"
     for command in [report("v-r"), evidence("v-e"), scored("v-c"), dispute("v-d", "base-pen"),
-                    ballot("v-l", "office", "核查组", ["D03"]), *others("v")]:
+                    ballot("v-l", "office", "核查组", DEPARTMENTS), *others("v")]:
         refused("verifier", command)
 
 
 def test_an_auditor_writes_nothing(refused):
     for command in [report("au-r"), evidence("au-e"), verified("au-v"), scored("au-c"),
                     dispute("au-d", "base-pen"), ballot("au-l", "leader", "审计局", ["D03"]),
-                    ballot("au-o", "office", "审计局", ["D03"]), *others("au")]:
+                    ballot("au-o", "office", "审计局", DEPARTMENTS), *others("au")]:
         refused("auditor", command)
 
 

@@ -19,8 +19,13 @@ def test_a_department_year_ingests_and_reingesting_appends_nothing(ledger, year)
     assert again.appended == 0 and again.duplicates == len(year)
     assert [r.seqs for r in again.results] == [r.seqs for r in first.results]
     report = ledger.verify()
+    # the registry, the two ballot rounds and every unit an entry concerns: D03 and the others its
+    # ballots rank (its office ballots rank all 45 departments, SCHEME-2018 §5)
+    units = {c["unit"] for c in year if "unit" in c} | {u for c in year for u in c.get("ranking", [])}
+    streams = 1 + len({c["round"] for c in year if "round" in c}) + len(units)
+    assert streams == 1 + 2 + 45
     assert {k: report[k] for k in ("ok", "entries", "streams", "first_bad")} == {
-        "ok": True, "entries": entries, "streams": 8, "first_bad": None}
+        "ok": True, "entries": entries, "streams": streams, "first_bad": None}
 
 
 def test_a_resolved_dispute_cannot_be_voided(ledger, year):

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from kaoping.domain.scoring import band_points
-from scoring_helpers import SCHEME, ScoringLog
+from scoring_helpers import SCHEME, ScoringLog, complete_ranking
 
 DEPTS = [f"D{i:02d}" for i in range(1, 11)]
 
@@ -34,7 +34,8 @@ def test_5_kind_score_is_the_mean_over_ballots_that_rank_the_unit():
 def test_5_each_comp_is_leaders_60_office_10_mutual_30():
     ledger = ScoringLog()
     ledger.ballot("year_end", "leader", "leader.a", "departments", ["D02", "D01", "D03"])  # 90
-    ledger.ballot("year_end", "office", "office", "departments", ["D02", "D03", "D01"])    # 80
+    # an office ballot ranks every department; D01 where 3rd of 3 would be: 80
+    ledger.ballot("year_end", "office", "office", "departments", complete_ranking(["D02", "D03", "D01"]))
     ledger.ballot("year_end", "mutual", "T01", "departments", ["D01"])                     # 100
     assert ledger.score().year_end_comp == Decimal("90") * Decimal("0.6") + 8 + 30
 
@@ -42,8 +43,9 @@ def test_5_each_comp_is_leaders_60_office_10_mutual_30():
 def test_5_both_rounds_half_year_20_year_end_80():
     ledger = ScoringLog()
     for kind, rater in (("leader", "leader.a"), ("office", "office"), ("mutual", "T01")):
-        ledger.ballot("half_year", kind, rater, "departments", ["D01"])                   # 100
-        ledger.ballot("year_end", kind, rater, "departments", ["D02", "D01", "D03"])      # 90
+        ranked = complete_ranking if kind == "office" else list  # an office ballot ranks them all
+        ledger.ballot("half_year", kind, rater, "departments", ranked(["D01"]))               # 100
+        ledger.ballot("year_end", kind, rater, "departments", ranked(["D02", "D01", "D03"]))  # 90
     score = ledger.score()
     assert (score.half_year_comp, score.year_end_comp) == (100, 90)
     assert score.comprehensive == 100 * Decimal("0.2") + 90 * Decimal("0.8")
@@ -78,7 +80,8 @@ def test_5_ballots_of_other_raters_kinds_or_rounds_are_not_replaced():
 
 def test_5_office_ranking_ten_units():
     ledger = ScoringLog()
-    ledger.ballot("half_year", "office", "office", "departments", DEPTS[::-1])  # D01 is 10th of 10 → 70
+    # ten units as the office ranks them among all 45 (§5): D01 where 10th of 10 would be → 70
+    ledger.ballot("half_year", "office", "office", "departments", complete_ranking(DEPTS[::-1]))
     assert ledger.score().half_year_comp == 70 * Decimal("0.1")
 
 

@@ -11,6 +11,7 @@ from scoring_helpers import SCHEME, TZ, ScoringLog, leaves_without_reason
 
 BOUNDED = settings(max_examples=50, deadline=None)
 D = [f"D{i:02d}" for i in range(1, 7)]
+DEPARTMENTS = [f"D{i:02d}" for i in range(1, 46)]
 TOWNS = ["T01", "T02", "Z01"]
 CHECKPOINTS = [("Q1", "2018-03-31"), ("Q2", "2018-09-30")]
 METHOD_RESULT = {
@@ -57,10 +58,10 @@ def build(ops: list[tuple]) -> ScoringLog:
             _, level, method, important, role, difficulty = op
             code = f"T{len(tasks)}"
             extra = {"target": "100"} if method == "completion_ratio" else {}
-            if level != "own":
-                extra["role"] = role
+            if level != "own":  # role and difficulty are for provincial and municipal tasks only
+                extra["role"], extra["difficulty"] = role, difficulty
             assignment = ledger.task("D01", code, level, method, CHECKPOINTS, important=important,
-                                     difficulty=difficulty, **extra)
+                                     **extra)
             tasks.append({"code": code, "method": method, "withdrawn": False, "id": assignment})
             voidable.append(assignment)
         elif kind in ("report", "evidence", "assess", "withdraw"):
@@ -94,6 +95,8 @@ def build(ops: list[tuple]) -> ScoringLog:
         elif kind == "ballot":
             _, round_, ballot_kind, rater, ranking = op
             rater = {"mutual": "T01" if rater == "a" else "Z01"}.get(ballot_kind, f"{ballot_kind}.{rater}")
+            if ballot_kind == "office":  # an office ballot ranks every unit of its group (§5)
+                ranking = [*ranking, *(code for code in DEPARTMENTS if code not in ranking)]
             voidable.append(ledger.ballot(round_, ballot_kind, rater, "departments", list(ranking)))
         elif kind == "bonus":
             fields = {"points": "0.15"} if op[1] == "B11" else {"count": op[2]}
@@ -128,8 +131,9 @@ def weights(*path: str) -> Decimal:
 @given(ledgers)
 def test_total_is_the_formula_of_its_components(ledger):
     s = ledger.score()
+    # annual_individual includes the task-load bonus (CONTRACT.md)
     assert s.individual == s.process * weights("individual", "process") + \
-        (s.annual_individual + s.task_load_bonus) * weights("individual", "annual")
+        s.annual_individual * weights("individual", "annual")
     assert s.indicator == s.individual * weights("indicator", "individual") + s.common * weights("indicator", "common")
     assert s.comprehensive == s.half_year_comp * weights("comprehensive", "half_year") + \
         s.year_end_comp * weights("comprehensive", "year_end")

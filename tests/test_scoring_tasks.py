@@ -4,6 +4,10 @@ from decimal import Decimal
 
 from scoring_helpers import ScoringLog
 
+# annual_individual includes the task-load bonus (CONTRACT.md, issue 14): what a passed provincial
+# and municipal lead task of difficulty 1 add to it (§3.3), in the expectations below
+PROVINCIAL, MUNICIPAL = Decimal("0.10"), Decimal("0.05")
+
 
 def scored(method: str, unit: str = "D01", level: str = "provincial", **assessment) -> Decimal:
     ledger = ScoringLog()
@@ -14,15 +18,15 @@ def scored(method: str, unit: str = "D01", level: str = "provincial", **assessme
 
 
 def test_3_2_completion_ratio_is_100_times_actual_over_target():
-    assert scored("completion_ratio", actual="150") == 75
+    assert scored("completion_ratio", actual="150") == 75 + PROVINCIAL
 
 
 def test_3_2_completion_ratio_is_capped_at_100():
-    assert scored("completion_ratio", actual="250") == 100
+    assert scored("completion_ratio", actual="250") == 100 + PROVINCIAL
 
 
 def test_3_2_direct_deduction_subtracts_assessed_points():
-    assert scored("direct_deduction", deductions=[{"points": "3", "reason": "a"}, {"points": "4.5"}]) == Decimal("92.5")
+    assert scored("direct_deduction", deductions=[{"points": "3", "reason": "a"}, {"points": "4.5"}]) == Decimal("92.5") + PROVINCIAL
 
 
 def test_3_2_direct_deduction_floors_at_zero():
@@ -30,7 +34,7 @@ def test_3_2_direct_deduction_floors_at_zero():
 
 
 def test_3_2_veto_passed_is_100_and_vetoed_is_0():
-    assert scored("veto", vetoed=False) == 100
+    assert scored("veto", vetoed=False) == 100 + PROVINCIAL
     assert scored("veto", vetoed=True) == 0
 
 
@@ -55,7 +59,7 @@ def test_3_2_later_assessment_supersedes_earlier():
     first = ledger.assess("D01", "T1", actual="60")
     ledger.assess("D01", "T1", actual="90")
     score = ledger.score()
-    assert score.annual_individual == 90
+    assert score.annual_individual == 90 + PROVINCIAL
     cited = {e["id"]: e for e in score.explanation.find("annual individual").find("task T1").entries}
     assert cited[first]["superseded_by"] is not None
 
@@ -74,22 +78,24 @@ def department(levels: dict[str, list[tuple[str, str]]]) -> ScoringLog:
 
 def test_3_3_levels_combine_60_30_10():
     ledger = department({"provincial": [("1", "80")], "municipal": [("1", "90")], "own": [("1", "100")]})
-    assert ledger.score().annual_individual == Decimal("80") * Decimal("0.6") + 90 * Decimal("0.3") + 10
+    assert ledger.score().annual_individual == \
+        Decimal("80") * Decimal("0.6") + 90 * Decimal("0.3") + 10 + PROVINCIAL + MUNICIPAL
 
 
 def test_3_3_level_mean_is_weighted_by_task_weight():
     ledger = department({"provincial": [("3", "80"), ("1", "40")]})
-    assert ledger.score().annual_individual == (3 * 80 + 40) / Decimal(4)  # = 70, the only level
+    # = 70, the only level (at the gate: both provincial tasks earn their task-load bonus)
+    assert ledger.score().annual_individual == (3 * 80 + 40) / Decimal(4) + 2 * PROVINCIAL
 
 
 def test_3_3_no_provincial_task_gives_its_weight_evenly_municipal_60_own_40():
     ledger = department({"municipal": [("1", "90")], "own": [("1", "50")]})
-    assert ledger.score().annual_individual == 90 * Decimal("0.6") + 50 * Decimal("0.4")
+    assert ledger.score().annual_individual == 90 * Decimal("0.6") + 50 * Decimal("0.4") + MUNICIPAL
 
 
 def test_3_3_no_own_task_gives_its_weight_evenly_to_the_other_two():
     ledger = department({"provincial": [("1", "80")], "municipal": [("1", "90")]})
-    assert ledger.score().annual_individual == 80 * Decimal("0.65") + 90 * Decimal("0.35")
+    assert ledger.score().annual_individual == 80 * Decimal("0.65") + 90 * Decimal("0.35") + PROVINCIAL + MUNICIPAL
 
 
 def test_3_3_towns_and_zones_take_the_weighted_mean_of_all_tasks():
@@ -109,20 +115,22 @@ def test_3_3_no_standing_task_is_zero_and_pending():
 def test_3_3_withdrawn_task_leaves_the_level_means():
     ledger = department({"provincial": [("1", "80"), ("1", "20")]})
     ledger.add("task.withdrawn", unit="D01", task="T2", reason="changed")
-    assert ledger.score().annual_individual == 80
+    assert ledger.score().annual_individual == 80 + PROVINCIAL  # the withdrawn task earns none either
 
 
-def load(levels_roles: list[tuple[str, str | None, str]], actual: str = "100") -> ScoringLog:
+def load(levels_roles: list[tuple[str, str | None, str | None]], actual: str = "100") -> ScoringLog:
     ledger = ScoringLog()
     for n, (level, role, difficulty) in enumerate(levels_roles):
         fields = {"role": role} if role else {}
-        ledger.task("D01", f"T{n}", level, "completion_ratio", target="100", difficulty=difficulty, **fields)
+        if difficulty is not None:
+            fields["difficulty"] = difficulty
+        ledger.task("D01", f"T{n}", level, "completion_ratio", target="100", **fields)
         ledger.assess("D01", f"T{n}", actual=actual)
     return ledger
 
 
 def test_3_3_task_load_provincial_010_municipal_005_times_difficulty():
-    ledger = load([("provincial", "lead", "1.5"), ("municipal", None, "2"), ("own", None, "3")])
+    ledger = load([("provincial", "lead", "1.5"), ("municipal", None, "2"), ("own", None, None)])
     assert ledger.score().task_load_bonus == Decimal("0.15") + Decimal("0.10")
 
 
@@ -133,7 +141,7 @@ def test_3_3_task_load_co_role_earns_half():
 
 def test_3_3_task_load_is_added_to_annual_and_may_pass_100():
     score = load([("provincial", "lead", "1")]).score()
-    assert score.annual_individual == 100 and score.task_load_bonus == Decimal("0.1")
+    assert score.annual_individual == Decimal("100.1") and score.task_load_bonus == Decimal("0.1")
     assert score.individual == score.process * Decimal("0.2") + Decimal("100.1") * Decimal("0.8")
 
 
@@ -153,7 +161,7 @@ def test_3_3_task_load_without_provincial_task_is_not_gated():
 
 def test_3_3_task_load_is_for_departments_only():
     ledger = ScoringLog()
-    ledger.task("T01", "A", "county", "veto", difficulty="5")
+    ledger.task("T01", "A", "county", "veto")  # (a difficulty is refused on a county task)
     ledger.assess("T01", "A", vetoed=False)
     assert ledger.score("T01").task_load_bonus == 0
 

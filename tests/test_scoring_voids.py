@@ -1,6 +1,7 @@
 """CONTRACT.md "Semantics": knowledge time, ledger position, voids and upheld disputes."""
 
 from datetime import date
+from decimal import Decimal
 
 from scoring_helpers import ScoringLog
 
@@ -64,7 +65,7 @@ def test_voided_withdrawal_brings_the_task_back():
     withdrawal = ledger.add("task.withdrawn", unit="D01", task="T1", reason="x")
     assert ledger.score().annual_individual == 0
     ledger.void(withdrawal)
-    assert ledger.score().annual_individual == 100
+    assert ledger.score().annual_individual == Decimal("100.1")  # with its task-load bonus (§3.3)
 
 
 def test_as_of_counts_entries_by_recorded_at_not_ledger_order():
@@ -95,7 +96,8 @@ def test_as_of_and_upto_both_apply():
 
 def test_a_ballot_void_lands_in_every_stream_but_counts_once():
     ledger = ScoringLog()
-    ballot = ledger.ballot("year_end", "office", "office", "departments", ["D01", "D02"])
+    # a leader's ballot: an office one would rank all 45 departments (SCHEME-2018 §5)
+    ballot = ledger.ballot("year_end", "leader", "leader.a", "departments", ["D01", "D02"])
     ledger.void(ballot)
     assert len([e for e in ledger.entries if e.type == "entry.voided"]) == 3
     assert ledger.score("D02").year_end_comp == 0

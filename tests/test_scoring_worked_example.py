@@ -11,8 +11,10 @@ import pytest
 from scoring_helpers import UNITS, ScoringLog
 
 SHA = "c" * 64
-OFFICE_HALF = ["D01", "D02", "D03", "D04", "D05", "D06", "D07", "D08", "D09", "D10"]  # D04 4th of 10
-OFFICE_YEAR = ["D01", "D02", "D03", "D05", "D06", "D07", "D08", "D09", "D04", "D10"]  # D04 9th of 10
+# the office ranks all 45 departments (SCHEME-2018 §5)
+_OTHERS = [f"D{n:02d}" for n in range(1, 46) if n != 4]
+OFFICE_HALF = _OTHERS[:9] + ["D04"] + _OTHERS[9:]   # D04 10th of 45
+OFFICE_YEAR = _OTHERS[:36] + ["D04"] + _OTHERS[36:]  # D04 37th of 45
 
 
 @pytest.fixture(scope="module")
@@ -100,11 +102,12 @@ def test_worked_year_end(year: ScoringLog):
     # P2 passed → 100; M1 100 − (3 + 4.5) = 92.5. O1 withdrawn: leaves the means.
     # provincial mean = (2×85 + 1×100) / 3 = 90; municipal = 92.5; no own task left, so own's 0.10 is
     # split evenly: provincial 0.65, municipal 0.35.
-    # annual = 90×0.65 + 92.5×0.35 = 58.5 + 32.375 = 90.875
-    assert s.annual_individual == Decimal("90.875")
+    # tasks = 90×0.65 + 92.5×0.35 = 58.5 + 32.375 = 90.875
     # Task load: P1 0.10×1.5 = 0.15; P2 0.10×1×0.5 (co) = 0.05; M1 0.05×2 = 0.10 → 0.30 (provincial 90 ≥ 70)
     assert s.task_load_bonus == Decimal("0.30")
-    # individual = 95×0.20 + (90.875 + 0.30)×0.80 = 19 + 72.94 = 91.94
+    # annual individual = tasks + task load = 90.875 + 0.30 = 91.175 (CONTRACT.md: it includes the bonus)
+    assert s.annual_individual == Decimal("91.175")
+    # individual = 95×0.20 + 91.175×0.80 = 19 + 72.94 = 91.94
     assert s.individual == Decimal("91.94")
     # Common: C02 90, C03 80, C05 76 (70 superseded), C07 both voided, C01 and C20 outside the mean
     # common = (90 + 80 + 76) / 3 = 82; chuangcheng = 88
@@ -112,11 +115,11 @@ def test_worked_year_end(year: ScoringLog):
     # indicator = 91.94×0.80 + 82×0.20 = 73.552 + 16.4 = 89.952
     assert s.indicator == Decimal("89.952")
     # Half-year: leaders: li 1st of 3 → 100, wang 3rd of 5 (bands end 1, 3, 4, 5) → 90; mean 95.
-    # office 4th of 10 (ends 2, 5, 8, 10) → 90. mutual: T01 1st of 2 → 100, T02 2nd of 2 → 80; mean 90.
+    # office 10th of 45 (ends 9, 23, 36, 45) → 90. mutual: T01 1st of 2 → 100, T02 2nd of 2 → 80; mean 90.
     # half = 95×0.6 + 90×0.1 + 90×0.3 = 57 + 9 + 27 = 93
     assert s.half_year_comp == 93
     # Year-end: li's 2nd of 3 (90) replaced by 1st of 3 → 100; wang 1st of 1 → 100; leaders 100.
-    # office 9th of 10 → 70. mutual: T01 3rd of 3 → 80, Z01 1st of 5 → 100; mean 90.
+    # office 37th of 45 → 70. mutual: T01 3rd of 3 → 80, Z01 1st of 5 → 100; mean 90.
     # year = 100×0.6 + 70×0.1 + 90×0.3 = 60 + 7 + 27 = 94
     assert s.year_end_comp == 94
     # comprehensive = 93×0.2 + 94×0.8 = 18.6 + 75.2 = 93.8

@@ -111,7 +111,7 @@ def test_proof_requests_for_what_is_not_there_name_the_field(ledger: Any) -> Non
 
 def test_group_commit_receipts_prove_each_entry_a_duplicate_its_original(ledger: Any) -> None:
     ledger.ingest([task(1)], actor="office")
-    ballot = {"id": "b-1", "type": "ballot.cast", "round": "half_year", "kind": "office",
+    ballot = {"id": "b-1", "type": "ballot.cast", "round": "half_year", "kind": "leader",
               "rater": "group", "group": "towns_zones", "ranking": ["T01", "T02"]}
     fresh, again = ledger.ingest_group([PendingBatch([task(2), ballot], "office"),
                                         PendingBatch([task(1)], "office")])

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import sys
+from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -101,14 +102,19 @@ app.add_typer(scheme_app, name="scheme")
 
 @scheme_app.command("show")
 def scheme_show(db: Db = None, as_json: AsJson = False) -> None:
-    """Every version of the scheme, with the time from which it is in force."""
+    """Every version of the scheme: the moment it is in force from, and the entry that recorded it."""
     with opened(db) as services:
         versions = services.ledger.schemes()
     if as_json:
         print_json(versions)
         return
     for v in versions:
-        out.print(f"{v['version']}  in force from {v['in_force_from']}", highlight=False)
+        e = v["entry"]
+        out.print(f"{v['version']}  in force from {v['in_force_from']}  recorded by #{e['seq']} {e['id']} "
+                  f"({e['type']}, recorded_at {e['recorded_at']}, {e['actor']})", highlight=False)
+        if v["problem"]:
+            out.print(f"  [yellow]recorded before amendments were checked:[/] {v['problem']}",
+                      highlight=False)
 
 
 @scheme_app.command("amend")
@@ -117,18 +123,56 @@ def scheme_amend(
     recorded_at: Annotated[str | None, typer.Option("--recorded-at", help="in force from (default: now)")]
     = None,
     actor: Annotated[str, typer.Option(help="who records the amendment")] = "office",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="show what it would change; append "
+                                                           "nothing")] = False,
     db: Db = None,
+    as_json: AsJson = False,
 ) -> None:
-    """Amend the scheme (e.g. the city's later 细则 for B10–B12): a new entry, never an edit."""
+    """Amend the scheme (e.g. the city's later 细则 for B10–B12): a new entry, never an edit. A merge
+    patch over the version in force before it (SCHEME-2018 §10); keyed collections change entry by
+    entry, e.g. {"version": "2018.2", "bonus": {"caps": {"B3+B4": "0.5"}}}."""
     try:
-        amendment = json.loads(Path(file).read_text(encoding="utf-8"))
+        amendment = json.loads(Path(file).read_text(encoding="utf-8"), parse_float=Decimal)
     except (OSError, json.JSONDecodeError) as error:
         raise fail(f"cannot read {file}: {error}") from None
     if not isinstance(amendment, dict):
         raise fail("an amendment is a JSON object")
     with opened(db) as services:
-        version = services.ledger.amend_scheme(amendment, actor=actor, recorded_at=recorded_at)
-    out.print(f"scheme {version} recorded")
+        if dry_run:
+            preview = services.ledger.preview_amendment(amendment, recorded_at=recorded_at)
+        else:
+            version = services.ledger.amend_scheme(amendment, actor=actor, recorded_at=recorded_at)
+    if not dry_run:
+        if as_json:
+            print_json({"version": version, "recorded": True})
+        else:
+            out.print(f"scheme {version} recorded")
+    elif as_json:
+        print_json(preview)
+    else:
+        _print_preview(preview)
+
+
+def _print_preview(preview: dict[str, Any]) -> None:
+    out.print(f"dry run, nothing appended: scheme {preview['version']} over {preview['amends']}, in force "
+              f"from {preview['in_force_from']}", highlight=False)
+    changes = Table(title="the scheme")
+    for column in ("path", "before", "after"):
+        changes.add_column(column)
+    for change in preview["changes"]:
+        changes.add_row(change["path"], *(json.dumps(change[k], ensure_ascii=False)
+                                          for k in ("before", "after")))
+    out.print(changes)
+    if not preview["units"]:
+        out.print("no unit's figures would change (as scored now)")
+        return
+    units = Table(title="figures that would change (as scored now)")
+    for column in ("unit", "name", "figure", "before", "after"):
+        units.add_column(column, justify="right" if column in ("before", "after") else "left")
+    for unit in preview["units"]:
+        for figure in unit["figures"]:
+            units.add_row(unit["unit"], unit["name"], figure["figure"], figure["before"], figure["after"])
+    out.print(units)
 
 
 token_app = typer.Typer(no_args_is_help=True, help="Bearer tokens for the HTTP interface.")

@@ -3,9 +3,9 @@ The same JSON as the command line; a unit token reads standings and its own unit
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from kaoping.domain import errors as e
 from kaoping.ledger.replay import explain as replay_explained
@@ -28,7 +28,7 @@ def history(code: str, ledger: LedgerDep, caller: Caller) -> list[dict[str, Any]
 
 @router.get("/v1/units/{code}/score")
 def unit_score(code: str, ledger: LedgerDep, caller: Caller, as_of: str | None = None,
-               upto: Annotated[int | None, Query(ge=0)] = None) -> dict[str, Any]:
+               upto: int | None = None) -> dict[str, Any]:
     return ledger.score(readable_unit(code, caller), as_of=as_of, upto=upto)
 
 

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from .. import commands as c
 from ..errors import RuleViolation
 from ..folds import PublicationsState, RegistryState, RoundState, TokensState, UnitState
+from ..principals import Principal
 from . import awards, ballots, evidence, publications, tasks, voids
 from .checks import Context
 
@@ -89,12 +90,13 @@ DECIDERS: dict[type[c.Command], Decider] = {
 
 
 def decide(cmd: c.Command, view: LedgerView, *, now: datetime, tz: tzinfo,
-           payload: dict[str, Any] | None = None) -> Decision:
-    """`payload` is `cmd.payload()` when the caller has already made it."""
+           payload: dict[str, Any] | None = None, principal: Principal | None = None) -> Decision:
+    """`payload` is `cmd.payload()` when the caller has already made it; `principal` is who
+    records the command, already authorised (None: the office, as the command line records)."""
     if cmd.recorded_at is not None and cmd.recorded_at > now:
         raise RuleViolation("must not be in the future", field="recorded_at")
     recorded_at = cmd.recorded_at or now
-    ctx = Context(view, recorded_at, tz, cmd.recorded_at is not None)
+    ctx = Context(view, recorded_at, tz, cmd.recorded_at is not None, principal=principal)
     streams = DECIDERS[type(cmd)](cmd, ctx)
     payload = cmd.payload() if payload is None else payload
     return Decision(tuple(streams), recorded_at, cmd.recorded_at is not None,

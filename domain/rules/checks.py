@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import RuleViolation, UnknownReference
 from ..folds import TaskState, UnitState
 from ..names import is_round, parse_stream, unit_of
+from ..principals import Principal
 from ..reference import Unit
 
 if TYPE_CHECKING:  # the package's __init__ imports the deciders, which import this module
@@ -34,6 +35,8 @@ class Context:
     recorded_on: date = field(init=False)
     #: what the ledger adds to the entry's payload (a publication's frozen standings)
     adds: dict[str, Any] = field(default_factory=dict)
+    #: who records the command (a leader token's charge decides what its ballot must rank)
+    principal: Principal | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "recorded_on", self.recorded_at.astimezone(self.tz).date())

@@ -24,6 +24,8 @@ SCALE = Decimal(100)
 
 LEVEL_LABELS = {"provincial": "省专项 provincial", "municipal": "市专项 municipal",
                 "own": "部门自身重点工作 own", "county": "县考核 county"}
+#: the annual individual score before the task-load bonus: what the tasks' year-end scores make
+TASKS_LABEL = "年度任务成绩 annual task score (level means, before the task-load bonus)"
 METHOD_LABELS = {"completion_ratio": "完成比例法 completion ratio", "direct_deduction": "直接扣分法 direct deduction",
                  "veto": "否决计分法 veto", "cumulative": "累计计分法 cumulative"}
 
@@ -61,7 +63,8 @@ def _weighted_mean(pairs: list[tuple[Decimal, Decimal]]) -> Decimal:
 
 def annual_score(unit: Unit, tasks: list[Task], voided: list[Entry], resolved: Resolution, scheme: Scheme,
                  pending: list[str]) -> tuple[Decimal, dict[str, Decimal], Node]:
-    """Annual individual score (without the task-load bonus) and the level means."""
+    """The tasks' part of the annual individual score (the level means combined, before the
+    task-load bonus is added to it) and the level means."""
     weights = scheme.levels(unit.group)
     by_level: dict[str, list[tuple[Decimal, Decimal]]] = defaultdict(list)
     level_nodes: dict[str, list[Node]] = defaultdict(list)
@@ -93,9 +96,9 @@ def annual_score(unit: Unit, tasks: list[Task], voided: list[Entry], resolved: R
     if not present:
         pending.append("annual_individual")
         if not other_nodes:
-            return ZERO, means, leaf_without_entries("年度成绩 annual individual", ZERO,
+            return ZERO, means, leaf_without_entries(TASKS_LABEL, ZERO,
                                                      "no standing task → 0", pending=True)
-        return ZERO, means, Node("年度成绩 annual individual", ZERO, "pending: no standing task → 0",
+        return ZERO, means, Node(TASKS_LABEL, ZERO, "pending: no standing task → 0",
                                  other_nodes)
     # a level with no task gives its weight away evenly to the levels that have tasks (§3.3)
     missing = [level for level in weights if level not in means]
@@ -117,7 +120,7 @@ def annual_score(unit: Unit, tasks: list[Task], voided: list[Entry], resolved: R
     formula = f"{terms} = {fmt(annual)}"
     if missing and len(weights) > 1:
         formula += f" (no {', '.join(missing)} task: weight given evenly to {', '.join(present)})"
-    return annual, means, Node("年度成绩 annual individual (without task-load bonus)", annual, formula, children)
+    return annual, means, Node(TASKS_LABEL, annual, formula, children)
 
 
 def task_load_bonus(unit: Unit, tasks: list[Task], means: Mapping[str, Decimal], resolved: Resolution,

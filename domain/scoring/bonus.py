@@ -20,6 +20,9 @@ from .values import ZERO, dec
 def _award_points(entry: Entry, item: Mapping[str, Any]) -> tuple[Decimal, str]:
     p = entry.payload
     if Scheme.is_set_per_award(item):
+        if p.get("points") is None:
+            # awarded by count while the item had fixed points; an amendment since sets it per award
+            return ZERO, f"0 ({entry.id} gave a count, no points, and the item is now set per award)"
         points = dec(p["points"])
         return points, f"{num(points)} (set per award)"
     count = int(p.get("count") or 1)
@@ -44,6 +47,8 @@ def bonus_score(unit: Unit, units: Mapping[str, Unit], resolved: Resolution, sch
         raw[code] = total
         if item is None:
             formula = f"not counted: {code} is not an item of scheme {scheme.version}"
+        elif Scheme.is_funding_item(item):
+            formula = f"not counted: {code} is computed from funding.recorded in scheme {scheme.version}"
         elif not terms:
             formula = "not counted: every award of this item voided"
         else:
@@ -54,8 +59,7 @@ def bonus_score(unit: Unit, units: Mapping[str, Unit], resolved: Resolution, sch
     parts: list[tuple[Decimal, str]] = []
     children: list[Node] = []
     capped_items: set[str] = set()
-    for cap_rule in scheme.data["bonus"]["caps"]:
-        items, cap = list(cap_rule["items"]), dec(cap_rule["cap"])
+    for items, cap in scheme.caps():
         capped_items |= set(items)
         leaves = [item_leaves[i] for i in items if i in item_leaves]
         if not leaves:

@@ -19,16 +19,15 @@ KIND_LABELS = {"leader": "领导评价 leaders", "office": "领导小组办公�
 def band_points(position: int, ranked: int, scheme: Scheme) -> tuple[Decimal, str]:
     """Points for position p (1 = best) among n ranked: band k ends at ceil(n × cumulative share)."""
     cumulative = ZERO
-    bands = scheme.data["bands"]
-    for band in bands:
-        cumulative += dec(band["share"])
+    bands = scheme.bands()
+    for label, share, points in bands:
+        cumulative += share
         end = int((ranked * cumulative).to_integral_value(rounding=ROUND_CEILING))
         if position <= end:
-            return dec(band["points"]), (f"position {position} of {ranked} → {band.get('label', '')} "
-                                         f"(band ends at ceil({ranked}×{num(cumulative)}) = {end}) → "
-                                         f"{num(dec(band['points']))}")
-    last = bands[-1]
-    return dec(last["points"]), f"position {position} of {ranked} → {num(dec(last['points']))}"
+            return points, (f"position {position} of {ranked} → {label} "
+                            f"(band ends at ceil({ranked}×{num(cumulative)}) = {end}) → {num(points)}")
+    _, _, last = bands[-1]
+    return last, f"position {position} of {ranked} → {num(last)}"
 
 
 def comprehensive_score(unit: Unit, resolved: Resolution, scheme: Scheme,

@@ -1,5 +1,7 @@
 """§7 Penalty (减分项): the imposed items, uncapped, and one derived P8 for each standing falsified
-verification of an important task's evidence (§3.1)."""
+verification of an important task's evidence (§3.1). A P8 imposed by hand beside a derived one is
+counted (the office may have found other 虚报) but shown with it as a pair and flagged 可能重复扣分,
+since §3.1 says the office does not impose that P8 again by hand."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from decimal import Decimal
 from ..decimals import exact, num
 from ..entries import Entry
 from ..explain import Node, leaf_without_entries
+from ..labels import DOUBLE_P8
 from ..reference import Unit
 from ..scheme import Scheme
 from .resolution import Resolution
@@ -38,9 +41,14 @@ def _falsified(unit: Unit, tasks: list[Task], resolved: Resolution) -> list[_Fal
     return found
 
 
-def penalty_score(unit: Unit, tasks: list[Task], resolved: Resolution, scheme: Scheme) -> tuple[Decimal, Node]:
+def penalty_score(unit: Unit, tasks: list[Task], resolved: Resolution,
+                  scheme: Scheme) -> tuple[Decimal, Node, list[str]]:
+    """The penalty, its explanation, and the warnings for the office's checks (a P8 twice)."""
     label = "减分 penalty"
-    children, amounts = [], []
+    p8_code = scheme.data["penalty"]["falsified_evidence_item"]
+    children: list[Node] = []
+    amounts: list[Decimal] = []
+    by_hand: list[tuple[Entry, Node]] = []  # standing P8s imposed by hand
     for entry in resolved.of_unit("penalty.imposed", unit.code):
         p = entry.payload
         item = scheme.penalty_item(p["item"])
@@ -56,20 +64,39 @@ def penalty_score(unit: Unit, tasks: list[Task], resolved: Resolution, scheme: S
             continue
         amount = dec(item["points"]) * count
         amounts.append(amount)
-        children.append(Node(title, amount, f"{count} × {num(dec(item['points']))} = {exact(amount)}",
-                             entries=resolved.cite_all([entry], unit.code)))
-    p8_code = scheme.data["penalty"]["falsified_evidence_item"]
+        node = Node(title, amount, f"{count} × {num(dec(item['points']))} = {exact(amount)}",
+                    entries=resolved.cite_all([entry], unit.code))
+        children.append(node)
+        if p["item"] == p8_code:
+            by_hand.append((entry, node))
     p8 = scheme.penalty_item(p8_code) or {"points": "0", "name": ""}
+    derived: list[tuple[Entry, Node]] = []
     for found in _falsified(unit, tasks, resolved):
         amount = dec(p8["points"])
         amounts.append(amount)
-        children.append(Node(
+        derived.append((found.verification, Node(
             f"{p8_code} {p8['name']} (derived)", amount,
             f"evidence {found.evidence.payload['evidence']} of important task {found.task} verified falsified "
             f"by {found.verification.id}, standing → 1 × {num(amount)}",
-            entries=resolved.cite_all([found.evidence, found.verification], unit.code)))
+            entries=resolved.cite_all([found.evidence, found.verification], unit.code))))
+    warnings: list[str] = []
+    if by_hand and derived:
+        hand_ids = ", ".join(entry.id for entry, _ in by_hand)
+        derived_ids = ", ".join(entry.id for entry, _ in derived)
+        why = (f"{p8_code} imposed by hand ({hand_ids}) beside the {p8_code} derived from a standing "
+               f"falsified verification ({derived_ids}): {DOUBLE_P8}; SCHEME-2018 §3.1, the office "
+               f"does not impose that {p8_code} again by hand")
+        warnings.append(f"{unit.code}: {why}")
+        pair = [node for _, node in by_hand + derived]
+        children = [node for node in children if all(node is not n for _, n in by_hand)]
+        subtotal = sum((node.value for node in pair), ZERO)
+        children.append(Node(f"{p8_code} {DOUBLE_P8} possible double deduction (warning: both counted)",
+                             subtotal, f"{' + '.join(exact(n.value) for n in pair)} = {exact(subtotal)}; "
+                             f"{why}", pair))
+    else:
+        children += [node for _, node in derived]
     penalty = sum(amounts, ZERO)
     if not children:
-        return ZERO, leaf_without_entries(label, ZERO, "no penalty imposed → 0")
+        return ZERO, leaf_without_entries(label, ZERO, "no penalty imposed → 0"), warnings
     terms = " + ".join(exact(a) for a in amounts) or "0"
-    return penalty, Node(label, penalty, f"{terms} = {exact(penalty)}", children)
+    return penalty, Node(label, penalty, f"{terms} = {exact(penalty)}", children), warnings

@@ -31,8 +31,9 @@ _FROM_CUTOFF: Any = object()
 class UnitScore:
     """Every figure of `kaoping score --json`, unrounded.
 
-    `annual_individual` EXCLUDES the task-load bonus; `individual` uses annual_individual +
-    task_load_bonus (SCHEME-2018 §3.3: the bonus is added to the annual score and may pass 100).
+    `annual_individual` INCLUDES the task-load bonus (SCHEME-2018 §3.3: the bonus is added to the
+    annual individual score and may pass 100; CONTRACT.md), so `individual` is process × 0.2 +
+    annual_individual × 0.8; `task_load_bonus` shows the bonus on its own.
     `bonus` is after every cap (group caps and the overall one); `penalty` is the positive sum
     deducted, derived P8s included.
     """
@@ -92,17 +93,20 @@ def score_unit(unit: Unit, units: Mapping[str, Unit], entries: Sequence[Entry], 
 
     tasks, voided_tasks = standing_tasks(unit, resolved, cutoff)
     process, process_node = process_score(unit, tasks, resolved, scheme, cutoff)
-    annual, level_means, annual_node = annual_score(unit, tasks, voided_tasks, resolved, scheme, pending)
+    annual_tasks, level_means, tasks_node = annual_score(unit, tasks, voided_tasks, resolved, scheme, pending)
     task_load, task_load_node = task_load_bonus(unit, tasks, level_means, resolved, scheme)
+    annual = annual_tasks + task_load
+    annual_node = Node("年度成绩 annual individual (含任务量加分 including the task-load bonus)", annual,
+                       f"tasks {fmt(annual_tasks)} + task-load {exact(task_load)} = {fmt(annual)}",
+                       [tasks_node, task_load_node])
     warnings, warning_node = five_task_warning(unit, tasks, resolved, scheme)
 
     w_process, w_annual = scheme.dec("individual", "process"), scheme.dec("individual", "annual")
-    individual = process * w_process + (annual + task_load) * w_annual
+    individual = process * w_process + annual * w_annual
     individual_node = Node(
         "个性指标 individual", individual,
-        f"process {fmt(process)}×{num(w_process)} + (annual {fmt(annual)} + task-load {exact(task_load)})"
-        f"×{num(w_annual)} = {fmt(individual)}",
-        [process_node, annual_node, task_load_node] + ([warning_node] if warning_node else []))
+        f"process {fmt(process)}×{num(w_process)} + annual {fmt(annual)}×{num(w_annual)} = {fmt(individual)}",
+        [process_node, annual_node] + ([warning_node] if warning_node else []))
 
     common, chuangcheng, common_node, chuang_node = common_score(unit, resolved, scheme, pending)
     w_individual, w_common = scheme.dec("indicator", "individual"), scheme.dec("indicator", "common")
@@ -113,7 +117,8 @@ def score_unit(unit: Unit, units: Mapping[str, Unit], entries: Sequence[Entry], 
 
     comprehensive, comps, comprehensive_node = comprehensive_score(unit, resolved, scheme, pending)
     bonus, bonus_node = bonus_score(unit, units, resolved, scheme)
-    penalty, penalty_node = penalty_score(unit, tasks, resolved, scheme)
+    penalty, penalty_node, penalty_warnings = penalty_score(unit, tasks, resolved, scheme)
+    warnings += penalty_warnings
 
     w_indicator, w_comprehensive = scheme.dec("total", "indicator"), scheme.dec("total", "comprehensive")
     cap = scheme.dec("total", "bonus_cap")
