@@ -140,11 +140,13 @@ def shoot(kaoping: str, out: Path, unit: str) -> list[Path]:
                 save(page, f"replay-{unit}.png", "#replay")
                 points = page.locator("#replay circle.point")
                 if points.count():
-                    point = points.nth(points.count() // 2)
+                    middle = points.nth(points.count() // 2)
+                    middle.scroll_into_view_if_needed()
+                    box = middle.bounding_box()
+                    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
                     groups = page.locator("#replay g.pt")  # a point that takes the focus, where one is
                     if groups.count() == points.count():
                         groups.nth(points.count() // 2).focus()
-                    point.hover()
                     save(page, f"replay-{unit}-point.png", "#replay")
                 desktop.close()
 
