@@ -139,13 +139,14 @@ def kaoping(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @contextmanager
-def serving(db: str, log_path: Path, *, timeout: float) -> Iterator[str]:
-    """A real `kaoping serve` on a free port, once it answers /healthz; yields its base URL."""
+def serving(db: str, log_path: Path, *, timeout: float, server: str = "uvicorn") -> Iterator[str]:
+    """A real `kaoping serve --server SERVER` on a free port, once it answers /healthz; yields its
+    base URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with log_path.open("w") as log:
         server = subprocess.Popen([str(KAOPING), "serve", "--host", "127.0.0.1", "--port", str(port),
-                                   "--db", db], stdout=log, stderr=subprocess.STDOUT)
+                                   "--server", server, "--db", db], stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + timeout
             while True:
@@ -168,12 +169,13 @@ def serving(db: str, log_path: Path, *, timeout: float) -> Iterator[str]:
                 server.wait(timeout=10)
 
 
-def test_kaoping_serve_answers_over_a_real_socket(tmp_path):
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
+def test_kaoping_serve_answers_over_a_real_socket(tmp_path, server):
     db = f"sqlite:///{tmp_path / 'x.db'}"
     kaoping("init", "--db", db)
     token = kaoping("token", "create", "--actor", "考评办", "--role", "office",
                     "--db", db).stdout.strip().splitlines()[-1]
-    with serving(db, tmp_path / "serve.log", timeout=20) as base:
+    with serving(db, tmp_path / "serve.log", timeout=20, server=server) as base:
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"},
                           timeout=30) as client:
             assert httpx.get(f"{base}/v1/units/D03/score", timeout=10).status_code == 401

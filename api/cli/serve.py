@@ -1,15 +1,28 @@
-"""`kaoping serve`: the HTTP API and the web pages, under uvicorn."""
+"""`kaoping serve`: the HTTP API and the web pages, under uvicorn (the default) or granian.
+
+Both run the same ASGI app with its lifespan; which is faster on a machine is measured by
+`scripts/bench` (its HTTP rows, one per server), not assumed. Granian, a Rust server, always runs the
+app in worker processes of its own, which build the app from the environment: the resolved settings
+are handed to them there, as to uvicorn's workers."""
 
 from __future__ import annotations
 
 import os
+from enum import Enum
 from typing import Annotated
 
 import typer
 
-from .common import Db, opened, settings_for
+from kaoping.ledger.settings import Settings
+
+from .common import Db, fail, opened, settings_for
 
 app = typer.Typer()
+
+
+class ServerName(str, Enum):
+    uvicorn = "uvicorn"
+    granian = "granian"
 
 
 @app.command()
@@ -19,6 +32,7 @@ def serve(
     db: Db = None,
     workers: Annotated[int, typer.Option(min=1, help="server processes; each commits its own groups")] = 1,
     access_log: Annotated[bool, typer.Option(help="log every request")] = True,
+    server: Annotated[ServerName, typer.Option(help="the ASGI server")] = ServerName.uvicorn,
 ) -> None:
     """Serve the HTTP interface (OpenAPI at /docs)."""
     import uvicorn
@@ -31,11 +45,30 @@ def serve(
         ledger.notary.signer()
         if ledger.status()["initialised"]:
             ledger.notary.sign_current(ledger.clock())
+    if server is ServerName.granian:
+        _hand_over(settings)
+        _granian(host, port, workers, access_log)
+        return
     options = {"host": host, "port": port, "log_level": "info", "access_log": access_log}
     if workers == 1:
         uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
         return
-    # worker processes build their own app from the environment: hand them the resolved settings
-    os.environ["KAOPING_DATABASE_URL"] = settings.database_url
-    os.environ["KAOPING_TZ"] = settings.tz
+    _hand_over(settings)
     uvicorn.run("kaoping.api.http:create_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]
+
+
+def _hand_over(settings: Settings) -> None:
+    """Worker processes build their own app from the environment: hand them the resolved settings."""
+    for name, value in settings.model_dump().items():
+        if value is not None:
+            os.environ[f"KAOPING_{name.upper()}"] = str(value)
+
+
+def _granian(host: str, port: int, workers: int, access_log: bool) -> None:
+    try:
+        from granian import Granian
+        from granian.constants import Interfaces
+    except ImportError:
+        raise fail("granian is not installed: pip install 'kaoping[granian]'", 2) from None
+    Granian("kaoping.api.http:create_app", factory=True, interface=Interfaces.ASGI, address=host,
+            port=port, workers=workers, log_access=access_log).serve()

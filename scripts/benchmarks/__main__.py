@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="where to build the large ledger (default: every measured kind)")
     parser.add_argument("--http-seconds", type=float, help="timed part of the HTTP load")
     parser.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients")
+    parser.add_argument("--only", help="comma-separated steps: ingest,http,rebuild,latency,log,scale")
     parser.add_argument("--json-out", type=Path, help="default: bench-results/bench-<timestamp>.json")
     args = parser.parse_args(argv)
 
@@ -63,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     overrides: dict[str, Any] = {"kinds": kinds, "http_clients": args.clients}
     if args.http_seconds is not None:
         overrides["http_seconds"] = args.http_seconds
+    if args.only:
+        overrides["only"] = set(args.only.split(","))
     if args.skip_scale20:
         overrides["large_scale"] = None
     if args.scale20_db != "both":

@@ -27,25 +27,46 @@ def kaoping_command() -> list[str]:
                                                   "from kaoping.api.cli import main; main()"]
 
 
-def partition(commands: list[dict[str, Any]], streams_by_id: dict[str, str],
+def partition(commands: list[dict[str, Any]],
               clients: int) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
-    """(shared, per client). A command recorded in one unit's stream belongs to the client that owns
-    the unit (units dealt round-robin) and keeps its order there; the rest (ballots touching many
-    streams, round closes) is shared and posted first, untimed. Validity only depends on entries the
-    command refers to, which are in its own unit's stream or shared, so every command stays valid."""
-    units = sorted({unit for s in streams_by_id.values() if "," not in s
-                    and (unit := unit_of(s)) is not None})
+    """(shared, per client). A command about one unit (its `unit`, or for a void or a ruling the unit
+    of what it acts on) belongs to the client that owns the unit (units dealt round-robin) and keeps
+    its order there; the rest (ballots, which touch many units, round closes, publications) is shared
+    and posted first, untimed. Validity only depends on entries the command refers to, which are its
+    own unit's or shared, so every command stays valid."""
+    owner_of: dict[str, str | None] = {}
+    dispute_unit: dict[str, str] = {}
+    for command in commands:
+        unit = command.get("unit")
+        if command["type"] == "entry.voided":
+            unit = owner_of.get(command["target"])
+        elif command["type"] == "dispute.resolved":
+            unit = dispute_unit.get(command["dispute"])
+        elif command["type"] == "dispute.filed":
+            dispute_unit[command["dispute"]] = unit
+        owner_of[command["id"]] = unit
+    units = sorted({unit for unit in owner_of.values() if unit is not None})
     owner = {unit: i % clients for i, unit in enumerate(units)}
     shared: list[dict[str, Any]] = []
     lists: list[list[dict[str, Any]]] = [[] for _ in range(clients)]
     for command in commands:
-        streams = streams_by_id[command["id"]]
-        unit = unit_of(streams) if "," not in streams else None
-        if unit is not None:
-            lists[owner[unit]].append(command)
-        else:
-            shared.append(command)
+        unit = owner_of[command["id"]]
+        (shared if unit is None else lists[owner[unit]]).append(command)
     return shared, lists
+
+
+def _tree(pid: int) -> list[int]:
+    """The process and its descendants (granian serves from worker processes it spawns)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                todo.extend(int(child) for child in task.read_text().split())
+            except OSError:
+                continue
+    return found
 
 
 def _free_port() -> int:
@@ -55,15 +76,27 @@ def _free_port() -> int:
 
 
 def _proc_cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds of the process and its descendants, as they are now."""
+    total = 0.0
+    for member in _tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def _proc_peak_rss_mb(pid: int) -> float | None:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return None
+    """The largest peak RSS among the process and its descendants (the one serving, for granian)."""
+    peaks = []
+    for member in _tree(pid):
+        try:
+            lines = Path(f"/proc/{member}/status").read_text().splitlines()
+        except OSError:
+            continue
+        peaks += [int(line.split()[1]) / 1024 for line in lines if line.startswith("VmHWM:")]
+    return max(peaks, default=None)
 
 
 def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 60) -> None:
@@ -80,8 +113,8 @@ def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 60
     raise RuntimeError("kaoping serve did not answer /healthz in time")
 
 
-def step_http(url: str, baseline_target: str, commands: list[dict[str, Any]],
-              streams_by_id: dict[str, str], *, workdir: str, clients: int = 16,
+def step_http(url: str, baseline_target: str, commands: list[dict[str, Any]], *, workdir: str,
+              server: str = "uvicorn", clients: int = 16,
               duration: float = 20.0, warmup: int = 2, baseline_seconds: float = 2.0,
               label: str = "demo year") -> list[dict[str, Any]]:
     kaoping = kaoping_command()
@@ -89,7 +122,7 @@ def step_http(url: str, baseline_target: str, commands: list[dict[str, Any]],
     made = subprocess.run([*kaoping, "token", "create", "--actor", "bench-office", "--role", "office",
                            "--db", url], check=True, capture_output=True, text=True)
     token = made.stdout.strip().splitlines()[-1]
-    shared, lists = partition(commands, streams_by_id, clients)
+    shared, lists = partition(commands, clients)
     config = Path(workdir) / f"loadgen-{os.getpid()}-{time.monotonic_ns()}.json"
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -99,8 +132,10 @@ def step_http(url: str, baseline_target: str, commands: list[dict[str, Any]],
 
     baselines = [raw_insert_rate(baseline_target, seconds=baseline_seconds)]
     server_log = open(Path(workdir) / f"serve-{port}.log", "wb")  # noqa: SIM115 - closed below
+    served_by = server
     server = subprocess.Popen([*kaoping, "serve", "--host", "127.0.0.1", "--port", str(port),
-                               "--db", url], stdout=server_log, stderr=subprocess.STDOUT)
+                               "--server", served_by, "--db", url],
+                              stdout=server_log, stderr=subprocess.STDOUT)
     try:
         _wait_healthy(base_url, server)
         load = subprocess.Popen([sys.executable, "-m", "scripts.benchmarks.loadgen", str(config)],
@@ -147,7 +182,7 @@ def step_http(url: str, baseline_target: str, commands: list[dict[str, Any]],
     notes = (f"errors {result['errors']}, loadgen CPU {result['cpu_percent']:.0f}% "
              f"({result['library']}), server CPU {server_cpu_pct:.0f}% = {cpu_ms:.2f} ms/request; "
              f"GET /healthz ceiling {result['floor_rate']:.0f} req/s")
-    append = row("http", f"HTTP POST 1 command x {result['clients']} clients, {label}", "req/s",
+    append = row("http", f"HTTP POST 1 command x {result['clients']} clients, {served_by}, {label}", "req/s",
                  result["rate"], baseline=statistics.median(rates),
                  baseline_name=f"1-row INSERT+COMMIT loop ({info['driver']})",
                  target="ratio >= 1.0, 0 errors", target_ratio=1.0,
@@ -155,7 +190,8 @@ def step_http(url: str, baseline_target: str, commands: list[dict[str, Any]],
                  warmup_errors=result["warmup_errors"], first_errors=result["first_errors"],
                  requests=result["requests"], seconds=round(result["seconds"], 2),
                  loadgen_cpu_percent=round(result["cpu_percent"], 1), loadgen=result["library"],
-                 server_cpu_percent=round(server_cpu_pct, 1), server_peak_rss_mb=server_peak,
+                 server=served_by, server_cpu_percent=round(server_cpu_pct, 1),
+                 server_peak_rss_mb=server_peak,
                  server_cpu_ms_per_request=round(cpu_ms, 3),
                  healthz_ceiling_rps=round(result["floor_rate"], 1),
                  clients_exhausted=result["clients_exhausted"], shared_setup_commands=len(shared),

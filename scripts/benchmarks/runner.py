@@ -27,6 +27,11 @@ class Config:
     http_clients: int = 16
     http_seconds: float = 20.0
     http_warmup: int = 2
+    #: the ASGI servers measured side by side (`kaoping serve --server NAME`), each on a new ledger
+    http_servers: list[str] = field(default_factory=lambda: ["uvicorn", "granian"])
+    #: the demo year's scale whose commands the HTTP clients send: enough that none runs out before
+    #: `http_seconds` (scale 1's 5,079 commands lasted 2-5 s)
+    http_scale: int = 12
     insert_baseline_seconds: float = 2.0
     rebuild_repeats: int = 3
     score_rounds: int = 3
@@ -46,11 +51,15 @@ class Config:
     log_million_leaves: int = 1_000_000
     log_proof_samples: int = 300
     in_process: bool = False
+    #: the steps to run (ingest, http, rebuild, latency, log, scale); None: all. The demo-year ledger
+    #: of the ingest step is built whenever a step that reads it is chosen.
+    only: set[str] | None = None
     child_timeout: float = 420.0
 
     @classmethod
     def quick(cls, **overrides: Any) -> Config:
-        values: dict[str, Any] = dict(ingest_repeats=1, http_seconds=3.0, insert_baseline_seconds=0.5,
+        values: dict[str, Any] = dict(ingest_repeats=1, http_seconds=3.0, http_scale=2,
+                                      insert_baseline_seconds=0.5,
                                       rebuild_repeats=1, score_rounds=1, standings_n=10,
                                       log_standings_n=1, replays=1, large_scale=3,
                                       large_score_units_per_group=2, large_standings_n=3,
@@ -90,17 +99,6 @@ def _run_step(config: Config, step: str, **kwargs: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def _streams_by_id(url: str) -> dict[str, str]:
-    from .harness import open_ledger
-
-    ledger = open_ledger(url)
-    try:
-        return {r["command_id"]: r["streams"]
-                for r in ledger.recorder.query("SELECT command_id, streams FROM kaoping_commands")}
-    finally:
-        ledger.close()
-
-
 def run_kind(kind: str, config: Config, log: Log) -> list[dict[str, Any]]:
     scratch = Scratch(kind)
     rows: list[dict[str, Any]] = []
@@ -114,8 +112,12 @@ def run_kind(kind: str, config: Config, log: Log) -> list[dict[str, Any]]:
             r["details"]["step_seconds"] = round(time.perf_counter() - started, 2)
         rows.extend(new)
 
-    def guarded(step: str, name: str, measure: Callable[[], list[dict[str, Any]]]) -> bool:
-        """Run one measurement; a failure becomes an error row and the bench goes on."""
+    def guarded(step: str, name: str, measure: Callable[[], list[dict[str, Any]]], *,
+                needed: bool = False) -> bool | None:
+        """Run one measurement (if its step is chosen, or a chosen one needs what it builds); a
+        failure becomes an error row and the bench goes on. None: not chosen, not run."""
+        if not needed and config.only is not None and step not in config.only:
+            return None
         started = time.perf_counter()
         try:
             add(measure(), started)
@@ -131,26 +133,30 @@ def run_kind(kind: str, config: Config, log: Log) -> list[dict[str, Any]]:
         ledgers = [scratch.url(f"ingest{i}") for i in range(config.ingest_repeats)]
         bares = [scratch.url(f"bare{i}") for i in range(config.ingest_repeats)]
         demo = ledgers[0]
-        if not guarded("ingest", "bulk ingest, demo year", lambda: _run_step(
+        readers = config.only is not None and bool(config.only & {"rebuild", "latency", "log"})
+        if guarded("ingest", "bulk ingest, demo year", lambda: _run_step(
                 config, "ingest", ledger_urls=ledgers, baseline_urls=bares, scale=1,
-                seed=config.seed, workdir=scratch.folder)):
+                seed=config.seed, workdir=scratch.folder), needed=readers) is False:
             return rows
 
         # 2. HTTP appends
         log(f"[{kind}] 2/5 HTTP appends, {config.http_clients} clients, {config.http_seconds:g} s "
             "+ INSERT/COMMIT baseline")
 
-        def http() -> list[dict[str, Any]]:
+        def http(server: str) -> list[dict[str, Any]]:
             from kaoping.demo import demo_year
 
             target = scratch.path("raw-insert.db") if kind == "sqlite" else scratch.url("raw")
-            return step_http(scratch.url("http"), target, demo_year(seed=config.seed, scale=1),
-                             _streams_by_id(demo), workdir=scratch.folder,
+            return step_http(scratch.url(f"http_{server}"), target,
+                             demo_year(seed=config.seed, scale=config.http_scale),
+                             workdir=scratch.folder, server=server,
                              clients=config.http_clients, duration=config.http_seconds,
                              warmup=config.http_warmup,
-                             baseline_seconds=config.insert_baseline_seconds)
+                             baseline_seconds=config.insert_baseline_seconds,
+                             label=f"demo year x{config.http_scale}")
 
-        guarded("http", "HTTP appends", http)
+        for server in config.http_servers:
+            guarded("http", f"HTTP appends, {server}", lambda server=server: http(server))
 
         # 3. rebuild
         log(f"[{kind}] 3/5 rebuild of the scores read model + bare log read")
