@@ -2,18 +2,47 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from .labels import field_name
+from .refusals import REFUSALS, known, render
+
 
 class KaopingError(Exception):
-    """Base of every error the domain raises on purpose."""
+    """Base of every error the domain raises on purpose.
 
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.message = message
+    `code` is a refusal of the catalogue (`domain.refusals`), stable for programs; `message` is its
+    Chinese sentence naming the field (`labels.field_name`), `message_en` the English one. `params`
+    fill the sentence in. `label` names the field where its name alone would mislead (a task's
+    `target` is its 目标值, a void's the entry it voids)."""
+
+    def __init__(self, code: str, /, *, field: str | None = None, label: str | None = None,
+                 **params: Any):
+        if known(code):
+            words = REFUSALS[code]
+            zh, en = render(words, params)
+        else:  # not yet in the catalogue: the English sentence the caller gave
+            words, zh, en, code = None, code, code, "unclassified"
+        super().__init__(en)
+        self.code = code
         self.field = field
+        self.params = params
+        self.message_en = en
+        lead = words is None or words.lead
+        self.message = f"{label or field_name(field)}：{zh}" if field and lead else zh
+
+    @classmethod
+    def worded(cls, code: str, zh: str, en: str, *, field: str | None = None,
+               label: str | None = None) -> KaopingError:
+        """An error whose words were made elsewhere (pydantic's, translated by `refusals`)."""
+        error = cls(code, field=field, label=label)
+        error.code, error.message_en = code, en
+        error.message = f"{label or field_name(field)}：{zh}" if field else zh
+        error.args = (en,)
+        return error
 
     def __str__(self) -> str:
-        return f"{self.field}: {self.message}" if self.field else self.message
-
+        return self.message
 
 class InvalidCommand(KaopingError):
     """The command is malformed (a missing or badly typed field)."""

@@ -146,10 +146,9 @@ class UnitState(StreamState):
     def standing_task(self, code: str, field_name: str = "task") -> TaskState:
         task = self.tasks.get(code)
         if task is None:
-            raise UnknownReference(f"unit {unit_of(self.stream)} has no task {code!r}",
-                                   field=field_name)
+            raise UnknownReference("task.unknown", field=field_name, unit=unit_of(self.stream), code=code)
         if task.voided:
-            raise RuleViolation(f"task {code!r} was voided", field=field_name)
+            raise RuleViolation("task.voided", field=field_name, code=code)
         return task
 
 
@@ -253,7 +252,7 @@ class RegistryState(StreamState):
         """The unit a code names, read as every command reads it (`names.unit_code`)."""
         unit = self.units.get(unit_code(code))
         if unit is None:
-            raise UnknownReference(f"unknown unit {code!r}", field=field_name)
+            raise UnknownReference("unit.unknown", field=field_name, code=code)
         return unit
 
 

@@ -76,3 +76,34 @@ def pending_names(codes: Iterable[str]) -> str:
 #: the flag on a P8 imposed by hand beside one derived from a standing falsified verification
 #: (SCHEME-2018 §3.1: the office does not impose that P8 again by hand)
 DOUBLE_P8 = "可能重复扣分"
+
+#: a command's fields (and a reader's parameters) by name, for refusals that name the field
+FIELD_NAMES = {
+    "id": "编号", "type": "命令类型", "actor": "登记人", "recorded_at": "登记时间", "unit": "单位",
+    "task": "任务", "title": "名称", "level": "层级", "method": "计分方法", "weight": "权重", "role": "角色",
+    "difficulty": "难度系数", "important": "重要指标", "checkpoints": "序时节点", "checkpoint": "节点",
+    "due": "到期日", "reported_on": "报告日期", "completed": "是否完成", "quality": "质量", "note": "说明",
+    "evidence": "佐证", "sha256": "文件哈希", "outcome": "结果", "verified_on": "核验日期",
+    "actual": "实际完成值", "deductions": "扣分", "vetoed": "是否否决", "points": "分值",
+    "indicator": "共性指标", "score": "分数", "round": "轮次", "kind": "类别", "rater": "评价人",
+    "group": "分组", "ranking": "排序", "item": "加减分项", "count": "次数", "reason": "理由",
+    "amount": "金额（万元）", "source": "资金来源", "target": "对象记录", "dispute": "异议",
+    "stage": "阶段", "as_of": "截至时间", "upto": "截至序号", "appeal_days": "申诉期（天）",
+    "version": "方案版本", "amendment": "方案修订", "token_id": "令牌", "seq": "序号", "size": "检查点大小",
+    "from": "起始大小", "status": "状态", "body": "请求内容", "indicators": "共性指标",
+}
+
+
+def coded(code: str, names: dict[str, str]) -> str:
+    """A code as a refusal offers it, with its name: "provincial（省专项）"."""
+    return f"{code}（{names[code]}）" if code in names else code
+
+
+def field_name(field: str | None) -> str:
+    """A field as a refusal names it: its Chinese name and, for programs and the form, its path —
+    "到期日（checkpoints.0.due）"; a field this does not know, its path alone."""
+    if not field:
+        return ""
+    leaf = next((part for part in reversed(field.split(".")) if not part.isdigit()), field)
+    name = FIELD_NAMES.get(leaf)
+    return f"{name}（{field}）" if name else field

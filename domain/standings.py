@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from .decimals import rounded
 from .errors import InvalidCommand
+from .labels import GROUP_NAMES, STAGE_NAMES, coded
 from .names import GROUPS, STAGES
 
 
@@ -48,7 +49,8 @@ def pending_for(figure: str, pending: Iterable[str]) -> list[str]:
 
 def stage_figure(stage: str) -> str:
     if stage not in STAGES:
-        raise InvalidCommand(f"unknown stage {stage!r}; one of {', '.join(STAGES)}", field="stage")
+        raise InvalidCommand("stage.unknown", field="stage", given=stage,
+                             allowed=[coded(s, STAGE_NAMES) for s in STAGES], allowed_en=list(STAGES))
     return STAGES[stage]
 
 
@@ -56,7 +58,8 @@ def groups(group: str | None) -> tuple[str, ...]:
     if group is None:
         return GROUPS
     if group not in GROUPS:
-        raise InvalidCommand(f"unknown group {group!r}; one of {', '.join(GROUPS)}", field="group")
+        raise InvalidCommand("group.unknown", field="group", given=group,
+                             allowed=[coded(g, GROUP_NAMES) for g in GROUPS], allowed_en=list(GROUPS))
     return (group,)
 
 

@@ -94,7 +94,7 @@ def decide(cmd: c.Command, view: LedgerView, *, now: datetime, tz: tzinfo,
     """`payload` is `cmd.payload()` when the caller has already made it; `principal` is who
     records the command, already authorised (None: the office, as the command line records)."""
     if cmd.recorded_at is not None and cmd.recorded_at > now:
-        raise RuleViolation("must not be in the future", field="recorded_at")
+        raise RuleViolation("recorded_at.future", field="recorded_at")
     recorded_at = cmd.recorded_at or now
     ctx = Context(view, recorded_at, tz, cmd.recorded_at is not None, principal=principal)
     streams = DECIDERS[type(cmd)](cmd, ctx)

@@ -19,7 +19,7 @@ from .checks import Context, named_unit
 def common_scored(cmd: c.CommonScored, ctx: Context) -> list[str]:
     unit, _ = named_unit(ctx, cmd.unit)
     if cmd.indicator not in ctx.view.registry.indicators:
-        raise UnknownReference(f"unknown common indicator {cmd.indicator!r}", field="indicator")
+        raise UnknownReference("indicator.unknown", field="indicator", code=cmd.indicator)
     return [unit_stream(unit.code)]
 
 
@@ -27,20 +27,20 @@ def bonus_awarded(cmd: c.BonusAwarded, ctx: Context) -> list[str]:
     unit, _ = named_unit(ctx, cmd.unit)
     item = ctx.view.registry.scheme_at(ctx.recorded_at).bonus_item(cmd.item)
     if item is None:
-        raise UnknownReference(f"unknown bonus item {cmd.item!r}", field="item")
+        raise UnknownReference("bonus.unknown", field="item", code=cmd.item)
     if Scheme.is_funding_item(item):
-        raise RuleViolation(f"{cmd.item} is computed from funding.recorded, not awarded",
-                            field="item")
+        raise RuleViolation("bonus.from_funding", field="item", item=cmd.item)
     if Scheme.is_set_per_award(item):
-        if "count" in cmd.model_fields_set:
-            raise RuleViolation(f"{cmd.item} is set per award by points, not count", field="count")
         low, high = item["min"], item["max"]
+        words = {"item": cmd.item, "low": low, "high": high}
+        if "count" in cmd.model_fields_set:
+            raise RuleViolation("bonus.points_not_count", field="count", **words)
         if cmd.points is None:
-            raise RuleViolation(f"required for {cmd.item} ({low}–{high})", field="points")
+            raise RuleViolation("bonus.points_required", field="points", **words)
         if not (Decimal(low) <= cmd.points <= Decimal(high)):
-            raise RuleViolation(f"{cmd.item} points must be within {low}–{high}", field="points")
+            raise RuleViolation("bonus.points_out_of_range", field="points", **words)
     elif cmd.points is not None:
-        raise RuleViolation(f"{cmd.item} has fixed points; give count", field="points")
+        raise RuleViolation("bonus.fixed_points", field="points", item=cmd.item)
     return [unit_stream(unit.code)]
 
 
@@ -52,5 +52,5 @@ def funding_recorded(cmd: c.FundingRecorded, ctx: Context) -> list[str]:
 def penalty_imposed(cmd: c.PenaltyImposed, ctx: Context) -> list[str]:
     unit, _ = named_unit(ctx, cmd.unit)
     if ctx.view.registry.scheme_at(ctx.recorded_at).penalty_item(cmd.item) is None:
-        raise UnknownReference(f"unknown penalty item {cmd.item!r}", field="item")
+        raise UnknownReference("penalty.unknown", field="item", code=cmd.item)
     return [unit_stream(unit.code)]

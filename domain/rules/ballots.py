@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from .. import commands as c
 from ..errors import RuleViolation, UnknownReference
+from ..labels import GROUP_NAMES, ROUND_NAMES
 from ..names import round_stream, unit_stream
 from .checks import Context
 
@@ -19,21 +20,22 @@ from .checks import Context
 def ballot_cast(cmd: c.BallotCast, ctx: Context) -> list[str]:
     registry = ctx.view.registry
     if ctx.view.round(cmd.round).closed_by is not None:
-        raise RuleViolation(f"round {cmd.round} is closed", field="round")
+        raise RuleViolation("round.closed", field="round", round=ROUND_NAMES[cmd.round],
+                            round_code=cmd.round)
     if cmd.kind == "mutual":
         rater = registry.units.get(cmd.rater)
         if rater is None:
-            raise UnknownReference(f"a mutual rater is a unit code; unknown unit {cmd.rater!r}",
-                                   field="rater")
+            raise UnknownReference("ballot.rater_unknown", field="rater", code=cmd.rater)
         if rater.group == cmd.group:
-            raise RuleViolation(f"mutual rater {cmd.rater} ranks the other group, not {cmd.group}",
-                                field="group")
+            raise RuleViolation("ballot.rater_same_group", field="group", rater=cmd.rater,
+                                group=GROUP_NAMES[cmd.group], group_code=cmd.group)
     for i, code in enumerate(cmd.ranking):
         unit = registry.unit(code, field_name=f"ranking.{i}")
         if unit.group != cmd.group:
-            raise RuleViolation(f"{code} is not in group {cmd.group}", field=f"ranking.{i}")
+            raise RuleViolation("ballot.not_in_group", field=f"ranking.{i}", code=code,
+                                group=GROUP_NAMES[cmd.group], group_code=cmd.group)
         if code == cmd.rater:
-            raise RuleViolation(f"{code} may not rank itself", field=f"ranking.{i}")
+            raise RuleViolation("ballot.ranks_itself", field=f"ranking.{i}", code=code)
     _complete(cmd, ctx)
     return [round_stream(cmd.round)] + [unit_stream(code) for code in cmd.ranking]
 
@@ -42,11 +44,13 @@ def _complete(cmd: c.BallotCast, ctx: Context) -> None:
     registry, principal = ctx.view.registry, ctx.principal
     if cmd.kind == "office":
         judged = [u.code for u in registry.units.values() if u.group == cmd.group]
-        whose = f"an office ballot ranks every unit of {cmd.group}"
+        whose = (f"领导小组办公室的选票应排列{GROUP_NAMES[cmd.group]}的全部单位",
+                 f"an office ballot ranks every unit of {cmd.group}")
     elif cmd.kind == "leader" and principal is not None and principal.role == "leader":
         judged = [code for code in principal.units
                   if code in registry.units and registry.units[code].group == cmd.group]
-        whose = f"a leader's ballot ranks every unit of {cmd.group} in the leader's charge"
+        whose = (f"领导的选票应排列其分管的{GROUP_NAMES[cmd.group]}全部单位",
+                 f"a leader's ballot ranks every unit of {cmd.group} in the leader's charge")
     else:
         return  # mutual ballots rank the units a rater deals with; the command line's leader ballots
         # come with no charge to hold them to
@@ -55,12 +59,13 @@ def _complete(cmd: c.BallotCast, ctx: Context) -> None:
     ranked = set(cmd.ranking)
     missing = sorted(code for code in judged if code not in ranked)
     if missing:
-        raise RuleViolation(f"{whose} (SCHEME-2018 §5); {len(missing)} of {len(judged)} left out: "
-                            f"{', '.join(missing)}", field="ranking")
+        raise RuleViolation("ballot.incomplete", field="ranking", whose=whose[0], whose_en=whose[1],
+                            count=len(missing), total=len(judged), missing=missing)
 
 
 def round_closed(cmd: c.RoundClosed, ctx: Context) -> list[str]:
     state = ctx.view.round(cmd.round)
     if state.closed_by is not None:
-        raise RuleViolation(f"round {cmd.round} is already closed", field="round")
+        raise RuleViolation("round.already_closed", field="round", round=ROUND_NAMES[cmd.round],
+                            round_code=cmd.round)
     return [round_stream(cmd.round)]

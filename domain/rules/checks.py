@@ -42,19 +42,20 @@ class Context:
         object.__setattr__(self, "recorded_on", self.recorded_at.astimezone(self.tz).date())
 
 
+#: what a backdated entry may refer to, as its refusal names it
+_REFERRED = {"task assignment": "任务下达", "entry": "记录", "evidence": "佐证", "dispute": "异议"}
+
+
 def not_before(ctx: Context, earlier: datetime, what: str) -> None:
     if ctx.supplied and ctx.recorded_at < earlier:
-        raise RuleViolation(
-            f"is earlier than the recorded_at of the {what} it refers to ({earlier.isoformat()})",
-            field="recorded_at",
-        )
+        raise RuleViolation("recorded_at.before_reference", field="recorded_at",
+                            what=_REFERRED.get(what, what), what_en=what, earlier=earlier.isoformat())
 
 
 def business_date(ctx: Context, value: date, field_name: str) -> None:
     if value > ctx.recorded_on:
-        raise RuleViolation(
-            f"{value} is after the day this entry was recorded ({ctx.recorded_on})", field=field_name
-        )
+        raise RuleViolation("business_date.after_recorded", field=field_name, value=value,
+                            recorded_on=ctx.recorded_on)
 
 
 def named_unit(ctx: Context, code: str) -> tuple[Unit, UnitState]:
@@ -65,7 +66,7 @@ def named_unit(ctx: Context, code: str) -> tuple[Unit, UnitState]:
 def named_task(ctx: Context, state: UnitState, code: str, *, open_only: bool) -> TaskState:
     task = state.standing_task(code)
     if open_only and task.withdrawn_by is not None:
-        raise RuleViolation(f"task {code!r} was withdrawn", field="task")
+        raise RuleViolation("task.withdrawn", field="task", code=code)
     not_before(ctx, task.recorded_at, "task assignment")
     return task
 
@@ -75,7 +76,7 @@ def named_target(ctx: Context, command_id: str) -> RecordedCommand:
     target = ctx.view.command(command_id)
     # only contract commands can be targeted: not the ledger's own entries (registry, tokens)
     if target is None or (unit_of(target.streams[0]) is None and not is_round(target.streams[0])):
-        raise UnknownReference(f"no entry with id {command_id!r}", field="target")
+        raise UnknownReference("entry.unknown", field="target", id=command_id)
     not_before(ctx, target.recorded_at, "entry")
     return target
 
@@ -87,5 +88,5 @@ def standing_in(ctx: Context, target: RecordedCommand) -> None:
     state = ctx.view.round(name) if kind == "round" else ctx.view.unit(name)
     info = state.entries[target.command_id]
     if info.voided_by is not None:
-        raise RuleViolation(f"{target.command_id!r} is already voided by {info.voided_by!r}",
-                            field="target")
+        raise RuleViolation("entry.already_voided", field="target", id=target.command_id,
+                            by=info.voided_by)

@@ -12,12 +12,11 @@ from .checks import Context, business_date, named_task, named_unit, not_before
 def evidence_submitted(cmd: c.EvidenceSubmitted, ctx: Context) -> list[str]:
     unit, state = named_unit(ctx, cmd.unit)
     if cmd.evidence in state.evidence:
-        raise RuleViolation(f"evidence {cmd.evidence!r} already exists for {unit.code}",
-                            field="evidence")
+        raise RuleViolation("evidence.code_taken", field="evidence", code=cmd.evidence, unit=unit.code)
     task = named_task(ctx, state, cmd.task, open_only=True)
     if cmd.checkpoint not in task.checkpoints:
-        raise UnknownReference(f"task {cmd.task!r} has no checkpoint {cmd.checkpoint!r}",
-                               field="checkpoint")
+        raise UnknownReference("checkpoint.unknown", field="checkpoint", task=cmd.task,
+                               code=cmd.checkpoint)
     return [unit_stream(unit.code)]
 
 
@@ -25,9 +24,9 @@ def evidence_verified(cmd: c.EvidenceVerified, ctx: Context) -> list[str]:
     unit, state = named_unit(ctx, cmd.unit)
     evidence = state.evidence.get(cmd.evidence)
     if evidence is None:
-        raise UnknownReference(f"unit {unit.code} has no evidence {cmd.evidence!r}", field="evidence")
+        raise UnknownReference("evidence.unknown", field="evidence", unit=unit.code, code=cmd.evidence)
     if evidence.voided:
-        raise RuleViolation(f"evidence {cmd.evidence!r} was voided", field="evidence")
+        raise RuleViolation("evidence.voided", field="evidence", code=cmd.evidence)
     not_before(ctx, evidence.recorded_at, "evidence")
     business_date(ctx, cmd.verified_on, "verified_on")
     return [unit_stream(unit.code)]
