@@ -16,11 +16,13 @@ from collections.abc import Collection, Iterator
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from kaoping.api.bootstrap import build_ledger
+from kaoping.api.cli import app
 from kaoping.api.web.words import describe
 from kaoping.demo import demo_year
-from kaoping.domain.labels import pending_name
+from kaoping.domain.labels import PENDING_HEADING, pending_name, pending_names
 from kaoping.ledger.application import Ledger
 from kaoping.ledger.settings import Settings
 
@@ -57,9 +59,13 @@ def test_the_definition_finds_words_and_lets_codes_through() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
-    db = tmp_path_factory.mktemp("words") / "demo.db"
-    ledger = build_ledger(Settings(database_url=f"sqlite:///{db}"))
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('words') / 'demo.db'}"
+
+
+@pytest.fixture(scope="module")
+def demo_ledger(demo_db: str) -> Iterator[Ledger]:
+    ledger = build_ledger(Settings(database_url=demo_db))
     ledger.init()
     ledger.ingest(demo_year(), actor="office")
     yield ledger
@@ -118,6 +124,18 @@ def test_common_indicators_are_named_in_the_explanation(demo_ledger: Ledger) -> 
     for leaf in common["children"]:
         code = leaf["label"].split(" ")[1]
         assert leaf["label"] == f"共性指标 {code} {registry.indicators[code].name}"
+
+
+def test_the_score_command_names_what_is_missing_in_words(demo_ledger: Ledger, demo_db: str) -> None:
+    document = demo_ledger.score("D03", as_of="2018-03-01")
+    assert document["pending"] and document["warnings"]
+    result = CliRunner().invoke(app, ["score", "D03", "--as-of", "2018-03-01", "--db", demo_db],
+                                env={"COLUMNS": "2000"}, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"D03 县物价局（县政府各部门）— 方案 {document['scheme_version']}，截至 {document['as_of']}"
+    assert f"{PENDING_HEADING}：{pending_names(document['pending'])}" in lines
+    assert [line for line in lines if line.startswith("提示：")] == [f"提示：{w}" for w in document["warnings"]]
 
 
 def _edge_cases() -> list[tuple[ScoringLog, str]]:
