@@ -35,6 +35,9 @@ ENTRY_TYPES = {
 
 OUTCOMES = {"upheld": "异议成立（原记录作废）", "rejected": "异议驳回"}
 
+#: where a dispute stands (the `status` of `kaoping disputes` and of the office's desk)
+DISPUTE_STATES = {"open": "待裁决", "upheld": "异议成立", "rejected": "异议驳回", "voided": "已作废"}
+
 LEVEL_NAMES = {"provincial": "省专项", "municipal": "市专项", "own": "部门自身重点工作", "county": "县考核"}
 
 #: a unit's part in a provincial or municipal task (SCHEME-2018 §3: `lead` 牵头, `co` 责任)
@@ -67,7 +70,7 @@ def task_name(code: str, title: str = "") -> str:
 
 
 def indicator_name(code: str, name: str = "") -> str:
-    """A common indicator with its registered name where there is one: "C16 安全生产工作"."""
+    """A common indicator with its registered name where there is one: "C16 依法行政"."""
     return f"{code} {name}".rstrip()
 
 

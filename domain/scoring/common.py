@@ -21,7 +21,7 @@ CHUANGCHENG_LABEL = "创城（另行核算，不计入总分）"
 def common_score(unit: Unit, resolved: Resolution, scheme: Scheme, pending: list[str],
                  indicators: Mapping[str, Indicator]) -> tuple[Decimal, Decimal, Node, Node]:
     """The common score, 创城's, and their explanations; `indicators` (the registry's) names each
-    indicator scored ("共性指标 C16 安全生产工作"); a code it does not hold is shown bare."""
+    indicator scored ("共性指标 C16 依法行政"); a code it does not hold is shown bare."""
     excluded = set(scheme.data["common"]["excluded"])
     chuang_code = scheme.data["common"]["chuangcheng"]
     scored = sorted({e.payload["indicator"] for e in resolved.of_unit("common.scored", unit.code)})
