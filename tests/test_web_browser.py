@@ -147,7 +147,7 @@ def test_an_auditor_follows_d03_from_standings_down_to_an_entry(page, server):
 
     # down the tree: total (open) → indicator → individual → process → a task → a checkpoint → entry
     tree = page.locator("#tree")
-    for label in ("指标考核 indicator", "个性指标 individual", "过程成绩 process"):
+    for label in (FIGURE_NAMES["indicator"], FIGURE_NAMES["individual"], FIGURE_NAMES["process"]):
         node = tree.locator("summary", has_text=label).first
         node.click()
     task = tree.locator("details.depth-4").first
