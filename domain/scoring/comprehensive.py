@@ -14,7 +14,6 @@ from .resolution import Resolution, key_of
 from .values import ZERO, dec
 
 
-
 def band_points(position: int, ranked: int, scheme: Scheme) -> tuple[Decimal, str]:
     """Points for position p (1 = best) among n ranked: band k ends at ceil(n × cumulative share)."""
     cumulative = ZERO
