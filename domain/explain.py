@@ -1,8 +1,10 @@
 """How a score explains itself: a tree of figures, each with its formula and the entries behind it.
 
-A node is `{label, value, formula, children, entries}` (CONTRACT.md, TREE). Labels carry the plan's
-Chinese term and an English one. A leaf either cites at least one ledger entry or says in its formula
-why none: such formulas start with one of `NO_ENTRY_PREFIXES`, so a reader (and a test) can tell.
+A node is `{label, value, formula, children, entries}` (CONTRACT.md, TREE). Labels and formulas are
+in the plan's Chinese, for the office's clerks (the names are `domain.labels`'); only codes, numbers,
+dates and the operators of a formula are not words. A leaf either cites at least one ledger entry or
+says in its formula why none: such formulas start with one of `NO_ENTRY_PREFIXES`, so a reader (and a
+test) can tell.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from typing import Any
 
 from .decimals import fmt
 
-#: how a leaf without entries starts its formula: it says why nothing is cited
-PENDING = "pending: "
-NO_ENTRY = "no entry: "
+#: how a formula starts when its figure still waits for an input (counted 0 meanwhile); the pages
+#: mark such nodes 待定
+PENDING = "待定："
+#: how a leaf's formula starts when it has nothing to cite and waits for nothing (e.g. no bonus)
+NO_ENTRY = "无记录："
 NO_ENTRY_PREFIXES = (PENDING, NO_ENTRY)
 
 

@@ -35,7 +35,16 @@ ENTRY_TYPES = {
 
 OUTCOMES = {"upheld": "异议成立（原记录作废）", "rejected": "异议驳回"}
 
+#: where a dispute stands (the `status` of `kaoping disputes` and of the office's desk)
+DISPUTE_STATES = {"open": "待裁决", "upheld": "异议成立", "rejected": "异议驳回", "voided": "已作废"}
+
 LEVEL_NAMES = {"provincial": "省专项", "municipal": "市专项", "own": "部门自身重点工作", "county": "县考核"}
+
+#: a unit's part in a provincial or municipal task (SCHEME-2018 §3: `lead` 牵头, `co` 责任)
+TASK_ROLES = {"lead": "牵头", "co": "责任"}
+
+#: what a judged checkpoint may cost (SCHEME-2018 §3.1; the scheme's `process` keys)
+PROCESS_DEDUCTIONS = {"not_reported": "未报", "late": "未按节点", "substandard": "未保质保量"}
 
 METHOD_NAMES = {"completion_ratio": "完成比例法", "direct_deduction": "直接扣分法", "veto": "否决计分法",
                 "cumulative": "累计计分法"}
@@ -55,13 +64,23 @@ BALLOT_KINDS = {"leader": "领导评价", "office": "领导小组办公室评价
 PENDING_HEADING = "尚缺输入（按 0 计）"
 
 
+def task_name(code: str, title: str = "") -> str:
+    """A task as the explanation, the pending list and the pages call it: "任务 P1 价格监测"."""
+    return f"任务 {code} {title}".rstrip()
+
+
+def indicator_name(code: str, name: str = "") -> str:
+    """A common indicator with its registered name where there is one: "C16 依法行政"."""
+    return f"{code} {name}".rstrip()
+
+
 def pending_name(code: str) -> str:
     """One code of a score's `pending` list in words: "year_end_comp.office" → "年终综合评价·领导小组
     办公室评价", "task.P1" → "任务 P1 年度考核", "common" → "共性指标". A code this does not know is
     returned as it is, so that a new kind of pending input still shows rather than vanishing."""
     head, dot, rest = code.partition(".")
     if head == "task" and rest:
-        return f"任务 {rest} 年度考核"
+        return f"{task_name(rest)} 年度考核"
     if not dot and head in FIGURE_NAMES:
         return FIGURE_NAMES[head]
     if head in FIGURE_NAMES and rest in BALLOT_KINDS:
@@ -76,6 +95,11 @@ def pending_names(codes: Iterable[str]) -> str:
 #: the flag on a P8 imposed by hand beside one derived from a standing falsified verification
 #: (SCHEME-2018 §3.1: the office does not impose that P8 again by hand)
 DOUBLE_P8 = "可能重复扣分"
+
+#: the mark on a P8 that scoring derives from a standing falsified verification of an important
+#: task's evidence (SCHEME-2018 §3.1: counted without being imposed)
+DERIVED_P8 = "（自动计）"
+
 
 #: a command's fields (and a reader's parameters) by name, for refusals that name the field
 FIELD_NAMES = {

@@ -113,7 +113,7 @@ class Reader:
             cutoff = make_cutoff(entries, as_of=moment, upto=upto, tz=tz, today=self.today())
             in_force = registry.scheme_at(self._knowledge_time(entries, moment, upto))
             result = score_unit(unit, registry.units, relevant_to(unit, registry.units, entries),
-                                in_force, cutoff)
+                                in_force, cutoff, indicators=registry.indicators)
         return result.as_json(unit, as_of=as_of, upto=upto)
 
     def scores(self, codes: Sequence[str], *, as_of: str | None = None,
@@ -157,7 +157,8 @@ class Reader:
         cutoff = make_cutoff(entries, tz=self.settings.zone, today=self.today())
         resolved = counted(entries, cutoff)
         in_force = registry.scheme_at(self.clock())
-        return {code: score_unit(unit, registry.units, (), in_force, cutoff, resolved=resolved)
+        return {code: score_unit(unit, registry.units, (), in_force, cutoff, resolved=resolved,
+                                 indicators=registry.indicators)
                 for code, unit in registry.units.items()}
 
     def frozen(self, stage: str, as_of: datetime, upto: int) -> dict[str, Any]:
@@ -184,7 +185,8 @@ class Reader:
             position = min(position, upto)
         result = score_unit(unit, registry.units,
                             self.log.index.relevant_to(unit, registry.units, position),
-                            self._in_force(registry, log, moment, upto), cutoff)
+                            self._in_force(registry, log, moment, upto), cutoff,
+                            indicators=registry.indicators)
         if cache:
             self.scores_cache.put(key, result, self._weight(unit))
         return result
@@ -214,7 +216,8 @@ class Reader:
         prefix = log if upto is None or position <= upto else log[:bisect_right(log, upto, key=by_seq)]
         resolved = counted(prefix, cutoff)
         for unit, key in missing:
-            result = score_unit(unit, registry.units, (), in_force, cutoff, resolved=resolved)
+            result = score_unit(unit, registry.units, (), in_force, cutoff, resolved=resolved,
+                                indicators=registry.indicators)
             self.scores_cache.put(key, result, self._weight(unit))
             found[unit.code] = result
         return found

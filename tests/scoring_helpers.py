@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from kaoping.domain.commands import parse_command
 from kaoping.domain.entries import Entry
-from kaoping.domain.reference import parse_units
+from kaoping.domain.reference import parse_indicators, parse_units
 from kaoping.domain.scheme import Scheme
 from kaoping.domain.scoring import UnitScore, make_cutoff, score_unit
 
@@ -23,6 +23,8 @@ TZ = ZoneInfo("Asia/Shanghai")
 _DATA = resources.files("kaoping.domain").joinpath("data")
 SCHEME = Scheme(json.loads(_DATA.joinpath("scheme-2018.json").read_text(encoding="utf-8")))
 UNITS = {u.code: u for u in parse_units(_DATA.joinpath("units.tsv").read_text(encoding="utf-8"))}
+#: the common indicators as `init` registers them: their names are in the explanation
+INDICATORS = {i.code: i for i in parse_indicators(_DATA.joinpath("common_indicators.tsv").read_text(encoding="utf-8"))}
 END_OF_YEAR = date(2019, 1, 31)
 
 
@@ -138,7 +140,7 @@ class ScoringLog:
         when = end_of(as_of) if isinstance(as_of, str) and len(as_of) == 10 else (
             datetime.fromisoformat(as_of) if isinstance(as_of, str) else as_of)
         cutoff = make_cutoff(self.entries, as_of=when, upto=upto, tz=TZ, today=today)
-        return score_unit(UNITS[unit], UNITS, self.entries, SCHEME, cutoff)
+        return score_unit(UNITS[unit], UNITS, self.entries, SCHEME, cutoff, indicators=INDICATORS)
 
 
 def leaves_without_reason(node: Any) -> list[Any]:

@@ -75,8 +75,8 @@ def _reference(ledger, code, *, as_of=None, upto=None):
     moment = parse_as_of(as_of, ledger.settings.zone) if as_of is not None else None
     cutoff = make_cutoff(entries, as_of=moment, upto=upto, tz=ledger.settings.zone, today=ledger.today())
     known = moment or ([e for e in entries if e.seq <= upto][-1].recorded_at if upto else ledger.clock())
-    return score_unit(unit, registry.units, entries, registry.scheme_at(known), cutoff).as_json(
-        unit, as_of=as_of, upto=upto)
+    return score_unit(unit, registry.units, entries, registry.scheme_at(known), cutoff,
+                      indicators=registry.indicators).as_json(unit, as_of=as_of, upto=upto)
 
 
 def _reference_replay(ledger, code):

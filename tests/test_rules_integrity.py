@@ -121,7 +121,7 @@ def test_6_a_manual_p8_beside_a_derived_one_is_shown_side_by_side_and_flagged():
     pair = score.explanation.find(DOUBLE_P8)
     assert pair is not None and pair.value == 2
     assert [child.label for child in pair.children] == ["P8 虚报、瞒报、弄虚作假",
-                                                        "P8 虚报、瞒报、弄虚作假 (derived)"]
+                                                        "P8 虚报、瞒报、弄虚作假（自动计）"]
     assert {e["id"] for c in pair.children for e in c.entries} >= {"p8-hand", "ver-1"}
     assert any(DOUBLE_P8 in w and "p8-hand" in w and "ver-1" in w for w in score.warnings)
 
@@ -172,7 +172,7 @@ def test_7_annual_individual_includes_the_task_load_bonus_and_individual_is_unch
     assert score.individual == score.process * Decimal("0.2") + score.annual_individual * Decimal("0.8")
     node = score.explanation.find("年度成绩")
     assert node is not None and node.value == score.annual_individual and "任务量加分" in node.label
-    assert [c.label.split(" ")[0] for c in node.children] == ["年度任务成绩", "任务量加分"]
+    assert [c.label for c in node.children] == ["年度任务成绩（各层级平均，未含任务量加分）", "任务量加分"]
 
 
 def test_7_annual_individual_with_the_bonus_in_json_and_sheets(ledger):

@@ -37,7 +37,7 @@ def test_4_voiding_the_latest_score_brings_back_the_one_before():
     ledger.void(latest)
     score = ledger.score()
     assert score.common == 70
-    cited = {e["id"]: e for e in score.explanation.find("indicator C02").entries}
+    cited = {e["id"]: e for e in score.explanation.find("共性指标 C02 信息工作").entries}
     assert cited[latest]["voided_by"] is not None
 
 

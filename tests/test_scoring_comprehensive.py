@@ -58,7 +58,7 @@ def test_5_a_later_ballot_of_the_same_rater_replaces_the_earlier():
     ledger.ballot("year_end", "leader", "leader.a", "departments", ["D01", "D02", "D03"])          # 100
     score = ledger.score()
     assert score.year_end_comp == 100 * Decimal("0.6")
-    cited = {e["id"]: e for e in score.explanation.find("ballot by leader.a (departments)").entries}
+    cited = {e["id"]: e for e in score.explanation.find("选票（评价人 leader.a，排县政府各部门）").entries}
     assert cited[first]["superseded_by"] is not None
 
 

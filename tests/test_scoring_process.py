@@ -71,7 +71,7 @@ def test_3_1_deductions_sum_over_tasks_and_checkpoints():
     ledger.task("D01", "T2", "municipal", checkpoints=[("Q1", "2018-03-31")])
     ledger.report("D01", "T2", "Q1", "2018-04-01")
     assert ledger.score(as_of="2018-07-01").process == 100 - (2 + 2 + 1)
-    assert "max(0, 100 − (2 + 2 + 1)) = 95.00" in ledger.score(as_of="2018-07-01").explanation.find("process").formula
+    assert "max(0, 100 − (2 + 2 + 1)) = 95.00" in ledger.score(as_of="2018-07-01").explanation.find("过程成绩").formula
 
 
 def test_3_1_process_never_below_zero():
@@ -93,6 +93,7 @@ def test_3_1_falsified_on_important_task_counts_as_not_reported_and_derives_p8()
     score = ledger.score()
     assert (score.process, score.penalty) == (98, 1)
     p8 = score.explanation.find("P8")
+    assert p8.label == "P8 虚报、瞒报、弄虚作假（自动计）"
     assert verification in [e["id"] for e in p8.entries]
 
 
@@ -112,7 +113,7 @@ def test_3_1_later_verification_of_same_evidence_supersedes():
                verified_on="2018-05-01", at="2018-05-01")
     score = ledger.score()
     assert (score.process, score.penalty) == (100, 0)
-    assert score.explanation.find("falsified") is None  # no derived P8 node left
+    assert score.explanation.find("（自动计）") is None  # no derived P8 node left
 
 
 def test_3_1_worst_verification_among_a_checkpoints_evidence_counts():

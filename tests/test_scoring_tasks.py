@@ -60,7 +60,7 @@ def test_3_2_later_assessment_supersedes_earlier():
     ledger.assess("D01", "T1", actual="90")
     score = ledger.score()
     assert score.annual_individual == 90 + PROVINCIAL
-    cited = {e["id"]: e for e in score.explanation.find("annual individual").find("task T1").entries}
+    cited = {e["id"]: e for e in score.explanation.find("年度成绩（含任务量加分）").find("任务 T1").entries}
     assert cited[first]["superseded_by"] is not None
 
 
@@ -175,7 +175,7 @@ def test_3_3_withdrawn_task_earns_no_task_load():
 def test_3_fewer_than_five_tasks_flagged_without_score_change():
     ledger = load([("provincial", "lead", "1")] * 4)
     four = ledger.score()
-    assert four.warnings and four.explanation.find("fewer than 5") is not None
+    assert four.warnings and four.explanation.find("任务不足 5 项（提示，不影响分数）") is not None
     ledger.task("D01", "T9", "own", "veto")
     ledger.assess("D01", "T9", vetoed=False)
     assert ledger.score().warnings == []

@@ -147,7 +147,7 @@ def test_an_auditor_follows_d03_from_standings_down_to_an_entry(page, server):
 
     # down the tree: total (open) → indicator → individual → process → a task → a checkpoint → entry
     tree = page.locator("#tree")
-    for label in ("指标考核 indicator", "个性指标 individual", "过程成绩 process"):
+    for label in (FIGURE_NAMES["indicator"], FIGURE_NAMES["individual"], FIGURE_NAMES["process"]):
         node = tree.locator("summary", has_text=label).first
         node.click()
     task = tree.locator("details.depth-4").first
@@ -390,6 +390,8 @@ def test_the_history_reads_as_sentences_on_a_phone(browser, server):
         assert width <= 390 and scroll <= 390
         page.locator("select[name=h_type]").select_option("checkpoint.reported")
         page.click("form.history-filter button[type=submit]")
+        # the filtered page, not the one the click left (reading that raced with the navigation)
+        page.wait_for_url(re.compile(r".*/units/T05\?h_type=checkpoint\.reported.*"))
         kinds = page.locator("#history li.history-entry .meta").all_inner_texts()
         assert kinds and all("节点报告" in k for k in kinds)
         assert page.locator("#history li.history-entry .what").first.inner_text().startswith("报告任务")

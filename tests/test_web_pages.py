@@ -15,7 +15,7 @@ from kaoping.api.http import create_app
 from kaoping.api.web.charts import bar_chart, line_chart
 from kaoping.api.web.sessions import COOKIE
 from kaoping.demo import demo_year
-from kaoping.domain.labels import FIGURE_NAMES, GROUP_NAMES
+from kaoping.domain.labels import FIGURE_NAMES, GROUP_NAMES, pending_name
 from kaoping.domain.names import GROUPS
 from kaoping.ledger.application import Ledger
 from kaoping.ledger.settings import Settings
@@ -259,10 +259,17 @@ def test_the_unit_page_explains_down_to_entries_with_voids_struck_through(app, t
     assert replay[-1]["total"] == score["total"]
 
 
-def test_pending_figures_are_marked(app, tokens):
+def test_pending_figures_are_marked(app, tokens, demo_ledger):
     page = signed_in(app, tokens["auditor"]).get("/units/D03?as_of=2018-03-01")
     assert page.status_code == 200
     assert "尚缺输入" in page.text and 'class="badge pending"' in page.text
+    # the missing inputs in words, as the sheets name them, not as codes
+    pending = demo_ledger.score("D03", as_of="2018-03-01")["pending"]
+    assert "year_end_comp.leader" in pending and any(code.startswith("task.") for code in pending)
+    for code in pending:
+        assert f'<span class="badge pending">{pending_name(code)}</span>' in page.text
+        assert f">{code}<" not in page.text and f"{code}、" not in page.text
+    assert 'title="半年综合评价·领导评价、' in page.text  # a figure's missing inputs, on hover
     assert "details class=\"node depth-" in page.text and " pending\"" in page.text
 
 
@@ -409,7 +416,7 @@ def test_line_chart_has_a_point_with_a_tooltip_per_row():
               for i in range(1, 8)]
     svg = str(line_chart(points, title="t"))
     assert svg.count("<circle") == 7 and svg.count("<title>") == 8
-    assert "seq 7 · common.scored · e7 → 总分 70.00" in svg
+    assert "seq 7 · 共性指标评分 · e7 → 总分 70.00" in svg
     assert "暂无数据" in str(line_chart([], title="t"))
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from kaoping.domain.labels import ENTRY_TYPES, GROUP_NAMES, STAGE_NAMES
+from kaoping.domain.labels import ENTRY_TYPES, GROUP_NAMES, PENDING_HEADING, STAGE_NAMES, pending_names
 
 from .common import AsJson, AsOf, Db, err, opened, out, print_json
 
@@ -23,13 +23,13 @@ def history(unit: str, db: Db = None, as_json: AsJson = False) -> None:
     if as_json:
         print_json(rows)
         return
-    table = Table(title=f"{unit.upper()} history")
-    for column in ("seq", "id", "type", "recorded_at", "actor", "voided_by", "hash"):
+    table = Table(title=f"{unit.upper()} 历史记录")
+    for column in ("seq", "记录", "类型", "业务日期", "登记人", "作废记录", "哈希"):
         table.add_column(column)
     for row in rows:
-        recorded = row["recorded_at"] + (" (backdated)" if row["backdated"] else "")
-        table.add_row(str(row["seq"]), row["id"], row["type"], recorded, row["actor"],
-                      row["voided_by"] or "", row["hash"][:12])
+        recorded = row["recorded_at"] + ("（补录）" if row["backdated"] else "")
+        table.add_row(str(row["seq"]), row["id"], ENTRY_TYPES.get(row["type"], row["type"]), recorded,
+                      row["actor"], row["voided_by"] or "", row["hash"][:12])
     out.print(table)
 
 
@@ -54,21 +54,23 @@ def score(
         for child in node["children"]:
             grow(branch, child)
         for entry in node["entries"]:
-            struck = entry.get("voided_by") or entry.get("superseded_by")
-            text = f"#{entry['seq']} {entry['id']} {entry['type']} {entry['recorded_at']} {entry['actor']}"
-            if struck:
-                text = f"[strike]{text}[/] (voided/superseded by {struck})"
+            kind = ENTRY_TYPES.get(entry["type"], entry["type"])
+            text = f"#{entry['seq']} {entry['id']} {kind} {entry['recorded_at']} {entry['actor']}"
+            if entry.get("voided_by"):
+                text = f"[strike]{text}[/]（已被 {entry['voided_by']} 作废）"
+            elif entry.get("superseded_by"):
+                text = f"[strike]{text}[/]（已被 {entry['superseded_by']} 取代）"
             branch.add(text)
 
-    root = Tree(f"{document['unit']} {document['name']} ({document['group']}) — scheme "
-                f"{document.get('scheme_version')}, as of {document['as_of'] or 'now'}"
-                + (f", upto seq {document['upto']}" if document["upto"] is not None else ""))
+    root = Tree(f"{document['unit']} {document['name']}（{GROUP_NAMES.get(document['group'], document['group'])}）"
+                f"— 方案 {document.get('scheme_version')}，" + (f"截至 {document['as_of']}" if document["as_of"] else "截至现在")
+                + (f"，账本记录 seq ≤ {document['upto']}" if document["upto"] is not None else ""))
     grow(root, document["explanation"])
     out.print(root)
     if document["pending"]:
-        out.print("[yellow]pending:[/] " + ", ".join(document["pending"]))
+        out.print(f"[yellow]{PENDING_HEADING}：[/]" + pending_names(document["pending"]))
     for warning in document.get("warnings", []):
-        out.print(f"[yellow]warning:[/] {warning}")
+        out.print(f"[yellow]提示：[/]{warning}")
 
 
 @app.command()

@@ -14,6 +14,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from kaoping.domain.labels import ENTRY_TYPES
+
 
 
 def _n(x: float) -> str:
@@ -116,7 +118,7 @@ def line_chart(points: Sequence[dict[str, Any]], *, title: str) -> Markup:
     for i, (p, v) in enumerate(zip(points, values)):
         due = p["type"] == "checkpoint.due"
         tip = (f'{p["date"]} 节点到期 {"、".join(p.get("checkpoints", ()))} → 总分 {p["total"]}' if due
-               else f'seq {p["seq"]} · {p["type"]} · {p["id"]} → 总分 {p["total"]}')
+               else f'seq {p["seq"]} · {ENTRY_TYPES.get(p["type"], p["type"])} · {p["id"]} → 总分 {p["total"]}')
         label = tip + (f'（{p["delta"]}）' if p.get("delta") else "")
         x, y = x_of(i), y_of(v)
         box_x = min(max(x - 110, 0), width - 220)

@@ -20,7 +20,7 @@ from kaoping.api.errors import status_of
 from kaoping.domain import errors as e
 from kaoping.domain.explain import PENDING
 from kaoping.domain.folds import RegistryState
-from kaoping.domain.labels import OUTCOMES
+from kaoping.domain.labels import DISPUTE_STATES, OUTCOMES, pending_name
 from kaoping.domain.names import FIGURES, UNDISPUTABLE_TYPES
 from kaoping.domain.principals import Principal
 from kaoping.domain.standings import pending_for
@@ -64,7 +64,7 @@ def _disputes(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
         elif row["voided_by"]:
             outcome, state = "voided", f"已作废（{row['voided_by']}）"
         else:
-            outcome, state = "open", "待裁决"
+            outcome, state = "open", DISPUTE_STATES["open"]
         disputes.append({"code": code, "filed": row, "resolved": resolved, "target": target,
                          "target_id": row["payload"].get("target"), "outcome": outcome,
                          "state": state})
@@ -195,7 +195,7 @@ def unit_page_response(request: Request, who: Visitor, code: str, *, as_of: str 
         place=_place(services.projection.standings(), code,
                      sum(1 for d in disputes if d["outcome"] == "open")),
         figures=[(key, score[key]) for key in FIGURES],
-        completeness={key: pending_for(key, score["pending"]) for key in FIGURES})
+        completeness={key: [pending_name(p) for p in pending_for(key, score["pending"])] for key in FIGURES})
 
 
 def _closed_for(ledger: Any) -> Callable[[dict[str, Any]], bool]:

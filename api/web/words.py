@@ -51,8 +51,8 @@ def describe(row: Mapping[str, Any], unit: str, indicators: Mapping[str, Any]) -
         return f"年度考核任务 {p['task']}：{_result(p)}"
     if kind == "common.scored":
         indicator = indicators.get(p["indicator"])
-        name = f" {indicator.name}" if indicator is not None else ""
-        return f"共性指标 {p['indicator']}{name} 评分 {p['score']}"
+        named = labels.indicator_name(p["indicator"], indicator.name if indicator is not None else "")
+        return f"{labels.FIGURE_NAMES['common']} {named} 评分 {p['score']}"
     if kind == "ballot.cast":
         ranking = p["ranking"]
         place = f"本单位列第 {ranking.index(unit) + 1} 名 / 共 {len(ranking)} 个" if unit in ranking else "未列本单位"

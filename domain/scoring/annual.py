@@ -11,7 +11,8 @@ from typing import Any
 
 from ..decimals import exact, fmt, num
 from ..entries import Entry
-from ..explain import Node, leaf_without_entries
+from ..explain import PENDING, Node, leaf_without_entries
+from ..labels import FIGURE_NAMES, GROUP_NAMES, LEVEL_NAMES, METHOD_NAMES, TASK_ROLES, task_name
 from ..reference import Unit
 from ..scheme import Scheme
 from .resolution import Resolution
@@ -22,12 +23,17 @@ ONE = Decimal(1)
 #: the 100-point scale itself (百分制), which the plan fixes; not a parameter of the scheme
 SCALE = Decimal(100)
 
-LEVEL_LABELS = {"provincial": "省专项 provincial", "municipal": "市专项 municipal",
-                "own": "部门自身重点工作 own", "county": "县考核 county"}
 #: the annual individual score before the task-load bonus: what the tasks' year-end scores make
-TASKS_LABEL = "年度任务成绩 annual task score (level means, before the task-load bonus)"
-METHOD_LABELS = {"completion_ratio": "完成比例法 completion ratio", "direct_deduction": "直接扣分法 direct deduction",
-                 "veto": "否决计分法 veto", "cumulative": "累计计分法 cumulative"}
+TASKS_NAME = "年度任务成绩"
+TASKS_LABEL = f"{TASKS_NAME}（各层级平均，未含任务量加分）"
+
+
+def _level(level: str) -> str:
+    return LEVEL_NAMES.get(level, level)
+
+
+def _levels(levels: Iterable[str]) -> str:
+    return "、".join(_level(level) for level in levels)
 
 
 def _points_sum(lines: Iterable[Mapping[str, Any]]) -> tuple[Decimal, str]:
@@ -38,18 +44,18 @@ def _points_sum(lines: Iterable[Mapping[str, Any]]) -> tuple[Decimal, str]:
 def _task_score(task: Task, assessment: Entry | None) -> tuple[Decimal | None, str]:
     """Year-end task score by its method (§3.2); None when not yet assessed."""
     if assessment is None:
-        return None, "pending: not assessed yet → 0"
+        return None, PENDING + "尚未考核 → 0"
     a, method = assessment.payload, task.p["method"]
     if method == "completion_ratio":
         actual, target = dec(a["actual"]), dec(task.p["target"])
         score = SCALE * min(actual / target, ONE)
-        return score, f"100 × min(actual {num(actual)} / target {num(target)}, 1) = {fmt(score)}"
+        return score, f"100 × min(实际 {num(actual)} / 目标 {num(target)}, 1) = {fmt(score)}"
     if method == "direct_deduction":
         total, terms = _points_sum(a["deductions"])
         score = max(ZERO, SCALE - total)
         return score, f"max(0, 100 − ({terms})) = {fmt(score)}"
     if method == "veto":
-        return (ZERO, "vetoed → 0") if a["vetoed"] else (SCALE, "passed → 100")
+        return (ZERO, "否决 → 0") if a["vetoed"] else (SCALE, "通过 → 100")
     if method == "cumulative":
         total, terms = _points_sum(a["points"])
         score = min(SCALE, total)
@@ -73,7 +79,7 @@ def annual_score(unit: Unit, tasks: list[Task], voided: list[Entry], resolved: R
         history = resolved.history("task.assessed", unit.code, task.code)
         if not task.active:
             other_nodes.append(Node(task.label, ZERO,
-                                    f"not counted: withdrawn {task.withdrawn_on}, leaves the level means",
+                                    f"不计：已于 {task.withdrawn_on} 撤回，不计入层级平均",
                                     entries=resolved.cite_all([task.assignment, task.withdrawal, *history])))
             continue
         score, formula = _task_score(task, resolved.latest("task.assessed", unit.code, task.code))
@@ -83,12 +89,12 @@ def annual_score(unit: Unit, tasks: list[Task], voided: list[Entry], resolved: R
         level = task.p["level"]
         by_level[level].append((task.weight, score))
         level_nodes[level].append(Node(
-            f"{task.label} · {METHOD_LABELS.get(task.p['method'], task.p['method'])}", score,
-            f"{formula} (weight {num(task.weight)})",
+            f"{task.label} · {METHOD_NAMES.get(task.p['method'], task.p['method'])}", score,
+            f"{formula}（权重 {num(task.weight)}）",
             entries=resolved.cite_all([task.assignment, *history], unit.code)))
     for assignment in voided:
-        other_nodes.append(Node(f"任务 task {assignment.payload['task']}", ZERO,
-                                "not counted: assignment voided (its reports, evidence, assessments with it)",
+        other_nodes.append(Node(task_name(assignment.payload["task"]), ZERO,
+                                "不计：任务下达已作废（其报告、佐证、考核随之失效）",
                                 entries=resolved.cite_all([assignment, resolved.void_of(assignment)])))
 
     means = {level: _weighted_mean(pairs) for level, pairs in by_level.items() if level in weights}
@@ -97,8 +103,8 @@ def annual_score(unit: Unit, tasks: list[Task], voided: list[Entry], resolved: R
         pending.append("annual_individual")
         if not other_nodes:
             return ZERO, means, leaf_without_entries(TASKS_LABEL, ZERO,
-                                                     "no standing task → 0", pending=True)
-        return ZERO, means, Node(TASKS_LABEL, ZERO, "pending: no standing task → 0",
+                                                     "没有在册任务 → 0", pending=True)
+        return ZERO, means, Node(TASKS_LABEL, ZERO, PENDING + "没有在册任务 → 0",
                                  other_nodes)
     # a level with no task gives its weight away evenly to the levels that have tasks (§3.3)
     missing = [level for level in weights if level not in means]
@@ -110,49 +116,50 @@ def annual_score(unit: Unit, tasks: list[Task], voided: list[Entry], resolved: R
     for level in present:
         pairs = by_level[level]
         terms = " + ".join(f"{num(w)}×{fmt(s)}" for w, s in pairs)
-        weight_note = (f"weight {num(weights[level])} + {exact(share)} given by the missing level(s)"
-                       if missing else f"weight {num(weights[level])}")
-        children.append(Node(f"{LEVEL_LABELS.get(level, level)} level", means[level],
-                             f"({terms}) / {num(sum((w for w, _ in pairs), ZERO))} = {fmt(means[level])}; "
+        weight_note = (f"权重 {num(weights[level])} + {exact(share)}（无任务层级的权重分来）"
+                       if missing else f"权重 {num(weights[level])}")
+        children.append(Node(f"{_level(level)}层级", means[level],
+                             f"({terms}) / {num(sum((w for w, _ in pairs), ZERO))} = {fmt(means[level])}；"
                              f"{weight_note}", level_nodes[level]))
     children += other_nodes
-    terms = " + ".join(f"{level} {fmt(means[level])}×{exact(effective[level])}" for level in present)
+    terms = " + ".join(f"{_level(level)} {fmt(means[level])}×{exact(effective[level])}" for level in present)
     formula = f"{terms} = {fmt(annual)}"
     if missing and len(weights) > 1:
-        formula += f" (no {', '.join(missing)} task: weight given evenly to {', '.join(present)})"
+        formula += f"（没有{_levels(missing)}任务：其权重平均分给{_levels(present)}）"
     return annual, means, Node(TASKS_LABEL, annual, formula, children)
 
 
 def task_load_bonus(unit: Unit, tasks: list[Task], means: Mapping[str, Decimal], resolved: Resolution,
                     scheme: Scheme) -> tuple[Decimal, Node]:
-    label = "任务量加分 task-load bonus"
+    label = FIGURE_NAMES["task_load_bonus"]
     load = scheme.data["task_load"]
     per_task = {level: dec(v) for level, v in load["per_task"].items()}
     if not set(per_task) & set(scheme.levels(unit.group)):
-        return ZERO, leaf_without_entries(label, ZERO, f"not for {unit.group} (departments only) → 0")
+        return ZERO, leaf_without_entries(
+            label, ZERO, f"{GROUP_NAMES.get(unit.group, unit.group)}没有{_levels(per_task)}任务层级，不计任务量加分 → 0")
     co_factor, gate_level, gate = dec(load["co_factor"]), load["gate_level"], dec(load["gate"])
     eligible = [t for t in tasks if t.active and t.p["level"] in per_task]
     if not eligible:
-        return ZERO, leaf_without_entries(label, ZERO, f"no {' or '.join(per_task)} task → 0")
+        return ZERO, leaf_without_entries(label, ZERO, f"没有{'或'.join(map(_level, per_task))}任务 → 0")
     leaves, amounts = [], []
     for task in eligible:
         amount = per_task[task.p["level"]] * task.difficulty
-        formula = f"{num(per_task[task.p['level']])} × difficulty {num(task.difficulty)}"
+        formula = f"{num(per_task[task.p['level']])} × 难度系数 {num(task.difficulty)}"
         if task.role == "co":
             amount *= co_factor
-            formula += f" × co {num(co_factor)}"
+            formula += f" × {TASK_ROLES['co']} {num(co_factor)}"
         amounts.append(amount)
-        leaves.append(Node(f"{task.label} · {task.p['level']} {task.role}", amount,
+        leaves.append(Node(f"{task.label} · {_level(task.p['level'])} {TASK_ROLES.get(task.role, task.role)}", amount,
                            f"{formula} = {exact(amount)}", entries=resolved.cite_all([task.assignment], unit.code)))
     raw = sum(amounts, ZERO)
     if gate_level in means and means[gate_level] < gate:
-        return ZERO, Node(label, ZERO, f"{gate_level} level {exact(means[gate_level])} < {num(gate)}: "
-                                       f"no task-load bonus (完成省目标低于70%的不予加分); would be {exact(raw)}",
+        return ZERO, Node(label, ZERO, f"{_level(gate_level)}层级平均 {exact(means[gate_level])} < {num(gate)}："
+                                       f"不予任务量加分（完成省目标低于70%的不予加分）；否则为 {exact(raw)}",
                           leaves)
-    gate_note = (f"{gate_level} level {exact(means[gate_level])} ≥ {num(gate)}" if gate_level in means
-                 else f"no {gate_level} task: not gated")
+    gate_note = (f"{_level(gate_level)}层级平均 {exact(means[gate_level])} ≥ {num(gate)}" if gate_level in means
+                 else f"没有{_level(gate_level)}任务：不设门槛")
     terms = " + ".join(exact(a) for a in amounts)
-    return raw, Node(label, raw, f"{terms} = {exact(raw)} ({gate_note})", leaves)
+    return raw, Node(label, raw, f"{terms} = {exact(raw)}（{gate_note}）", leaves)
 
 
 def five_task_warning(unit: Unit, tasks: list[Task], resolved: Resolution,
@@ -163,10 +170,10 @@ def five_task_warning(unit: Unit, tasks: list[Task], resolved: Resolution,
     active = [t for t in tasks if t.active]
     if len(active) >= int(minimum):
         return [], None
-    warning = (f"{unit.code} has {len(active)} standing task(s), fewer than {minimum}: top up with own key "
-               "work (不足5项的…补充)")
-    label = f"任务不足 fewer than {minimum} tasks (warning, no score change)"
+    warning = (f"{unit.code} 在册任务 {len(active)} 项，少于 {minimum} 项：应以{_level('own')}补足"
+               "（不足5项的…补充）")
+    label = f"任务不足 {minimum} 项（提示，不影响分数）"
     if not active:
-        return [warning], leaf_without_entries(label, Decimal(len(active)), f"no standing task: {warning}")
+        return [warning], leaf_without_entries(label, Decimal(len(active)), f"没有在册任务：{warning}")
     return [warning], Node(label, Decimal(len(active)), warning,
                            entries=resolved.cite_all([t.assignment for t in active], unit.code))

@@ -11,6 +11,7 @@ from typing import Any
 from ..decimals import exact, fmt, num
 from ..entries import Entry
 from ..explain import Node, leaf_without_entries
+from ..labels import FIGURE_NAMES
 from ..reference import Unit
 from ..scheme import Scheme
 from .resolution import Resolution
@@ -22,16 +23,16 @@ def _award_points(entry: Entry, item: Mapping[str, Any]) -> tuple[Decimal, str]:
     if Scheme.is_set_per_award(item):
         if p.get("points") is None:
             # awarded by count while the item had fixed points; an amendment since sets it per award
-            return ZERO, f"0 ({entry.id} gave a count, no points, and the item is now set per award)"
+            return ZERO, f"0（{entry.id} 登记的是次数，没有分值，而该项现为每次评定分值）"
         points = dec(p["points"])
-        return points, f"{num(points)} (set per award)"
+        return points, f"{num(points)}（每次评定分值）"
     count = int(p.get("count") or 1)
     points = dec(item["points"]) * count
     return points, f"{count} × {num(dec(item['points']))}"
 
 
 def bonus_score(unit: Unit, units: Mapping[str, Unit], resolved: Resolution, scheme: Scheme) -> tuple[Decimal, Node]:
-    label = "加分 bonus"
+    label = FIGURE_NAMES["bonus"]
     raw: dict[str, Decimal] = defaultdict(lambda: ZERO)
     item_leaves: dict[str, Node] = {}
     awards = resolved.of_unit("bonus.awarded", unit.code)
@@ -46,11 +47,11 @@ def bonus_score(unit: Unit, units: Mapping[str, Unit], resolved: Resolution, sch
                 terms.append(term)
         raw[code] = total
         if item is None:
-            formula = f"not counted: {code} is not an item of scheme {scheme.version}"
+            formula = f"不计：{code} 不是方案 {scheme.version} 的加分项"
         elif Scheme.is_funding_item(item):
-            formula = f"not counted: {code} is computed from funding.recorded in scheme {scheme.version}"
+            formula = f"不计：方案 {scheme.version} 中 {code} 由争取资金记录算出，不登记加分"
         elif not terms:
-            formula = "not counted: every award of this item voided"
+            formula = "不计：该项的每次加分均已作废"
         else:
             formula = f"{' + '.join(terms)} = {exact(total)}"
         item_leaves[code] = Node(f"{code} {item['name'] if item else ''}".rstrip(), total, formula,
@@ -85,7 +86,7 @@ def bonus_score(unit: Unit, units: Mapping[str, Unit], resolved: Resolution, sch
     cap = scheme.dec("total", "bonus_cap")
     bonus = min(before_cap, cap)
     if not children:
-        return ZERO, leaf_without_entries(label, ZERO, "no bonus awarded, no funding recorded → 0")
+        return ZERO, leaf_without_entries(label, ZERO, "没有加分，也没有争取资金记录 → 0")
     terms = " + ".join(f"{name} {exact(v)}" for v, name in parts)
     return bonus, Node(label, bonus, f"min({terms}, {num(cap)}) = {fmt(bonus)}", children)
 
@@ -110,13 +111,13 @@ def _funding_bonus(code: str, item: Mapping[str, Any], unit: Unit, units: Mappin
     own = totals.get(unit.code, ZERO)
     largest = max(totals.values(), default=ZERO)
     if own <= 0 or largest <= 0:
-        return ZERO, Node(label, ZERO, "not counted: no standing funding",
+        return ZERO, Node(label, ZERO, "不计：没有现行的争取资金记录",
                           entries=resolved.cite_all(own_entries, unit.code))
     leaders = sorted(c for c, t in totals.items() if t == largest)
     value = points * own / largest
     cited = list(own_entries)
     if unit.code not in leaders:
         cited += by_unit[leaders[0]]
-    formula = (f"{num(points)} × own {num(own)} ÷ group's largest {num(largest)} ({', '.join(leaders)}) = "
+    formula = (f"{num(points)} × 本单位 {num(own)} ÷ 本组最高 {num(largest)}（{'、'.join(leaders)}）= "
                f"{exact(value)}")
     return value, Node(label, value, formula, entries=resolved.cite_all(cited, unit.code))

@@ -6,14 +6,12 @@ from __future__ import annotations
 from decimal import ROUND_CEILING, Decimal
 
 from ..decimals import fmt, num
-from ..explain import Node, leaf_without_entries
+from ..explain import PENDING, Node, leaf_without_entries
+from ..labels import BALLOT_KINDS, FIGURE_NAMES, GROUP_NAMES, ROUND_NAMES
 from ..reference import Unit
 from ..scheme import Scheme
 from .resolution import Resolution, key_of
 from .values import ZERO, dec
-
-ROUND_LABELS = {"half_year": "半年综合评价 half-year comprehensive", "year_end": "年终综合评价 year-end comprehensive"}
-KIND_LABELS = {"leader": "领导评价 leaders", "office": "领导小组办公室评价 office", "mutual": "互评 mutual"}
 
 
 def band_points(position: int, ranked: int, scheme: Scheme) -> tuple[Decimal, str]:
@@ -24,10 +22,10 @@ def band_points(position: int, ranked: int, scheme: Scheme) -> tuple[Decimal, st
         cumulative += share
         end = int((ranked * cumulative).to_integral_value(rounding=ROUND_CEILING))
         if position <= end:
-            return points, (f"position {position} of {ranked} → {label} "
-                            f"(band ends at ceil({ranked}×{num(cumulative)}) = {end}) → {num(points)}")
+            return points, (f"第 {position} 名 / 共 {ranked} 个 → {label}"
+                            f"（该段止于 ceil({ranked}×{num(cumulative)}) = {end}）→ {num(points)}")
     _, _, last = bands[-1]
-    return last, f"position {position} of {ranked} → {num(last)}"
+    return last, f"第 {position} 名 / 共 {ranked} 个 → {num(last)}"
 
 
 def comprehensive_score(unit: Unit, resolved: Resolution, scheme: Scheme,
@@ -53,38 +51,44 @@ def comprehensive_score(unit: Unit, resolved: Resolution, scheme: Scheme,
                 current = resolved.current.get(key)
                 cited = resolved.cite_all(resolved.history(*key), unit.code)
                 _, _, _, rater, group = key
-                label = f"选票 ballot by {rater} ({group})"
+                label = f"选票（评价人 {rater}，排{GROUP_NAMES.get(group, group)}）"
                 if current is None:
-                    leaves.append(Node(label, ZERO, "not counted: every ballot of this rater voided",
-                                       entries=cited))
+                    leaves.append(Node(label, ZERO, "不计：该评价人的选票均已作废", entries=cited))
                 elif unit.code not in current.payload["ranking"]:
-                    leaves.append(Node(label, ZERO, f"not counted: replaced by ballot {current.id}, "
-                                                    f"which does not rank {unit.code}", entries=cited))
+                    leaves.append(Node(label, ZERO, f"不计：已被选票 {current.id} 取代，"
+                                                    f"该票未排 {unit.code}", entries=cited))
                 else:
                     ranking = current.payload["ranking"]
                     value, formula = band_points(ranking.index(unit.code) + 1, len(ranking), scheme)
                     points.append(value)
-                    leaves.append(Node(label, value, f"ballot {current.id}: {formula}", entries=cited))
-            kind_label = f"{KIND_LABELS.get(kind, kind)} ({round_name})"
+                    leaves.append(Node(label, value, f"选票 {current.id}：{formula}", entries=cited))
+            kind_label = f"{_kind(kind)}（{_round(round_name)}）"
             if points:
                 score = sum(points, ZERO) / len(points)
-                formula = f"mean({', '.join(num(p) for p in points)}) = {fmt(score)}"
+                formula = f"平均({', '.join(num(p) for p in points)}) = {fmt(score)}"
             else:
                 score = ZERO
                 pending.append(f"{figure}.{kind}")
-                formula = f"pending: no standing ballot ranks {unit.code} yet → 0"
+                formula = PENDING + f"尚无现行选票排 {unit.code} → 0"
             kind_scores[kind] = score
             if leaves:
                 kind_nodes.append(Node(kind_label, score, formula, leaves))
             else:
-                kind_nodes.append(leaf_without_entries(kind_label, ZERO, f"no ballot ranks {unit.code} yet → 0",
+                kind_nodes.append(leaf_without_entries(kind_label, ZERO, f"尚无选票排 {unit.code} → 0",
                                                        pending=True))
         comp = sum((kind_scores[k] * w for k, w in kind_weights.items()), ZERO)
         comps[figure] = comp
-        terms = " + ".join(f"{k} {fmt(kind_scores[k])}×{num(w)}" for k, w in kind_weights.items())
-        round_nodes.append(Node(ROUND_LABELS.get(round_name, round_name), comp, f"{terms} = {fmt(comp)}",
-                                kind_nodes))
+        terms = " + ".join(f"{_kind(k)} {fmt(kind_scores[k])}×{num(w)}" for k, w in kind_weights.items())
+        round_nodes.append(Node(_round(round_name), comp, f"{terms} = {fmt(comp)}", kind_nodes))
     comprehensive = sum((comps[f"{r}_comp"] * w for r, w in round_weights.items()), ZERO)
-    terms = " + ".join(f"{r} {fmt(comps[f'{r}_comp'])}×{num(w)}" for r, w in round_weights.items())
-    return comprehensive, comps, Node("综合评价 comprehensive", comprehensive, f"{terms} = {fmt(comprehensive)}",
-                                      round_nodes)
+    terms = " + ".join(f"{_round(r)} {fmt(comps[f'{r}_comp'])}×{num(w)}" for r, w in round_weights.items())
+    return comprehensive, comps, Node(FIGURE_NAMES["comprehensive"], comprehensive,
+                                      f"{terms} = {fmt(comprehensive)}", round_nodes)
+
+
+def _round(name: str) -> str:
+    return ROUND_NAMES.get(name, name)
+
+
+def _kind(kind: str) -> str:
+    return BALLOT_KINDS.get(kind, kind)

@@ -11,7 +11,7 @@ from decimal import Decimal
 from ..decimals import exact, num
 from ..entries import Entry
 from ..explain import Node, leaf_without_entries
-from ..labels import DOUBLE_P8
+from ..labels import DERIVED_P8, DOUBLE_P8, FIGURE_NAMES, VERIFICATION_OUTCOMES
 from ..reference import Unit
 from ..scheme import Scheme
 from .resolution import Resolution
@@ -44,7 +44,7 @@ def _falsified(unit: Unit, tasks: list[Task], resolved: Resolution) -> list[_Fal
 def penalty_score(unit: Unit, tasks: list[Task], resolved: Resolution,
                   scheme: Scheme) -> tuple[Decimal, Node, list[str]]:
     """The penalty, its explanation, and the warnings for the office's checks (a P8 twice)."""
-    label = "减分 penalty"
+    label = FIGURE_NAMES["penalty"]
     p8_code = scheme.data["penalty"]["falsified_evidence_item"]
     children: list[Node] = []
     amounts: list[Decimal] = []
@@ -55,11 +55,11 @@ def penalty_score(unit: Unit, tasks: list[Task], resolved: Resolution,
         count = int(p.get("count") or 1)
         title = f"{p['item']} {item['name'] if item else ''}".rstrip()
         if not resolved.standing(entry):
-            children.append(Node(title, ZERO, f"not counted: voided by {resolved.void_of(entry).id}",
+            children.append(Node(title, ZERO, f"不计：已被 {resolved.void_of(entry).id} 作废",
                                  entries=resolved.cite_all([entry], unit.code)))
             continue
         if item is None:
-            children.append(Node(title, ZERO, f"not counted: not an item of scheme {scheme.version}",
+            children.append(Node(title, ZERO, f"不计：不是方案 {scheme.version} 的减分项",
                                  entries=resolved.cite_all([entry], unit.code)))
             continue
         amount = dec(item["points"]) * count
@@ -75,28 +75,27 @@ def penalty_score(unit: Unit, tasks: list[Task], resolved: Resolution,
         amount = dec(p8["points"])
         amounts.append(amount)
         derived.append((found.verification, Node(
-            f"{p8_code} {p8['name']} (derived)", amount,
-            f"evidence {found.evidence.payload['evidence']} of important task {found.task} verified falsified "
-            f"by {found.verification.id}, standing → 1 × {num(amount)}",
+            f"{p8_code} {p8['name']}{DERIVED_P8}", amount,
+            f"重要指标任务 {found.task} 的佐证 {found.evidence.payload['evidence']} 经 {found.verification.id} "
+            f"核验为{VERIFICATION_OUTCOMES['falsified']}（现行）→ 1 × {num(amount)}",
             entries=resolved.cite_all([found.evidence, found.verification], unit.code))))
     warnings: list[str] = []
     if by_hand and derived:
         hand_ids = ", ".join(entry.id for entry, _ in by_hand)
         derived_ids = ", ".join(entry.id for entry, _ in derived)
-        why = (f"{p8_code} imposed by hand ({hand_ids}) beside the {p8_code} derived from a standing "
-               f"falsified verification ({derived_ids}): {DOUBLE_P8}; SCHEME-2018 §3.1, the office "
-               f"does not impose that {p8_code} again by hand")
-        warnings.append(f"{unit.code}: {why}")
+        why = (f"手工登记的 {p8_code}（{hand_ids}）与现行造假核验（{derived_ids}）自动计的 {p8_code} "
+               f"并列：{DOUBLE_P8}；按考评方案第 3.1 节，考评办不再手工登记该 {p8_code}")
+        warnings.append(f"{unit.code}：{why}")
         pair = [node for _, node in by_hand + derived]
         children = [node for node in children if all(node is not n for _, n in by_hand)]
         subtotal = sum((node.value for node in pair), ZERO)
-        children.append(Node(f"{p8_code} {DOUBLE_P8} possible double deduction (warning: both counted)",
-                             subtotal, f"{' + '.join(exact(n.value) for n in pair)} = {exact(subtotal)}; "
+        children.append(Node(f"{p8_code} {DOUBLE_P8}（提示：两者均计入）",
+                             subtotal, f"{' + '.join(exact(n.value) for n in pair)} = {exact(subtotal)}；"
                              f"{why}", pair))
     else:
         children += [node for _, node in derived]
     penalty = sum(amounts, ZERO)
     if not children:
-        return ZERO, leaf_without_entries(label, ZERO, "no penalty imposed → 0"), warnings
+        return ZERO, leaf_without_entries(label, ZERO, "没有减分 → 0"), warnings
     terms = " + ".join(exact(a) for a in amounts) or "0"
     return penalty, Node(label, penalty, f"{terms} = {exact(penalty)}", children), warnings

@@ -9,14 +9,13 @@ from decimal import Decimal
 from ..decimals import fmt, num
 from ..entries import Entry
 from ..explain import Node, leaf_without_entries
+from ..labels import FIGURE_NAMES, PROCESS_DEDUCTIONS, QUALITY, VERIFICATION_OUTCOMES
 from ..reference import Unit
 from ..scheme import Scheme
 from .resolution import Cutoff, Resolution
 from .tasks import Task
 from .values import ZERO
 
-PROCESS_LABELS = {"not_reported": "未报 not reported", "late": "未按节点 late",
-                  "substandard": "未保质保量 not completed / poor"}
 #: how bad a verification is: where a checkpoint has several pieces of evidence, the worst standing one counts
 VERIFICATION_SEVERITY = {"falsified": 2, "discrepancy": 1, "confirmed": 0}
 
@@ -31,21 +30,21 @@ def _checkpoint_deduction(task: Task, checkpoint: str, due: date, unit: Unit, re
     reasons: list[tuple[str, str]] = []  # (the scheme's process key, why it applies)
     notes: list[str] = []                # what was looked at and cost nothing
     if report is None:
-        reasons.append(("not_reported", "no standing report"))
+        reasons.append(("not_reported", "没有现行的报告"))
     else:
         r = report.payload
         reported_on = date.fromisoformat(str(r["reported_on"]))
         if reported_on > cutoff.judge_date:
-            reasons.append(("not_reported", f"reported {reported_on}, after {cutoff.judge_date}"))
+            reasons.append(("not_reported", f"{reported_on} 报告，晚于截至日 {cutoff.judge_date}"))
         else:
             if reported_on > due:
-                reasons.append(("late", f"reported {reported_on} after due {due}"))
+                reasons.append(("late", f"{reported_on} 报告，晚于到期日 {due}"))
             if not r["completed"]:
-                reasons.append(("substandard", "reported not completed"))
+                reasons.append(("substandard", "报告未完成"))
             if r.get("quality", "ok") == "poor":
-                reasons.append(("substandard", "quality poor"))
+                reasons.append(("substandard", f"质量{QUALITY['poor']}"))
             if not reasons:
-                notes.append(f"reported {reported_on} by due {due}, completed, quality ok")
+                notes.append(f"{reported_on} 报告，到期 {due}，已完成，质量{QUALITY['ok']}")
 
     # the worst standing verification among this checkpoint's evidence; it costs points only on an
     # important task (evidence of other tasks is kept and verified the same way)
@@ -61,22 +60,23 @@ def _checkpoint_deduction(task: Task, checkpoint: str, due: date, unit: Unit, re
             worst = verification
     if worst is not None and worst.payload["outcome"] != "confirmed":
         outcome, evidence_code = worst.payload["outcome"], worst.payload["evidence"]
+        verified = f"佐证 {evidence_code} 核验为{VERIFICATION_OUTCOMES.get(outcome, outcome)}"
         if not task.p.get("important"):
-            notes.append(f"evidence {evidence_code} verified {outcome} changes no points (task not important)")
+            notes.append(f"{verified}，非重要指标，不扣分")
         elif outcome == "falsified":
-            reasons.append(("not_reported", f"evidence {evidence_code} verified falsified"))
+            reasons.append(("not_reported", verified))
         else:
-            reasons.append(("substandard", f"evidence {evidence_code} verified discrepancy"))
+            reasons.append(("substandard", verified))
 
-    note = f" ({'; '.join(notes)})" if notes else ""
+    note = f"（{'；'.join(notes)}）" if notes else ""
     if not reasons:
-        return ZERO, f"nothing deducted{note} → 0", cited
+        return ZERO, f"未扣分{note} → 0", cited
     # at most one deduction per checkpoint, the largest (the first listed among equals)
     key, why = max(reasons, key=lambda reason: scheme.dec("process", reason[0]))
     points = scheme.dec("process", key)
     others = [w for k, w in reasons if (k, w) != (key, why)]
-    also = f" (also {'; '.join(others)}: at most one deduction, the largest)" if others else ""
-    return points, f"{why}: {PROCESS_LABELS[key]} → {num(points)}{also}{note}", cited
+    also = f"（另：{'；'.join(others)}；每个节点只扣一次，取最大的）" if others else ""
+    return points, f"{why}：{PROCESS_DEDUCTIONS[key]} → {num(points)}{also}{note}", cited
 
 
 def process_score(unit: Unit, tasks: list[Task], resolved: Resolution, scheme: Scheme,
@@ -87,19 +87,19 @@ def process_score(unit: Unit, tasks: list[Task], resolved: Resolution, scheme: S
     for task in tasks:
         leaves, task_points = [], []
         for checkpoint, due in task.checkpoints:
-            label = f"节点 checkpoint {task.code}/{checkpoint} (due {due})"
+            label = f"节点 {task.code}/{checkpoint}（到期 {due}）"
             if due > cutoff.judge_date:
-                leaves.append(Node(label, ZERO, f"not judged: due after {cutoff.judge_date} → 0",
+                leaves.append(Node(label, ZERO, f"不考核：到期日晚于截至日 {cutoff.judge_date} → 0",
                                    entries=resolved.cite_all([task.assignment])))
                 continue
             if task.withdrawn_on is not None and due > task.withdrawn_on:
-                leaves.append(Node(label, ZERO, f"not judged: task withdrawn {task.withdrawn_on} → 0",
+                leaves.append(Node(label, ZERO, f"不考核：任务已于 {task.withdrawn_on} 撤回 → 0",
                                    entries=resolved.cite_all([task.assignment, task.withdrawal])))
                 continue
             points, formula, cited = _checkpoint_deduction(task, checkpoint, due, unit, resolved, scheme, cutoff)
             if task.withdrawal is not None:
                 cited.append(task.withdrawal)
-                formula += f" (due before the withdrawal on {task.withdrawn_on}: stays)"
+                formula += f"（到期早于 {task.withdrawn_on} 撤回：照计）"
             leaves.append(Node(label, points, formula, entries=resolved.cite_all(cited, unit.code)))
             if points:
                 task_points.append(points)
@@ -107,15 +107,15 @@ def process_score(unit: Unit, tasks: list[Task], resolved: Resolution, scheme: S
         subtotal = sum(task_points, ZERO)
         formula = " + ".join(num(p) for p in task_points) + f" = {fmt(subtotal)}" if task_points else "0"
         if not leaves:
-            task_nodes.append(Node(task.label, ZERO, "no checkpoints → 0",
+            task_nodes.append(Node(task.label, ZERO, "没有节点 → 0",
                                    entries=resolved.cite_all([task.assignment], unit.code)))
         else:
-            task_nodes.append(Node(task.label, subtotal, f"deductions {formula}", leaves))
+            task_nodes.append(Node(task.label, subtotal, f"扣分 {formula}", leaves))
     total = sum(deductions, ZERO)
     process = max(ZERO, base - total)
     terms = " + ".join(num(d) for d in deductions) if deductions else "0"
     formula = f"max(0, {num(base)} − ({terms})) = {fmt(process)}"
     if not task_nodes:
-        return process, leaf_without_entries("过程成绩 process", process,
-                                             f"no task, no checkpoint judged: {formula}")
-    return process, Node("过程成绩 process", process, formula, task_nodes)
+        return process, leaf_without_entries(FIGURE_NAMES["process"], process,
+                                             f"没有任务，没有可考核的节点：{formula}")
+    return process, Node(FIGURE_NAMES["process"], process, formula, task_nodes)

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..entries import Entry
+from ..labels import task_name
 from ..reference import Unit
 from .resolution import Cutoff, Resolution
 from .values import dec
@@ -28,7 +29,7 @@ class Task:
 
     @property
     def label(self) -> str:
-        return f"任务 task {self.code} {self.p.get('title', '')}".rstrip()
+        return task_name(self.code, self.p.get("title", ""))
 
     @property
     def active(self) -> bool:

@@ -11,10 +11,11 @@ from typing import Any
 from ..decimals import exact, fmt, num
 from ..entries import Entry
 from ..explain import Node
+from ..labels import FIGURE_NAMES
 from ..names import FIGURES
-from ..reference import Unit
+from ..reference import Indicator, Unit
 from ..scheme import Scheme
-from .annual import annual_score, five_task_warning, task_load_bonus
+from .annual import TASKS_NAME, annual_score, five_task_warning, task_load_bonus
 from .bonus import bonus_score
 from .common import common_score
 from .comprehensive import comprehensive_score
@@ -79,12 +80,15 @@ class UnitScore:
 
 
 def score_unit(unit: Unit, units: Mapping[str, Unit], entries: Sequence[Entry], scheme: Scheme,
-               cutoff: Cutoff, *, resolved: Resolution | None = None) -> UnitScore:
+               cutoff: Cutoff, *, resolved: Resolution | None = None,
+               indicators: Mapping[str, Indicator] | None = None) -> UnitScore:
     """One unit's score at the cutoff. `entries` is the whole ledger in seq order (every stream), or
     any part of it that holds `relevance.relevant_to` the unit; `units` maps code → Unit (B10
     compares the unit's group); `scheme` is the version in force. `resolved` is `counted(entries,
     cutoff)` when the caller already has it (scoring many units at one cutoff); `entries` is then
-    not read."""
+    not read. `indicators` (the registry's) gives the common indicators' names to the explanation
+    only: the registry is recorded at `init`, after the year's first entries, so a cutoff does not
+    count its entries; without it the indicators are shown by code."""
     if resolved is None:
         resolved = Resolution(entries, cutoff)
     elif resolved.cutoff != cutoff:
@@ -96,24 +100,29 @@ def score_unit(unit: Unit, units: Mapping[str, Unit], entries: Sequence[Entry], 
     annual_tasks, level_means, tasks_node = annual_score(unit, tasks, voided_tasks, resolved, scheme, pending)
     task_load, task_load_node = task_load_bonus(unit, tasks, level_means, resolved, scheme)
     annual = annual_tasks + task_load
-    annual_node = Node("年度成绩 annual individual (含任务量加分 including the task-load bonus)", annual,
-                       f"tasks {fmt(annual_tasks)} + task-load {exact(task_load)} = {fmt(annual)}",
-                       [tasks_node, task_load_node])
+    # each term of a formula is called by its figure's name, as the plan and the pages call it
+    name = FIGURE_NAMES
+    annual_node = Node(name["annual_individual"], annual,
+                       f"{TASKS_NAME} {fmt(annual_tasks)} + {name['task_load_bonus']} {exact(task_load)}"
+                       f" = {fmt(annual)}", [tasks_node, task_load_node])
     warnings, warning_node = five_task_warning(unit, tasks, resolved, scheme)
 
     w_process, w_annual = scheme.dec("individual", "process"), scheme.dec("individual", "annual")
     individual = process * w_process + annual * w_annual
     individual_node = Node(
-        "个性指标 individual", individual,
-        f"process {fmt(process)}×{num(w_process)} + annual {fmt(annual)}×{num(w_annual)} = {fmt(individual)}",
+        name["individual"], individual,
+        f"{name['process']} {fmt(process)}×{num(w_process)} + {name['annual_individual']} {fmt(annual)}×"
+        f"{num(w_annual)} = {fmt(individual)}",
         [process_node, annual_node] + ([warning_node] if warning_node else []))
 
-    common, chuangcheng, common_node, chuang_node = common_score(unit, resolved, scheme, pending)
+    common, chuangcheng, common_node, chuang_node = common_score(unit, resolved, scheme, pending,
+                                                                 indicators or {})
     w_individual, w_common = scheme.dec("indicator", "individual"), scheme.dec("indicator", "common")
     indicator = individual * w_individual + common * w_common
-    indicator_node = Node("指标考核 indicator", indicator,
-                          f"individual {fmt(individual)}×{num(w_individual)} + common {fmt(common)}×{num(w_common)}"
-                          f" = {fmt(indicator)}", [individual_node, common_node])
+    indicator_node = Node(name["indicator"], indicator,
+                          f"{name['individual']} {fmt(individual)}×{num(w_individual)} + "
+                          f"{name['common']} {fmt(common)}×{num(w_common)} = {fmt(indicator)}",
+                          [individual_node, common_node])
 
     comprehensive, comps, comprehensive_node = comprehensive_score(unit, resolved, scheme, pending)
     bonus, bonus_node = bonus_score(unit, units, resolved, scheme)
@@ -125,9 +134,10 @@ def score_unit(unit: Unit, units: Mapping[str, Unit], entries: Sequence[Entry], 
     # bonus is already capped; min() again keeps the total's formula literally the plan's
     total = indicator * w_indicator + comprehensive * w_comprehensive + min(bonus, cap) - penalty
     total_node = Node(
-        "专项考评成绩 total", total,
-        f"indicator {fmt(indicator)}×{num(w_indicator)} + comprehensive {fmt(comprehensive)}×"
-        f"{num(w_comprehensive)} + min(bonus {fmt(bonus)}, {num(cap)}) − penalty {fmt(penalty)} = {fmt(total)}",
+        name["total"], total,
+        f"{name['indicator']} {fmt(indicator)}×{num(w_indicator)} + {name['comprehensive']} "
+        f"{fmt(comprehensive)}×{num(w_comprehensive)} + min({name['bonus']} {fmt(bonus)}, {num(cap)}) − "
+        f"{name['penalty']} {fmt(penalty)} = {fmt(total)}",
         [indicator_node, comprehensive_node, bonus_node, penalty_node, chuang_node])
 
     return UnitScore(
