@@ -35,10 +35,10 @@ class KaopingError(Exception):
     def worded(cls, code: str, zh: str, en: str, *, field: str | None = None,
                label: str | None = None) -> KaopingError:
         """An error whose words were made elsewhere (pydantic's, translated by `refusals`)."""
-        error = cls(code, field=field, label=label)
-        error.code, error.message_en = code, en
+        error = cls.__new__(cls)
+        Exception.__init__(error, en)
+        error.code, error.field, error.params, error.message_en = code, field, {}, en
         error.message = f"{label or field_name(field)}：{zh}" if field else zh
-        error.args = (en,)
         return error
 
     def __str__(self) -> str:

@@ -114,6 +114,72 @@ REFUSALS: dict[str, Words] = {
     "ballot.incomplete": Words("{whose}（方案第 5 节）；{total} 个单位中漏排 {count} 个：{missing}",
                                "{whose_en} (SCHEME-2018 §5); {count} of {total} left out: {missing}"),
 
+    # -- the scheme and its amendments (§10; domain.scheme, domain.scheme_schema, ledger.admin) -------
+    "amendment.not_object": Words("方案修订应是一个 JSON 对象（合并补丁），例如 {{\"version\": \"2018.2\", …}}",
+                                  "an amendment is a JSON object (a merge patch)"),
+    "amendment.version_missing": Words("方案修订必须写明新的版本号，例如 \"2018.2\"",
+                                       "an amendment must name its new version"),
+    "amendment.version_in_force": Words("{version} 是现行版本，请写一个新的版本号",
+                                        "version {version} is the one in force; name a new one"),
+    "amendment.version_exists": Words("版本 {version} 已经存在，请写一个新的版本号",
+                                      "version {version} already exists"),
+    "amendment.in_force_from": Words("生效时间就是修订的登记时间（--recorded-at），不写在补丁里",
+                                     "is the amendment's recorded time, not part of a patch"),
+    "amendment.list_not_keyed": Words("按键组织，补丁只写要改的条目，例如 {example}（null 删除一条）；写成列表会替换全部条目",
+                                      "is keyed, so that a patch names the entries it changes, e.g. {example} "
+                                      "(null deletes one); a list would replace every entry (SCHEME-2018 §10)"),
+    "amendment.not_json": Words("{kind} 不能写入 JSON", "{kind} is not JSON"),
+    "amendment.out_of_order": Words(
+        "{when} 不晚于现行版本 {version} 的生效时间 {since}：修订须按时间先后登记，早于现行版本的修订会改写已由后一版本管辖的时期",
+        "{when} is not after {since}, from which {version} is in force: amendments are recorded in time "
+        "order, since one dated earlier would rewrite the rules of a period a later version already "
+        "governs (SCHEME-2018 §10)"),
+    "scheme.not_object": Words("方案应是一个 JSON 对象", "a scheme is a JSON object"),
+    "scheme.unknown_key": Words("不是方案的键（是否拼写有误？）", "unknown key: not part of the scheme"),
+    "scheme.number": Words(f"应为数字，例如 {NUMBER_EXAMPLE}", "a number is expected (a decimal string such as \"0.5\")"),
+    "scheme.not_a_number": Words("“{value}”不是数字", "{value!r} is not a number"),
+    "scheme.weights_sum": Words("{what}之和应为 1，现在是 {terms} = {total}", "{what_en} must add up to 1, not {terms} = {total}"),
+    "scheme.min_below_max": Words("下限 {min} 应小于上限 {max}", "min {min} must be below max {max}"),
+    "scheme.bonus_kind": Words("每个加分项只给一种分值：points（固定分值）、funding（按争取资金）或 min 和 max（逐次核定）",
+                               "give exactly one of points, funding, or min and max"),
+    "scheme.bonus_range": Words("逐次核定的加分项需要 min ≤ max", "an item set per award needs min ≤ max"),
+    "scheme.cap_unknown_item": Words("封顶的加分项 {code} 不在方案中", "caps an item the scheme does not have: {code}"),
+    "scheme.cap_funding": Words("{code} 按争取资金算出，不与其他项合并封顶", "{code} is computed from funding, not capped with others"),
+    "scheme.cap_twice": Words("{code} 已由 {by} 封顶", "{code} is already capped by {by}"),
+    "scheme.not_penalty": Words("{code} 不是减分项", "{code} is not a penalty item"),
+    "scheme.band_ranks": Words("比例段的 rank 应为 1 到 {count}，各一次，现在是 {ranks}",
+                               "band ranks must be 1 to {count}, each once: {ranks}"),
+    "scheme.band_points": Words("低段的分数不得高于高段", "a lower band may not earn more points than a higher one"),
+    "scheme.gate_level": Words("{level} 不是方案中的层级", "{level} is not a level of the scheme"),
+
+    # -- tokens ------------------------------------------------------------------------------------
+    "token.unknown": Words("没有编号为“{id}”的令牌", "no token {id!r}"),
+    "token.already_revoked": Words("令牌“{id}”已经吊销", "token {id!r} is already revoked"),
+
+    # -- the checkable log (ledger.notary) --------------------------------------------------------
+    "checkpoint.none_yet": Words("还没有签名的检查点", "no checkpoint is signed yet"),
+    "checkpoint.not_stored": Words("没有大小为 {size} 的检查点", "no checkpoint of size {size} is stored"),
+    "seq.unknown": Words("没有序号为 {seq} 的记录", "no entry with seq {seq}"),
+    "seq.after_checkpoint": Words("序号 {seq} 的记录在大小为 {size} 的检查点之后，请用更新的检查点",
+                                  "seq {seq} came after the checkpoint of size {size}"),
+    "proof.from_zero": Words("一致性证明的起始大小至少为 1", "a consistency proof starts at size 1 or more"),
+    "proof.from_after_to": Words("起始大小 {old} 大于终止大小 {new}", "from {old} is after to {new}"),
+    "proof.unit_own_only": Words("单位令牌只能证明本单位（{unit}）历史中的记录",
+                                 "a unit token proves entries of its own history ({unit}) only"),
+    "cosignature.role": Words("只有审计或考评办的令牌可以提交见证签名",
+                              "only an auditor's or the office's token sends cosignatures"),
+
+    # -- publication and appeals (§9; ledger.appeals, ledger.compare) ---------------------------
+    "publication.unknown": Words("没有编号为“{id}”的公示", "no publication {id!r}"),
+    "dispute.status_unknown": Words("没有“{given}”这种状态，可选：open（待裁决）、resolved（已裁决）、all（全部）",
+                                    "unknown status {given!r}; one of open, resolved, all"),
+    "dispute.unknown": Words("没有代码为“{code}”的异议", "no dispute {code!r}"),
+    "dispute.not_open": Words("异议“{code}”{status}，没有可预览的裁决", "dispute {code!r} is {status_en}: nothing left to preview"),
+    "compare.same_unit": Words("请选择两个不同的单位进行比较", "compare two different units"),
+
+    # -- the ledger itself -----------------------------------------------------------------------
+    "ledger.empty": Words("账本还是空的：请先运行 kaoping init", "the ledger is empty: run `kaoping init` first"),
+
     # -- stages and groups of the readers ------------------------------------------------------
     "stage.unknown": Words("没有“{given}”这个阶段，可选：{allowed}", "unknown stage {given!r}; one of {allowed_en}"),
     "group.unknown": Words("没有“{given}”这个分组，可选：{allowed}", "unknown group {given!r}; one of {allowed_en}"),

@@ -62,23 +62,19 @@ class Scheme:
         """A new amendment of this version, in force from `in_force_from`: refused (InvalidCommand
         or RuleViolation naming the path) unless the amended scheme is a valid scheme."""
         if not isinstance(patch, dict):
-            raise InvalidCommand("an amendment is a JSON object (a merge patch)", field="amendment")
+            raise InvalidCommand("amendment.not_object", field="amendment")
         version = patch.get("version")
         if not isinstance(version, str) or not version.strip():
-            raise InvalidCommand("an amendment must name its new version", field="version")
+            raise InvalidCommand("amendment.version_missing", field="version")
         if version.strip() == self.version:
-            raise RuleViolation(f"version {self.version} is the one in force; name a new one",
-                                field="version")
+            raise RuleViolation("amendment.version_in_force", field="version", version=self.version)
         if "in_force_from" in patch:
-            raise InvalidCommand("is the amendment's recorded time, not part of a patch",
-                                 field="in_force_from")
+            raise InvalidCommand("amendment.in_force_from", field="in_force_from")
         bonus = patch.get("bonus")
         for path, given in (("bands", patch.get("bands")),
                             ("bonus.caps", bonus.get("caps") if isinstance(bonus, dict) else None)):
             if isinstance(given, list):
-                raise InvalidCommand(f"is keyed, so that a patch names the entries it changes, e.g. "
-                                     f"{KEYED[path]} (null deletes one); a list would replace every "
-                                     "entry (SCHEME-2018 §10)", field=path)
+                raise InvalidCommand("amendment.list_not_keyed", field=path, example=KEYED[path])
         merged = merge(self.data, patch)
         merged["in_force_from"] = in_force_from.isoformat()
         return Scheme(canonical(merged))

@@ -18,9 +18,11 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer,
                       StrictBool, StringConstraints, ValidationError, model_validator)
+from pydantic_core import PydanticCustomError
 
 from .decimals import num
 from .errors import InvalidCommand
+from .refusals import pydantic_words
 
 #: the start of the 2018 scheme, for documents stored before a scheme carried its start: the plan
 #: governs the whole 2018 evaluation year (Asia/Shanghai), not just the time `kaoping init` ran
@@ -30,13 +32,13 @@ LEGACY_START = "2018-01-01T00:00:00+08:00"
 def _number(value: Any) -> Decimal:
     """A number of the scheme: a decimal string ("0.70") or a JSON number, spelt as given."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
-        raise ValueError("a number is expected (a decimal string such as \"0.5\")")
+        raise PydanticCustomError("scheme.number", "a number is expected (a decimal string such as \"0.5\")")
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
-        raise ValueError(f"{value!r} is not a number") from None
+        raise PydanticCustomError("scheme.not_a_number", "{value} is not a number", {"value": str(value)}) from None
     if not number.is_finite():
-        raise ValueError(f"{value!r} is not a number")
+        raise PydanticCustomError("scheme.not_a_number", "{value} is not a number", {"value": str(value)})
     return number
 
 
@@ -57,12 +59,17 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: what shares out one whole, as a refusal names it
+_SHARES = {"weights": "权重", "shares": "比例"}
+
+
 def _one_in_all(section: str, weights: dict[str, Decimal], what: str = "weights") -> None:
     """Weights that share out one whole: changing one means changing another."""
     total = sum(weights.values(), Decimal(0))
     if total != 1:
         terms = " + ".join(f"{k} {num(v)}" for k, v in weights.items())
-        raise InvalidCommand(f"{what} must add up to 1, not {terms} = {num(total)}", field=section)
+        raise InvalidCommand("scheme.weights_sum", field=section, what=_SHARES.get(what, what), what_en=what,
+                             terms=terms, total=num(total))
 
 
 class Shares(Section):
@@ -159,7 +166,7 @@ class Common(Section):
     @model_validator(mode="after")
     def _range(self) -> Common:
         if self.min >= self.max:
-            raise InvalidCommand(f"min {num(self.min)} must be below max {num(self.max)}", field="common")
+            raise InvalidCommand("scheme.min_below_max", field="common", min=num(self.min), max=num(self.max))
         return self
 
 
@@ -192,9 +199,9 @@ class BonusItem(Section):
                                     ("funding", self.funding is not None),
                                     ("min and max", self.min is not None or self.max is not None)) if given]
         if len(kinds) != 1:
-            raise ValueError("give exactly one of points, funding, or min and max")
+            raise PydanticCustomError("scheme.bonus_kind", "give exactly one of points, funding, or min and max")
         if kinds == ["min and max"] and (self.min is None or self.max is None or self.min > self.max):
-            raise ValueError("an item set per award needs min ≤ max")
+            raise PydanticCustomError("scheme.bonus_range", "an item set per award needs min ≤ max")
         return self
 
 
@@ -209,14 +216,12 @@ class Bonus(Section):
             for code in key.split("+"):
                 item = self.items.get(code)
                 if item is None:
-                    raise InvalidCommand(f"caps an item the scheme does not have: {code}",
-                                         field=f"bonus.caps.{key}")
+                    raise InvalidCommand("scheme.cap_unknown_item", field=f"bonus.caps.{key}", code=code)
                 if item.funding is not None:
-                    raise InvalidCommand(f"{code} is computed from funding, not capped with others",
-                                         field=f"bonus.caps.{key}")
+                    raise InvalidCommand("scheme.cap_funding", field=f"bonus.caps.{key}", code=code)
                 if code in capped:
-                    raise InvalidCommand(f"{code} is already capped by {capped[code]}",
-                                         field=f"bonus.caps.{key}")
+                    raise InvalidCommand("scheme.cap_twice", field=f"bonus.caps.{key}", code=code,
+                                         by=capped[code])
                 capped[code] = key
         return self
 
@@ -233,8 +238,8 @@ class Penalty(Section):
     @model_validator(mode="after")
     def _derived_item(self) -> Penalty:
         if self.falsified_evidence_item not in self.items:
-            raise InvalidCommand(f"{self.falsified_evidence_item} is not a penalty item",
-                                 field="penalty.falsified_evidence_item")
+            raise InvalidCommand("scheme.not_penalty", field="penalty.falsified_evidence_item",
+                                 code=self.falsified_evidence_item)
         return self
 
 
@@ -272,15 +277,15 @@ class SchemeDocument(Section):
     def _across_sections(self) -> SchemeDocument:
         ranks = sorted(band.rank for band in self.bands.values())
         if ranks != list(range(1, len(ranks) + 1)):
-            raise InvalidCommand(f"band ranks must be 1 to {len(ranks)}, each once: {ranks}", field="bands")
+            raise InvalidCommand("scheme.band_ranks", field="bands", count=len(ranks), ranks=ranks)
         _one_in_all("bands", {label: band.share for label, band in self.bands.items()}, "shares")
         ordered = sorted(self.bands.values(), key=lambda band: band.rank)
         if any(worse.points > better.points for better, worse in zip(ordered, ordered[1:])):
-            raise InvalidCommand("a lower band may not earn more points than a higher one", field="bands")
+            raise InvalidCommand("scheme.band_points", field="bands")
         levels = set(self.levels.departments) | set(self.levels.towns_zones)
         if self.task_load.gate_level not in levels:
-            raise InvalidCommand(f"{self.task_load.gate_level} is not a level of the scheme",
-                                 field="task_load.gate_level")
+            raise InvalidCommand("scheme.gate_level", field="task_load.gate_level",
+                                 level=self.task_load.gate_level)
         return self
 
 
@@ -288,7 +293,7 @@ def canonical(document: Any) -> dict[str, Any]:
     """The document validated, as plain JSON (numbers as decimal strings, spelt as given); an
     InvalidCommand naming the path of the first problem otherwise."""
     if not isinstance(document, dict):
-        raise InvalidCommand("a scheme is a JSON object", field="scheme")
+        raise InvalidCommand("scheme.not_object", field="scheme")
     try:
         model = SchemeDocument.model_validate(document)
     except ValidationError as error:
@@ -296,8 +301,9 @@ def canonical(document: Any) -> dict[str, Any]:
         first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         path = ".".join(str(part) for part in first["loc"] if part != "[key]")
         if first["type"] == "extra_forbidden":
-            raise InvalidCommand("unknown key: not part of the scheme", field=path) from None
-        raise InvalidCommand(first["msg"].removeprefix("Value error, "), field=path or "scheme") from None
+            raise InvalidCommand("scheme.unknown_key", field=path) from None
+        code, zh, en = pydantic_words(first)
+        raise InvalidCommand.worded(code, zh, en, field=path or "scheme") from None
     return model.model_dump(mode="json", exclude_none=True)
 
 

@@ -79,19 +79,17 @@ class Admin:
         now = self.clock()
         when = supplied or now
         if when > now:
-            raise RuleViolation("must not be in the future", field="recorded_at")
+            raise RuleViolation("recorded_at.future", field="recorded_at")
         newest = registry.schemes[-1]
         if when <= newest.in_force_from:
-            raise RuleViolation(
-                f"{when.astimezone(self.settings.zone).isoformat()} is not after "
-                f"{newest.in_force_from.astimezone(self.settings.zone).isoformat()}, from which "
-                f"{newest.scheme.version} is in force: amendments are recorded in time order, since "
-                "one dated earlier would rewrite the rules of a period a later version already governs "
-                "(SCHEME-2018 §10)", field="recorded_at")
+            raise RuleViolation("amendment.out_of_order", field="recorded_at",
+                                when=when.astimezone(self.settings.zone).isoformat(),
+                                since=newest.in_force_from.astimezone(self.settings.zone).isoformat(),
+                                version=newest.scheme.version)
         base = registry.version_at(when, strictly_before=True).scheme
         amended = base.amended(amendment, when)
         if any(v.scheme.version == amended.version for v in registry.schemes):
-            raise RuleViolation(f"version {amended.version} already exists", field="version")
+            raise RuleViolation("amendment.version_exists", field="version", version=amended.version)
         return Amendment(base, amended, when, supplied is not None)
 
     def amend_scheme(self, amendment: Any, *, actor: str = "office",
@@ -155,7 +153,7 @@ class Admin:
         units = [registry.unit(code, field_name="units").code for code in units]
         for code in indicators:
             if code not in registry.indicators:
-                raise UnknownReference(f"unknown common indicator {code!r}", field="indicators")
+                raise UnknownReference("indicator.unknown", field="indicators", code=code)
         token_id = secrets.token_hex(6)
         token = f"kp_{token_id}_{secrets.token_urlsafe(32)}"
         payload = {"token_id": token_id, "actor": actor, "role": role, "unit": unit,
@@ -170,9 +168,9 @@ class Admin:
         state = self.streams.tokens()
         info = state.by_id.get(token_id)
         if info is None:
-            raise UnknownReference(f"no token {token_id!r}", field="token_id")
+            raise UnknownReference("token.unknown", field="token_id", id=token_id)
         if info.revoked_by is not None:
-            raise RuleViolation(f"token {token_id!r} is already revoked", field="token_id")
+            raise RuleViolation("token.already_revoked", field="token_id", id=token_id)
         self.writer.append_internal(TOKENS_STREAM, state.version,
                                     [(f"kaoping:token:{token_id}:revoked", "token.revoked",
                                       {"token_id": token_id})], actor="kaoping token")
@@ -224,7 +222,7 @@ def _plain(patch: Any) -> Any:
 
 
 def _unstorable(value: Any) -> Any:
-    raise InvalidCommand(f"{type(value).__name__} is not JSON", field="amendment")
+    raise InvalidCommand("amendment.not_json", field="amendment", kind=type(value).__name__)
 
 
 def _moment(text: str, zone: tzinfo) -> datetime:

@@ -13,6 +13,7 @@ from typing import Any
 from kaoping.domain.decimals import fmt
 from kaoping.domain.entries import Entry
 from kaoping.domain.errors import NotFound, RuleViolation
+from kaoping.domain.labels import DISPUTE_STATES
 from kaoping.domain.names import FIGURES, PUBLICATIONS_STREAM, unit_of, unit_stream
 from kaoping.domain.standings import by_group, stage_figure
 
@@ -44,7 +45,7 @@ class Appeals:
         that covers it with the entry's inclusion proof, so anyone holding the vkey can check it."""
         entry = next((e for e in self._published() if e.id == publication_id), None)
         if entry is None:
-            raise NotFound(f"no publication {publication_id!r}", field="id")
+            raise NotFound("publication.unknown", field="id", id=publication_id)
         document = self._document(entry)
         figure = stage_figure(document["stage"])
         now = {code: fmt(getattr(score, figure)) for code, score in self.reader.unit_scores().items()}
@@ -83,7 +84,7 @@ class Appeals:
         """`kaoping disputes`: every dispute (of `unit`), oldest first, with its status: open,
         upheld, rejected (or voided: its filing was voided)."""
         if status not in ("open", "resolved", "all"):
-            raise RuleViolation(f"unknown status {status!r}; one of open, resolved, all", field="status")
+            raise RuleViolation("dispute.status_unknown", field="status", given=status)
         registry = self.reader.registry()
         if unit is not None:
             unit = registry.unit(unit.upper()).code
@@ -121,10 +122,11 @@ class Appeals:
         were the dispute upheld now; nothing is appended."""
         dispute = next((d for d in self.disputes(status="all") if d["dispute"] == code), None)
         if dispute is None:
-            raise NotFound(f"no dispute {code!r}", field="dispute")
+            raise NotFound("dispute.unknown", field="dispute", code=code)
         if dispute["status"] != "open":
-            raise RuleViolation(f"dispute {code!r} is {dispute['status']}: nothing left to preview",
-                                field="dispute")
+            raise RuleViolation("dispute.not_open", field="dispute", code=code,
+                                status=DISPUTE_STATES.get(dispute["status"], dispute["status"]),
+                                status_en=dispute["status"])
         log = self.reader.log.refresh()
         now = self.clock()
         ruling = Entry(seq=(log[-1].seq if log else 0) + 1, stream=unit_stream(dispute["unit"]),

@@ -42,9 +42,9 @@ def compare(reader: Reader, a: str, b: str, *, as_of: str | None = None) -> dict
     code_a, code_b = a.strip().upper(), b.strip().upper()
     for code, name in ((code_a, "a"), (code_b, "b")):
         if code not in registry.units:
-            raise NotFound(f"unknown unit {code!r}", field=name)
+            raise NotFound("unit.unknown", field=name, code=code)
     if code_a == code_b:
-        raise InvalidCommand("compare two different units", field="b")
+        raise InvalidCommand("compare.same_unit", field="b")
     scores = reader.unit_scores([code_a, code_b], as_of=as_of)
     first, second = scores[code_a], scores[code_b]
     in_force = registry.scheme_at(first.cutoff.as_of or reader.clock())

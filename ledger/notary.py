@@ -78,12 +78,12 @@ class Notary:
         if size is None:
             found = self.latest()
             if found is None:
-                raise NotFound("no checkpoint is signed yet", field=field)
+                raise NotFound("checkpoint.none_yet", field=field)
             return found
         rows = self.recorder.query(f"SELECT size, origin, root, note, signed_at FROM "
                                    f"{tree.CHECKPOINTS_TABLE} WHERE size = %s", [size])
         if not rows:
-            raise NotFound(f"no checkpoint of size {size} is stored", field=field)
+            raise NotFound("checkpoint.not_stored", field=field, size=size)
         return tree.stored_checkpoint(rows[0])
 
     def all(self) -> list[tree.StoredCheckpoint]:
@@ -117,10 +117,9 @@ class Notary:
         checkpoint = self.at(size)
         index = self.leaf_indexes([seq]).get(seq)
         if index is None:
-            raise NotFound(f"no entry with seq {seq}", field="seq")
+            raise NotFound("seq.unknown", field="seq", seq=seq)
         if index >= checkpoint.size:
-            raise RuleViolation(f"seq {seq} came after the checkpoint of size {checkpoint.size}",
-                                field="size")
+            raise RuleViolation("seq.after_checkpoint", field="size", seq=seq, size=checkpoint.size)
         rows = self.recorder.query(f"SELECT hash FROM {tree.TREE_TABLE} WHERE level = 0 AND idx = %s",
                                    [index])
         chain = self.recorder.query("SELECT hash FROM kaoping_chain WHERE seq = %s", [seq])
@@ -133,9 +132,9 @@ class Notary:
         """`consistency OLD [NEW]`: the tree of size OLD is a prefix of the checkpoint of size NEW."""
         checkpoint = self.at(new, field="to")
         if old < 1:
-            raise InvalidCommand("a consistency proof starts at size 1 or more", field="from")
+            raise InvalidCommand("proof.from_zero", field="from")
         if old > checkpoint.size:
-            raise InvalidCommand(f"from {old} is after to {checkpoint.size}", field="from")
+            raise InvalidCommand("proof.from_after_to", field="from", old=old, new=checkpoint.size)
         proof = self._hashes(consistency_ranges(old, checkpoint.size))
         return {"size1": old, "size2": checkpoint.size, "proof": [b64(h) for h in proof],
                 "checkpoint": self.note(checkpoint)}

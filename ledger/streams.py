@@ -39,7 +39,7 @@ class StreamStates:
         `required`: an empty ledger (no `kaoping init` yet) is refused."""
         registry = self._typed(REGISTRY_STREAM, RegistryState, synced)
         if required and registry.version == 0:
-            raise LedgerNotInitialised("the ledger is empty: run `kaoping init` first")
+            raise LedgerNotInitialised("ledger.empty")
         return registry
 
     def tokens(self, *, synced: bool = False) -> TokensState:

@@ -41,8 +41,7 @@ def inclusion(ledger: LedgerDep, caller: Caller, seq: Position,
     if caller.role == "unit":
         stream = ledger.index.stream_of_seq(seq)
         if stream is not None and unit_of(stream) != caller.unit:
-            raise e.Forbidden(f"a unit token proves entries of its own history ({caller.unit}) only",
-                              field="seq")
+            raise e.Forbidden("proof.unit_own_only", field="seq", unit=caller.unit)
     return ledger.notary.inclusion(seq, size)
 
 
@@ -68,5 +67,5 @@ def cosign(ledger: LedgerDep, caller: Caller, body: Annotated[Cosignature, Body(
     """A witness's cosignature of a stored checkpoint (C2SP tlog-cosignature), kept and shown with
     the checkpoint. Auditors and the office may send them."""
     if caller.role not in ("auditor", "office"):
-        raise e.Forbidden("only an auditor's or the office's token sends cosignatures", field="role")
+        raise e.Forbidden("cosignature.role", field="role")
     return ledger.notary.cosign(body.note, body.vkey, ledger.clock())
