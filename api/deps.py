@@ -14,7 +14,6 @@ from kaoping.ledger.group_commit import GroupCommitter
 from kaoping.projections.scores import ScoresProjection
 
 
-
 # Coroutines: FastAPI runs them on the event loop, with no thread-pool round trip. `principal` reads
 # the database, so it runs in the thread pool; appends check their token in the group-commit writer
 # instead (POST /v1/commands), once for many requests.
@@ -35,17 +34,21 @@ ProjectionDep = Annotated[ScoresProjection, Depends(the_projection)]
 CommitterDep = Annotated[GroupCommitter, Depends(the_committer)]
 
 
+#: how a refusal names the Authorization header
+TOKEN = "令牌（Authorization）"
+
+
 def bearer_token(authorization: str | None) -> str:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise e.NotAuthenticated("missing bearer token")
+        raise e.NotAuthenticated("auth.missing", field="authorization", label=TOKEN)
     return token.strip()
 
 
 def principal(ledger: LedgerDep, authorization: Annotated[str | None, Header()] = None) -> Principal:
     found = ledger.principal_for(bearer_token(authorization))
     if found is None:
-        raise e.NotAuthenticated("unknown or revoked token")
+        raise e.NotAuthenticated("auth.unknown", field="authorization", label=TOKEN)
     return found
 
 
@@ -55,7 +58,7 @@ Caller = Annotated[Principal, Depends(principal)]
 def readable_unit(code: str, caller: Principal) -> str:
     code = code.upper()
     if not caller.may_read_unit(code):
-        raise e.Forbidden(f"a unit token reads its own unit ({caller.unit}) only", field="unit")
+        raise e.Forbidden("unit.own_only", field="unit", unit=caller.unit)
     return code
 
 

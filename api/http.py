@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
 
     # /docs and /redoc from the assets fastapi-offline packages: a county intranet has no CDN
     app = FastAPIOffline(title="Kaoping (考评) ledger", version="0.1.0", lifespan=lifespan,
+                         default_response_class=errors.SafeJSONResponse,
                          description="An event-sourced audit ledger for government performance "
                                      "evaluation. Every request but /healthz, /docs and the OpenAPI "
                                      "description needs `Authorization: Bearer TOKEN`.")
