@@ -42,8 +42,8 @@ def free_port() -> int:
 
 def post(port: int, token: str, megabytes: int) -> tuple[int, str]:
     command = json.dumps({"id": "x", "type": "common.scored", "unit": "D03", "indicator": "C02",
-                          "score": 80}).encode() + b","
-    chunk = command * (1024 * 1024 // len(command))
+                          "score": 80}).encode()
+    chunk = (command + b",") * (1024 * 1024 // (len(command) + 1))
     count = max(1, megabytes * 1024 * 1024 // len(chunk))
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
     connection.putrequest("POST", "/v1/commands")
@@ -55,7 +55,8 @@ def post(port: int, token: str, megabytes: int) -> tuple[int, str]:
         for n in range(count):
             piece = (b"[" if n == 0 else b"") + chunk
             connection.send(b"%x\r\n%s\r\n" % (len(piece), piece))
-        connection.send(b"1\r\n]\r\n0\r\n\r\n")
+        end = command + b"]"
+        connection.send(b"%x\r\n%s\r\n0\r\n\r\n" % (len(end), end))
     except (BrokenPipeError, ConnectionResetError):
         pass  # the server answered and closed before the body ended: read what it said
     response = connection.getresponse()
