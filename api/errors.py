@@ -111,9 +111,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     def _unreadable_request(_: Request, invalid: RequestValidationError) -> SafeJSONResponse:
         first = dict(invalid.errors()[0])
+        field = _request_field(tuple(first.get("loc", ())))
+        if field == "as_of":  # the readers' own words, with the forms allowed and examples
+            return refusal(e.InvalidCommand("as_of.unreadable", field=field,
+                                            given=str(first.get("input", ""))[:64]), 422)
         code, zh, en = pydantic_words(first)
-        error = e.InvalidCommand.worded(code, zh, en, field=_request_field(tuple(first.get("loc", ()))))
-        return refusal(error, 422)
+        return refusal(e.InvalidCommand.worded(code, zh, en, field=field), 422)
 
     @app.exception_handler(StarletteHTTPException)
     def _http_error(request: Request, error: StarletteHTTPException) -> SafeJSONResponse:
@@ -121,6 +124,8 @@ def install(app: FastAPI) -> None:
             refused: e.KaopingError = e.NotFound("request.not_found", path=request.url.path[:ECHO_LENGTH])
         elif error.status_code == 405:
             refused = e.InvalidCommand("request.method", method=request.method)
+        elif error.status_code == 400:  # a body FastAPI could not even decode: refused as any unreadable body
+            return refusal(e.InvalidCommand("request.body_unreadable", field="body"), 422)
         else:
             refused = e.KaopingError.worded(f"http.{error.status_code}", str(error.detail),
                                             str(error.detail))

@@ -426,6 +426,19 @@ COMMAND_TYPES: dict[str, type[Command]] = {
 _adapter: TypeAdapter[Any] = TypeAdapter(AnyCommand)
 
 
+_name_adapter: TypeAdapter[str] = TypeAdapter(Name)
+
+
+def checked_name(value: Any, field: str) -> str:
+    """A name outside a command (a token's actor, which its ballots give as `rater`), held to the
+    alphabet a command's names keep to."""
+    try:
+        return _name_adapter.validate_python(value)
+    except ValidationError as error:
+        code, zh, en = pydantic_words(error.errors(include_url=False)[0])
+        raise InvalidCommand.worded(code, zh, en, field=field) from None
+
+
 def _field_of(loc: tuple[Any, ...], data: Any) -> str:
     # pydantic puts the union's tag first in the location; the caller knows the field, not the tag
     parts = list(loc)

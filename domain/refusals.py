@@ -81,6 +81,7 @@ REFUSALS: dict[str, Words] = {
     "auth.unknown": Words("未知或已吊销：请使用 kaoping token create 生成的有效令牌", "unknown or revoked token"),
     "unit.own_only": Words("单位令牌只能读取本单位（{unit}）的数据", "a unit token reads its own unit ({unit}) only"),
     "request.not_found": Words("没有这个接口或资源：{path}", "no such endpoint or resource: {path}"),
+    "request.body_unreadable": Words("不是可读的 JSON（UTF-8 编码的 JSON 对象）", "not readable JSON (a UTF-8 JSON object)"),
     "request.method": Words("此接口不接受 {method} 请求", "this endpoint does not accept {method}"),
 
     # -- when an entry is recorded (domain.rules.checks, rules) ---------------------------------------

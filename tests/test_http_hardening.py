@@ -240,3 +240,34 @@ def test_a_batch_of_more_commands_than_the_limit_is_refused_whole(client, ledger
     assert detail["code"] == "batch.too_many" and "3" in detail["message"]
     assert ledger.verify()["entries"] == before
     assert client.post("/v1/commands", json=batch[:3], headers=office).status_code == 201
+
+
+# -- item 4: the description documents every answer; it is readable without a token ---------------
+
+def test_the_openapi_description_is_public_and_documents_every_refusal(client):
+    document = client.get("/openapi.json").json()
+    assert client.get("/docs").status_code == 200
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if path == "/healthz":
+                continue
+            assert {"401", "403", "404", "422"} <= set(operation["responses"]), (method, path)
+            refusal_schema = operation["responses"]["422"]["content"]["application/json"]["schema"]
+            assert refusal_schema["$ref"].endswith("Refusal"), (method, path)
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+
+
+@pytest.mark.parametrize("query", ["as_of=", "as_of=2018-02-30", "stage=yearly", "group=all"])
+def test_a_query_outside_its_documented_form_is_refused_in_chinese(client, office, query):
+    detail = refusal(client.get(f"/v1/standings?{query}", headers=office))
+    assert detail["field"] == query.split("=")[0]
+
+
+def test_a_token_actor_keeps_to_the_alphabet_its_ballots_are_held_to(ledger):
+    from kaoping.domain.errors import InvalidCommand
+
+    with pytest.raises(InvalidCommand) as refused:
+        ledger.create_token(actor="县长<script>", role="leader", units=["D03"])
+    assert (refused.value.field, refused.value.code) == ("actor", "name.alphabet")
+    ledger.create_token(actor="副县长 李·明", role="leader", units=["D03"])
