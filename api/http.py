@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
 
     # /docs and /redoc from the assets fastapi-offline packages: a county intranet has no CDN
     app = FastAPIOffline(title="Kaoping (考评) ledger", version="0.1.0", lifespan=lifespan,
+                         default_response_class=errors.SafeJSONResponse,
                          description="An event-sourced audit ledger for government performance "
                                      "evaluation. Every request but /healthz, /docs and the OpenAPI "
                                      "description needs `Authorization: Bearer TOKEN`.")
@@ -69,7 +70,67 @@ def _document_commands(app: FastAPI) -> None:
         components = document.setdefault("components", {}).setdefault("schemas", {})
         components.update(definitions)
         components["Command"] = schema
+        _document_refusals(document)
         app.openapi_schema = document
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+_TEXT = {"type": "string"}
+_REFUSAL_FIELDS = {"field": {"type": ["string", "null"]}, "message": _TEXT, "code": _TEXT, "message_en": _TEXT}
+REFUSAL = {"type": "object", "required": ["detail"], "properties": {"detail": {
+    "type": "object", "required": list(_REFUSAL_FIELDS), "properties": _REFUSAL_FIELDS}}}
+BATCH_REFUSAL = {"type": "object", "required": ["detail"], "properties": {"detail": {
+    "type": "object", "required": ["index", "id", *_REFUSAL_FIELDS],
+    "properties": {"index": {"type": "integer"}, "id": {"type": ["string", "null"]}, **_REFUSAL_FIELDS}}}}
+#: what every operation but /healthz may answer besides its success, in the one refusal shape
+REFUSALS = {401: "no token, or one unknown or revoked", 403: "the token's role may not do this",
+            404: "what the path or a parameter names does not exist",
+            422: "a parameter or the body is refused; `message` says why in Chinese",
+            503: "the ledger is not initialised (kaoping init)"}
+
+
+def _not_null(parameter: dict[str, Any]) -> None:
+    """A parameter is present or absent: `null` is not a value a query or header can carry."""
+    schema = parameter.get("schema", {})
+    choices = [choice for choice in schema.get("anyOf", []) if choice != {"type": "null"}]
+    if "anyOf" in schema and len(choices) == 1:
+        rest = {k: v for k, v in schema.items() if k != "anyOf"}
+        parameter["schema"] = {**choices[0], **rest}
+
+
+def _document_refusals(document: dict[str, Any]) -> None:
+    """Every operation documents its refusals (status, JSON shape) and the bearer token it needs;
+    FastAPI's own validation-error schema is replaced by the refusal shape every error has."""
+    components = document["components"]
+    schemas = components["schemas"]
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    schemas["Refusal"], schemas["BatchRefusal"] = REFUSAL, BATCH_REFUSAL
+    components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if path == "/healthz":
+                operation["security"] = []
+                continue
+            operation["security"] = [{"bearer": []}]
+            # the token is the security scheme's, not a parameter (OpenAPI ignores an Authorization
+            # header parameter anyway)
+            operation["parameters"] = [parameter for parameter in operation.get("parameters", [])
+                                       if not (parameter["in"] == "header"
+                                               and parameter["name"].lower() == "authorization")]
+            for parameter in operation["parameters"]:
+                _not_null(parameter)
+            if not operation["parameters"]:
+                del operation["parameters"]
+            responses = operation.setdefault("responses", {})
+            statuses = dict(REFUSALS)
+            if path == "/v1/commands" and method == "post":
+                statuses |= {409: "an id already recorded with other content",
+                             413: "the body or the batch is over its limit"}
+            for status, description in statuses.items():
+                shape = "BatchRefusal" if path == "/v1/commands" and status in (409, 422) else "Refusal"
+                responses[str(status)] = {
+                    "description": responses.get(str(status), {}).get("description", description),
+                    "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{shape}"}}}}

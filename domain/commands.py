@@ -17,48 +17,124 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
+    StrictBool,
+    StrictInt,
     StringConstraints,
     TypeAdapter,
     ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from .decimals import exact
 from .errors import InvalidCommand
 from .names import unit_code
+from .refusals import joined, pydantic_words
 
 
 def _sane_decimal(value: Decimal) -> Decimal:
     """Scores, points and amounts are ordinary numbers: refuse exponents no ledger figure needs
     (they would store a million digits, or round to a zero that passed a `> 0` check)."""
     if value != 0 and not -12 <= value.adjusted() <= 15:
-        raise ValueError("a number between 1e-12 and 1e15 in size is expected")
+        raise PydanticCustomError("number.out_of_range", "a number between 1e-12 and 1e15 in size is expected")
     return value
 
 
 Dec = Annotated[Decimal, AfterValidator(_sane_decimal),
                 PlainSerializer(exact, return_type=str, when_used="json")]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+
+#: characters no free text may hold: control codes but tab and line breaks, C1 controls (U+0085),
+#: lone surrogates (they cannot be stored as UTF-8) and the bidirectional overrides and isolates
+#: that make text read other than it is stored (U+202A–U+202E, U+2066–U+2069)
+_UNSAFE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff"
+                          "\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]")
 
 
-def _no_control_characters(value: str) -> str:
-    """Ids and codes are stored in text columns and printed in tables: no NUL, no control codes."""
-    if _CONTROL_CHARACTER.search(value):
-        raise ValueError("control characters are not allowed")
+def _code_point(character: str) -> str:
+    return f"U+{ord(character):04X}"
+
+
+def _safe_text(value: str) -> str:
+    bad = _UNSAFE_TEXT.search(value)
+    if bad:
+        raise PydanticCustomError("text.characters", "a control, direction or lone surrogate character "
+                                  "({bad}) is not allowed", {"bad": _code_point(bad.group())})
     return value
 
 
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
-                 AfterValidator(_no_control_characters)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+                 AfterValidator(_safe_text)]
+
+#: the alphabet of ids and codes (CONTRACT.md's `id`, unit, task, checkpoint, evidence, dispute…):
+#: ASCII letters and digits, CJK ideographs, and `-` `_` `.` `:`; at most CODE_LENGTH characters
+#: after surrounding spaces are stripped. They are keys, shown in tables, pages and file names:
+#: nothing in them may be markup, a control or a direction override.
+CODE_LENGTH = 64
+_CODE_CHARACTER = re.compile("[A-Za-z0-9\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff_.:-]")
+
+
+#: a name (an `actor`, a ballot's `rater`, which is a token's actor) may also hold inner spaces
+#: and the middle dot of transcribed names (·)
+_NAME_CHARACTER = re.compile("[ \u00b7A-Za-z0-9\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff_.:-]")
+
+
+def _checked(value: str, allowed: re.Pattern[str], code: str) -> str:
+    for character in value:
+        if not allowed.fullmatch(character):
+            shown = character if character.isprintable() and character.isascii() else _code_point(character)
+            raise PydanticCustomError(code, "only letters, digits, CJK ideographs and - _ . : are allowed "
+                                      "({bad} is not)", {"bad": shown, "length": CODE_LENGTH})
+    return value
+
+
+def _safe_code(value: str) -> str:
+    return _checked(value, _CODE_CHARACTER, "code.alphabet")
+
+
+def _safe_name(value: str) -> str:
+    return _checked(value, _NAME_CHARACTER, "name.alphabet")
+
+
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=CODE_LENGTH),
+                 AfterValidator(_safe_code)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=CODE_LENGTH),
+                 AfterValidator(_safe_name)]
+
+
+def _iso_date(value: Any) -> Any:
+    """A date is the contract's `YYYY-MM-DD`, as text: not a number of seconds, not a datetime."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value.strip()):
+        raise PydanticCustomError("date_type", "a date YYYY-MM-DD is expected")
+    return value.strip()
+
+
+def _iso_moment(value: Any) -> Any:
+    """A time is ISO 8601 text with its offset, not a number of seconds."""
+    if isinstance(value, datetime) or value is None:
+        return value
+    if not isinstance(value, str) or not _ISO_MOMENT.match(value.strip()):
+        raise PydanticCustomError("datetime_type", "an ISO 8601 datetime is expected")
+    return value.strip()
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+Moment = Annotated[AwareDatetime, BeforeValidator(_iso_moment)]
+Count = Annotated[StrictInt, Field(ge=1, le=1000)]
+
 #: a code the registry or the scheme defines (a unit D03, an indicator C02, an item B3 or P8): read
 #: case-insensitively, stored upper-cased, as every reader reads it (`names.unit_code`)
 RegistryCode = Annotated[Code, AfterValidator(unit_code)]
-OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000),
+                         AfterValidator(_safe_text)]
 
 Level = Literal["provincial", "municipal", "own", "county"]
 Method = Literal["completion_ratio", "direct_deduction", "veto", "cumulative"]
@@ -73,8 +149,8 @@ class Command(BaseModel):
         type: str
 
     id: Code
-    actor: Code | None = None
-    recorded_at: AwareDatetime | None = None
+    actor: Name | None = None
+    recorded_at: Moment | None = None
 
     @field_validator("recorded_at")
     @classmethod
@@ -83,7 +159,7 @@ class Command(BaseModel):
             try:
                 value.astimezone(timezone.utc)
             except OverflowError:
-                raise ValueError("out of range") from None
+                raise PydanticCustomError("recorded_at.out_of_range", "out of range") from None
         return value
 
     #: the fields other than these describe what happened; they are the entry's payload
@@ -106,13 +182,17 @@ class Command(BaseModel):
 class CheckpointSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     checkpoint: Code
-    due: date
+    due: IsoDate
 
 
 class PointsLine(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     points: Annotated[Dec, Field(ge=0, le=1000)]
     reason: OptionalText = ""
+
+
+#: a task's `target` is its 目标值 (the field name alone reads as a void's target entry)
+TARGET = "目标值（target）"
 
 
 class TaskAssigned(Command):
@@ -126,15 +206,15 @@ class TaskAssigned(Command):
     weight: Annotated[Dec, Field(gt=0, le=1000)] = Decimal(1)
     role: Literal["lead", "co"] | None = None
     difficulty: Annotated[Dec, Field(gt=0, le=1000)] = Decimal(1)
-    important: bool = False
+    important: StrictBool = False
     checkpoints: list[CheckpointSpec] = []
 
     @model_validator(mode="after")
     def _method_and_role(self) -> TaskAssigned:
         if self.method == "completion_ratio" and self.target is None:
-            raise InvalidCommand("required for method completion_ratio", field="target")
+            raise InvalidCommand("task.target_required", field="target", label=TARGET)
         if self.method != "completion_ratio" and self.target is not None:
-            raise InvalidCommand("only for method completion_ratio", field="target")
+            raise InvalidCommand("task.target_only_ratio", field="target", label=TARGET)
         if self.level in ("provincial", "municipal"):
             if self.role is None:
                 object.__setattr__(self, "role", "lead")
@@ -143,10 +223,11 @@ class TaskAssigned(Command):
             # another level they would be stored and silently mean nothing
             for name in ("role", "difficulty"):
                 if name in self.model_fields_set:
-                    raise InvalidCommand("only for provincial and municipal tasks", field=name)
+                    raise InvalidCommand("task.only_upper_levels", field=name)
         codes = [c.checkpoint for c in self.checkpoints]
         if len(codes) != len(set(codes)):
-            raise InvalidCommand("checkpoint codes repeat within the task", field="checkpoints")
+            repeated = sorted({code for code in codes if codes.count(code) > 1})
+            raise InvalidCommand("task.checkpoint_repeated", field="checkpoints", codes=repeated)
         return self
 
 
@@ -162,8 +243,8 @@ class CheckpointReported(Command):
     unit: RegistryCode
     task: Code
     checkpoint: Code
-    reported_on: date
-    completed: bool
+    reported_on: IsoDate
+    completed: StrictBool
     quality: Literal["ok", "poor"] = "ok"
     note: OptionalText = ""
 
@@ -189,7 +270,7 @@ class EvidenceVerified(Command):
     evidence: Code
     outcome: Literal["confirmed", "discrepancy", "falsified"]
     method: Literal["online", "on_site"]
-    verified_on: date
+    verified_on: IsoDate
 
 
 class TaskAssessed(Command):
@@ -198,7 +279,7 @@ class TaskAssessed(Command):
     task: Code
     actual: Annotated[Dec, Field(ge=0)] | None = None
     deductions: list[PointsLine] | None = None
-    vetoed: bool | None = None
+    vetoed: StrictBool | None = None
     points: list[PointsLine] | None = None
 
     #: which field carries the result for each scoring method
@@ -213,10 +294,8 @@ class TaskAssessed(Command):
     def _one_result(self) -> TaskAssessed:
         given = [f for f in self.RESULT_FIELD.values() if getattr(self, f) is not None]
         if len(given) != 1:
-            raise InvalidCommand(
-                "give exactly one of actual, deductions, vetoed, points",
-                field=given[1] if len(given) > 1 else "actual",
-            )
+            raise InvalidCommand("assessment.one_result",
+                                 field=given[1] if len(given) > 1 else "actual")
         return self
 
     def result_field(self) -> str:
@@ -234,7 +313,7 @@ class BallotCast(Command):
     type: Literal["ballot.cast"]
     round: Round
     kind: Literal["leader", "office", "mutual"]
-    rater: Code
+    rater: Name
     group: Group
     ranking: Annotated[list[RegistryCode], Field(min_length=1)]
 
@@ -250,7 +329,7 @@ class BallotCast(Command):
         seen: set[str] = set()
         for unit in ranking:
             if unit in seen:
-                raise ValueError(f"{unit} is ranked twice (a ranking is strict: no repeats, no ties)")
+                raise PydanticCustomError("ballot.ranked_twice", "{unit} is ranked twice", {"unit": unit})
             seen.add(unit)
         return ranking
 
@@ -259,7 +338,7 @@ class BonusAwarded(Command):
     type: Literal["bonus.awarded"]
     unit: RegistryCode
     item: RegistryCode
-    count: Annotated[int, Field(ge=1, le=1000)] = 1
+    count: Count = 1
     points: Dec | None = None
     reason: Text
 
@@ -276,7 +355,7 @@ class PenaltyImposed(Command):
     type: Literal["penalty.imposed"]
     unit: RegistryCode
     item: RegistryCode
-    count: Annotated[int, Field(ge=1, le=1000)] = 1
+    count: Count = 1
     reason: Text
 
 
@@ -314,7 +393,7 @@ class ResultsPublished(Command):
     stage: Literal["process", "half_year", "annual"]
     as_of: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=40)] | None = None
     title: Text
-    appeal_days: Annotated[int, Field(ge=0, le=366)] | None = None
+    appeal_days: Annotated[StrictInt, Field(ge=0, le=366)] | None = None
 
 
 AnyCommand = Annotated[
@@ -347,6 +426,19 @@ COMMAND_TYPES: dict[str, type[Command]] = {
 _adapter: TypeAdapter[Any] = TypeAdapter(AnyCommand)
 
 
+_name_adapter: TypeAdapter[str] = TypeAdapter(Name)
+
+
+def checked_name(value: Any, field: str) -> str:
+    """A name outside a command (a token's actor, which its ballots give as `rater`), held to the
+    alphabet a command's names keep to."""
+    try:
+        return _name_adapter.validate_python(value)
+    except ValidationError as error:
+        code, zh, en = pydantic_words(error.errors(include_url=False)[0])
+        raise InvalidCommand.worded(code, zh, en, field=field) from None
+
+
 def _field_of(loc: tuple[Any, ...], data: Any) -> str:
     # pydantic puts the union's tag first in the location; the caller knows the field, not the tag
     parts = list(loc)
@@ -357,15 +449,14 @@ def _field_of(loc: tuple[Any, ...], data: Any) -> str:
 
 def parse_command(data: Any) -> Command:
     """Validate one command object; raise InvalidCommand naming the first offending field."""
+    allowed = joined(sorted(COMMAND_TYPES))
     if not isinstance(data, dict):
-        raise InvalidCommand("a command must be a JSON object", field="")
+        raise InvalidCommand("command.not_object", field="")
     if "type" not in data:
-        raise InvalidCommand("missing; one of " + ", ".join(sorted(COMMAND_TYPES)), field="type")
+        raise InvalidCommand("command.type_missing", field="type", allowed=allowed)
     if not isinstance(data["type"], str) or data["type"] not in COMMAND_TYPES:
-        raise InvalidCommand(
-            f"unknown command type {data['type']!r}; one of " + ", ".join(sorted(COMMAND_TYPES)),
-            field="type",
-        )
+        raise InvalidCommand("command.type_unknown", field="type", allowed=allowed,
+                             given=str(data["type"])[:CODE_LENGTH])
     try:
         return _adapter.validate_python(data)
     except ValidationError as error:
@@ -374,8 +465,10 @@ def parse_command(data: Any) -> Command:
         unknown = [e for e in errors if e["type"] == "extra_forbidden"]
         if unknown:
             field = _field_of(unknown[0]["loc"], data)
-            raise InvalidCommand(f"unknown field {field.rsplit('.', 1)[-1]!r} "
-                                 f"(not a field of {data['type']})", field=field) from None
+            raise InvalidCommand("command.field_unknown", field=field,
+                                 name=field.rsplit(".", 1)[-1][:CODE_LENGTH], type=data["type"]) from None
         first = errors[0]
-        message = first["msg"].removeprefix("Value error, ")
-        raise InvalidCommand(message, field=_field_of(first["loc"], data)) from None
+        field = _field_of(first["loc"], data)
+        code, zh, en = pydantic_words(first)
+        label = TARGET if field == "target" and data["type"] == "task.assigned" else None
+        raise InvalidCommand.worded(code, zh, en, field=field, label=label) from None

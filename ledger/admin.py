@@ -18,6 +18,7 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError
 
+from kaoping.domain.commands import checked_name
 from kaoping.domain.decimals import num
 from kaoping.domain.errors import InvalidCommand, RuleViolation, UnknownReference
 from kaoping.domain.moments import parse_as_of
@@ -146,6 +147,7 @@ class Admin:
                      units: Sequence[str] = (), indicators: Sequence[str] = ()) -> tuple[str, str]:
         """Make a bearer token; only its SHA-256 is stored. Returns (token id, the token itself)."""
         check_scope(role, unit, list(units), list(indicators))
+        actor = checked_name(actor, "actor")  # a leader's ballots name it as their rater
         registry = self.streams.registry()
         # codes as every command reads them (names.unit_code), so the token's charge matches its ballots
         if unit:

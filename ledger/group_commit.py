@@ -119,7 +119,7 @@ def _callers(writer: Writer, batches: Sequence[PendingBatch],
                 continue
             caller = tokens.principal_for(token_digest(batch.token))
             if caller is None:
-                outcomes[n] = NotAuthenticated("unknown or revoked token")
+                outcomes[n] = NotAuthenticated("auth.unknown", field="authorization")
             else:
                 callers[n] = (caller.actor, caller)
     return callers

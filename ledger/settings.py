@@ -5,10 +5,11 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 import re
+from typing import Annotated
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,6 +24,12 @@ class Settings(BaseSettings):
     #: the file of the ledger's Ed25519 signing key (Go note format); default: beside the SQLite
     #: file (`kaoping.db.signing-key`), or `./kaoping-<dbname>.signing-key` for PostgreSQL
     signing_key: str | None = None
+    #: the largest body `POST /v1/commands` reads (bytes), enforced while reading, before parsing:
+    #: the demo year (5,506 commands, every unit's tasks, reports, scores, ballots) is 1.3 MB of
+    #: JSON, so 8 MiB holds a whole year six times over, with room for long free text
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 8 * 1024 * 1024
+    #: the most commands one batch may hold: twice the demo year
+    max_batch_commands: Annotated[int, Field(ge=1)] = 10_000
 
     @field_validator("database_url")
     @classmethod

@@ -210,3 +210,45 @@ def test_ids_and_codes_refuse_control_characters(bad):
     with pytest.raises(InvalidCommand) as refused:
         parse_command({**item, "id": "t1", "task": bad})
     assert refused.value.field == "task"
+
+
+# -- strict types (issue 17, item 11): what the contract spells one way is not read from another --
+
+@pytest.mark.parametrize("data, field", [
+    pytest.param(cmd("bonus.awarded", count=True), "count", id="count true"),
+    pytest.param(cmd("penalty.imposed", count=True), "count", id="penalty count true"),
+    pytest.param(cmd("bonus.awarded", count="2"), "count", id="count as text"),
+    pytest.param(cmd("bonus.awarded", count=Decimal("2.0")), "count", id="count 2.0"),
+    pytest.param(cmd("results.published", appeal_days=True), "appeal_days", id="appeal_days true"),
+    pytest.param(cmd("checkpoint.reported", reported_on=1522368000), "reported_on",
+                 id="reported_on as seconds"),
+    pytest.param(cmd("checkpoint.reported", reported_on="2018-03-30T00:00:00"), "reported_on",
+                 id="reported_on a datetime"),
+    pytest.param(cmd("evidence.verified", verified_on=1522540800), "verified_on",
+                 id="verified_on as seconds"),
+    pytest.param(cmd("task.assigned", checkpoints=[{"checkpoint": "Q1", "due": 1522454400}]),
+                 "checkpoints.0.due", id="due as seconds"),
+    pytest.param(cmd("round.closed", recorded_at=1546214400), "recorded_at", id="recorded_at as seconds"),
+    pytest.param(cmd("checkpoint.reported", completed=1), "completed", id="completed 1"),
+    pytest.param(cmd("checkpoint.reported", completed="yes"), "completed", id="completed yes"),
+    pytest.param(cmd("task.assigned", important="true"), "important", id="important as text"),
+    pytest.param(cmd("task.assessed", vetoed=0), "vetoed", id="vetoed 0"),
+])
+def test_a_value_of_another_type_is_refused_not_converted(data, field):
+    assert rejected_field(data) == field
+
+
+def test_dates_and_times_in_their_contract_forms_are_accepted():
+    report = parse_command(cmd("checkpoint.reported", recorded_at="2018-03-30T18:00:00+08:00"))
+    assert str(report.reported_on) == "2018-03-30" and report.recorded_at.utcoffset().seconds == 8 * 3600
+    assert parse_command(cmd("bonus.awarded", count=2)).count == 2
+
+
+@pytest.mark.parametrize("bad", ["t\u202e1", "t\u00851", "<t1>", "t&1"])
+def test_ids_and_codes_keep_to_their_alphabet(bad):
+    with pytest.raises(InvalidCommand) as refused:
+        parse_command(cmd("task.withdrawn", id=bad))
+    assert refused.value.field == "id" and refused.value.message.startswith("编号（id）")
+    with pytest.raises(InvalidCommand) as refused:
+        parse_command(cmd("task.withdrawn", task=bad))
+    assert refused.value.field == "task"

@@ -12,7 +12,7 @@ from kaoping.domain import errors as e
 from kaoping.domain.principals import Principal
 from kaoping.ledger.compare import compare as compare_units
 
-from ..deps import Caller, LedgerDep
+from ..deps import AsOf, Caller, DisputeStatus, LedgerDep
 
 router = APIRouter(tags=["appeals"])
 
@@ -38,7 +38,7 @@ def _own_unit(caller: Principal, unit: str | None) -> str | None:
 
 
 @router.get("/v1/disputes")
-def disputes(ledger: LedgerDep, caller: Caller, status: str = "open",
+def disputes(ledger: LedgerDep, caller: Caller, status: DisputeStatus = "open",
              unit: str | None = None) -> list[dict[str, Any]]:
     """The disputes across units, oldest first (`status`: open, resolved or all)."""
     rows = ledger.appeals.disputes(status=status, unit=_own_unit(caller, unit))
@@ -57,7 +57,7 @@ def preview(code: str, ledger: LedgerDep, caller: Caller) -> dict[str, Any]:
 
 @router.get("/v1/compare")
 def compare(ledger: LedgerDep, caller: Caller, a: Annotated[str, Query(max_length=64)],
-            b: Annotated[str, Query(max_length=64)], as_of: str | None = None) -> dict[str, Any]:
+            b: Annotated[str, Query(max_length=64)], as_of: AsOf = None) -> dict[str, Any]:
     """Every figure of A and B side by side, with each difference's contribution to the totals'."""
     if caller.role == "unit" and caller.unit not in (a.upper(), b.upper()):
         raise e.Forbidden(f"a unit token compares its own unit ({caller.unit}) with another", field="a")

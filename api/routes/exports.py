@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
-from ..deps import Caller, LedgerDep, ProjectionDep, readable_unit
+from ..deps import AsOf, Caller, LedgerDep, ProjectionDep, Stage, readable_unit
 from ..sheets import XLSX, as_of_suffix, download, file_part, standings_names, standings_sheet, unit_sheet
 
 router = APIRouter(prefix="/v1/exports", tags=["exports"])
@@ -22,7 +22,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @router.get("/standings.{fmt}", response_class=Response, responses=_RESPONSES)
 def standings_export(fmt: Format, ledger: LedgerDep, projection: ProjectionDep, caller: Caller,
-                     as_of: str | None = None, stage: str = "annual") -> Response:
+                     as_of: AsOf = None, stage: Stage = "annual") -> Response:
     """Every unit's figures, one worksheet per group in rank order by the stage's figure (the CSV:
     one file with a group column), as .xlsx or .csv; every role may read standings."""
     book = standings_sheet(ledger, projection, as_of=as_of, stage=stage)
@@ -31,7 +31,7 @@ def standings_export(fmt: Format, ledger: LedgerDep, projection: ProjectionDep, 
 
 @router.get("/units/{code}/score.{fmt}", response_class=Response, responses=_RESPONSES)
 def unit_score_export(code: Annotated[str, Path()], fmt: Format, ledger: LedgerDep, caller: Caller,
-                      as_of: str | None = None) -> Response:
+                      as_of: AsOf = None) -> Response:
     """A unit's score sheet (its explanation tree) as .xlsx or .csv; a unit token reads its own."""
     unit = readable_unit(code, caller)
     book = unit_sheet(ledger, unit, as_of=as_of)

@@ -3,14 +3,14 @@ The same JSON as the command line; a unit token reads standings and its own unit
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from kaoping.domain import errors as e
 from kaoping.ledger.replay import explain as replay_explained
 
-from ..deps import Caller, LedgerDep, ProjectionDep, readable_unit
+from ..deps import AsOf, Caller, Group, LedgerDep, ProjectionDep, Stage, readable_unit
 
 router = APIRouter(tags=["reading"])
 
@@ -27,8 +27,8 @@ def history(code: str, ledger: LedgerDep, caller: Caller) -> list[dict[str, Any]
 
 
 @router.get("/v1/units/{code}/score")
-def unit_score(code: str, ledger: LedgerDep, caller: Caller, as_of: str | None = None,
-               upto: int | None = None) -> dict[str, Any]:
+def unit_score(code: str, ledger: LedgerDep, caller: Caller, as_of: AsOf = None,
+               upto: Annotated[int | None, Query(ge=1)] = None) -> dict[str, Any]:
     return ledger.score(readable_unit(code, caller), as_of=as_of, upto=upto)
 
 
@@ -41,8 +41,8 @@ def unit_replay(code: str, ledger: LedgerDep, caller: Caller, explain: bool = Fa
 
 
 @router.get("/v1/standings")
-def standings(ledger: LedgerDep, projection: ProjectionDep, caller: Caller, group: str | None = None,
-              stage: str = "annual", as_of: str | None = None) -> list[dict[str, Any]]:
+def standings(ledger: LedgerDep, projection: ProjectionDep, caller: Caller, group: Group = None,
+              stage: Stage = "annual", as_of: AsOf = None) -> list[dict[str, Any]]:
     if as_of is not None:
         return ledger.standings_from_log(group=group, stage=stage, as_of=as_of)
     projection.catch_up()
