@@ -189,6 +189,13 @@ REFUSALS: dict[str, Words] = {
                                     "dispute codes starting with {owner}- belong to disputes of {owner}; "
                                     "a dispute of {unit} may use {unit}-001"),
 
+    # -- time bounds of reads (issue 17, item 3; ledger.budget) ---------------------------------
+    "read.time_limit": Words("这次查询超过了 {seconds} 秒的时限，已停止计算：请稍后再试；若仍超时，请查询更小的范围"
+                             "（例如某一单位、某一截至日期），或请管理员调大 KAOPING_READ_TIMEOUT",
+                             "the read ran past its {seconds} s bound and was stopped: try again later, "
+                             "or ask for less (one unit, one as-of date)"),
+    "read.cancelled": Words("查询已停止：请求方已断开连接", "the read was stopped: its caller went away"),
+
     # -- the ledger itself -----------------------------------------------------------------------
     "ledger.empty": Words("账本还是空的：请先运行 kaoping init", "the ledger is empty: run `kaoping init` first"),
 

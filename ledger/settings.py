@@ -8,7 +8,7 @@ import re
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     #: the file of the ledger's Ed25519 signing key (Go note format); default: beside the SQLite
     #: file (`kaoping.db.signing-key`), or `./kaoping-<dbname>.signing-key` for PostgreSQL
     signing_key: str | None = None
+    #: seconds a heavy read over HTTP (replay, as-of standings and scores, history, exports, a
+    #: unit's page) may run before it is stopped and answered 503 with Retry-After; 0: no bound
+    read_timeout: float = Field(default=60.0, ge=0)
 
     @field_validator("database_url")
     @classmethod
