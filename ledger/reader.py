@@ -27,6 +27,7 @@ from kaoping.domain.scheme import Scheme
 from kaoping.domain.scoring import UnitScore, counted, make_cutoff, score_unit
 from kaoping.domain.standings import by_group, pending_for, stage_figure
 
+from . import budget
 from .entry_log import EntryLog, ResultCache
 from .notary import Notary
 from .settings import Settings
@@ -75,6 +76,7 @@ class Reader:
         leaves = self.notary.leaf_indexes(link.seq for link in links.values())
         rows = []
         for event in self.store.events.get(stream_id(stream)):
+            budget.check()
             link = links[event.originator_version]
             rows.append(self._entry_json(event, link.seq, link.hash, link.prev_hash,
                                          state.entries[event.command_id].voided_by,
@@ -209,6 +211,7 @@ class Reader:
                 missing.append((unit, key))
         if len(missing) < 3:  # not worth resolving the whole log
             for unit, _ in missing:
+                budget.check()
                 found[unit.code] = self._unit_score(unit, registry, log, moment, upto)
             return found
         cutoff, in_force = missing[0][1][2], self._in_force(registry, log, moment, upto)
@@ -216,6 +219,7 @@ class Reader:
         prefix = log if upto is None or position <= upto else log[:bisect_right(log, upto, key=by_seq)]
         resolved = counted(prefix, cutoff)
         for unit, key in missing:
+            budget.check()
             result = score_unit(unit, registry.units, (), in_force, cutoff, resolved=resolved,
                                 indicators=registry.indicators)
             self.scores_cache.put(key, result, self._weight(unit))
@@ -289,6 +293,7 @@ class Reader:
         rows: list[dict[str, Any]] = []
         previous = None
         for entry in candidates:
+            budget.check()
             if entry.stream != own:
                 others = moves_others(entry, registry.units)
                 # a ballot that ranks the unit has its own copy in the unit's stream: count it there

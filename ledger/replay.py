@@ -15,6 +15,7 @@ from kaoping.domain.decimals import fmt
 from kaoping.domain.names import unit_stream
 from kaoping.domain.scoring import Cutoff, score_unit
 
+from . import budget
 from .reader import Reader
 
 
@@ -50,6 +51,7 @@ def _explain(reader: Reader, unit: Any, rows: list[dict[str, Any]]) -> list[dict
         previous = Decimal(total)
 
     for i, row in enumerate(rows):
+        budget.check()
         entry = by_seq[row["seq"]]
         add({**row, "date": entry.recorded_at.astimezone(tz).date().isoformat(), "actor": entry.actor},
             row["total"])

@@ -23,6 +23,7 @@ from kaoping.domain.errors import IdConflict, KaopingError
 from kaoping.domain.events import EntryRecorded, stream_id
 from kaoping.domain.folds import (PublicationsState, RegistryState, RoundState, StreamState,
                                   TokensState, UnitState)
+from kaoping.domain.namespaces import own_namespace
 from kaoping.domain.names import PUBLICATIONS_STREAM, TOKENS_STREAM, round_stream, unit_of, unit_stream
 from kaoping.domain.principals import OFFICE, Principal
 from kaoping.domain.roles import authorize
@@ -100,12 +101,14 @@ class RaceLost(Exception):
     """A concurrent writer recorded one of the batch's ids while it was being decided."""
 
 
-def parsed(items: Sequence[Any]) -> list[c.Command]:
-    """Raw dicts (or commands already parsed) as commands; the first malformed one rejects the batch."""
+def parsed(items: Sequence[Any], principal: Principal = OFFICE) -> list[c.Command]:
+    """Raw dicts (or commands already parsed) as commands, a unit token's in its unit's namespace
+    (`domain.namespaces`); the first malformed one rejects the batch."""
     commands: list[c.Command] = []
     for i, item in enumerate(items):
         try:
-            commands.append(item if isinstance(item, c.Command) else c.parse_command(item))
+            command = item if isinstance(item, c.Command) else c.parse_command(item)
+            commands.append(own_namespace(command, principal))
         except KaopingError as error:
             raise BatchRejected(i, _raw_id(item), error) from error
     return commands
@@ -314,7 +317,7 @@ class Writer:
     def ingest(self, items: Sequence[Any], *, actor: str, principal: Principal = OFFICE,
                progress: Callable[[int], None] | None = None) -> BatchResult:
         """Append a batch all or nothing. `items` are raw dicts or parsed commands."""
-        commands = parsed(items)
+        commands = parsed(items, principal)
         for attempt in range(CONFLICT_RETRIES):
             try:
                 group = self.group(cmd.id for cmd in commands)

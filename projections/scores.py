@@ -20,6 +20,7 @@ from kaoping.domain.entries import Entry
 from kaoping.domain.names import unit_of, unit_stream
 from kaoping.domain.relevance import moves_others
 from kaoping.domain.standings import by_group, pending_for, stage_figure
+from kaoping.ledger import budget
 from kaoping.ledger.application import Ledger
 
 from .views import TRACKING_NAME, PostgresScoresView, ScoreRow, SQLiteScoresView
@@ -38,6 +39,7 @@ class ScoresProjection:
             ledger.store.factory.tracking_recorder(view_class)  # type: ignore[arg-type]
 
     # -- writing -------------------------------------------------------------------------------------
+    @budget.unbounded
     def catch_up(self, progress: Progress | None = None, *, page: int = PAGE) -> int:
         """Process every notification after the view's position, a page per transaction; returns the
         new position."""
