@@ -101,14 +101,15 @@ class RaceLost(Exception):
     """A concurrent writer recorded one of the batch's ids while it was being decided."""
 
 
-def parsed(items: Sequence[Any], principal: Principal = OFFICE) -> list[c.Command]:
-    """Raw dicts (or commands already parsed) as commands, a unit token's in its unit's namespace
-    (`domain.namespaces`); the first malformed one rejects the batch."""
+def parsed(items: Sequence[Any], principal: Principal = OFFICE, *,
+           namespaced: bool = False) -> list[c.Command]:
+    """Raw dicts (or commands already parsed) as commands, with `namespaced` a unit token's in its
+    unit's namespace (`domain.namespaces`); the first malformed one rejects the batch."""
     commands: list[c.Command] = []
     for i, item in enumerate(items):
         try:
             command = item if isinstance(item, c.Command) else c.parse_command(item)
-            commands.append(own_namespace(command, principal))
+            commands.append(own_namespace(command, principal) if namespaced else command)
         except KaopingError as error:
             raise BatchRejected(i, _raw_id(item), error) from error
     return commands
@@ -317,7 +318,7 @@ class Writer:
     def ingest(self, items: Sequence[Any], *, actor: str, principal: Principal = OFFICE,
                progress: Callable[[int], None] | None = None) -> BatchResult:
         """Append a batch all or nothing. `items` are raw dicts or parsed commands."""
-        commands = parsed(items, principal)
+        commands = parsed(items, principal, namespaced=self.settings.unit_namespaces)
         for attempt in range(CONFLICT_RETRIES):
             try:
                 group = self.group(cmd.id for cmd in commands)

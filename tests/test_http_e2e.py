@@ -61,29 +61,6 @@ def as_sent(cmd: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in cmd.items() if k != "recorded_at"}
 
 
-def in_namespaces(year: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The year as the ledger stores it when its parties send it: a unit token's ids as `D03:ID`
-    and its dispute codes as `D03-CODE` (issue 17, item 10), and what names them (a void's target,
-    a ruling's dispute) naming them so. A unit sending the stored form is the same command."""
-    ids: dict[str, str] = {}
-    codes: dict[str, str] = {}
-    for cmd in year:
-        party = party_of(cmd)
-        if party in PARTIES and PARTIES[party]["role"] == "unit":
-            ids[cmd["id"]] = f"{party}:{cmd['id']}"
-            if cmd["type"] == "dispute.filed" and not cmd["dispute"].startswith(f"{party}-"):
-                codes[cmd["dispute"]] = f"{party}-{cmd['dispute']}"
-    moved = []
-    for cmd in year:
-        cmd = {**cmd, "id": ids.get(cmd["id"], cmd["id"])}
-        if "target" in cmd and cmd["type"] in ("entry.voided", "dispute.filed"):
-            cmd["target"] = ids.get(cmd["target"], cmd["target"])
-        if "dispute" in cmd:
-            cmd["dispute"] = codes.get(cmd["dispute"], cmd["dispute"])
-        moved.append(cmd)
-    return moved
-
-
 def plain(document: Any) -> Any:
     return json.loads(json.dumps(document, default=str))
 
@@ -117,7 +94,7 @@ def test_a_year_recorded_by_its_parties_over_http_equals_the_operators_ingest(
         parties = {party_of(cmd) for cmd in year}
         assert parties == set(PARTIES), parties  # every party records part of the year
         with TestClient(create_app(ledger=served)) as client:
-            for cmd in in_namespaces(year):
+            for cmd in year:
                 # knowledge time follows the year: the clock moves forward to each fact's time
                 clock.now = max(clock.now, datetime.fromisoformat(cmd["recorded_at"]))
                 party, sent = party_of(cmd), as_sent(cmd)
@@ -136,7 +113,7 @@ def test_a_year_recorded_by_its_parties_over_http_equals_the_operators_ingest(
             assert unlinked(history) == unlinked(plain(reference.history("D03")))
             assert client.get("/v1/verify", headers=office).json() == reference.verify()
         by_id = {row["id"]: row for row in history}
-        for cmd in in_namespaces(year):
+        for cmd in year:
             if cmd["id"] in by_id:
                 row = by_id[cmd["id"]]
                 assert row["actor"] == PARTIES[party_of(cmd)]["actor"], cmd["id"]

@@ -218,9 +218,8 @@ def test_a_unit_reports_and_submits_evidence_for_itself_only(allowed, refused, l
     refused("unit", report("u-r2", unit="D04"), field="unit")
     refused("unit", evidence("u-e2", unit="D04"), field="unit")
     refused("unit", report("u-r3", checkpoint="K2"), report("u-r4", unit="D04"), index=1)
-    assert not {"u-r3", "D03:u-r3"} & {row["id"] for row in ledger.history("D03")}
-    # a unit token's ids are stored in its unit's namespace (issue 17, item 10)
-    assert actor_of(ledger, "D03", "D03:u-r1") == actor_of(ledger, "D03", "D03:u-e1") == "物价局填报员"
+    assert "u-r3" not in {row["id"] for row in ledger.history("D03")}
+    assert actor_of(ledger, "D03", "u-r1") == actor_of(ledger, "D03", "u-e1") == "物价局填报员"
 
 
 def test_a_unit_casts_mutual_ballots_as_its_code_over_the_other_group(allowed, refused, ledger):
@@ -231,15 +230,15 @@ def test_a_unit_casts_mutual_ballots_as_its_code_over_the_other_group(allowed, r
             field="rater")
     refused("unit", ballot("um-5", "leader", "D03", ["D04"]), field="kind")
     refused("unit", ballot("um-6", "office", "D03", ["D04"]), field="kind")
-    assert actor_of(ledger, "D03", "T01:um-2") == "城关镇填报员"
-    assert actor_of(ledger, "T01", "D03:um-1") == "物价局填报员"
+    assert actor_of(ledger, "D03", "um-2") == "城关镇填报员"
+    assert actor_of(ledger, "T01", "um-1") == "物价局填报员"
 
 
 def test_a_unit_disputes_entries_of_its_history_recorded_by_others_only(allowed, refused, ledger):
     allowed("unit", dispute("ud-1", "base-pen"))
-    assert actor_of(ledger, "D03", "D03:ud-1") == "物价局填报员"
+    assert actor_of(ledger, "D03", "ud-1") == "物价局填报员"
     allowed("unit", report("ud-own"))
-    refused("unit", dispute("ud-2", "D03:ud-own"), field="target")  # its id as stored
+    refused("unit", dispute("ud-2", "ud-own"), field="target")
     refused("unit", dispute("ud-3", "base-d04-ev", unit="D04"), field="unit")
     allowed("verifier", verified("ud-ver"))
     allowed("unit", dispute("ud-4", "ud-ver"))
@@ -323,7 +322,7 @@ def test_a_unit_may_not_dispute_its_own_entry_through_another_of_its_tokens(allo
     allowed("unit", report("rot-own"))
     token_id, token = ledger.create_token(actor="物价局新填报员", role="unit", unit="D03")
     before = ledger.verify()["entries"]
-    response = client.post("/v1/commands", json=[dispute("rot-d", "D03:rot-own")],
+    response = client.post("/v1/commands", json=[dispute("rot-d", "rot-own")],
                            headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 403
     assert ledger.verify()["entries"] == before

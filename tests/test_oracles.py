@@ -20,7 +20,9 @@ NOTHING = "nobody-recorded-this"
 
 @pytest.fixture
 def world(ledger):
-    """D03 and D04 with tasks, a penalty and disputes, recorded by the office and by D04's token."""
+    """D03 and D04 with tasks, a penalty and disputes, recorded by the office and by D04's token;
+    unit namespaces on (`KAOPING_UNIT_NAMESPACES`, off by default)."""
+    ledger.writer.settings = ledger.writer.settings.model_copy(update={"unit_namespaces": True})
     ledger.ingest([task("d03-t1", "D03", "T1"), task("d04-t1", "D04", "T1"),
                    penalty("d04-pen", unit="D04"), penalty("d04-pen2", unit="D04"),
                    {**dispute("d04-dis", "d04-pen", unit="D04"), "dispute": "DIS-D04-1"}],
@@ -118,3 +120,15 @@ def test_no_one_else_takes_a_units_namespace(client, ledger, world):
     long = client.post("/v1/commands", headers=world["d03"], json=[report("x" * 64, unit="D03")])
     assert long.status_code == 422 and long.json()["detail"]["field"] == "id"
     assert ledger.verify()["entries"] == before
+
+
+def test_without_namespaces_a_unit_tokens_id_and_code_are_stored_as_sent(ledger):
+    # the default (the contract): ids and dispute codes are ledger-wide, as the unit chose them
+    ledger.ingest([task("d03-t1", "D03", "T1")], actor="operator")
+    _, token = ledger.create_token(actor="D03填报员", role="unit", unit="D03")
+    with TestClient(create_app(ledger=ledger)) as client:
+        r = client.post("/v1/commands", headers={"Authorization": f"Bearer {token}"}, json=[
+            report("r1", unit="D03"), {**dispute("dis-1", "d03-t1"), "dispute": "7"}])
+    assert r.status_code == 201, r.text
+    assert [row["id"] for row in r.json()["results"]] == ["r1", "dis-1"]
+    assert ledger.index.dispute_of("dis-1") == "7"
