@@ -171,6 +171,22 @@ def _insert_unnested(curs: Any, table: str, rows: Sequence[tuple[Any, ...]]) -> 
         curs.execute(f"INSERT INTO {table} SELECT * FROM unnest({unnest})", [list(c) for c in columns])
 
 
+@contextmanager
+def schema_lock(datastore: Any) -> Iterator[None]:
+    """PostgreSQL: one process at a time creates a schema's tables. `CREATE … IF NOT EXISTS` is
+    not safe against itself: two starts at once failed with a duplicate `pg_type` key or `tuple
+    concurrently updated`. A session advisory lock, keyed by the schema's name (a ledger per
+    schema: ledgers in other schemas start without waiting), held on a connection of its own
+    while the tables are created on others; re-entrant, so the read model can take it too."""
+    with datastore.get_connection() as conn:
+        key = f"kaoping.create_table:{datastore.schema}"
+        conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", [key])
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
+
+
 class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -277,15 +293,12 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
 
     def create_table(self) -> None:
         """The ledger's schema first (a ledger per schema: `Settings.schema`), then its tables."""
-        from eventsourcing.persistence import IntegrityError
         from psycopg.sql import SQL, Identifier
 
-        try:
+        with schema_lock(self.datastore):
             with self.datastore.transaction(commit=True) as curs:
                 curs.execute(SQL("CREATE SCHEMA IF NOT EXISTS {0}").format(Identifier(self.datastore.schema)))
-        except IntegrityError:
-            pass  # made by another process starting at the same moment
-        super().create_table()
+            super().create_table()
 
     def grow_tree(self, signing: tree.Signing | None) -> None:
         with self.writing() as tx:

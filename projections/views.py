@@ -12,9 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
+
+from kaoping.ledger.store import schema_lock
 
 SCORES_TABLE = "kaoping_scores"
 #: the name under which the view tracks its position in the notification log
@@ -144,7 +146,13 @@ class SQLiteScoresView(_ScoresView, SQLiteTrackingRecorder):
         return super().construct_create_table_statements() + [_DDL]
 
     def create_table(self) -> None:
-        super().create_table()
+        try:
+            super().create_table()
+        except IntegrityError:
+            # The library looks for its tracking table outside the transaction that creates it:
+            # a process starting at the same moment created it (and recorded its migration) in
+            # between. Looked at again, it is there.
+            super().create_table()
         self.drop_if_older()
 
     def _columns_query(self) -> str:
@@ -161,8 +169,9 @@ class PostgresScoresView(_ScoresView, PostgresTrackingRecorder):
         self.sql_create_statements.append(SQL(_DDL))  # type: ignore[arg-type]
 
     def create_table(self) -> None:
-        super().create_table()
-        self.drop_if_older()
+        with schema_lock(self.datastore):
+            super().create_table()
+            self.drop_if_older()
 
     def _columns_query(self) -> str:
         return ("SELECT column_name AS name FROM information_schema.columns "
