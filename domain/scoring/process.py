@@ -3,6 +3,7 @@ applies; on an important task the worst standing verification of its evidence co
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
@@ -79,38 +80,50 @@ def _checkpoint_deduction(task: Task, checkpoint: str, due: date, unit: Unit, re
     return points, f"{why}：{PROCESS_DEDUCTIONS[key]} → {num(points)}{also}{note}", cited
 
 
+def task_process(task: Task, unit: Unit, resolved: Resolution, scheme: Scheme,
+                 cutoff: Cutoff) -> tuple[list[Decimal], Node]:
+    """One task's deductions (one per judged checkpoint that costs points) and its node."""
+    leaves, task_points = [], []
+    for checkpoint, due in task.checkpoints:
+        label = f"节点 {task.code}/{checkpoint}（到期 {due}）"
+        if due > cutoff.judge_date:
+            leaves.append(Node(label, ZERO, f"不考核：到期日晚于截至日 {cutoff.judge_date} → 0",
+                               entries=resolved.cite_all([task.assignment])))
+            continue
+        if task.withdrawn_on is not None and due > task.withdrawn_on:
+            leaves.append(Node(label, ZERO, f"不考核：任务已于 {task.withdrawn_on} 撤回 → 0",
+                               entries=resolved.cite_all([task.assignment, task.withdrawal])))
+            continue
+        points, formula, cited = _checkpoint_deduction(task, checkpoint, due, unit, resolved, scheme, cutoff)
+        if task.withdrawal is not None:
+            cited.append(task.withdrawal)
+            formula += f"（到期早于 {task.withdrawn_on} 撤回：照计）"
+        leaves.append(Node(label, points, formula, entries=resolved.cite_all(cited, unit.code)))
+        if points:
+            task_points.append(points)
+    subtotal = sum(task_points, ZERO)
+    formula = " + ".join(num(p) for p in task_points) + f" = {fmt(subtotal)}" if task_points else "0"
+    if not leaves:
+        return task_points, Node(task.label, ZERO, "没有节点 → 0",
+                                 entries=resolved.cite_all([task.assignment], unit.code))
+    return task_points, Node(task.label, subtotal, f"扣分 {formula}", leaves)
+
+
+TaskProcess = Callable[[Task], tuple[list[Decimal], Node]]
+
+
 def process_score(unit: Unit, tasks: list[Task], resolved: Resolution, scheme: Scheme,
-                  cutoff: Cutoff) -> tuple[Decimal, Node]:
+                  cutoff: Cutoff, *, per_task: TaskProcess | None = None) -> tuple[Decimal, Node]:
+    """`per_task` stands in for `task_process` (an incremental scorer passes one that remembers
+    the tasks nothing has moved)."""
     base = scheme.dec("process", "base")
     deductions: list[Decimal] = []
     task_nodes = []
     for task in tasks:
-        leaves, task_points = [], []
-        for checkpoint, due in task.checkpoints:
-            label = f"节点 {task.code}/{checkpoint}（到期 {due}）"
-            if due > cutoff.judge_date:
-                leaves.append(Node(label, ZERO, f"不考核：到期日晚于截至日 {cutoff.judge_date} → 0",
-                                   entries=resolved.cite_all([task.assignment])))
-                continue
-            if task.withdrawn_on is not None and due > task.withdrawn_on:
-                leaves.append(Node(label, ZERO, f"不考核：任务已于 {task.withdrawn_on} 撤回 → 0",
-                                   entries=resolved.cite_all([task.assignment, task.withdrawal])))
-                continue
-            points, formula, cited = _checkpoint_deduction(task, checkpoint, due, unit, resolved, scheme, cutoff)
-            if task.withdrawal is not None:
-                cited.append(task.withdrawal)
-                formula += f"（到期早于 {task.withdrawn_on} 撤回：照计）"
-            leaves.append(Node(label, points, formula, entries=resolved.cite_all(cited, unit.code)))
-            if points:
-                task_points.append(points)
+        task_points, node = (per_task(task) if per_task is not None
+                             else task_process(task, unit, resolved, scheme, cutoff))
         deductions += task_points
-        subtotal = sum(task_points, ZERO)
-        formula = " + ".join(num(p) for p in task_points) + f" = {fmt(subtotal)}" if task_points else "0"
-        if not leaves:
-            task_nodes.append(Node(task.label, ZERO, "没有节点 → 0",
-                                   entries=resolved.cite_all([task.assignment], unit.code)))
-        else:
-            task_nodes.append(Node(task.label, subtotal, f"扣分 {formula}", leaves))
+        task_nodes.append(node)
     total = sum(deductions, ZERO)
     process = max(ZERO, base - total)
     terms = " + ".join(num(d) for d in deductions) if deductions else "0"
