@@ -4,9 +4,9 @@
 costs the whole prefix per row (quadratic in the unit's history); `Replayer` keeps one `Resolution`
 current as entries are applied (`Resolution.add`) and re-derives only the sections an entry can move:
 each section's result is remembered under the generations of the entry types it reads, the void
-generation (a void can move anything) and the scheme in force; the process score is remembered per
-task, under the task's own entries and which of its due dates and report dates the judging date has
-reached (a due date passing between entries moves only the tasks it belongs to).
+generation (a void can move anything) and the scheme in force; the process score is kept per task,
+under the task's own entries and the span of judging dates over which none of its due dates and
+report dates is passed (a due date passing between entries moves only the task it belongs to).
 
 Figures only: nothing is cited and no explanation is kept (`score_unit` explains a single score).
 `tests/test_replay_one_pass.py` checks every row against `score_unit` on the prefix.
@@ -28,10 +28,11 @@ from .bonus import bonus_score
 from .common import common_score
 from .comprehensive import comprehensive_score
 from .penalty import penalty_score
-from .process import process_score, task_process
+from .process import process_of, task_process
 from .resolution import Cutoff, Resolution, key_of
 from .tasks import Task, standing_tasks
 from .total import indicator_of, individual_of, total_of
+from .values import ZERO
 
 #: which section inputs an entry of each type (about the unit, or its group's funding) moves
 _MOVES = {
@@ -57,7 +58,7 @@ class Replayer:
         self.generation: Counter[str] = Counter()
         self._task_generation: Counter[str] = Counter()
         self._sections: dict[str, tuple[Any, Any]] = {}
-        self._tasks: dict[str, tuple[Any, tuple[list[Decimal], Any]]] = {}
+        self._tasks: dict[str, tuple[Any, date, date, Decimal]] = {}
         self._raters: set[Any] = set()
         self._schemes: dict[int, Scheme] = {}  # keeps the schemes of the keys alive (keys hold ids)
 
@@ -74,6 +75,8 @@ class Replayer:
             elif key not in self._raters:
                 return
         self.generation[moved] += 1
+        if entry.type.startswith("evidence."):
+            self.generation["evidence"] += 1  # the derived P8s read evidence and verifications only
         if moved == "process" and entry.payload.get("unit") == self.unit.code:
             task = entry.payload.get("task")
             if task is None:  # a verification names its evidence, whose submission names the task
@@ -103,10 +106,7 @@ class Replayer:
 
         tasks, voided = self._memo("tasks", (g["tasks"], voids, cutoff.tz),
                                    lambda: standing_tasks(unit, resolved, cutoff))
-        process = self._memo(
-            "process", (g["tasks"], g["process"], voids, version, cutoff.judge_date, cutoff.tz),
-            lambda: process_score(unit, tasks, resolved, scheme, cutoff,
-                                  per_task=lambda task: self._task(task, scheme, cutoff))[0])
+        process = self._process(tasks, scheme, cutoff)
         annual_tasks, task_load = self._memo(
             "annual", (g["tasks"], g["annual"], voids, version, cutoff.tz),
             lambda: self._annual(tasks, voided, scheme, ignored))
@@ -116,7 +116,7 @@ class Replayer:
                                    lambda: comprehensive_score(unit, resolved, scheme, ignored)[0])
         bonus = self._memo("bonus", (g["bonus"], voids, version),
                            lambda: bonus_score(unit, self.units, resolved, scheme)[0])
-        penalty = self._memo("penalty", (g["tasks"], g["process"], g["penalty"], voids, version, cutoff.tz),
+        penalty = self._memo("penalty", (g["tasks"], g["evidence"], g["penalty"], voids, version, cutoff.tz),
                              lambda: penalty_score(unit, tasks, resolved, scheme)[0])
         individual = individual_of(scheme, process, annual_tasks + task_load)
         return total_of(scheme, indicator_of(scheme, individual, common), comprehensive, bonus, penalty)
@@ -126,23 +126,34 @@ class Replayer:
         annual_tasks, means, _ = annual_score(self.unit, tasks, voided, self.resolved, scheme, ignored)
         return annual_tasks, task_load_bonus(self.unit, tasks, means, self.resolved, scheme)[0]
 
-    def _task(self, task: Task, scheme: Scheme, cutoff: Cutoff) -> tuple[list[Decimal], Any]:
-        """`task_process`, remembered while the task's entries, the voids, the scheme and what the
-        judging date has reached of its due dates and report dates stay the same."""
-        judge, resolved, code = cutoff.judge_date, self.resolved, self.unit.code
-        reached = []
+    def _process(self, tasks: list[Task], scheme: Scheme, cutoff: Cutoff) -> Decimal:
+        """The process score from each task's deductions, a task recomputed only when its entries,
+        the voids or the scheme changed, or the judging date left the span of dates over which
+        none of its due dates and current report dates is passed (a scan of cheap checks)."""
+        judge, voids = cutoff.judge_date, self.generation["voids"]
+        deducted = ZERO
+        for task in tasks:
+            key = (task.assignment.seq, task.withdrawal.seq if task.withdrawal is not None else None,
+                   self._task_generation[task.code], voids, id(scheme), cutoff.tz)
+            found = self._tasks.get(task.code)
+            if found is None or found[0] != key or not found[1] <= judge < found[2]:
+                found = self._tasks[task.code] = (key, *self._span(task, judge),
+                                                  sum(task_process(task, self.unit, self.resolved, scheme,
+                                                                   cutoff)[0], ZERO))
+            deducted += found[3]
+        return process_of(scheme, deducted)
+
+    def _span(self, task: Task, judge: date) -> tuple[date, date]:
+        """The dates around `judge` between which the task's checkpoints are judged alike: what a
+        checkpoint costs turns on whether its due date and its current report's date have come."""
+        marks = []
         for checkpoint, due in task.checkpoints:
-            report = resolved.latest("checkpoint.reported", code, task.code, checkpoint)
-            reached.append((due <= judge, None if report is None
-                            else date.fromisoformat(str(report.payload["reported_on"])) <= judge))
-        key = (task.assignment.seq, task.withdrawal.seq if task.withdrawal is not None else None,
-               self._task_generation[task.code], self.generation["voids"], id(scheme), tuple(reached))
-        found = self._tasks.get(task.code)
-        if found is not None and found[0] == key:
-            return found[1]
-        value = task_process(task, self.unit, resolved, scheme, cutoff)
-        self._tasks[task.code] = (key, value)
-        return value
+            marks.append(due)
+            report = self.resolved.latest("checkpoint.reported", self.unit.code, task.code, checkpoint)
+            if report is not None:
+                marks.append(date.fromisoformat(str(report.payload["reported_on"])))
+        return (max((m for m in marks if m <= judge), default=date.min),
+                min((m for m in marks if m > judge), default=date.max))
 
 
 __all__ = ["Replayer"]

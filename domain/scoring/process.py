@@ -3,7 +3,6 @@ applies; on an important task the worst standing verification of its evidence co
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
@@ -109,23 +108,21 @@ def task_process(task: Task, unit: Unit, resolved: Resolution, scheme: Scheme,
     return task_points, Node(task.label, subtotal, f"扣分 {formula}", leaves)
 
 
-TaskProcess = Callable[[Task], tuple[list[Decimal], Node]]
+def process_of(scheme: Scheme, deducted: Decimal) -> Decimal:
+    """The process score once `deducted` points are taken off its base (never below 0)."""
+    return max(ZERO, scheme.dec("process", "base") - deducted)
 
 
 def process_score(unit: Unit, tasks: list[Task], resolved: Resolution, scheme: Scheme,
-                  cutoff: Cutoff, *, per_task: TaskProcess | None = None) -> tuple[Decimal, Node]:
-    """`per_task` stands in for `task_process` (an incremental scorer passes one that remembers
-    the tasks nothing has moved)."""
+                  cutoff: Cutoff) -> tuple[Decimal, Node]:
     base = scheme.dec("process", "base")
     deductions: list[Decimal] = []
     task_nodes = []
     for task in tasks:
-        task_points, node = (per_task(task) if per_task is not None
-                             else task_process(task, unit, resolved, scheme, cutoff))
+        task_points, node = task_process(task, unit, resolved, scheme, cutoff)
         deductions += task_points
         task_nodes.append(node)
-    total = sum(deductions, ZERO)
-    process = max(ZERO, base - total)
+    process = process_of(scheme, sum(deductions, ZERO))
     terms = " + ".join(num(d) for d in deductions) if deductions else "0"
     formula = f"max(0, {num(base)} − ({terms})) = {fmt(process)}"
     if not task_nodes:
