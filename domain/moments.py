@@ -23,5 +23,5 @@ def parse_as_of(text: str, tz: tzinfo) -> datetime:
         moment.astimezone(timezone.utc)
         moment.astimezone(tz)
     except (ValueError, OverflowError):
-        raise InvalidCommand(f"{text!r} is not an ISO date or datetime in range", field="as_of") from None
+        raise InvalidCommand("as_of.invalid", field="as_of", given=text) from None
     return moment

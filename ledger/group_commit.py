@@ -119,7 +119,7 @@ def _callers(writer: Writer, batches: Sequence[PendingBatch],
                 continue
             caller = tokens.principal_for(token_digest(batch.token))
             if caller is None:
-                outcomes[n] = NotAuthenticated("unknown or revoked token")
+                outcomes[n] = NotAuthenticated("token.not_recognised")
             else:
                 callers[n] = (caller.actor, caller)
     return callers
@@ -157,7 +157,7 @@ def _forget(outcomes: list[Outcome | None], commands: dict[int, list[c.Command]]
 
 
 def _filled(outcomes: list[Outcome | None]) -> list[Outcome]:
-    return [ConcurrentWriteConflict("not decided") if o is None else o for o in outcomes]
+    return [ConcurrentWriteConflict("write.not_decided") if o is None else o for o in outcomes]
 
 
 @dataclass
