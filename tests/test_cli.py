@@ -52,17 +52,17 @@ def write_lines(path, lines):
 
 def test_init_twice_says_it_is_already_initialised(database_url):
     first = run("init", "--db", database_url)
-    assert first.exit_code == 0 and "already" not in text(first)
+    assert first.exit_code == 0 and "早已建立" not in text(first)
     entries = verify(database_url)["entries"]
     second = run("init", "--db", database_url)
-    assert second.exit_code == 0 and "already initialised" in text(second)
+    assert second.exit_code == 0 and "账本早已建立" in text(second) and "没有改动" in text(second)
     assert verify(database_url)["entries"] == entries
 
 
 def test_ingest_prints_appended_and_duplicates_and_reingest_appends_nothing(db):
     first = run("ingest", YEAR, "--db", db)
     assert first.exit_code == 0, first.output
-    assert f"appended {len(YEAR_LINES)}, duplicates 0" in text(first)
+    assert f"新登记 {len(YEAR_LINES)} 条，重复（已登记过）0 条" in text(first)
     entries = verify(db)["entries"]
     again = run("ingest", YEAR, "--db", db, "--json")
     assert again.exit_code == 0, again.output
@@ -81,8 +81,8 @@ def test_a_file_with_one_bad_line_appends_nothing_and_names_the_line_and_field(d
     before = verify(db)["entries"]
     result = run("ingest", write_lines(tmp_path / "bad.jsonl", lines), "--db", db)
     assert result.exit_code != 0
-    assert "line 3" in text(result) and "level" in text(result) and bad["id"] in text(result)
-    assert "nothing appended" in text(result)
+    assert "第 3 行" in text(result) and "层级（level）" in text(result) and bad["id"] in text(result)
+    assert "未登记任何内容" in text(result) and text(result).startswith("错误：")
     assert verify(db)["entries"] == before
 
 
@@ -91,8 +91,8 @@ def test_a_malformed_line_is_named_by_its_file_line_number(sqlite_db, tmp_path):
     lines = YEAR_LINES[:2] + [""] + [YEAR_LINES[2].replace('"title"', '"titel"')] + YEAR_LINES[3:5]
     result = run("ingest", write_lines(tmp_path / "bad.jsonl", lines), "--db", sqlite_db)
     assert result.exit_code != 0
-    assert "line 4" in text(result)  # blank lines still count
-    assert "title:" in text(result) or "titel:" in text(result)  # missing title, or an unknown field
+    assert "第 4 行" in text(result)  # blank lines still count
+    assert "（title）" in text(result) or "titel" in text(result)  # missing title, or an unknown field
     assert verify(sqlite_db)["entries"] == 59 + 25 + 1  # only what init recorded
 
 
@@ -102,7 +102,7 @@ def test_invalid_json_names_the_line(sqlite_db, tmp_path):
     lines = YEAR_LINES[:1] + ['{"id": "x", "type": "round.closed",'] + YEAR_LINES[1:3]
     result = run("ingest", write_lines(tmp_path / "broken.jsonl", lines), "--db", sqlite_db)
     assert result.exit_code != 0
-    assert "line 2" in text(result) and "JSON" in text(result)
+    assert "第 2 行" in text(result) and "JSON" in text(result)
     assert verify(sqlite_db)["entries"] == before
 
 
@@ -153,7 +153,7 @@ def test_verify_json(db):
 def test_an_unknown_database_scheme_is_a_configuration_error(url):
     result = run("status", "--db", url)
     assert result.exit_code != 0
-    assert "configuration" in text(result) and "sqlite:///" in text(result)
+    assert "配置有误" in text(result) and "sqlite:///" in text(result)
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
@@ -165,7 +165,7 @@ def test_the_installed_console_script(tmp_path):
                               text=True, timeout=120)
 
     assert kaoping("init").returncode == 0
-    assert "already initialised" in " ".join(kaoping("init").stdout.split())
+    assert "账本早已建立" in " ".join(kaoping("init").stdout.split())
     ingested = kaoping("ingest", "-", "--json", stdin=YEAR.read_text("utf-8"))
     assert ingested.returncode == 0, ingested.stderr
     assert json.loads(ingested.stdout)["appended"] == len(YEAR_LINES)
@@ -173,5 +173,5 @@ def test_the_installed_console_script(tmp_path):
     assert report.returncode == 0 and json.loads(report.stdout)["ok"] is True
     wrong = subprocess.run([str(KAOPING), "verify", "--db", "mysql://x/y"], capture_output=True,
                            text=True, timeout=120)
-    assert wrong.returncode != 0 and "configuration" in wrong.stderr
+    assert wrong.returncode != 0 and "错误：配置有误" in wrong.stderr
     assert "Traceback" not in wrong.stderr

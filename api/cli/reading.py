@@ -16,8 +16,8 @@ app = typer.Typer()
 
 
 @app.command()
-def history(unit: str, db: Db = None, as_json: AsJson = False) -> None:
-    """Every entry concerning a unit, oldest first, with its hash links."""
+def history(unit: Annotated[str, typer.Argument(help="单位代码，例如 D03")], db: Db = None, as_json: AsJson = False) -> None:
+    """一个单位的全部记录，从早到晚，附哈希。"""
     with opened(db) as services:
         rows = services.ledger.history(unit.upper())
     if as_json:
@@ -35,13 +35,13 @@ def history(unit: str, db: Db = None, as_json: AsJson = False) -> None:
 
 @app.command()
 def score(
-    unit: str,
+    unit: Annotated[str, typer.Argument(help="单位代码，例如 D03")],
     db: Db = None,
     as_of: AsOf = None,
-    upto: Annotated[int | None, typer.Option("--upto", help="ledger position: entries with seq <= SEQ")] = None,
+    upto: Annotated[int | None, typer.Option("--upto", help="账本位置：只计序号不大于此数的记录，例如 120")] = None,
     as_json: AsJson = False,
 ) -> None:
-    """A unit's score and the explanation of every figure, down to the entries behind it."""
+    """一个单位的成绩，以及每项得分的解释，一直追到背后的记录。"""
     with opened(db) as services:
         document = services.ledger.score(unit.upper(), as_of=as_of, upto=upto)
     if as_json:
@@ -75,13 +75,13 @@ def score(
 
 @app.command()
 def replay(
-    unit: str,
+    unit: Annotated[str, typer.Argument(help="单位代码，例如 D03")],
     db: Db = None,
-    explain: Annotated[bool, typer.Option("--explain", help="each row's date, change and actor, and "
-                                          "the checkpoints falling due that moved the total")] = False,
+    explain: Annotated[bool, typer.Option("--explain", help="每行加上业务日期、变化和登记人，并列出使总分变化的"
+                                          "节点到期")] = False,
     as_json: AsJson = False,
 ) -> None:
-    """How the total was reached: the unit's total after each entry that concerns it."""
+    """总分是怎样得来的：每条相关记录之后这个单位的总分。"""
     from kaoping.ledger.replay import explain as explained
 
     with opened(db) as services:
@@ -106,12 +106,14 @@ def replay(
 @app.command()
 def standings(
     db: Db = None,
-    group: Annotated[str | None, typer.Option(help="departments or towns_zones (default: both)")] = None,
-    stage: Annotated[str, typer.Option(help="process, half_year or annual")] = "annual",
+    group: Annotated[str | None, typer.Option(help="分组：departments（县政府各部门）或 towns_zones"
+                                               "（镇、街道及经济园区）；默认两组都列")] = None,
+    stage: Annotated[str, typer.Option(help="阶段：process（过程成绩）、half_year（半年综合评价）或 "
+                                             "annual（年度专项考评成绩）")] = "annual",
     as_of: AsOf = None,
     as_json: AsJson = False,
 ) -> None:
-    """Standings by group: current ones from the read model, --as-of ones from the log."""
+    """分组排名：不带 --as-of 时取成绩表（现在的），带 --as-of 时按账本重算（截至当时所知）。"""
     with opened(db) as services:
         if as_of is None:
             services.projection.catch_up()
@@ -136,11 +138,11 @@ def standings(
 
 @app.command()
 def rebuild(db: Db = None) -> None:
-    """Drop every read model and rebuild it from the event log."""
+    """清空成绩表，按账本全部记录重新计算。"""
     from rich.progress import Progress
 
     with opened(db) as services, Progress(console=err, transient=True) as bar:
-        task = bar.add_task("rebuilding scores", total=None)
+        task = bar.add_task("重算成绩", total=None)
         position = services.projection.rebuild(
             progress=lambda done, total: bar.update(task, completed=done, total=total))
-    out.print(f"rebuilt: read models at seq {position}")
+    out.print(f"已重算：成绩表已计入到第 {position} 条记录")
