@@ -127,7 +127,7 @@ def dispute_preview(code: Annotated[str, typer.Argument(help="异议代码，例
               f"{document['now']['rank']} 名）→ {document['if_upheld']['total']}（第 "
               f"{document['if_upheld']['rank']} 名）", highlight=False)
     for change in document["changes"]:
-        out.print(f"  {change['unit']} {FIGURE_NAMES.get(change['figure'], change['figure'])}: "
+        out.print(f"  {change['unit']} {FIGURE_NAMES.get(change['figure'], change['figure'])}："
                   f"{change['now']} → {change['if_upheld']}", highlight=False)
 
 
