@@ -1,6 +1,7 @@
 """The operator's CLI (CONTRACT.md, "Configuration", "Reading"), driven as a person or a script would."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -175,3 +176,32 @@ def test_the_installed_console_script(tmp_path):
                            text=True, timeout=120)
     assert wrong.returncode != 0 and "错误：配置有误" in wrong.stderr
     assert "Traceback" not in wrong.stderr
+
+
+# -- the command line speaks Chinese (issue 15) -----------------------------------------------------
+
+def _commands(command, path=()):
+    yield path, command
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from _commands(sub, (*path, name))
+
+
+def test_every_command_argument_and_option_is_explained_in_chinese():
+    from typer.main import get_command
+
+    chinese = re.compile(r"[\u4e00-\u9fff]")
+    unexplained = []
+    for path, command in _commands(get_command(app)):
+        if not chinese.search(command.help or ""):
+            unexplained.append(" ".join(path) or "kaoping")
+        unexplained += [f"{' '.join(path)} {param.name}" for param in command.params
+                        if param.name != "help" and not chinese.search(getattr(param, "help", None) or "")]
+    assert unexplained == []
+
+
+def test_a_refusal_is_one_chinese_line_with_no_traceback(sqlite_db):
+    run("init", "--db", sqlite_db)
+    result = run("score", "D03", "--as-of", "2018-13-45", "--db", sqlite_db)
+    assert result.exit_code == 1 and (result.exception is None or isinstance(result.exception, SystemExit))
+    assert text(result).startswith("错误：截至时间（as_of）：“2018-13-45”不是日期或时间")
+    assert "例如 2018-03-31" in text(result) and "Traceback" not in text(result)

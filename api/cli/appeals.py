@@ -56,7 +56,8 @@ def publish(
 
 
 @app.command()
-def publication(publication_id: str, db: Db = None, as_json: AsJson = False) -> None:
+def publication(publication_id: Annotated[str, typer.Argument(help="公示的编号（kaoping publications 的第一列）")],
+                db: Db = None, as_json: AsJson = False) -> None:
     """一次公示：冻结的排名，以及此后成绩有变化的每个单位。"""
     with opened(db) as services:
         document = services.ledger.appeals.publication(publication_id)

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from kaoping.domain.labels import ENTRY_TYPES, GROUP_NAMES, PENDING_HEADING, STAGE_NAMES, pending_names
+from kaoping.domain.labels import (ENTRY_TYPES, GROUP_NAMES, PENDING_HEADING, STAGE_NAMES, actor_name,
+                                   pending_names)
 
 from .common import AsJson, AsOf, Db, err, opened, out, print_json
 
@@ -24,12 +25,12 @@ def history(unit: Annotated[str, typer.Argument(help="单位代码，例如 D03"
         print_json(rows)
         return
     table = Table(title=f"{unit.upper()} 历史记录")
-    for column in ("seq", "记录", "类型", "业务日期", "登记人", "作废记录", "哈希"):
+    for column in ("序号", "记录", "类型", "业务日期", "登记人", "作废记录", "哈希"):
         table.add_column(column)
     for row in rows:
         recorded = row["recorded_at"] + ("（补录）" if row["backdated"] else "")
         table.add_row(str(row["seq"]), row["id"], ENTRY_TYPES.get(row["type"], row["type"]), recorded,
-                      row["actor"], row["voided_by"] or "", row["hash"][:12])
+                      actor_name(row["actor"]), row["voided_by"] or "", row["hash"][:12])
     out.print(table)
 
 
@@ -55,7 +56,7 @@ def score(
             grow(branch, child)
         for entry in node["entries"]:
             kind = ENTRY_TYPES.get(entry["type"], entry["type"])
-            text = f"#{entry['seq']} {entry['id']} {kind} {entry['recorded_at']} {entry['actor']}"
+            text = f"第 {entry['seq']} 条 {entry['id']} {kind} {entry['recorded_at']} {actor_name(entry['actor'])}"
             if entry.get("voided_by"):
                 text = f"[strike]{text}[/]（已被 {entry['voided_by']} 作废）"
             elif entry.get("superseded_by"):
@@ -64,7 +65,7 @@ def score(
 
     root = Tree(f"{document['unit']} {document['name']}（{GROUP_NAMES.get(document['group'], document['group'])}）"
                 f"— 方案 {document.get('scheme_version')}，" + (f"截至 {document['as_of']}" if document["as_of"] else "截至现在")
-                + (f"，账本记录 seq ≤ {document['upto']}" if document["upto"] is not None else ""))
+                + (f"，只计账本第 {document['upto']} 条及以前的记录" if document["upto"] is not None else ""))
     grow(root, document["explanation"])
     out.print(root)
     if document["pending"]:
@@ -90,14 +91,15 @@ def replay(
         print_json(rows)
         return
     table = Table(title=f"{unit.upper()} 总分变化")
-    columns = ("seq", "业务日期", "记录", "类型", "登记人", "总分", "变化") if explain else ("seq", "记录", "类型", "总分")
+    columns = ("序号", "业务日期", "记录", "类型", "登记人", "总分", "变化") if explain else ("序号", "记录", "类型", "总分")
     for column in columns:
-        table.add_column(column, justify="right" if column in ("seq", "总分", "变化") else "left")
+        table.add_column(column, justify="right" if column in ("序号", "总分", "变化") else "left")
     for row in rows:
         kind = ENTRY_TYPES.get(row["type"], "节点到期" if row["type"] == "checkpoint.due" else row["type"])
         if explain:
             what = row["id"] or "、".join(row.get("checkpoints", ()))
-            table.add_row(str(row["seq"]), row["date"], what, kind, row["actor"] or "", row["total"], row["delta"])
+            table.add_row(str(row["seq"]), row["date"], what, kind, actor_name(row["actor"] or ""), row["total"],
+                          row["delta"])
         else:
             table.add_row(str(row["seq"]), row["id"], kind, row["total"])
     out.print(table)

@@ -229,7 +229,8 @@ def token_list(db: Db = None, as_json: AsJson = False) -> None:
 
 
 @token_app.command("revoke")
-def token_revoke(token_id: str, db: Db = None) -> None:
+def token_revoke(token_id: Annotated[str, typer.Argument(help="令牌编号（kaoping token list 的第一列）")],
+                 db: Db = None) -> None:
     """吊销令牌，从现在起失效（作为一条记录登记）。"""
     with opened(db) as services:
         services.ledger.revoke_token(token_id)
