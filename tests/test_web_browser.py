@@ -271,7 +271,7 @@ def test_a_dispute_sent_again_from_a_second_tab_is_refused_in_chinese(browser, s
     assert text == f"异议未登记：对象记录（target）：记录“{target}”已有待裁决的异议，请等待裁决结果"
     assert english_on(text, {target}) == []  # the field path and the id are code-like
     assert second.locator("textarea[name=reason]").input_value() == "评分与报送的佐证不符，申请复核"
-    shot(second, "14-dispute-refused-in-chinese")
+    shot(second, "20-dispute-refused-in-chinese")
     context.close()
 
 
