@@ -7,7 +7,8 @@ groups of §1.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 GROUP_NAMES = {"departments": "县政府各部门", "towns_zones": "镇、街道及经济园区"}
 
@@ -115,7 +116,29 @@ FIELD_NAMES = {
     "stage": "阶段", "as_of": "截至时间", "upto": "截至序号", "appeal_days": "申诉期（天）",
     "version": "方案版本", "amendment": "方案修订", "token_id": "令牌", "seq": "序号", "size": "检查点大小",
     "from": "起始大小", "status": "状态", "body": "请求内容", "indicators": "共性指标",
+    "to": "终止大小", "key": "密钥", "vkey": "验证公钥", "signature": "签名", "cosignature": "见证签名",
+    "proof": "证明", "leaf_index": "叶子序号", "root": "根哈希", "origin": "来源名", "time": "时间",
+    "url": "地址", "state": "状态文件", "out": "输出文件", "units": "分管单位",
 }
+
+
+def actor_name(actor: str) -> str:
+    """Who recorded an entry, as pages show it: an actor named by a role's code (the command line
+    records as "office" unless told otherwise) is that role's name."""
+    return ROLE_NAMES.get(actor, actor)
+
+
+def payload_words(payload: Mapping[str, Any]) -> str:
+    """An entry's content as a clerk reads it: each field by its Chinese name, "单位：D03，分数：94"."""
+    def said(value: Any) -> str:
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        if isinstance(value, (list, tuple)):
+            return "、".join(said(v) for v in value)
+        if isinstance(value, Mapping):
+            return "（" + payload_words(value) + "）"
+        return str(value)
+    return "，".join(f"{FIELD_NAMES.get(key, key)}：{said(value)}" for key, value in payload.items())
 
 
 def coded(code: str, names: dict[str, str]) -> str:

@@ -94,7 +94,7 @@ def range_hash(start: int, end: int, stored: Callable[[Node], bytes]) -> bytes:
 def inclusion_ranges(index: int, size: int) -> list[Range]:
     """RFC 9162 §2.1.3.1 PATH(index, D[0:size]) as leaf ranges, from the leaf up."""
     if not 0 <= index < size:
-        raise ProofError(f"leaf index {index} is not in a tree of size {size}", field="seq")
+        raise ProofError("proof.leaf_outside", field="seq", index=index, size=size)
     path: list[Range] = []
     start, end = 0, size
     while end - start > 1:
@@ -112,7 +112,7 @@ def inclusion_ranges(index: int, size: int) -> list[Range]:
 def consistency_ranges(size1: int, size2: int) -> list[Range]:
     """RFC 9162 §2.1.4.1 PROOF(size1, D[0:size2]) as leaf ranges, in proof order."""
     if not 0 < size1 <= size2:
-        raise ProofError(f"no consistency proof from size {size1} to size {size2}", field="from")
+        raise ProofError("proof.no_consistency", field="from", old=size1, new=size2)
     proof: list[Range] = []
 
     def subproof(m: int, start: int, end: int, whole: bool) -> None:
@@ -139,18 +139,18 @@ def consistency_ranges(size1: int, size2: int) -> list[Range]:
 def _check(*hashes: bytes) -> None:
     for value in hashes:
         if len(value) != HASH_SIZE:
-            raise ProofError(f"a hash is {HASH_SIZE} bytes, not {len(value)}", field="proof")
+            raise ProofError("proof.hash_size", field="proof", expected=HASH_SIZE, given=len(value))
 
 
 def root_from_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes]) -> bytes:
     """RFC 9162 §2.1.3.2: the root that `proof` makes of `leaf` at `index` in a tree of `size`."""
     if not 0 <= index < size:
-        raise ProofError(f"leaf index {index} is not in a tree of size {size}", field="leaf_index")
+        raise ProofError("proof.leaf_outside", field="leaf_index", index=index, size=size)
     _check(leaf, *proof)
     fn, sn, r = index, size - 1, leaf
     for p in proof:
         if sn == 0:
-            raise ProofError("the inclusion proof is longer than the path", field="proof")
+            raise ProofError("proof.inclusion_long", field="proof")
         if fn & 1 or fn == sn:
             r = node_hash(p, r)
             if not fn & 1:
@@ -160,13 +160,13 @@ def root_from_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[byte
             r = node_hash(r, p)
         fn, sn = fn >> 1, sn >> 1
     if sn != 0:
-        raise ProofError("the inclusion proof is shorter than the path", field="proof")
+        raise ProofError("proof.inclusion_short", field="proof")
     return r
 
 
 def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes) -> None:
     if root_from_inclusion(index, size, leaf, proof) != root:
-        raise ProofError("the inclusion proof does not lead to the root", field="proof")
+        raise ProofError("proof.inclusion_root", field="proof")
 
 
 def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: bytes,
@@ -175,17 +175,17 @@ def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: by
     roots are compared, not measured: for equal sizes transparency-dev's vectors give any bytes.)"""
     _check(*proof)
     if size2 < size1:
-        raise ProofError(f"size {size2} is smaller than size {size1}: a rollback", field="to")
+        raise ProofError("proof.rollback", field="to", new=size2, old=size1)
     if size1 == 0:
-        raise ProofError("a consistency proof from the empty tree proves nothing", field="from")
+        raise ProofError("proof.from_empty", field="from")
     if size1 == size2:
         if proof:
-            raise ProofError("equal sizes need an empty proof", field="proof")
+            raise ProofError("proof.equal_sizes", field="proof")
         if root1 != root2:
-            raise ProofError("two different roots for one size: a fork", field="root")
+            raise ProofError("proof.fork", field="root")
         return
     if not proof:
-        raise ProofError("an empty consistency proof", field="proof")
+        raise ProofError("proof.empty", field="proof")
     path = list(proof)
     if size1 & (size1 - 1) == 0:  # size1 is a power of two: its root is the first node
         path.insert(0, root1)
@@ -195,7 +195,7 @@ def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: by
     fr = sr = path[0]
     for c in path[1:]:
         if sn == 0:
-            raise ProofError("the consistency proof is longer than the path", field="proof")
+            raise ProofError("proof.consistency_long", field="proof")
         if fn & 1 or fn == sn:
             fr, sr = node_hash(c, fr), node_hash(c, sr)
             if not fn & 1:
@@ -205,8 +205,7 @@ def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: by
             sr = node_hash(sr, c)
         fn, sn = fn >> 1, sn >> 1
     if sn != 0 or fr != root1 or sr != root2:
-        raise ProofError("the consistency proof does not join the two roots: a fork or a rewrite",
-                         field="proof")
+        raise ProofError("proof.consistency_roots", field="proof")
 
 
 # -- a tree in memory (for checking a file, and for tests) ---------------------------------------

@@ -52,11 +52,16 @@ def key_id(name: str, kind: int, public: bytes) -> bytes:
     return hashlib.sha256(name.encode() + b"\n" + bytes([kind]) + public).digest()[:4]
 
 
+#: what `_b64` decodes, in words
+_DECODED = {"the vkey's key": "验证公钥的公钥部分", "the private key": "私钥", "a signature": "签名",
+            "the checkpoint's root": "检查点的根哈希"}
+
+
 def _b64(text: str, what: str) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise NoteError(f"{what} is not base64", field="key") from None
+        raise NoteError("key.not_base64", field="key", what=_DECODED.get(what, what), what_en=what) from None
 
 
 def _public_bytes(key: Ed25519PublicKey) -> bytes:
@@ -74,13 +79,13 @@ class Verifier:
     def parse(cls, vkey: str) -> Verifier:
         parts = vkey.strip().split("+", 2)
         if len(parts) != 3 or not valid_name(parts[0]) or not re.fullmatch(r"[0-9a-f]{8}", parts[1]):
-            raise NoteError("a vkey is <name>+<8 hex digits>+<base64 key>", field="vkey")
+            raise NoteError("vkey.malformed", field="vkey")
         name, hex_id, key64 = parts
         raw = _b64(key64, "the vkey's key")
         if len(raw) != 33 or raw[0] not in (NOTE_KEY, COSIGNATURE_KEY):
-            raise NoteError("the vkey is not an Ed25519 key (type 0x01 or 0x04)", field="vkey")
+            raise NoteError("vkey.not_ed25519", field="vkey")
         if key_id(name, raw[0], raw[1:]).hex() != hex_id:
-            raise NoteError("the vkey's key id does not match its name and key", field="vkey")
+            raise NoteError("vkey.id_mismatch", field="vkey")
         return cls(name, raw[0], bytes.fromhex(hex_id), raw[1:])
 
     @property
@@ -107,22 +112,21 @@ class Signer:
         parts = skey.strip().split("+", 4)
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"] or not valid_name(parts[2]) \
                 or not re.fullmatch(r"[0-9a-f]{8}", parts[3]):
-            raise NoteError("a private key is PRIVATE+KEY+<name>+<8 hex digits>+<base64 seed>",
-                            field="key")
+            raise NoteError("key.malformed", field="key")
         raw = _b64(parts[4], "the private key")
         if len(raw) != 33 or raw[0] not in (NOTE_KEY, COSIGNATURE_KEY):
-            raise NoteError("the private key is not an Ed25519 seed (type 0x01 or 0x04)", field="key")
+            raise NoteError("key.not_ed25519", field="key")
         key = Ed25519PrivateKey.from_private_bytes(raw[1:])
         if key_id(parts[2], raw[0], _public_bytes(key.public_key())).hex() != parts[3]:
-            raise NoteError("the private key's key id does not match its name and key", field="key")
+            raise NoteError("key.id_mismatch", field="key")
         return cls(parts[2], raw[0], bytes.fromhex(parts[3]), key)
 
     @classmethod
     def from_seed(cls, name: str, seed: bytes, kind: int = NOTE_KEY) -> Signer:
         if not valid_name(name):
-            raise NoteError("a key name is not empty and holds no space and no '+'", field="origin")
+            raise NoteError("key.name_invalid", field="origin")
         if len(seed) != 32:
-            raise NoteError("an Ed25519 seed is 32 bytes", field="key")
+            raise NoteError("key.seed_size", field="key")
         key = Ed25519PrivateKey.from_private_bytes(seed)
         return cls(name, kind, key_id(name, kind, _public_bytes(key.public_key())), key)
 
@@ -159,29 +163,29 @@ class Signature:
 def sign_note(text: str, signer: Signer) -> str:
     """`text` (ending in a newline) signed by `signer`, as a note."""
     if not text.endswith("\n"):
-        raise NoteError("a note's text ends with a newline", field="note")
+        raise NoteError("note.no_newline", field="note")
     return text + "\n" + Signature(signer.name, signer.id, signer.sign(text.encode())).line
 
 
 def split_note(note: str) -> tuple[str, list[Signature]]:
     """A note's text and signature lines, checked for form only (not verified)."""
     if any(ord(ch) < 0x20 and ch != "\n" for ch in note):
-        raise NoteError("a note holds no control character but newlines", field="note")
+        raise NoteError("note.control_character", field="note")
     at = note.rfind("\n\n")
     if at < 0 or not note.endswith("\n"):
-        raise NoteError("a note is text, a blank line, then signature lines", field="note")
+        raise NoteError("note.malformed", field="note")
     text, block = note[:at + 1], note[at + 2:]
     signatures = []
     for line in block.splitlines():
         match = re.fullmatch(DASH + r" (\S+) (\S+)", line)
         if match is None or not valid_name(match.group(1)):
-            raise NoteError(f"not a signature line: {line[:40]!r}", field="note")
+            raise NoteError("note.signature_line", field="note", line=line[:40])
         raw = _b64(match.group(2), "a signature")
         if len(raw) < 5:
-            raise NoteError("a signature is a key id and at least one byte", field="note")
+            raise NoteError("note.signature_short", field="note")
         signatures.append(Signature(match.group(1), raw[:4], raw[4:]))
     if not signatures or len(signatures) > MAX_SIGNATURES:
-        raise NoteError(f"a note has 1 to {MAX_SIGNATURES} signatures", field="note")
+        raise NoteError("note.signature_count", field="note", most=MAX_SIGNATURES)
     return text, signatures
 
 
@@ -191,9 +195,9 @@ def open_note(note: str, verifier: Verifier) -> tuple[str, list[Signature]]:
     text, signatures = split_note(note)
     own = [s for s in signatures if (s.name, s.id) == (verifier.name, verifier.id)]
     if not own:
-        raise NoteError(f"the note is not signed by {verifier.name}", field="signature")
+        raise NoteError("note.not_signed", field="signature", name=verifier.name)
     if not all(verifier.verifies(text.encode(), s.raw) for s in own):
-        raise NoteError(f"the signature by {verifier.name} does not verify", field="signature")
+        raise NoteError("note.bad_signature", field="signature", name=verifier.name)
     return text, [s for s in signatures if (s.name, s.id) != (verifier.name, verifier.id)]
 
 
@@ -217,13 +221,13 @@ class Checkpoint:
     def parse(cls, text: str) -> Checkpoint:
         lines = text.split("\n")
         if len(lines) < 4 or lines[-1] != "":
-            raise NoteError("a checkpoint is origin, size and root hash, one per line", field="checkpoint")
+            raise NoteError("checkpoint.malformed", field="checkpoint", label="检查点（checkpoint）")
         origin, size, root = lines[0], lines[1], lines[2]
         if not origin or any(ch.isspace() for ch in origin) or not _DECIMAL.match(size):
-            raise NoteError("a checkpoint's origin or size is malformed", field="checkpoint")
+            raise NoteError("checkpoint.origin_or_size", field="checkpoint", label="检查点（checkpoint）")
         digest = _b64(root, "the checkpoint's root")
         if len(digest) != HASH_SIZE:
-            raise NoteError("a checkpoint's root is 32 bytes", field="checkpoint")
+            raise NoteError("checkpoint.root_size", field="checkpoint", label="检查点（checkpoint）")
         return cls(origin, int(size), digest)
 
 
@@ -232,8 +236,8 @@ def open_checkpoint(note: str, verifier: Verifier) -> tuple[Checkpoint, list[Sig
     text, others = open_note(note, verifier)
     checkpoint = Checkpoint.parse(text)
     if checkpoint.origin != verifier.name:
-        raise NoteError(f"the checkpoint's origin {checkpoint.origin!r} is not the key's name "
-                        f"{verifier.name!r}", field="checkpoint")
+        raise NoteError("checkpoint.other_origin", field="checkpoint", label="检查点（checkpoint）",
+                        origin=checkpoint.origin, name=verifier.name)
     return checkpoint, others
 
 
@@ -245,9 +249,9 @@ def _cosigned(checkpoint_text: str, timestamp: int) -> bytes:
 
 def cosign(checkpoint_text: str, signer: Signer, timestamp: int) -> Signature:
     if signer.kind != COSIGNATURE_KEY:
-        raise NoteError("a cosignature needs a cosigner key (type 0x04)", field="key")
+        raise NoteError("cosignature.needs_cosigner", field="key")
     if not 0 <= timestamp < 2 ** 63:
-        raise NoteError("a cosignature's time is a POSIX timestamp", field="time")
+        raise NoteError("cosignature.time", field="time")
     stamp = timestamp.to_bytes(8, "big")
     return Signature(signer.name, signer.id, stamp + signer.sign(_cosigned(checkpoint_text, timestamp)))
 
@@ -255,13 +259,13 @@ def cosign(checkpoint_text: str, signer: Signer, timestamp: int) -> Signature:
 def cosignature_time(checkpoint_text: str, signature: Signature, verifier: Verifier) -> int:
     """The time of a valid cosignature of the checkpoint by `verifier`; refused otherwise."""
     if verifier.kind != COSIGNATURE_KEY or (signature.name, signature.id) != (verifier.name, verifier.id):
-        raise NoteError("the cosignature is not by this cosigner's key", field="cosignature")
+        raise NoteError("cosignature.other_key", field="cosignature")
     if len(signature.raw) != 8 + 64:
-        raise NoteError("an Ed25519 cosignature is a time and a 64-byte signature", field="cosignature")
+        raise NoteError("cosignature.malformed", field="cosignature")
     timestamp = int.from_bytes(signature.raw[:8], "big")
     if timestamp >= 2 ** 63 or not verifier.verifies(_cosigned(checkpoint_text, timestamp),
                                                      signature.raw[8:]):
-        raise NoteError("the cosignature does not verify", field="cosignature")
+        raise NoteError("cosignature.bad", field="cosignature")
     return timestamp
 
 

@@ -179,7 +179,7 @@ def _claimed(note: str, vkey: str | None) -> tuple[Checkpoint, bool]:
     """The checkpoint a note claims, and whether `vkey`'s key signed it. A malformed note or vkey
     is refused (NoteError): the caller asked a question that has no answer."""
     if vkey is None:
-        raise NoteError("--checkpoint needs --vkey, the log's verifier key", field="vkey")
+        raise NoteError("verify.checkpoint_needs_vkey", field="vkey")
     verifier = Verifier.parse(vkey)
     try:
         checkpoint, _ = open_checkpoint(note, verifier)

@@ -158,7 +158,7 @@ def _forget(outcomes: list[Outcome | None], commands: dict[int, list[c.Command]]
 
 
 def _filled(outcomes: list[Outcome | None]) -> list[Outcome]:
-    return [ConcurrentWriteConflict("not decided") if o is None else o for o in outcomes]
+    return [ConcurrentWriteConflict("write.not_decided") if o is None else o for o in outcomes]
 
 
 @dataclass

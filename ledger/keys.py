@@ -19,6 +19,19 @@ from kaoping.domain.notes import COSIGNATURE_KEY, NOTE_KEY, NoteError, Signer
 ORIGIN_PREFIX = "kaoping.local/"
 
 
+def file_problem(error: Exception) -> str:
+    """Why a file could not be read, in words (the system's own message is English)."""
+    if isinstance(error, FileNotFoundError):
+        return "没有这个文件"
+    if isinstance(error, PermissionError):
+        return "没有读取权限"
+    if isinstance(error, IsADirectoryError):
+        return "这是一个目录，不是文件"
+    if isinstance(error, UnicodeDecodeError):
+        return "不是 UTF-8 文本"
+    return f"读取出错（{type(error).__name__}）"
+
+
 class NoSigningKey(KaopingError):
     """The ledger has no signing key where it looks for one: nothing can be appended (every append
     signs a checkpoint)."""
@@ -35,7 +48,7 @@ def generate(path: Path, origin: str, *, cosigner: bool = False) -> Signer:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        raise KaopingError(f"{path} exists: a key file is never overwritten", field="out") from None
+        raise KaopingError("key.file_exists", field="out", path=path) from None
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(signer.text + "\n")
     return signer
@@ -48,11 +61,13 @@ def load(path: Path) -> Signer | None:
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as error:
-        raise NoteError(f"cannot read the key file {path}: {error}", field="key") from None
+        raise NoteError("key.unreadable", field="key", path=path, error=file_problem(error),
+                        error_en=str(error)) from None
     try:
         return Signer.parse(text)
     except NoteError as error:  # the message says what is wrong, never what the file holds
-        raise NoteError(f"{path}: {error.message}", field="key") from None
+        raise NoteError("key.file_malformed", field="key", path=path, reason=error.message,
+                        reason_en=error.message_en) from None
 
 
 def ensure(path: Path) -> tuple[Signer, bool]:
@@ -69,4 +84,4 @@ def ensure(path: Path) -> tuple[Signer, bool]:
         return found, False
 
 
-__all__ = ["NoSigningKey", "ensure", "generate", "load", "new_origin"]
+__all__ = ["NoSigningKey", "file_problem", "ensure", "generate", "load", "new_origin"]

@@ -44,9 +44,7 @@ class Notary:
                 path = self.settings.signing_key_path
                 signer = keys.load(path)
                 if signer is None:
-                    raise keys.NoSigningKey(
-                        f"no signing key at {path}: run `kaoping init` (it makes one) or set "
-                        "KAOPING_SIGNING_KEY to the ledger's key file", field="key")
+                    raise keys.NoSigningKey("key.missing", field="key", path=path)
                 self._signer = signer
             return self._signer
 
@@ -179,10 +177,10 @@ class Notary:
         checkpoint = Checkpoint.parse(text)
         stored = self.at(checkpoint.size, field="size")
         if stored.checkpoint.text != text:
-            raise NoteError("the cosigned checkpoint is not the one this ledger signed", field="note")
+            raise NoteError("cosignature.not_this_checkpoint", field="note")
         mine = [s for s in signatures if (s.name, s.id) == (witness.name, witness.id)]
         if not mine:
-            raise NoteError(f"the note carries no signature by {witness.name}", field="note")
+            raise NoteError("cosignature.missing", field="note", name=witness.name)
         cosigned_at = cosignature_time(text, mine[0], witness)
         self.recorder.write(
             f"INSERT INTO {tree.COSIGNATURES_TABLE} VALUES (%s, %s, %s, %s, %s, %s, %s) "

@@ -327,7 +327,7 @@ def _check_upto(upto: int | None, log: Sequence[Entry]) -> None:
     """A ledger position is a seq the ledger has reached: 1 up to its last entry's."""
     last = log[-1].seq if log else 0
     if upto is not None and not 1 <= upto <= last:
-        raise InvalidCommand(f"{upto} is not a position of this ledger (1 to {last})", field="upto")
+        raise InvalidCommand("upto.out_of_range", field="upto", upto=upto, last=last)
 
 
 __all__ = ["Reader"]

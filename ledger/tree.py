@@ -172,8 +172,7 @@ def grow(tx: Tx, chain_head_before: tuple[int, str], links: Sequence[tuple[int, 
     cached = edge.chain_head == chain_hash_before and edge.last_seq == chain_seq_before
     size, last_seq = (edge.size, edge.last_seq) if cached else tree_head(tx)
     if last_seq > chain_seq_before:
-        raise TreeOutOfStep(f"the Merkle tree covers seq {last_seq}, the hash chain ends at seq "
-                            f"{chain_seq_before}: run `kaoping verify`", field="seq")
+        raise TreeOutOfStep("tree.out_of_step", field="seq", tree_seq=last_seq, chain_seq=chain_seq_before)
     leaves = list(links)
     if last_seq < chain_seq_before:
         tx.execute(f"SELECT seq, hash FROM {chain_table} WHERE seq > {tx.mark} AND seq <= {tx.mark} "
@@ -225,13 +224,11 @@ def _sign(tx: Tx, size: int, root: bytes, signing: Signing,
     elif latest[1] is not None:
         row = {"size": latest[0], "origin": latest[1]}
     if row is not None and row["origin"] != signing.signer.name:
-        raise NoteError(f"the signing key's origin {signing.signer.name!r} is not this ledger's "
-                        f"({row['origin']!r}): set KAOPING_SIGNING_KEY to its key", field="key")
+        raise NoteError("key.other_ledger", field="key", key_origin=signing.signer.name, origin=row["origin"])
     if row is not None and int(row["size"]) == size:
         return stored_checkpoint(row)  # only a row read from the table has this size
     if row is not None and int(row["size"]) > size:
-        raise TreeOutOfStep(f"a checkpoint of size {row['size']} is stored, the tree has {size} leaves: "
-                            "run `kaoping verify`", field="size")
+        raise TreeOutOfStep("tree.checkpoint_ahead", field="size", size=row["size"], leaves=size)
     checkpoint = Checkpoint(signing.signer.name, size, root)
     stored = StoredCheckpoint(size, checkpoint.origin, root, sign_note(checkpoint.text, signing.signer),
                               signing.now.isoformat())

@@ -236,8 +236,7 @@ class Group:
             earlier_hash = earlier.content_hash if earlier else self.hashes.get(cmd.id)
             if earlier_hash is not None:
                 if earlier_hash != content_hash:
-                    raise BatchRejected(i, cmd.id, IdConflict(
-                        f"id {cmd.id!r} is already recorded with other content", field="id"))
+                    raise BatchRejected(i, cmd.id, IdConflict("id.conflict", field="id", id=cmd.id))
                 outcome.append((i, cmd.id, True))
                 if earlier:
                     known.append(cmd.id)
@@ -340,7 +339,7 @@ class Writer:
                 return group.result(decided)
             except (IntegrityError, RaceLost):
                 back_off(attempt)
-        raise ConcurrentWriteConflict("other writers kept changing the same streams; nothing appended")
+        raise ConcurrentWriteConflict("write.contended")
 
     def append_internal(self, stream: str, version: int,
                         entries: list[tuple[str, str, dict[str, Any]]], *, actor: str,

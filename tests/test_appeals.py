@@ -109,7 +109,9 @@ def test_a_dispute_after_the_window_is_refused_naming_the_publication(ledger: An
     with pytest.raises(BatchRejected) as late:
         ledger.ingest([dispute("D03-002", "f3-0")], actor="office")
     assert late.value.error.field == "target"
-    assert "pub-1" in late.value.error.message and "closed" in late.value.error.message
+    assert late.value.error.code == "dispute.window_closed"
+    assert "pub-1" in late.value.error.message and "申诉期（3 天）已于" in late.value.error.message
+    assert "closed" in late.value.error.message_en
     # an entry recorded after the publication was counted by none: it stays disputable
     ledger.ingest([{"id": "c3-late", "type": "common.scored", "unit": "D03", "indicator": "C03",
                     "score": "60"}], actor="office")

@@ -1,6 +1,7 @@
 """The operator's CLI (CONTRACT.md, "Configuration", "Reading"), driven as a person or a script would."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -52,17 +53,17 @@ def write_lines(path, lines):
 
 def test_init_twice_says_it_is_already_initialised(database_url):
     first = run("init", "--db", database_url)
-    assert first.exit_code == 0 and "already" not in text(first)
+    assert first.exit_code == 0 and "早已建立" not in text(first)
     entries = verify(database_url)["entries"]
     second = run("init", "--db", database_url)
-    assert second.exit_code == 0 and "already initialised" in text(second)
+    assert second.exit_code == 0 and "账本早已建立" in text(second) and "没有改动" in text(second)
     assert verify(database_url)["entries"] == entries
 
 
 def test_ingest_prints_appended_and_duplicates_and_reingest_appends_nothing(db):
     first = run("ingest", YEAR, "--db", db)
     assert first.exit_code == 0, first.output
-    assert f"appended {len(YEAR_LINES)}, duplicates 0" in text(first)
+    assert f"新登记 {len(YEAR_LINES)} 条，重复（已登记过）0 条" in text(first)
     entries = verify(db)["entries"]
     again = run("ingest", YEAR, "--db", db, "--json")
     assert again.exit_code == 0, again.output
@@ -81,8 +82,8 @@ def test_a_file_with_one_bad_line_appends_nothing_and_names_the_line_and_field(d
     before = verify(db)["entries"]
     result = run("ingest", write_lines(tmp_path / "bad.jsonl", lines), "--db", db)
     assert result.exit_code != 0
-    assert "line 3" in text(result) and "level" in text(result) and bad["id"] in text(result)
-    assert "nothing appended" in text(result)
+    assert "第 3 行" in text(result) and "层级（level）" in text(result) and bad["id"] in text(result)
+    assert "未登记任何内容" in text(result) and text(result).startswith("错误：")
     assert verify(db)["entries"] == before
 
 
@@ -91,8 +92,8 @@ def test_a_malformed_line_is_named_by_its_file_line_number(sqlite_db, tmp_path):
     lines = YEAR_LINES[:2] + [""] + [YEAR_LINES[2].replace('"title"', '"titel"')] + YEAR_LINES[3:5]
     result = run("ingest", write_lines(tmp_path / "bad.jsonl", lines), "--db", sqlite_db)
     assert result.exit_code != 0
-    assert "line 4" in text(result)  # blank lines still count
-    assert "title:" in text(result) or "titel:" in text(result)  # missing title, or an unknown field
+    assert "第 4 行" in text(result)  # blank lines still count
+    assert "（title）" in text(result) or "titel" in text(result)  # missing title, or an unknown field
     assert verify(sqlite_db)["entries"] == 59 + 25 + 1  # only what init recorded
 
 
@@ -102,7 +103,7 @@ def test_invalid_json_names_the_line(sqlite_db, tmp_path):
     lines = YEAR_LINES[:1] + ['{"id": "x", "type": "round.closed",'] + YEAR_LINES[1:3]
     result = run("ingest", write_lines(tmp_path / "broken.jsonl", lines), "--db", sqlite_db)
     assert result.exit_code != 0
-    assert "line 2" in text(result) and "JSON" in text(result)
+    assert "第 2 行" in text(result) and "JSON" in text(result)
     assert verify(sqlite_db)["entries"] == before
 
 
@@ -153,7 +154,7 @@ def test_verify_json(db):
 def test_an_unknown_database_scheme_is_a_configuration_error(url):
     result = run("status", "--db", url)
     assert result.exit_code != 0
-    assert "configuration" in text(result) and "sqlite:///" in text(result)
+    assert "配置有误" in text(result) and "sqlite:///" in text(result)
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
@@ -165,7 +166,7 @@ def test_the_installed_console_script(tmp_path):
                               text=True, timeout=120)
 
     assert kaoping("init").returncode == 0
-    assert "already initialised" in " ".join(kaoping("init").stdout.split())
+    assert "账本早已建立" in " ".join(kaoping("init").stdout.split())
     ingested = kaoping("ingest", "-", "--json", stdin=YEAR.read_text("utf-8"))
     assert ingested.returncode == 0, ingested.stderr
     assert json.loads(ingested.stdout)["appended"] == len(YEAR_LINES)
@@ -173,5 +174,34 @@ def test_the_installed_console_script(tmp_path):
     assert report.returncode == 0 and json.loads(report.stdout)["ok"] is True
     wrong = subprocess.run([str(KAOPING), "verify", "--db", "mysql://x/y"], capture_output=True,
                            text=True, timeout=120)
-    assert wrong.returncode != 0 and "configuration" in wrong.stderr
+    assert wrong.returncode != 0 and "错误：配置有误" in wrong.stderr
     assert "Traceback" not in wrong.stderr
+
+
+# -- the command line speaks Chinese (issue 15) -----------------------------------------------------
+
+def _commands(command, path=()):
+    yield path, command
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from _commands(sub, (*path, name))
+
+
+def test_every_command_argument_and_option_is_explained_in_chinese():
+    from typer.main import get_command
+
+    chinese = re.compile(r"[\u4e00-\u9fff]")
+    unexplained = []
+    for path, command in _commands(get_command(app)):
+        if not chinese.search(command.help or ""):
+            unexplained.append(" ".join(path) or "kaoping")
+        unexplained += [f"{' '.join(path)} {param.name}" for param in command.params
+                        if param.name != "help" and not chinese.search(getattr(param, "help", None) or "")]
+    assert unexplained == []
+
+
+def test_a_refusal_is_one_chinese_line_with_no_traceback(sqlite_db):
+    run("init", "--db", sqlite_db)
+    result = run("score", "D03", "--as-of", "2018-13-45", "--db", sqlite_db)
+    assert result.exit_code == 1 and (result.exception is None or isinstance(result.exception, SystemExit))
+    assert text(result).startswith("错误：截至时间（as_of）：“2018-13-45”不是日期或时间")
+    assert "例如 2018-03-31" in text(result) and "Traceback" not in text(result)

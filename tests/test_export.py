@@ -189,7 +189,7 @@ def test_verify_file_opens_no_database(exported, tmp_path, monkeypatch):
     before = set(os.listdir(tmp_path))
     result = runner.invoke(app, ["verify", "--file", "copy.jsonl"])
     assert result.exit_code == 0, result.output
-    assert "ok: " in result.output
+    assert "校验通过：" in result.output
     assert set(os.listdir(tmp_path)) == before
 
 
@@ -200,7 +200,7 @@ def test_verify_file_refuses_a_db_as_well():
 
 def test_verify_file_of_a_missing_file_says_so(tmp_path):
     result = runner.invoke(app, ["verify", "--file", str(tmp_path / "missing.jsonl")])
-    assert result.exit_code == 2 and "cannot read" in result.output
+    assert result.exit_code == 2 and "无法读取" in result.output and "没有这个文件" in result.output
 
 
 def test_an_empty_export_verifies():

@@ -37,7 +37,8 @@ def test_a_resolved_dispute_cannot_be_voided(ledger, year):
     with pytest.raises(BatchRejected) as rejected:
         ledger.ingest([{"id": "v", "type": "entry.voided", "target": "d03-dis1", "reason": "撤回"}],
                       actor="office")
-    assert rejected.value.error.field == "target" and "final" in rejected.value.error.message
+    assert rejected.value.error.field == "target" and rejected.value.error.code == "dispute.resolved_final"
+    assert "裁决是最终结果" in rejected.value.error.message and "final" in rejected.value.error.message_en
 
 
 def test_a_batch_larger_than_one_insert_is_stored_whole_and_in_order(ledger, year, monkeypatch):

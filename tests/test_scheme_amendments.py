@@ -179,7 +179,7 @@ def test_3_the_dry_run_shows_the_diff_and_the_figures_that_move_and_appends_noth
     assert {"figure": "process", "before": "96.00", "after": "95.00"} in d03["figures"]  # two late reports
     assert {u["unit"] for u in preview["units"]} == {"D03"}  # no other unit has a late report
     text = runner.invoke(cli_app, ["scheme", "amend", str(patch), "--dry-run", "--db", db])
-    assert "process.late" in text.output and "95.00" in text.output and "nothing appended" in text.output
+    assert "process.late" in text.output and "95.00" in text.output and "试算，未登记" in text.output
 
     assert runner.invoke(cli_app, ["scheme", "amend", str(patch), "--db", db]).exit_code == 0
     after = json.loads(runner.invoke(cli_app, ["score", "D03", "--db", db, "--json"]).stdout)
@@ -223,7 +223,7 @@ def test_4_an_old_ledgers_list_form_scheme_reads_in_force_from_2018(tmp_path):
     assert version["in_force_from"] == "2018-01-01T00:00:00+08:00" and version["problem"] is None
     assert version["scheme"]["bonus"]["caps"]["B5+B6"] == "0.6"
     text = runner.invoke(cli_app, ["scheme", "show", "--db", f"sqlite:///{path}"])
-    assert "2018.1 in force from 2018-01-01T00:00:00+08:00" in " ".join(text.output.split())
+    assert "2018.1 自 2018-01-01T00:00:00+08:00 起生效" in " ".join(text.output.split())
 
 
 def test_a_number_read_from_the_amendment_file_is_stored_as_its_decimal_string(ledger):

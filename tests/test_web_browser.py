@@ -20,6 +20,7 @@ import pytest
 from kaoping.domain.labels import FIGURE_NAMES, GROUP_NAMES
 from kaoping.domain.names import GROUPS
 from tests.test_http_e2e import serving
+from tests.test_pages_words import english_on
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -158,7 +159,7 @@ def test_an_auditor_follows_d03_from_standings_down_to_an_entry(page, server):
     assert entry.is_visible()
     assert checkpoint.locator("p.formula").first.is_visible()
     shot(page, "04-unit-d03-tree-expanded")
-    seq = entry.inner_text().removeprefix("seq ").strip()
+    seq = entry.inner_text().removeprefix("第").removesuffix("条").strip()
     entry.click()
     row = page.locator(f"#e-{seq}")
     assert row.is_visible() and seq in row.inner_text()
@@ -244,6 +245,34 @@ def test_a_unit_files_a_dispute_and_cannot_open_another_unit(page, server):
     row = page.locator("table.disputes tr", has_text="demo-D03-common-C03")
     assert "待裁决" in row.inner_text() and "县物价局经办人" in row.inner_text()
     shot(page, "09-unit-d03-dispute-filed")
+
+
+def test_a_dispute_sent_again_from_a_second_tab_is_refused_in_chinese(browser, server):
+    # two tabs of one clerk on the same entry: the second submission meets the ledger's rule (one
+    # open dispute per entry) and the form says so in the catalogue's words, keeping the reason typed
+    history = json.loads(kaoping("history", "D03", "--db", server["db"], "--json"))
+    disputed = {row["payload"]["target"] for row in history if row["type"] == "dispute.filed"}
+    target = next(row["id"] for row in history if row["type"] == "common.scored" and not row["voided_by"]
+                  and row["id"] not in disputed and row["payload"]["indicator"] != "C03")
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    first = context.new_page()
+    sign_in(first, server, "d03")
+    second = context.new_page()
+    for tab in (first, second):
+        tab.goto(server["base"] + f"/units/D03/disputes/new?target={target}")
+        tab.locator("form.dispute-form textarea[name=reason]").fill("评分与报送的佐证不符，申请复核")
+    first.locator("form.dispute-form button[type=submit]").click()
+    first.wait_for_url(re.compile(r".*/units/D03\?filed=D03-\d{3}"))
+    second.locator("form.dispute-form button[type=submit]").click()
+    second.wait_for_load_state()
+    error = second.locator("p.error[role=alert]")
+    assert error.is_visible()
+    text = error.inner_text()
+    assert text == f"异议未登记：对象记录（target）：记录“{target}”已有待裁决的异议，请等待裁决结果"
+    assert english_on(text, {target}) == []  # the field path and the id are code-like
+    assert second.locator("textarea[name=reason]").input_value() == "评分与报送的佐证不符，申请复核"
+    shot(second, "20-dispute-refused-in-chinese")
+    context.close()
 
 
 def test_a_dispute_form_without_its_csrf_token_is_refused(browser, server):

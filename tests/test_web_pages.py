@@ -302,6 +302,22 @@ def test_a_unit_files_a_dispute_through_the_ledger(app, tokens, demo_ledger):
     assert len(demo_ledger.log.refresh()) == before + 1
 
 
+def test_a_dispute_number_taken_meanwhile_goes_to_the_next_number(app, tokens, demo_ledger):
+    # the ledger refuses a taken number by its code (dispute.code_taken), whatever its words say
+    browser = signed_in(app, tokens["d03"])
+    first = browser.get("/units/D03/disputes/new?target=demo-D03-common-C06")
+    second = browser.get("/units/D03/disputes/new?target=demo-D03-common-C07")
+    number = dispute_of(first.text)
+    assert dispute_of(second.text) == number  # both forms offer the same next number
+    for page, target in ((first, "demo-D03-common-C06"), (second, "demo-D03-common-C07")):
+        response = browser.post("/units/D03/disputes", data={
+            "csrf": csrf_of(page.text), "nonce": nonce_of(page.text), "target": target,
+            "dispute": number, "reason": "评分未采纳佐证"})
+        assert response.status_code == 303, response.text
+    taken = [r["payload"]["dispute"] for r in demo_ledger.history("D03") if r["type"] == "dispute.filed"][-2:]
+    assert taken == [number, f"D03-{int(number.rsplit('-', 1)[1]) + 1:03d}"]
+
+
 def test_a_dispute_without_or_with_a_wrong_csrf_token_is_refused(app, tokens, demo_ledger):
     browser = signed_in(app, tokens["d03"])
     page = browser.get("/units/D03/disputes/new?target=demo-D03-common-C04")
@@ -323,7 +339,8 @@ def test_a_rejected_dispute_shows_the_ledgers_message(app, tokens, demo_ledger):
         "csrf": csrf_of(page.text), "nonce": nonce_of(page.text), "target": ballot["id"],
         "reason": "不服"})
     assert response.status_code == 422
-    assert "异议未登记" in response.text and "target" in response.text
+    assert "异议未登记" in response.text and "对象记录（target）：投票（ballot.cast）不能提出异议" in response.text
+    assert "target: " not in response.text
     assert "不服" in response.text  # the form keeps what was typed
     assert len(demo_ledger.log.refresh()) == before
 
@@ -416,7 +433,7 @@ def test_line_chart_has_a_point_with_a_tooltip_per_row():
               for i in range(1, 8)]
     svg = str(line_chart(points, title="t"))
     assert svg.count("<circle") == 7 and svg.count("<title>") == 8
-    assert "seq 7 · 共性指标评分 · e7 → 总分 70.00" in svg
+    assert "第 7 条 · 共性指标评分 · e7 → 总分 70.00" in svg
     assert "暂无数据" in str(line_chart([], title="t"))
 
 

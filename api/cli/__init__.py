@@ -7,11 +7,23 @@ The commands live in rooms by what they do (`records`, `appeals`, `reading`, `au
 from __future__ import annotations
 
 import typer
+import typer.rich_utils as help_panels
 
 from . import appeals, audit, proofs, reading, records, serve, witness
 
+# the help screens' own headings, in the words of the rest (typer keeps them as module settings)
+help_panels.ARGUMENTS_PANEL_TITLE = "参数"
+help_panels.OPTIONS_PANEL_TITLE = "选项"
+help_panels.COMMANDS_PANEL_TITLE = "命令"
+help_panels.ERRORS_PANEL_TITLE = "错误"
+help_panels.ABORTED_TEXT = "已中止。"
+help_panels.RICH_HELP = "运行 [blue]'{command_path} {help_option}'[/] 查看帮助。"
+help_panels.DEFAULT_STRING = "[默认：{}]"
+help_panels.REQUIRED_LONG_STRING = "[必填]"
+
 app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="Kaoping (考评): an event-sourced audit ledger for performance evaluation.")
+                  help="考评（Kaoping）：绩效考评的审计账本。每条记录只增不改、以哈希链相连，"
+                       "每个分数都可回放、可解释。")
 for room in (records, appeals, audit, proofs, witness, reading, serve):
     app.add_typer(room.app)
 

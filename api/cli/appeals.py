@@ -10,30 +10,32 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from kaoping.domain.labels import FIGURE_NAMES, GROUP_NAMES, STAGE_NAMES
+from kaoping.domain.labels import DISPUTE_STATES, ENTRY_TYPES, FIGURE_NAMES, GROUP_NAMES, STAGE_NAMES
 from kaoping.ledger.compare import compare as compare_units
 from kaoping.ledger.writer import BatchRejected
 
 from .common import AsJson, AsOf, Db, fail, opened, out, print_json
 
 app = typer.Typer()
-dispute_app = typer.Typer(no_args_is_help=True, help="One dispute: what upholding it would change.")
+#: `kaoping disputes --status`, in words
+STATUS_FILTERS = {"open": "待裁决", "resolved": "已裁决", "all": "全部"}
+dispute_app = typer.Typer(no_args_is_help=True, help="单条异议：如果异议成立，会改变什么。")
 app.add_typer(dispute_app, name="dispute")
 
 
 @app.command()
 def publish(
-    stage: Annotated[str, typer.Option(help="process, half_year or annual")],
-    title: Annotated[str, typer.Option(help="the publication's title, e.g. 2018年半年综合评价结果公示")],
+    stage: Annotated[str, typer.Option(help="阶段：process（过程成绩）、half_year（半年综合评价）或 "
+                                            "annual（年度专项考评成绩）")],
+    title: Annotated[str, typer.Option(help="公示标题，例如 2018年半年综合评价结果公示")],
     as_of: AsOf = None,
-    appeal_days: Annotated[int | None, typer.Option("--appeal-days", help="days open to appeal "
-                                                    "(default: the scheme's appeals.days)")] = None,
-    publication_id: Annotated[str | None, typer.Option("--id", help="the command id (default: a new "
-                                                       "one)")] = None,
+    appeal_days: Annotated[int | None, typer.Option("--appeal-days", help="申诉期天数（默认：方案的 "
+                                                    "appeals.days，例如 7）")] = None,
+    publication_id: Annotated[str | None, typer.Option("--id", help="命令编号（默认：新生成一个）")] = None,
     db: Db = None,
     as_json: AsJson = False,
 ) -> None:
-    """Publish (公示) the standings of a stage as of a time: frozen into an entry, with an appeal window."""
+    """公示某一阶段截至某时的排名：排名冻结在一条记录里，并开始申诉期。"""
     command: dict[str, Any] = {"id": publication_id or f"publication-{secrets.token_hex(4)}",
                                "type": "results.published", "stage": stage, "title": title}
     if as_of is not None:
@@ -44,26 +46,27 @@ def publish(
         try:
             services.ledger.ingest([command], actor="office")
         except BatchRejected as rejected:
-            raise fail(str(rejected.error)) from None
+            raise fail(rejected.error.message) from None
         document = services.ledger.appeals.publication(command["id"])
     if as_json:
         print_json(document)
     else:
-        out.print(f"published {document['id']}: {STAGE_NAMES[document['stage']]} as of {document['as_of']}, "
-                  f"open to appeal until {document['appeal_closes']}", highlight=False)
+        out.print(f"已公示 {document['id']}：{STAGE_NAMES[document['stage']]}，截至 {document['as_of']}，"
+                  f"申诉期至 {document['appeal_closes']}", highlight=False)
 
 
 @app.command()
-def publication(publication_id: str, db: Db = None, as_json: AsJson = False) -> None:
-    """A publication: its frozen standings and every unit whose figure has moved since."""
+def publication(publication_id: Annotated[str, typer.Argument(help="公示的编号（kaoping publications 的第一列）")],
+                db: Db = None, as_json: AsJson = False) -> None:
+    """一次公示：冻结的排名，以及此后成绩有变化的每个单位。"""
     with opened(db) as services:
         document = services.ledger.appeals.publication(publication_id)
     if as_json:
         print_json(document)
         return
-    out.print(f"{document['title']} ({document['id']}): {STAGE_NAMES[document['stage']]}, as of "
-              f"{document['as_of']}, published {document['published_at']}, appeals until "
-              f"{document['appeal_closes']}; seq ≤ {document['upto_seq']}, tree size "
+    out.print(f"{document['title']}（{document['id']}）：{STAGE_NAMES[document['stage']]}，截至 "
+              f"{document['as_of']}，公示于 {document['published_at']}，申诉期至 "
+              f"{document['appeal_closes']}；计入序号 ≤ {document['upto_seq']} 的记录，检查点大小 "
               f"{document['tree_size']}", highlight=False)
     for group in GROUP_NAMES:
         table = Table(title=GROUP_NAMES[group])
@@ -73,63 +76,67 @@ def publication(publication_id: str, db: Db = None, as_json: AsJson = False) -> 
             table.add_row(str(row["rank"]), row["unit"], row["name"], row["score"])
         out.print(table)
     for row in document["changed_since"]:
-        out.print(f"changed since: {row['unit']} {row['score']} → {row['now']}", highlight=False)
+        out.print(f"公示后有变化：{row['unit']} {row['score']} → {row['now']}", highlight=False)
 
 
 @app.command()
 def publications(db: Db = None, as_json: AsJson = False) -> None:
-    """Every publication, oldest first."""
+    """全部公示，从早到晚。"""
     with opened(db) as services:
         rows = services.ledger.appeals.publications()
     if as_json:
         print_json(rows)
         return
     for row in rows:
-        out.print(f"{row['id']}  {row['title']}  {STAGE_NAMES[row['stage']]}  appeals until "
+        out.print(f"{row['id']}  {row['title']}  {STAGE_NAMES[row['stage']]}  申诉期至 "
                   f"{row['appeal_closes']}", highlight=False)
 
 
 @app.command()
 def disputes(
-    status: Annotated[str, typer.Option(help="open, resolved or all")] = "open",
-    unit: Annotated[str | None, typer.Option(help="one unit's disputes only")] = None,
+    status: Annotated[str, typer.Option(help="状态：open（待裁决）、resolved（已裁决）或 all（全部）")] = "open",
+    unit: Annotated[str | None, typer.Option(help="只列这个单位的异议，例如 D03")] = None,
     db: Db = None,
     as_json: AsJson = False,
 ) -> None:
-    """The disputes across units, oldest first: the office's worklist."""
+    """各单位的异议，从早到晚：考评办的待办清单。"""
     with opened(db) as services:
         rows = services.ledger.appeals.disputes(status=status, unit=unit)
     if as_json:
         print_json([{k: v for k, v in row.items() if k != "target_entry"} for row in rows])
         return
-    table = Table(title=f"disputes ({status})")
-    for column in ("dispute", "unit", "target", "type", "filed", "status", "reason"):
+    table = Table(title=f"异议（{STATUS_FILTERS.get(status, status)}）")
+    for column in ("异议", "单位", "对象记录", "记录类型", "提出时间", "状态", "理由"):
         table.add_column(column)
     for row in rows:
-        table.add_row(row["dispute"], row["unit"], row["target"], row["target_type"] or "",
-                      row["filed_at"][:16], row["status"], row["reason"])
+        kind = row["target_type"] or ""
+        table.add_row(row["dispute"], row["unit"], row["target"], ENTRY_TYPES.get(kind, kind),
+                      row["filed_at"][:16], DISPUTE_STATES.get(row["status"], row["status"]), row["reason"])
     out.print(table)
 
 
 @dispute_app.command("preview")
-def dispute_preview(code: str, db: Db = None, as_json: AsJson = False) -> None:
-    """What upholding the dispute would change: every unit and figure that would move, ranks too."""
+def dispute_preview(code: Annotated[str, typer.Argument(help="异议代码，例如 D03-001")], db: Db = None,
+                    as_json: AsJson = False) -> None:
+    """如果异议成立会改变什么：每个会变动的单位、成绩项和名次。"""
     with opened(db) as services:
         document = services.ledger.appeals.preview(code)
     if as_json:
         print_json(document)
         return
-    out.print(f"{document['dispute']} ({document['unit']}): total {document['now']['total']} (rank "
-              f"{document['now']['rank']}) → {document['if_upheld']['total']} (rank "
-              f"{document['if_upheld']['rank']}) if upheld", highlight=False)
+    out.print(f"{document['dispute']}（{document['unit']}）：若异议成立，总分 {document['now']['total']}（第 "
+              f"{document['now']['rank']} 名）→ {document['if_upheld']['total']}（第 "
+              f"{document['if_upheld']['rank']} 名）", highlight=False)
     for change in document["changes"]:
-        out.print(f"  {change['unit']} {FIGURE_NAMES.get(change['figure'], change['figure'])}: "
+        out.print(f"  {change['unit']} {FIGURE_NAMES.get(change['figure'], change['figure'])}："
                   f"{change['now']} → {change['if_upheld']}", highlight=False)
 
 
 @app.command()
-def compare(a: str, b: str, as_of: AsOf = None, db: Db = None, as_json: AsJson = False) -> None:
-    """Why A ranks where it does against B: every figure, its difference and its weight in the total."""
+def compare(a: Annotated[str, typer.Argument(help="单位代码，例如 D03")],
+            b: Annotated[str, typer.Argument(help="另一个单位代码，例如 D04")],
+            as_of: AsOf = None, db: Db = None, as_json: AsJson = False) -> None:
+    """A 与 B 相比为什么排在这里：每项成绩、差值及其在总分中的权重。"""
     with opened(db) as services:
         document = compare_units(services.ledger.reader, a, b, as_of=as_of)
     if as_json:
@@ -138,8 +145,8 @@ def compare(a: str, b: str, as_of: AsOf = None, db: Db = None, as_json: AsJson =
     out.print(f"{document['a']} {document['total_a']} − {document['b']} {document['total_b']} = "
               f"{document['difference']}", highlight=False)
     table = Table()
-    for column in ("figure", document["a"], document["b"], "difference", "contribution"):
-        table.add_column(column, justify="left" if column == "figure" else "right")
+    for column in ("成绩项", document["a"], document["b"], "差值", "对总分差的贡献"):
+        table.add_column(column, justify="left" if column == "成绩项" else "right")
     for row in document["by_figure"]:
         table.add_row(FIGURE_NAMES[row["figure"]], row["a"], row["b"], row["difference"], row["contribution"])
     out.print(table)

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from kaoping.domain.notes import NoteError
+from kaoping.ledger.keys import file_problem
 
 from .common import AsJson, Db, err, fail, opened, out, print_json
 
@@ -22,50 +23,48 @@ def vkey_text(value: str) -> str:
     try:
         return path.read_text(encoding="utf-8").strip() if path.is_file() else value.strip()
     except (OSError, UnicodeDecodeError) as error:
-        raise fail(f"cannot read the vkey file {value}: {error}", 2) from None
+        raise fail(f"无法读取验证公钥文件 {value}：{file_problem(error)}", 2) from None
 
 
 @app.command()
 def verify(
     db: Db = None,
-    file: Annotated[str | None, typer.Option("--file", help="check an exported JSON Lines file (from "
-                                                         "`kaoping export`, or - for stdin) "
-                                                         "instead of a database; opens none")] = None,
-    checkpoint: Annotated[str | None, typer.Option("--checkpoint", help="with --file: a signed "
-                                                   "checkpoint note (a file) the export must match")]
+    file: Annotated[str | None, typer.Option("--file", help="校验导出的 JSON Lines 文件（kaoping export 的"
+                                                         "输出，- 表示标准输入），不打开数据库")] = None,
+    checkpoint: Annotated[str | None, typer.Option("--checkpoint", help="与 --file 同用：导出文件须与之相符"
+                                                   "的已签名检查点（文件）")] = None,
+    vkey: Annotated[str | None, typer.Option("--vkey", help="签署检查点的账本验证公钥（或存有它的文件）")]
     = None,
-    vkey: Annotated[str | None, typer.Option("--vkey", help="the log's verifier key (or a file "
-                                             "holding it) that signed the checkpoints")] = None,
     as_json: AsJson = False,
 ) -> None:
-    """Walk the hash chain, recompute the Merkle tree and check every checkpoint; exit 1 at the
-    first modified, deleted, inserted or reordered entry, or a checkpoint that does not match."""
+    """校验账本：逐条核对哈希链，重算 Merkle 树，检查每个检查点；遇到第一条被改动、删除、插入或调换顺序的
+    记录，或不相符的检查点，以退出码 1 结束。"""
     key = vkey_text(vkey) if vkey is not None else None
     try:
         if file is not None:
             if db is not None:
-                raise fail("--file checks an export without a database: leave out --db", 2)
+                raise fail("--file 校验导出文件，不用数据库：请去掉 --db", 2)
             report = _verify_file(file, _note(checkpoint) if checkpoint else None, key)
         else:
             if checkpoint is not None:
-                raise fail("--checkpoint is for checking an export (--file)", 2)
+                raise fail("--checkpoint 只用于校验导出文件（与 --file 同用）", 2)
             with opened(db) as services:
                 report = services.ledger.audit.verify(vkey=key)
     except NoteError as error:
-        raise fail(str(error), 2) from None
+        raise fail(error.message, 2) from None
     if as_json:
         print_json(report)
     elif report["ok"]:
         extra = ""
         if report.get("checkpoint"):
-            extra = f"; checkpoint of size {report['checkpoint']['size']} signed and matched"
+            extra = f"；大小为 {report['checkpoint']['size']} 的检查点签名有效且相符"
         elif report.get("checkpoints"):
-            extra = f"; {report['checkpoints']['count']} checkpoints match the tree"
-        out.print(f"ok: {report['entries']} entries in {report['streams']} streams, chain intact"
-                  + (f"; head {report['head']}" if report.get("head") else "") + extra,
+            extra = f"；{report['checkpoints']['count']} 个检查点与 Merkle 树相符"
+        out.print(f"校验通过：{report['entries']} 条记录，哈希链完整"
+                  + (f"；末条哈希 {report['head']}" if report.get("head") else "") + extra,
                   highlight=False, soft_wrap=True)
     else:
-        err.print(f"[bold red]TAMPERED[/]: {_first_problem(report)}", highlight=False)
+        err.print(f"[bold red]账本被篡改[/]：{_first_problem(report)}", highlight=False, soft_wrap=True)
     if not report["ok"]:
         raise typer.Exit(1)
 
@@ -73,24 +72,24 @@ def verify(
 def _first_problem(report: dict[str, Any]) -> str:
     if report.get("first_bad"):
         bad = report["first_bad"]
-        return f"entry seq {bad['seq']}: {bad['reason']}"
+        return f"序号 {bad['seq']} 的记录（seq {bad['seq']}）：{bad['reason']}"
     if report.get("tree") and not report["tree"]["ok"]:
-        return f"Merkle tree: {report['tree']['problem']}"
+        return f"Merkle 树：{report['tree']['problem']}"
     if report.get("checkpoints") and report["checkpoints"].get("first_bad"):
         bad = report["checkpoints"]["first_bad"]
-        return f"checkpoint of size {bad['size']}: {bad['reason']}"
+        return f"大小为 {bad['size']} 的检查点：{bad['reason']}"
     claimed = report.get("checkpoint") or {}
     if not claimed.get("signature_ok", True):
-        return "the checkpoint's signature does not verify with this vkey"
-    return (f"the file's first {claimed.get('size')} entries do not have the checkpoint's root "
-            f"(the file has {claimed.get('lines_in_file')}): cut short or rewritten")
+        return "检查点的签名用这个验证公钥验证不通过"
+    return (f"文件的前 {claimed.get('size')} 条记录算不出检查点的根哈希（文件共 {claimed.get('lines_in_file')} "
+            "条）：文件被截短或改写")
 
 
 def _note(path: str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise fail(f"cannot read the checkpoint {path}: {error}", 2) from None
+        raise fail(f"无法读取检查点文件 {path}：{file_problem(error)}", 2) from None
 
 
 def _verify_file(path: str, checkpoint: str | None, vkey: str | None) -> dict[str, Any]:
@@ -102,18 +101,18 @@ def _verify_file(path: str, checkpoint: str | None, vkey: str | None) -> dict[st
         with open(path, encoding="utf-8-sig") as lines:
             return verify_export(lines, checkpoint=checkpoint, vkey=vkey)
     except OSError as error:
-        raise fail(f"cannot read {path}: {error.strerror}", 2) from None
-    except UnicodeDecodeError as error:
-        raise fail(f"{path} is not UTF-8 text: {error.reason}", 2) from None
+        raise fail(f"无法读取 {path}：{file_problem(error)}", 2) from None
+    except UnicodeDecodeError:
+        raise fail(f"{path} 不是 UTF-8 文本", 2) from None
 
 
 @app.command()
 def export(
     db: Db = None,
-    out_file: Annotated[str | None, typer.Option("--out", help="write to FILE (default: stdout)")] = None,
+    out_file: Annotated[str | None, typer.Option("--out", help="写入此文件（默认：标准输出）")] = None,
 ) -> None:
-    """The whole ledger as JSON Lines, one line per stored entry in seq order, with its hash links and
-    stored bytes, so that `kaoping verify --file` can check it without a database."""
+    """导出整个账本为 JSON Lines：按序号每条记录一行，附哈希链和存储的原始字节，
+    可用 kaoping verify --file 在没有数据库的地方校验。"""
     from kaoping.ledger.export import export_line
 
     count, head = 0, None
@@ -124,8 +123,8 @@ def export(
                 target.write(export_line(row))
                 count, head = count + 1, row["hash"]
         except OSError as error:
-            raise fail(f"cannot write {out_file or 'stdout'}: {error.strerror}") from None
+            raise fail(f"无法写入 {out_file or '标准输出'}：{file_problem(error)}") from None
         finally:
             if out_file:
                 target.close()
-    err.print(f"exported {count} entries; head {head}", highlight=False, soft_wrap=True)
+    err.print(f"已导出 {count} 条记录；末条哈希 {head}", highlight=False, soft_wrap=True)

@@ -17,20 +17,32 @@ from rich.console import Console
 
 from kaoping.api import bootstrap as root
 from kaoping.domain.errors import KaopingError
+from kaoping.ledger.keys import file_problem
 from kaoping.ledger.settings import Settings
 
 out = Console()
 err = Console(stderr=True)
 
-Db = Annotated[str | None, typer.Option("--db", help="sqlite:///PATH or postgresql://USER@HOST:PORT/DB "
-                                                    "(default: $KAOPING_DATABASE_URL)")]
-AsJson = Annotated[bool, typer.Option("--json", help="print one JSON document")]
-AsOf = Annotated[str | None, typer.Option("--as-of", help="knowledge time: a date (end of that day, "
-                                                       "$KAOPING_TZ) or an ISO datetime")]
+Db = Annotated[str | None, typer.Option("--db", help="账本数据库：sqlite:///路径 或 "
+                                                    "postgresql://用户@主机:端口/库名（默认取 $KAOPING_DATABASE_URL）")]
+AsJson = Annotated[bool, typer.Option("--json", help="输出一个 JSON 文档（供程序读取）")]
+AsOf = Annotated[str | None, typer.Option("--as-of", help="截至时间：日期（指当天结束，按 $KAOPING_TZ），"
+                                                       "例如 2018-07-31；或带时区的时间，例如 2018-07-31T18:00:00+08:00")]
+
+#: the settings, as the configuration refusal names them
+SETTING_NAMES = {"database_url": "数据库地址（KAOPING_DATABASE_URL / --db）", "tz": "时区（KAOPING_TZ）",
+                 "signing_key": "签名密钥文件（KAOPING_SIGNING_KEY）"}
+#: the settings' own refusals (ledger.settings), by how they begin, in words
+SETTING_PROBLEMS = {
+    "expected sqlite": "应为 sqlite:///路径 或 postgresql://用户@主机:端口/库名[?schema=名称]，例如 sqlite:///./kaoping.db",
+    "schema": "schema 名称只能由小写字母、数字和 _ 组成，并以字母开头，例如 county_2018",
+    "unknown time zone": "没有这个时区，例如 Asia/Shanghai",
+}
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    """End the command: "错误：" and the message on stderr, no traceback, exit `code`."""
+    err.print(f"[bold red]错误：[/]{message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -40,12 +52,14 @@ def settings_for(db: str | None) -> Settings:
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
         message = first["msg"].removeprefix("Value error, ")
-        raise fail(f"configuration: {first['loc'][0]}: {message}", 2) from None
+        words = next((zh for start, zh in SETTING_PROBLEMS.items() if message.startswith(start)), message)
+        name = SETTING_NAMES.get(str(first["loc"][0]), str(first["loc"][0]))
+        raise fail(f"配置有误：{name}：{words}", 2) from None
 
 
 @contextmanager
 def opened(db: str | None) -> Iterator[root.Services]:
-    """The services over the ledger at `db`; a domain error ends the command with its message."""
+    """The services over the ledger at `db`; a domain error ends the command with its Chinese message."""
     services = root.bootstrap(settings_for(db))
     try:
         yield services
@@ -64,7 +78,7 @@ def read_commands(path: str) -> list[tuple[int, Any]]:
     try:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8-sig")
     except OSError as error:
-        raise fail(f"cannot read {path}: {error.strerror}") from None
+        raise fail(f"无法读取 {path}：{file_problem(error)}") from None
     items = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -72,10 +86,10 @@ def read_commands(path: str) -> list[tuple[int, Any]]:
         try:
             items.append((number, json.loads(line, parse_float=Decimal)))
         except json.JSONDecodeError as error:
-            raise fail(f"line {number}: not valid JSON ({error.msg} at column {error.colno}); "
-                       "nothing appended") from None
+            raise fail(f"第 {number} 行不是有效的 JSON（第 {error.colno} 列）：每行应是一条命令，"
+                       "例如 {\"id\": \"…\", \"type\": \"common.scored\", …}；未登记任何内容") from None
         except RecursionError:
-            raise fail(f"line {number}: nested too deeply to be a command; nothing appended") from None
+            raise fail(f"第 {number} 行嵌套太深，不是一条命令；未登记任何内容") from None
     return items
 
 
@@ -88,7 +102,7 @@ def progress(total: int) -> Iterator[Any]:
     from rich.progress import Progress
 
     with Progress(console=err, transient=True) as bar:
-        task = bar.add_task("checking commands", total=total)
+        task = bar.add_task("检查命令", total=total)
         yield lambda n: bar.update(task, completed=n)
 
 

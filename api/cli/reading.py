@@ -8,7 +8,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from kaoping.domain.labels import ENTRY_TYPES, GROUP_NAMES, PENDING_HEADING, STAGE_NAMES, pending_names
+from kaoping.domain.labels import (ENTRY_TYPES, GROUP_NAMES, PENDING_HEADING, STAGE_NAMES, actor_name,
+                                   pending_names)
 
 from .common import AsJson, AsOf, Db, err, opened, out, print_json
 
@@ -16,32 +17,32 @@ app = typer.Typer()
 
 
 @app.command()
-def history(unit: str, db: Db = None, as_json: AsJson = False) -> None:
-    """Every entry concerning a unit, oldest first, with its hash links."""
+def history(unit: Annotated[str, typer.Argument(help="单位代码，例如 D03")], db: Db = None, as_json: AsJson = False) -> None:
+    """一个单位的全部记录，从早到晚，附哈希。"""
     with opened(db) as services:
         rows = services.ledger.history(unit.upper())
     if as_json:
         print_json(rows)
         return
     table = Table(title=f"{unit.upper()} 历史记录")
-    for column in ("seq", "记录", "类型", "业务日期", "登记人", "作废记录", "哈希"):
+    for column in ("序号", "记录", "类型", "业务日期", "登记人", "作废记录", "哈希"):
         table.add_column(column)
     for row in rows:
         recorded = row["recorded_at"] + ("（补录）" if row["backdated"] else "")
         table.add_row(str(row["seq"]), row["id"], ENTRY_TYPES.get(row["type"], row["type"]), recorded,
-                      row["actor"], row["voided_by"] or "", row["hash"][:12])
+                      actor_name(row["actor"]), row["voided_by"] or "", row["hash"][:12])
     out.print(table)
 
 
 @app.command()
 def score(
-    unit: str,
+    unit: Annotated[str, typer.Argument(help="单位代码，例如 D03")],
     db: Db = None,
     as_of: AsOf = None,
-    upto: Annotated[int | None, typer.Option("--upto", help="ledger position: entries with seq <= SEQ")] = None,
+    upto: Annotated[int | None, typer.Option("--upto", help="账本位置：只计序号不大于此数的记录，例如 120")] = None,
     as_json: AsJson = False,
 ) -> None:
-    """A unit's score and the explanation of every figure, down to the entries behind it."""
+    """一个单位的成绩，以及每项得分的解释，一直追到背后的记录。"""
     with opened(db) as services:
         document = services.ledger.score(unit.upper(), as_of=as_of, upto=upto)
     if as_json:
@@ -55,7 +56,7 @@ def score(
             grow(branch, child)
         for entry in node["entries"]:
             kind = ENTRY_TYPES.get(entry["type"], entry["type"])
-            text = f"#{entry['seq']} {entry['id']} {kind} {entry['recorded_at']} {entry['actor']}"
+            text = f"第 {entry['seq']} 条 {entry['id']} {kind} {entry['recorded_at']} {actor_name(entry['actor'])}"
             if entry.get("voided_by"):
                 text = f"[strike]{text}[/]（已被 {entry['voided_by']} 作废）"
             elif entry.get("superseded_by"):
@@ -64,7 +65,7 @@ def score(
 
     root = Tree(f"{document['unit']} {document['name']}（{GROUP_NAMES.get(document['group'], document['group'])}）"
                 f"— 方案 {document.get('scheme_version')}，" + (f"截至 {document['as_of']}" if document["as_of"] else "截至现在")
-                + (f"，账本记录 seq ≤ {document['upto']}" if document["upto"] is not None else ""))
+                + (f"，只计账本第 {document['upto']} 条及以前的记录" if document["upto"] is not None else ""))
     grow(root, document["explanation"])
     out.print(root)
     if document["pending"]:
@@ -75,13 +76,13 @@ def score(
 
 @app.command()
 def replay(
-    unit: str,
+    unit: Annotated[str, typer.Argument(help="单位代码，例如 D03")],
     db: Db = None,
-    explain: Annotated[bool, typer.Option("--explain", help="each row's date, change and actor, and "
-                                          "the checkpoints falling due that moved the total")] = False,
+    explain: Annotated[bool, typer.Option("--explain", help="每行加上业务日期、变化和登记人，并列出使总分变化的"
+                                          "节点到期")] = False,
     as_json: AsJson = False,
 ) -> None:
-    """How the total was reached: the unit's total after each entry that concerns it."""
+    """总分是怎样得来的：每条相关记录之后这个单位的总分。"""
     from kaoping.ledger.replay import explain as explained
 
     with opened(db) as services:
@@ -90,14 +91,15 @@ def replay(
         print_json(rows)
         return
     table = Table(title=f"{unit.upper()} 总分变化")
-    columns = ("seq", "业务日期", "记录", "类型", "登记人", "总分", "变化") if explain else ("seq", "记录", "类型", "总分")
+    columns = ("序号", "业务日期", "记录", "类型", "登记人", "总分", "变化") if explain else ("序号", "记录", "类型", "总分")
     for column in columns:
-        table.add_column(column, justify="right" if column in ("seq", "总分", "变化") else "left")
+        table.add_column(column, justify="right" if column in ("序号", "总分", "变化") else "left")
     for row in rows:
         kind = ENTRY_TYPES.get(row["type"], "节点到期" if row["type"] == "checkpoint.due" else row["type"])
         if explain:
             what = row["id"] or "、".join(row.get("checkpoints", ()))
-            table.add_row(str(row["seq"]), row["date"], what, kind, row["actor"] or "", row["total"], row["delta"])
+            table.add_row(str(row["seq"]), row["date"], what, kind, actor_name(row["actor"] or ""), row["total"],
+                          row["delta"])
         else:
             table.add_row(str(row["seq"]), row["id"], kind, row["total"])
     out.print(table)
@@ -106,12 +108,14 @@ def replay(
 @app.command()
 def standings(
     db: Db = None,
-    group: Annotated[str | None, typer.Option(help="departments or towns_zones (default: both)")] = None,
-    stage: Annotated[str, typer.Option(help="process, half_year or annual")] = "annual",
+    group: Annotated[str | None, typer.Option(help="分组：departments（县政府各部门）或 towns_zones"
+                                               "（镇、街道及经济园区）；默认两组都列")] = None,
+    stage: Annotated[str, typer.Option(help="阶段：process（过程成绩）、half_year（半年综合评价）或 "
+                                             "annual（年度专项考评成绩）")] = "annual",
     as_of: AsOf = None,
     as_json: AsJson = False,
 ) -> None:
-    """Standings by group: current ones from the read model, --as-of ones from the log."""
+    """分组排名：不带 --as-of 时取成绩表（现在的），带 --as-of 时按账本重算（截至当时所知）。"""
     with opened(db) as services:
         if as_of is None:
             services.projection.catch_up()
@@ -136,11 +140,11 @@ def standings(
 
 @app.command()
 def rebuild(db: Db = None) -> None:
-    """Drop every read model and rebuild it from the event log."""
+    """清空成绩表，按账本全部记录重新计算。"""
     from rich.progress import Progress
 
     with opened(db) as services, Progress(console=err, transient=True) as bar:
-        task = bar.add_task("rebuilding scores", total=None)
+        task = bar.add_task("重算成绩", total=None)
         position = services.projection.rebuild(
             progress=lambda done, total: bar.update(task, completed=done, total=total))
-    out.print(f"rebuilt: read models at seq {position}")
+    out.print(f"已重算：成绩表已计入到第 {position} 条记录")

@@ -12,46 +12,56 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from kaoping.domain.labels import ENTRY_TYPES, FIGURE_NAMES, ROLE_NAMES
+from kaoping.domain.refusals import REFUSALS
+from kaoping.ledger.keys import file_problem
 from kaoping.ledger.writer import BatchRejected
 
 from .common import AsJson, Db, codes, err, fail, opened, out, print_json, progress, read_commands
 
 app = typer.Typer()
 
+#: `kaoping status`, line by line
+STATUS_NAMES = {"database": "数据库", "initialised": "已建立", "scheme_version": "方案版本", "units": "单位数",
+                "entries": "记录数"}
+
+
+def _said(value: Any) -> Any:
+    return {True: "是", False: "否", None: "无"}.get(value, value) if isinstance(value, (bool, type(None))) else value
+
 
 @app.command()
 def init(db: Db = None) -> None:
-    """Create the ledger with the 2018 scheme and the 59 units (idempotent)."""
+    """建立账本：登记 2018 年考评方案和 59 个被考评单位（可重复运行，已建立则不变）。"""
     with opened(db) as services:
         created = services.ledger.init()
         status = services.ledger.status()
     if created:
-        out.print(f"initialised: scheme {status['scheme_version']}, {status['units']} units")
+        out.print(f"账本已建立：方案 {status['scheme_version']}，{status['units']} 个单位")
     else:
-        out.print(f"already initialised (scheme {status['scheme_version']}, {status['units']} units): "
-                  "nothing changed")
+        out.print(f"账本早已建立（方案 {status['scheme_version']}，{status['units']} 个单位），没有改动")
 
 
 @app.command()
 def status(db: Db = None, as_json: AsJson = False) -> None:
-    """Where the ledger is and what it holds."""
+    """账本在哪里、存有什么。"""
     with opened(db) as services:
         document = services.ledger.status()
     if as_json:
         print_json(document)
     else:
         for key, value in document.items():
-            out.print(f"{key:>15}: {value}", highlight=False)
+            out.print(f"{STATUS_NAMES.get(key, key)}：{_said(value)}", highlight=False)
 
 
 @app.command()
 def ingest(
-    file: Annotated[str, typer.Argument(help="a JSON Lines file of commands, or - for stdin")],
+    file: Annotated[str, typer.Argument(help="命令文件（JSON Lines，每行一条命令），- 表示标准输入")],
     db: Db = None,
-    actor: Annotated[str, typer.Option(help="who records these commands")] = "office",
+    actor: Annotated[str, typer.Option(help="登记人：写在每条记录上的名字")] = "office",
     as_json: AsJson = False,
 ) -> None:
-    """Append a file of commands, all or nothing; a command already recorded is a no-op."""
+    """登记一个命令文件：要么全部登记，要么一条也不登记；已登记过的命令（同一编号、同一内容）不重复登记。"""
     numbered = read_commands(file)
     with opened(db) as services:
         try:
@@ -61,24 +71,23 @@ def ingest(
             services.projection.catch_up()
         except BatchRejected as rejected:
             line = numbered[rejected.index][0]
-            ident = f" (id {rejected.command_id})" if rejected.command_id else ""
-            where = f"{rejected.error.field}: " if rejected.error.field else ""
-            raise fail(f"line {line}{ident}: {where}{rejected.error.message}; nothing appended") from None
+            ident = f"（编号 {rejected.command_id}）" if rejected.command_id else ""
+            raise fail(f"第 {line} 行{ident}：{rejected.error.message}；未登记任何内容") from None
     if as_json:
         print_json({"appended": result.appended, "duplicates": result.duplicates,
                     "results": [r.as_json() for r in result.results]})
     else:
-        out.print(f"appended {result.appended}, duplicates {result.duplicates}")
+        out.print(f"新登记 {result.appended} 条，重复（已登记过）{result.duplicates} 条")
 
 
 @app.command()
 def demo(
     db: Db = None,
-    seed: Annotated[int, typer.Option(help="the same seed gives the same year")] = 2018,
-    scale: Annotated[int, typer.Option(min=1, max=100, help="times the tasks and entries per unit")] = 1,
-    actor: Annotated[str, typer.Option(help="who records the simulated commands")] = "office",
+    seed: Annotated[int, typer.Option(help="随机种子：同一种子得到同一年的数据")] = 2018,
+    scale: Annotated[int, typer.Option(min=1, max=100, help="规模倍数：每个单位的任务和记录数乘以此数")] = 1,
+    actor: Annotated[str, typer.Option(help="登记人：写在每条模拟记录上的名字")] = "office",
 ) -> None:
-    """Record a simulated, realistic 2018 year for all 59 units (through the same command path)."""
+    """登记模拟的 2018 年全年数据（59 个单位），与真实命令走同一条登记路径。"""
     from kaoping.demo import demo_year, in_batches
 
     commands = demo_year(seed=seed, scale=scale)
@@ -90,19 +99,19 @@ def demo(
                 with progress(len(batch)) as advance:
                     result = services.ledger.ingest(batch, actor=actor, progress=advance)
             except BatchRejected as rejected:
-                raise fail(f"demo command {rejected.command_id}: {rejected.error}") from None
+                raise fail(f"模拟命令 {rejected.command_id}：{rejected.error.message}") from None
             appended, duplicates = appended + result.appended, duplicates + result.duplicates
         services.projection.catch_up()
-    out.print(f"demo year (seed {seed}, scale {scale}): appended {appended}, duplicates {duplicates}")
+    out.print(f"模拟年度（种子 {seed}，规模 {scale}）：新登记 {appended} 条，重复 {duplicates} 条")
 
 
-scheme_app = typer.Typer(no_args_is_help=True, help="The evaluation scheme, as versioned data.")
+scheme_app = typer.Typer(no_args_is_help=True, help="考评方案：按版本登记的数据，修订也是一条记录。")
 app.add_typer(scheme_app, name="scheme")
 
 
 @scheme_app.command("show")
 def scheme_show(db: Db = None, as_json: AsJson = False) -> None:
-    """Every version of the scheme: the moment it is in force from, and the entry that recorded it."""
+    """方案的每个版本：从何时起生效，由哪条记录登记。"""
     with opened(db) as services:
         versions = services.ledger.schemes()
     if as_json:
@@ -110,33 +119,33 @@ def scheme_show(db: Db = None, as_json: AsJson = False) -> None:
         return
     for v in versions:
         e = v["entry"]
-        out.print(f"{v['version']}  in force from {v['in_force_from']}  recorded by #{e['seq']} {e['id']} "
-                  f"({e['type']}, recorded_at {e['recorded_at']}, {e['actor']})", highlight=False)
+        kind = ENTRY_TYPES.get(e["type"], e["type"])
+        out.print(f"{v['version']}  自 {v['in_force_from']} 起生效  由记录 #{e['seq']} {e['id']} 登记"
+                  f"（{kind}，登记时间 {e['recorded_at']}，登记人 {e['actor']}）", highlight=False)
         if v["problem"]:
-            out.print(f"  [yellow]recorded before amendments were checked:[/] {v['problem']}",
-                      highlight=False)
+            out.print(f"  [yellow]登记于开始检查修订之前：[/]{v['problem']}", highlight=False)
 
 
 @scheme_app.command("amend")
 def scheme_amend(
-    file: Annotated[str, typer.Argument(help="a JSON merge patch of the scheme naming its new version")],
-    recorded_at: Annotated[str | None, typer.Option("--recorded-at", help="in force from (default: now)")]
-    = None,
-    actor: Annotated[str, typer.Option(help="who records the amendment")] = "office",
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="show what it would change; append "
-                                                           "nothing")] = False,
+    file: Annotated[str, typer.Argument(help="方案修订文件：写明新版本号的 JSON 合并补丁")],
+    recorded_at: Annotated[str | None, typer.Option("--recorded-at", help="生效时间（默认：现在），"
+                                                    "例如 2018-11-01")] = None,
+    actor: Annotated[str, typer.Option(help="登记人：写在修订记录上的名字")] = "office",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只显示会改变什么，不登记")] = False,
     db: Db = None,
     as_json: AsJson = False,
 ) -> None:
-    """Amend the scheme (e.g. the city's later 细则 for B10–B12): a new entry, never an edit. A merge
-    patch over the version in force before it (SCHEME-2018 §10); keyed collections change entry by
-    entry, e.g. {"version": "2018.2", "bonus": {"caps": {"B3+B4": "0.5"}}}."""
+    """修订方案（例如市里后来下发的 B10–B12 细则）：登记一条新记录，从不改动旧记录。修订是对此前现行版本的
+    JSON 合并补丁（方案第 10 节），按键逐条修改，例如 {"version": "2018.2", "bonus": {"caps": {"B3+B4": "0.5"}}}。"""
     try:
         amendment = json.loads(Path(file).read_text(encoding="utf-8"), parse_float=Decimal)
     except (OSError, json.JSONDecodeError) as error:
-        raise fail(f"cannot read {file}: {error}") from None
+        problem = (f"不是有效的 JSON（第 {error.lineno} 行第 {error.colno} 列）"
+                   if isinstance(error, json.JSONDecodeError) else file_problem(error))
+        raise fail(f"无法读取 {file}：{problem}") from None
     if not isinstance(amendment, dict):
-        raise fail("an amendment is a JSON object")
+        raise fail(REFUSALS["amendment.not_object"].zh.format())
     with opened(db) as services:
         if dry_run:
             preview = services.ledger.preview_amendment(amendment, recorded_at=recorded_at)
@@ -146,7 +155,7 @@ def scheme_amend(
         if as_json:
             print_json({"version": version, "recorded": True})
         else:
-            out.print(f"scheme {version} recorded")
+            out.print(f"方案 {version} 已登记")
     elif as_json:
         print_json(preview)
     else:
@@ -154,72 +163,75 @@ def scheme_amend(
 
 
 def _print_preview(preview: dict[str, Any]) -> None:
-    out.print(f"dry run, nothing appended: scheme {preview['version']} over {preview['amends']}, in force "
-              f"from {preview['in_force_from']}", highlight=False)
-    changes = Table(title="the scheme")
-    for column in ("path", "before", "after"):
+    out.print(f"试算，未登记：方案 {preview['version']}（修订 {preview['amends']}），自 "
+              f"{preview['in_force_from']} 起生效", highlight=False)
+    changes = Table(title="方案的改动")
+    for column in ("位置", "修订前", "修订后"):
         changes.add_column(column)
     for change in preview["changes"]:
         changes.add_row(change["path"], *(json.dumps(change[k], ensure_ascii=False)
                                           for k in ("before", "after")))
     out.print(changes)
     if not preview["units"]:
-        out.print("no unit's figures would change (as scored now)")
+        out.print("按现在的数据计分，没有单位的成绩会改变")
         return
-    units = Table(title="figures that would change (as scored now)")
-    for column in ("unit", "name", "figure", "before", "after"):
-        units.add_column(column, justify="right" if column in ("before", "after") else "left")
+    units = Table(title="会改变的成绩（按现在的数据计分）")
+    for column in ("单位", "名称", "成绩项", "修订前", "修订后"):
+        units.add_column(column, justify="right" if column in ("修订前", "修订后") else "left")
     for unit in preview["units"]:
         for figure in unit["figures"]:
-            units.add_row(unit["unit"], unit["name"], figure["figure"], figure["before"], figure["after"])
+            units.add_row(unit["unit"], unit["name"], FIGURE_NAMES.get(figure["figure"], figure["figure"]),
+                          figure["before"], figure["after"])
     out.print(units)
 
 
-token_app = typer.Typer(no_args_is_help=True, help="Bearer tokens for the HTTP interface.")
+token_app = typer.Typer(no_args_is_help=True, help="令牌：网页和 HTTP 接口的登录凭据，各带一个角色。")
 app.add_typer(token_app, name="token")
 
 
 @token_app.command("create")
 def token_create(
-    actor: Annotated[str, typer.Option(help="the name written on every entry this token records")],
-    role: Annotated[str, typer.Option(help="office, assessor, leader, group_office, unit, verifier, "
-                                           "auditor")],
-    unit: Annotated[str | None, typer.Option(help="the unit of a unit token")] = None,
-    units: Annotated[str | None, typer.Option(help="a leader's units, comma separated")] = None,
-    indicators: Annotated[str | None, typer.Option(help="an assessor's indicators, e.g. C02,C03")] = None,
+    actor: Annotated[str, typer.Option(help="登记人：此令牌登记的每条记录上写的名字，例如 县考核办")],
+    role: Annotated[str, typer.Option(help="角色：office（考评办）、assessor（考核主体）、leader（县领导）、"
+                                           "group_office（领导小组办公室）、unit（被考评单位）、"
+                                           "verifier（核验人员）、auditor（审计）")],
+    unit: Annotated[str | None, typer.Option(help="单位令牌的单位代码，例如 D03")] = None,
+    units: Annotated[str | None, typer.Option(help="县领导分管的单位，用逗号分隔，例如 D01,D02")] = None,
+    indicators: Annotated[str | None, typer.Option(help="考核主体评分的共性指标，例如 C02,C03")] = None,
     db: Db = None,
 ) -> None:
-    """Make a token; it is printed once, alone on the last line (only its hash is stored)."""
+    """签发令牌：只显示这一次，单独印在最后一行（账本只存它的哈希）。"""
     with opened(db) as services:
         token_id, token = services.ledger.create_token(
             actor=actor, role=role, unit=unit.upper() if unit else None, units=codes(units),
             indicators=codes(indicators))
-    err.print(f"token {token_id} for {actor} ({role}); keep it now, it is not shown again:",
+    err.print(f"令牌 {token_id}，给 {actor}（{ROLE_NAMES.get(role, role)}）；请现在保存，它不会再显示：",
               highlight=False)
     sys.stdout.write(token + "\n")
 
 
 @token_app.command("list")
 def token_list(db: Db = None, as_json: AsJson = False) -> None:
-    """Every token ever made (without the secrets), revoked ones marked."""
+    """签发过的每个令牌（不含密文），已吊销的标明。"""
     with opened(db) as services:
         tokens = services.ledger.tokens()
     if as_json:
         print_json(tokens)
         return
-    table = Table(title="tokens")
-    for column in ("token_id", "actor", "role", "scope", "created_at", "revoked"):
+    table = Table(title="令牌")
+    for column in ("令牌", "登记人", "角色", "范围", "签发时间", "已吊销"):
         table.add_column(column)
     for t in tokens:
         scope = t["unit"] or ",".join(t["units"] + t["indicators"])
-        table.add_row(t["token_id"], t["actor"], t["role"], scope, t["created_at"],
-                      "yes" if t["revoked"] else "")
+        table.add_row(t["token_id"], t["actor"], ROLE_NAMES.get(t["role"], t["role"]), scope, t["created_at"],
+                      "是" if t["revoked"] else "")
     out.print(table)
 
 
 @token_app.command("revoke")
-def token_revoke(token_id: str, db: Db = None) -> None:
-    """Revoke a token from now on (recorded as a ledger entry)."""
+def token_revoke(token_id: Annotated[str, typer.Argument(help="令牌编号（kaoping token list 的第一列）")],
+                 db: Db = None) -> None:
+    """吊销令牌，从现在起失效（作为一条记录登记）。"""
     with opened(db) as services:
         services.ledger.revoke_token(token_id)
-    out.print(f"revoked {token_id}")
+    out.print(f"已吊销 {token_id}")

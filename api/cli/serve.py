@@ -27,14 +27,14 @@ class ServerName(str, Enum):
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    host: Annotated[str, typer.Option(help="监听的地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="监听的端口")] = 8000,
     db: Db = None,
-    workers: Annotated[int, typer.Option(min=1, help="server processes; each commits its own groups")] = 1,
-    access_log: Annotated[bool, typer.Option(help="log every request")] = True,
-    server: Annotated[ServerName, typer.Option(help="the ASGI server")] = ServerName.uvicorn,
+    workers: Annotated[int, typer.Option(min=1, help="服务进程数；每个进程各自成组提交")] = 1,
+    access_log: Annotated[bool, typer.Option(help="记录每个请求的访问日志")] = True,
+    server: Annotated[ServerName, typer.Option(help="ASGI 服务器：uvicorn 或 granian")] = ServerName.uvicorn,
 ) -> None:
-    """Serve the HTTP interface (OpenAPI at /docs)."""
+    """提供网页和 HTTP 接口（网页在 /，接口文档在 /docs）。"""
     import uvicorn
 
     from kaoping.api.http import create_app
@@ -69,6 +69,6 @@ def _granian(host: str, port: int, workers: int, access_log: bool) -> None:
         from granian import Granian
         from granian.constants import Interfaces
     except ImportError:
-        raise fail("granian is not installed: pip install 'kaoping[granian]'", 2) from None
+        raise fail("没有安装 granian：请运行 pip install 'kaoping[granian]'", 2) from None
     Granian("kaoping.api.http:create_app", factory=True, interface=Interfaces.ASGI, address=host,
             port=port, workers=workers, log_access=access_log).serve()

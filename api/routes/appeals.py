@@ -33,7 +33,7 @@ def _own_unit(caller: Principal, unit: str | None) -> str | None:
     if caller.role != "unit":
         return unit
     if unit is not None and unit.upper() != caller.unit:
-        raise e.Forbidden(f"a unit token sees its own unit's ({caller.unit}) disputes only", field="unit")
+        raise e.Forbidden("dispute.unit_own_only", field="unit", unit=caller.unit)
     return caller.unit
 
 
@@ -51,7 +51,7 @@ def preview(code: str, ledger: LedgerDep, caller: Caller) -> dict[str, Any]:
     if caller.role == "unit":
         own = ledger.appeals.disputes(status="all", unit=caller.unit)
         if not any(d["dispute"] == code for d in own):
-            raise e.NotFound(f"no dispute {code!r} of {caller.unit}", field="dispute")
+            raise e.NotFound("dispute.not_of_caller", field="dispute", code=code, unit=caller.unit)
     return ledger.appeals.preview(code)
 
 
@@ -60,5 +60,5 @@ def compare(ledger: LedgerDep, caller: Caller, a: Annotated[str, Query(max_lengt
             b: Annotated[str, Query(max_length=64)], as_of: AsOf = None) -> dict[str, Any]:
     """Every figure of A and B side by side, with each difference's contribution to the totals'."""
     if caller.role == "unit" and caller.unit not in (a.upper(), b.upper()):
-        raise e.Forbidden(f"a unit token compares its own unit ({caller.unit}) with another", field="a")
+        raise e.Forbidden("compare.unit_own_only", field="a", unit=caller.unit)
     return compare_units(ledger.reader, a, b, as_of=as_of)

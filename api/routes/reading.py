@@ -52,5 +52,5 @@ def standings(ledger: LedgerDep, projection: ProjectionDep, caller: Caller, grou
 @router.get("/v1/verify")
 def verify(ledger: LedgerDep, caller: Caller) -> dict[str, Any]:
     if not caller.may_verify:
-        raise e.Forbidden("a unit token may not verify the whole ledger", field="role")
+        raise e.Forbidden("verify.not_for_unit", field="role")
     return ledger.verify()

@@ -107,7 +107,7 @@ def line_chart(points: Sequence[dict[str, Any]], *, title: str) -> Markup:
                      f'text-anchor="end">{int(tick)}</text>')
         tick += step
     for i in sorted({0, n - 1}):
-        label = date.fromordinal(days[i]).isoformat() if dated else f'seq {points[i]["seq"]}'
+        label = date.fromordinal(days[i]).isoformat() if dated else f'第 {points[i]["seq"]} 条'
         parts.append(f'<text class="tick" x="{_n(x_of(i))}" y="{_n(height - foot + 16)}" '
                      f'text-anchor="{"start" if i == 0 and n > 1 else "end"}">{escape(label)}</text>')
     axis = "业务日期" if dated else "账本顺序（每点一条记录）"
@@ -118,7 +118,7 @@ def line_chart(points: Sequence[dict[str, Any]], *, title: str) -> Markup:
     for i, (p, v) in enumerate(zip(points, values)):
         due = p["type"] == "checkpoint.due"
         tip = (f'{p["date"]} 节点到期 {"、".join(p.get("checkpoints", ()))} → 总分 {p["total"]}' if due
-               else f'seq {p["seq"]} · {ENTRY_TYPES.get(p["type"], p["type"])} · {p["id"]} → 总分 {p["total"]}')
+               else f'第 {p["seq"]} 条 · {ENTRY_TYPES.get(p["type"], p["type"])} · {p["id"]} → 总分 {p["total"]}')
         label = tip + (f'（{p["delta"]}）' if p.get("delta") else "")
         x, y = x_of(i), y_of(v)
         box_x = min(max(x - 110, 0), width - 220)

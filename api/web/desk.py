@@ -147,9 +147,8 @@ def rule(request: Request, who: Who, code: str, csrf: Annotated[str, Form()] = "
         services.committer.append(PendingBatch(batch, who.principal.actor, who.principal))
     except BatchRejected as rejected:
         which = "更正记录" if rejected.index == 1 else "裁决"
-        message = f"{which}未登记（{rejected.error.field}）：{rejected.error.message}" if rejected.error.field \
-            else f"{which}未登记：{rejected.error.message}"
-        return dispute_page(request, who, code, error=message, status_code=status_of(rejected.error),
+        return dispute_page(request, who, code, error=f"{which}未登记：{rejected.error.message}",
+                            status_code=status_of(rejected.error),
                             form=fields)
     services.projection.catch_up()
     return RedirectResponse(f"/disputes?ruled={quote(code)}", status_code=303)

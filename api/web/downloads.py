@@ -34,7 +34,7 @@ def standings_download(request: Request, who: Who, fmt: str, as_of: str | None =
         book = standings_sheet(services.ledger, services.projection, as_of=as_of, stage=stage,
                                figures_of=figures_for(who.principal))
     except e.InvalidCommand as bad:
-        return problem(request, who, 422, "参数有误", f"{bad.field}: {bad.message}")
+        return problem(request, who, 422, "参数有误", bad.message)
     return download(book, fmt, *standings_names(stage, as_of), headers=HEADERS)
 
 
@@ -48,7 +48,7 @@ def receipt_download(request: Request, who: Who, code: str, seq: int) -> Respons
     if refused is not None:
         return refused
     if ledger.index.stream_of_seq(seq) != unit_stream(code):
-        return problem(request, who, 404, "未找到", f"本单位的历史记录中没有 seq {seq}。")
+        return problem(request, who, 404, "未找到", f"本单位的历史记录中没有第 {seq} 条记录。")
     try:
         receipt = ledger.notary.inclusion(seq)
     except e.KaopingError as error:
@@ -74,7 +74,7 @@ def unit_download(request: Request, who: Who, code: str, fmt: str,
     try:
         book = unit_sheet(ledger, code, as_of=as_of)
     except e.InvalidCommand as bad:
-        return problem(request, who, 422, "参数有误", f"{bad.field}: {bad.message}")
+        return problem(request, who, 422, "参数有误", bad.message)
     name = registry.units[code].name
     return download(book, fmt, f"{code}-{name}-得分{as_of_suffix(as_of)}",
                     f"{code}-score{as_of_suffix(as_of)}", headers=HEADERS)

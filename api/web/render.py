@@ -3,7 +3,6 @@ ledger's size, its last entry, the hash-chain check), the security headers, the 
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -17,14 +16,11 @@ from kaoping.domain import labels
 from .visitors import Visitor, services_of
 
 
-def payload_text(payload: Any) -> str:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-
-
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.globals.update(labels=labels)
 templates.env.filters["short"] = lambda text, n=10: (text or "")[:n]
-templates.env.filters["payload"] = payload_text
+templates.env.filters["payload"] = labels.payload_words
+templates.env.filters["actor"] = labels.actor_name
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "

@@ -10,7 +10,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from kaoping.domain import errors as e
 from kaoping.domain.labels import GROUP_NAMES, STAGE_NAMES
-from kaoping.domain.names import GROUPS, STAGES
+from kaoping.domain.names import GROUPS
+from kaoping.domain.standings import stage_figure
 
 from .charts import bar_chart
 from .render import problem, render
@@ -23,17 +24,16 @@ router = APIRouter(include_in_schema=False)
 def standings_page(request: Request, who: Who, stage: str = "annual",
                    as_of: str | None = None) -> Response:
     as_of = (as_of or "").strip() or None
-    if stage not in STAGES:
-        return problem(request, who, 422, "参数有误", f"未知的阶段 {stage!r}。")
     services = services_of(request)
     try:
+        stage_figure(stage)
         if as_of is not None:
             rows = services.ledger.standings_from_log(stage=stage, as_of=as_of)
         else:
             services.projection.catch_up()
             rows = services.projection.standings(stage=stage)
     except e.InvalidCommand as error:
-        return problem(request, who, 422, "参数有误", f"{error.field}: {error.message}")
+        return problem(request, who, 422, "参数有误", error.message)
     principal = who.principal
     suffix = f"?as_of={quote(as_of)}" if as_of else ""
 

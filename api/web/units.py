@@ -174,7 +174,7 @@ def unit_page_response(request: Request, who: Visitor, code: str, *, as_of: str 
     try:
         score = ledger.score(code, as_of=as_of)
     except e.InvalidCommand as bad:
-        return problem(request, who, 422, "参数有误", f"{bad.field}: {bad.message}")
+        return problem(request, who, 422, "参数有误", bad.message)
     history = ledger.history(code)
     replay = explain_replay(ledger.reader, code)
     unit = registry.units[code]
@@ -237,7 +237,8 @@ def unit_page(request: Request, who: Who, code: str, as_of: str | None = None,
               h_to: str | None = None, h_page: int = 1) -> Response:
     for name, value in (("h_from", h_from), ("h_to", h_to)):
         if value and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            return problem(request, who, 422, "参数有误", f"{name}：日期请写作 YYYY-MM-DD，例如 2018-07-31。")
+            label = {"h_from": "起始日期", "h_to": "截止日期"}[name]
+            return problem(request, who, 422, "参数有误", f"{label}：日期请写作 YYYY-MM-DD，例如 2018-07-31。")
     return unit_page_response(request, who, code, as_of=as_of, filed=filed, h_type=h_type,
                               h_from=h_from, h_to=h_to, h_page=h_page)
 
@@ -264,12 +265,10 @@ def file_dispute(request: Request, who: Who, code: str, csrf: Annotated[str, For
             result = services.committer.append(PendingBatch([command], principal.actor, principal))
             break
         except BatchRejected as rejected:
-            if rejected.error.field == "dispute" and "already exists" in rejected.error.message_en:
+            if rejected.error.code == "dispute.code_taken":
                 command["dispute"] = _next_number(command["dispute"])
                 continue
-            message = f"{rejected.error.field}: {rejected.error.message}" if rejected.error.field \
-                else rejected.error.message
-            return dispute_form(request, who, code, target=target, reason=reason, error=message,
+            return dispute_form(request, who, code, target=target, reason=reason, error=rejected.error.message,
                                 status_code=status_of(rejected.error))
         except e.KaopingError as error:
             return dispute_form(request, who, code, target=target, reason=reason, error=error.message,

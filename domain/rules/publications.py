@@ -14,9 +14,8 @@ from .checks import Context
 def results_published(cmd: c.ResultsPublished, ctx: Context) -> list[str]:
     as_of = parse_as_of(cmd.as_of, ctx.tz) if cmd.as_of is not None else ctx.recorded_at
     if as_of > ctx.recorded_at:
-        raise RuleViolation(f"{as_of.isoformat()} is after the publication itself "
-                            f"({ctx.recorded_at.isoformat()}): results are published once known",
-                            field="as_of")
+        raise RuleViolation("publication.as_of_future", field="as_of", as_of=as_of.isoformat(),
+                            recorded_at=ctx.recorded_at.isoformat())
     scheme = ctx.view.registry.scheme_at(ctx.recorded_at)
     days = scheme.appeal_days if cmd.appeal_days is None else cmd.appeal_days
     ctx.adds.update({"as_of": as_of.isoformat(), "appeal_days": days,

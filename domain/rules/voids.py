@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from .. import commands as c
 from ..errors import RuleViolation, UnknownReference
+from ..labels import ENTRY_TYPES
 from ..namespaces import check_dispute_namespace
 from ..names import FINAL_TYPES, UNDISPUTABLE_TYPES, unit_of, unit_stream
 from .checks import Context, named_target, named_unit, not_before, standing_in
@@ -23,15 +24,16 @@ if TYPE_CHECKING:
 def entry_voided(cmd: c.EntryVoided, ctx: Context) -> list[str]:
     target = named_target(ctx, cmd.target)
     if target.type in FINAL_TYPES:
-        raise RuleViolation(f"{target.command_id!r} is a {target.type}, which is final", field="target")
+        raise RuleViolation("entry.final", field="target", id=target.command_id,
+                            type=ENTRY_TYPES.get(target.type, target.type), type_code=target.type)
     standing_in(ctx, target)
     if target.type == "dispute.filed":
         state = ctx.view.unit(unit_of(target.streams[0]))  # type: ignore[arg-type]
         settled = [d for d in state.disputes.values()
                    if d.filed_by == target.command_id and d.resolved_by is not None]
         if settled:
-            raise RuleViolation(f"dispute {target.command_id!r} is resolved by "
-                                f"{settled[0].resolved_by!r}, which is final", field="target")
+            raise RuleViolation("dispute.resolved_final", field="target", id=target.command_id,
+                                by=settled[0].resolved_by)
     return list(target.streams)
 
 
@@ -39,21 +41,23 @@ def dispute_filed(cmd: c.DisputeFiled, ctx: Context) -> list[str]:
     unit, state = named_unit(ctx, cmd.unit)
     check_dispute_namespace(cmd.dispute, unit.code, ctx.view.registry.units)
     if ctx.view.dispute_unit(cmd.dispute) is not None or cmd.dispute in state.disputes:
-        raise RuleViolation(f"dispute {cmd.dispute!r} already exists", field="dispute")
+        raise RuleViolation("dispute.code_taken", field="dispute", code=cmd.dispute)
     target = named_target(ctx, cmd.target)
     if unit_stream(unit.code) not in target.streams:
         if ctx.principal is not None and ctx.principal.role == "unit":
             # another unit's entry is, to a unit token, an entry that does not exist
             raise UnknownReference("entry.unknown", field="target", id=cmd.target)
-        raise RuleViolation(f"{target.command_id!r} is not an entry of {unit.code}", field="target")
+        raise RuleViolation("dispute.not_of_unit", field="target", id=target.command_id, unit=unit.code)
     if target.type in UNDISPUTABLE_TYPES:
-        why = {"ballot.cast": "a rater replaces its ballot instead",
-               "dispute.filed": "a dispute is settled by its resolution"}.get(target.type, "it is final")
-        raise RuleViolation(f"a {target.type} cannot be disputed: {why}", field="target")
+        why, why_en = {"ballot.cast": ("评价人可重新投票替换原选票", "a rater replaces its ballot instead"),
+                       "dispute.filed": ("异议以裁决了结", "a dispute is settled by its resolution")
+                       }.get(target.type, ("它是最终结果", "it is final"))
+        raise RuleViolation("dispute.undisputable", field="target", type=ENTRY_TYPES.get(target.type, target.type),
+                            type_code=target.type, why=why, why_en=why_en)
     standing_in(ctx, target)
     for other in state.disputes.values():
         if other.target == target.command_id and other.resolved_by is None and not other.voided:
-            raise RuleViolation(f"{target.command_id!r} is already under dispute", field="target")
+            raise RuleViolation("dispute.already_open", field="target", id=target.command_id)
     _within_appeal_window(ctx, target)
     return [unit_stream(unit.code)]
 
@@ -66,21 +70,20 @@ def _within_appeal_window(ctx: Context, target: RecordedCommand) -> None:
     for publication in ctx.view.publications().publications.values():
         if publication.counted(seq, target.recorded_at) and ctx.recorded_at > publication.appeal_closes:
             closed = publication.appeal_closes.astimezone(ctx.tz).isoformat(timespec="minutes")
-            raise RuleViolation(
-                f"{target.command_id!r} was counted by the publication {publication.command_id!r}, "
-                f"whose appeal window ({publication.appeal_days} days) closed {closed}",
-                field="target")
+            raise RuleViolation("dispute.window_closed", field="target", id=target.command_id,
+                                publication=publication.command_id, days=publication.appeal_days,
+                                closed=closed)
 
 
 def dispute_resolved(cmd: c.DisputeResolved, ctx: Context) -> list[str]:
     code = ctx.view.dispute_unit(cmd.dispute)
     if code is None:
-        raise UnknownReference(f"unknown dispute {cmd.dispute!r}", field="dispute")
+        raise UnknownReference("dispute.unknown", field="dispute", code=cmd.dispute)
     dispute = ctx.view.unit(code).disputes[cmd.dispute]
     if dispute.voided:
-        raise RuleViolation(f"dispute {cmd.dispute!r} was voided", field="dispute")
+        raise RuleViolation("dispute.voided", field="dispute", code=cmd.dispute)
     if dispute.resolved_by is not None:
-        raise RuleViolation(f"dispute {cmd.dispute!r} is already resolved by {dispute.resolved_by!r}",
-                            field="dispute")
+        raise RuleViolation("dispute.already_resolved", field="dispute", code=cmd.dispute,
+                            by=dispute.resolved_by)
     not_before(ctx, dispute.recorded_at, "dispute")
     return [unit_stream(code)]
