@@ -47,7 +47,7 @@ class ScoresProjection:
     def catch_up(self, progress: Progress | None = None, *, page: int = PAGE) -> int:
         """Process every notification after the view's position, a page per transaction; returns the
         new position."""
-        entries = self.ledger.log.refresh()
+        entries = self._log()
         if not entries:
             self.ledger.registry()  # raises LedgerNotInitialised, as reading an empty ledger does
         today = self.ledger.today()
@@ -71,6 +71,13 @@ class ScoresProjection:
                 start = upto
         self.refresh_stale()
         return self.view.position()
+
+    def _log(self) -> list[Entry]:
+        """The log as it stands now, held still. `EntryLog.refresh` hands out its own list, which
+        any later refresh extends: a catch-up looping over it chased writers that kept appending
+        (a CLI ingest under HTTP load never ended), and rows scored at different lengths went out
+        under one position."""
+        return list(self.ledger.log.refresh())
 
     def _write_page(self, registry: Any, entries: Sequence[Entry], start: int, upto: int,
                     also: Sequence[str], progress: Progress | None) -> None:
@@ -97,7 +104,7 @@ class ScoresProjection:
         read model whole, and a catch-up meanwhile cannot make the rebuild fail. Progress is
         reported unit by unit, which is what takes the time."""
         registry = self.ledger.reading_registry()
-        entries = self.ledger.log.refresh()
+        entries = self._log()
         codes = sorted(registry.units)
         rows: list[ScoreRow] = []
         if progress is not None:
@@ -114,7 +121,7 @@ class ScoresProjection:
         today = today or self.ledger.today()
         stale = self.view.stale(today.isoformat())
         if stale:
-            self.view.write(self._rows(stale, self.ledger.log.refresh()), None)
+            self.view.write(self._rows(stale, self._log()), None)
         return len(stale)
 
     def _rows(self, codes: Sequence[str], entries: Sequence[Entry]) -> list[ScoreRow]:

@@ -185,3 +185,27 @@ def test_a_rebuild_reports_progress_unit_by_unit(projection):
     assert steps[-1] == (59, 59)
     done = [d for d, _ in steps]
     assert len(set(done)) > 5 and done == sorted(done)
+
+
+def test_a_catch_up_ends_at_the_log_as_it_began_while_writers_keep_appending(projection, ledger,
+                                                                             make_ledger):
+    writer, done, appended = make_ledger(), threading.Event(), []
+
+    def append():
+        while not done.is_set() and len(appended) < 300:
+            writer.ingest([{"id": f"more-{len(appended)}", "type": "common.scored", "unit": "D03",
+                            "indicator": "C02", "score": "70"}], actor="assessor")
+            appended.append(1)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        appending = pool.submit(append)
+        while not appended:
+            threading.Event().wait(0.01)
+        try:
+            position = projection.catch_up(page=5)
+        finally:
+            done.set()
+        appending.result()
+    assert position < ledger.log.refresh()[-1].seq  # what came after it began is the next one's
+    assert projection.catch_up() == ledger.log.refresh()[-1].seq
+    assert _documents(projection)["D03"] == ledger.score("D03")
