@@ -20,7 +20,7 @@ from kaoping.domain import commands as c
 from kaoping.ledger.application import Ledger
 from kaoping.ledger.settings import Settings
 
-from . import errors, web
+from . import errors, limits, web
 from .bootstrap import bootstrap
 from .routes import appeals, commands, exports, log, reading
 
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
                                      "evaluation. Every request but /healthz, /docs and the OpenAPI "
                                      "description needs `Authorization: Bearer TOKEN`.")
     errors.install(app)
+    limits.install(app)
 
     @app.get("/healthz", tags=["service"])
     def healthz() -> dict[str, str]:

@@ -27,6 +27,7 @@ from fastapi.responses import Response
 
 from kaoping.domain.labels import FIGURE_NAMES, GROUP_NAMES, PENDING_HEADING, STAGE_NAMES, pending_names
 from kaoping.domain.names import FIGURES, GROUPS
+from kaoping.domain.principals import Principal
 from kaoping.domain.standings import by_group, stage_figure
 from kaoping.ledger.application import Ledger
 from kaoping.projections.scores import ScoresProjection
@@ -119,6 +120,12 @@ def standings_sheet(ledger: Ledger, projection: ScoresProjection, *, as_of: str 
                 for row in ranked if row["group"] == group]
         sheets.append(Sheet(GROUP_NAMES[group], list(headers), rows, STANDINGS_KEY_COLUMNS))
     return Book(caption(ledger, f"{STAGE_NAMES[stage]}排名", as_of, size), sheets)
+
+
+def figures_for(principal: Principal) -> Collection[str] | None:
+    """Whose figures a caller's standings sheet shows: a unit token's its own unit's only (what
+    `standings` shows of the others: rank, code, name and the ranked figure), anyone else's all."""
+    return {principal.unit} if principal.role == "unit" and principal.unit else None
 
 
 def _standings_row(row: dict[str, Any], document: dict[str, Any], keys: Sequence[str], *,
@@ -299,6 +306,6 @@ def download(book: Book, fmt: str, name: str, ascii_name: str, *,
                     headers={"Content-Disposition": disposition, **(headers or {})})
 
 
-__all__ = ["Book", "Sheet", "as_of_suffix", "caption", "download", "figure_keys", "file_part",
+__all__ = ["Book", "Sheet", "as_of_suffix", "caption", "download", "figure_keys", "figures_for", "file_part",
            "standings_headers", "standings_names", "standings_sheet", "to_csv", "to_xlsx",
            "unit_sheet"]

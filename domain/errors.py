@@ -72,5 +72,13 @@ class NotAuthenticated(KaopingError):
     """No bearer token, or one the ledger does not know or has revoked."""
 
 
+class TimeLimitExceeded(KaopingError):
+    """A read ran past its request's time bound and was stopped (ledger.budget)."""
+
+
+class ReadCancelled(KaopingError):
+    """The caller of a read went away, so the read was stopped (ledger.budget)."""
+
+
 class LedgerNotInitialised(KaopingError):
     """The ledger holds no scheme and no units yet: run `kaoping init`."""

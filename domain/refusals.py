@@ -218,6 +218,25 @@ REFUSALS: dict[str, Words] = {
     "dispute.not_open": Words("异议“{code}”{status}，没有可预览的裁决", "dispute {code!r} is {status_en}: nothing left to preview"),
     "compare.same_unit": Words("请选择两个不同的单位进行比较", "compare two different units"),
 
+    # -- a unit token's namespace (issue 17, item 10; domain.namespaces) -----------------------
+    "namespace.too_long": Words("太长：本单位令牌提交的编号在账本中会加上单位前缀（{unit}），因此最多 {longest} 个字符",
+                                "too long: a unit token's ids and codes are stored with its unit's prefix ({unit}), "
+                                "so at most {longest} characters"),
+    "namespace.unit_id": Words("以“{unit}:”开头的编号专属于单位 {unit} 自己的令牌；请换一个不以“{unit}:”开头的编号，"
+                               "例如 t-{unit}-1",
+                               "ids starting with {unit}: belong to unit {unit}'s own tokens; choose another"),
+    "namespace.dispute_code": Words("以“{owner}-”开头的异议编号专属于单位 {owner} 的异议；单位 {unit} 的异议请用"
+                                    "“{unit}-”开头的编号，例如 {unit}-001",
+                                    "dispute codes starting with {owner}- belong to disputes of {owner}; "
+                                    "a dispute of {unit} may use {unit}-001"),
+
+    # -- time bounds of reads (issue 17, item 3; ledger.budget) ---------------------------------
+    "read.time_limit": Words("这次查询超过了 {seconds} 秒的时限，已停止计算：请稍后再试；若仍超时，请查询更小的范围"
+                             "（例如某一单位、某一截至日期），或请管理员调大 KAOPING_READ_TIMEOUT",
+                             "the read ran past its {seconds} s bound and was stopped: try again later, "
+                             "or ask for less (one unit, one as-of date)"),
+    "read.cancelled": Words("查询已停止：请求方已断开连接", "the read was stopped: its caller went away"),
+
     # -- the ledger itself -----------------------------------------------------------------------
     "ledger.empty": Words("账本还是空的：请先运行 kaoping init", "the ledger is empty: run `kaoping init` first"),
 

@@ -9,7 +9,7 @@ and patches stored in an older form are converted when read (`scheme_schema.upgr
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -41,6 +41,9 @@ class Scheme:
     #: why a stored version fails today's schema (recorded before the schema was checked, and read
     #: as it was then); None for a valid one
     problem: str | None = None
+    #: parameters as read (`dec`, `bands`, `caps`, `levels`): scoring asks for them per figure, and
+    #: `data` is never changed after construction (an amendment makes a new Scheme)
+    _read: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data", upgraded(self.data))
@@ -95,10 +98,13 @@ class Scheme:
 
     # -- reading the parameters ----------------------------------------------------------------
     def dec(self, *path: str) -> Decimal:
-        node: Any = self.data
-        for key in path:
-            node = node[key]
-        return Decimal(str(node))
+        found = self._read.get(path)
+        if found is None:
+            node: Any = self.data
+            for key in path:
+                node = node[key]
+            found = self._read[path] = Decimal(str(node))
+        return found  # type: ignore[no-any-return]
 
     @property
     def appeal_days(self) -> int:
@@ -112,15 +118,27 @@ class Scheme:
 
     def bands(self) -> list[tuple[str, Decimal, Decimal]]:
         """§5: (label, share, points) of each band, best first."""
-        ordered = sorted(self.data["bands"].items(), key=lambda item: int(item[1]["rank"]))
-        return [(label, Decimal(band["share"]), Decimal(band["points"])) for label, band in ordered]
+        found = self._read.get("bands")
+        if found is None:
+            ordered = sorted(self.data["bands"].items(), key=lambda item: int(item[1]["rank"]))
+            found = self._read["bands"] = [(label, Decimal(band["share"]), Decimal(band["points"]))
+                                           for label, band in ordered]
+        return list(found)
 
     def caps(self) -> list[tuple[list[str], Decimal]]:
         """§6: (the items capped together, their cap)."""
-        return [(key.split("+"), Decimal(cap)) for key, cap in self.data["bonus"]["caps"].items()]
+        found = self._read.get("caps")
+        if found is None:
+            found = self._read["caps"] = [(key.split("+"), Decimal(cap))
+                                          for key, cap in self.data["bonus"]["caps"].items()]
+        return [(list(items), cap) for items, cap in found]
 
     def levels(self, group: str) -> dict[str, Decimal]:
-        return {level: Decimal(w) for level, w in self.data["levels"][group].items()}
+        found = self._read.get(("levels", group))
+        if found is None:
+            found = self._read[("levels", group)] = {level: Decimal(w)
+                                                     for level, w in self.data["levels"][group].items()}
+        return dict(found)
 
     def methods(self, group: str) -> list[str]:
         return list(self.data["methods"][group])

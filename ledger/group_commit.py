@@ -60,7 +60,8 @@ def commit_group(writer: Writer, batches: Sequence[PendingBatch]) -> list[Outcom
     for n, batch in enumerate(batches):
         if outcomes[n] is None:
             try:
-                commands[n] = parsed(batch.items)
+                commands[n] = parsed(batch.items, callers[n][1],
+                                     namespaced=writer.settings.unit_namespaces)
             except BatchRejected as rejected:
                 outcomes[n] = rejected
     for attempt in range(CONFLICT_RETRIES):

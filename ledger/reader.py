@@ -24,9 +24,11 @@ from kaoping.domain.names import REGISTRY_STREAM, unit_stream
 from kaoping.domain.reference import Unit
 from kaoping.domain.relevance import moves_others, relevant_to
 from kaoping.domain.scheme import Scheme
-from kaoping.domain.scoring import UnitScore, counted, make_cutoff, score_unit
+from kaoping.domain.scoring import Cutoff, Resolution, UnitScore, counted, make_cutoff, score_unit
+from kaoping.domain.scoring.incremental import Replayer
 from kaoping.domain.standings import by_group, pending_for, stage_figure
 
+from . import budget
 from .entry_log import EntryLog, ResultCache
 from .notary import Notary
 from .settings import Settings
@@ -75,6 +77,7 @@ class Reader:
         leaves = self.notary.leaf_indexes(link.seq for link in links.values())
         rows = []
         for event in self.store.events.get(stream_id(stream)):
+            budget.check()
             link = links[event.originator_version]
             rows.append(self._entry_json(event, link.seq, link.hash, link.prev_hash,
                                          state.entries[event.command_id].voided_by,
@@ -139,7 +142,8 @@ class Reader:
         entries = self.log.refresh()
         moment = parse_as_of(as_of, self.settings.zone) if as_of is not None else None
         units = [u for u in registry.units.values() if group is None or u.group == group]
-        return _ranked(units, self._unit_scores(units, registry, entries, moment, None), figure, group)
+        return _ranked(units, self._unit_scores(units, registry, entries, moment, None, explained=False),
+                       figure, group)
 
     def unit_scores(self, codes: Sequence[str] | None = None, *,
                     as_of: str | None = None) -> dict[str, UnitScore]:
@@ -172,10 +176,12 @@ class Reader:
         return {"upto_seq": upto, "tree_size": self.notary.tree_size_at(upto), "standings": standings}
 
     def _unit_score(self, unit: Unit, registry: RegistryState, log: Sequence[Entry],
-                    moment: datetime | None, upto: int | None, *, cache: bool = True) -> UnitScore:
+                    moment: datetime | None, upto: int | None, *, cache: bool = True,
+                    explained: bool = True) -> UnitScore:
         """`score_unit` for `unit` on the log prefix `log`, from the log's stream index. The result is
-        a pure function of `_score_key`, so it is cached under it."""
-        key = self._score_key(unit, registry, log, moment, upto)
+        a pure function of `_score_key`, so it is cached under it. Not `explained`: the figures
+        only, the explanation's leaves citing nothing (what standings read)."""
+        key = self._score_key(unit, registry, log, moment, upto, explained)
         if cache:
             hit = self.scores_cache.get(key)
             if hit is not None:
@@ -183,10 +189,10 @@ class Reader:
         cutoff, position = key[2], log[-1].seq if log else 0
         if upto is not None:
             position = min(position, upto)
-        result = score_unit(unit, registry.units,
-                            self.log.index.relevant_to(unit, registry.units, position),
-                            self._in_force(registry, log, moment, upto), cutoff,
-                            indicators=registry.indicators)
+        resolved = Resolution(self.log.index.relevant_to(unit, registry.units, position), cutoff,
+                              cite=explained)
+        result = score_unit(unit, registry.units, (), self._in_force(registry, log, moment, upto), cutoff,
+                            resolved=resolved, indicators=registry.indicators)
         if cache:
             self.scores_cache.put(key, result, self._weight(unit))
         return result
@@ -195,13 +201,14 @@ class Reader:
         return 1 + len(self.log.index.stream(unit_stream(unit.code)))
 
     def _unit_scores(self, units: Sequence[Unit], registry: RegistryState, log: Sequence[Entry],
-                     moment: datetime | None, upto: int | None) -> dict[str, UnitScore]:
+                     moment: datetime | None, upto: int | None, *,
+                     explained: bool = True) -> dict[str, UnitScore]:
         """`_unit_score` for many units at one cutoff: those not cached are scored from one
         resolution of the whole log prefix (`scoring.counted`), which every unit shares."""
         found: dict[str, UnitScore] = {}
         missing = []
         for unit in units:
-            key = self._score_key(unit, registry, log, moment, upto)
+            key = self._score_key(unit, registry, log, moment, upto, explained)
             hit = self.scores_cache.get(key)
             if hit is not None:
                 found[unit.code] = hit
@@ -209,13 +216,15 @@ class Reader:
                 missing.append((unit, key))
         if len(missing) < 3:  # not worth resolving the whole log
             for unit, _ in missing:
-                found[unit.code] = self._unit_score(unit, registry, log, moment, upto)
+                budget.check()
+                found[unit.code] = self._unit_score(unit, registry, log, moment, upto, explained=explained)
             return found
         cutoff, in_force = missing[0][1][2], self._in_force(registry, log, moment, upto)
         position = log[-1].seq if log else 0
         prefix = log if upto is None or position <= upto else log[:bisect_right(log, upto, key=by_seq)]
-        resolved = counted(prefix, cutoff)
+        resolved = Resolution(prefix, cutoff, cite=explained)
         for unit, key in missing:
+            budget.check()
             result = score_unit(unit, registry.units, (), in_force, cutoff, resolved=resolved,
                                 indicators=registry.indicators)
             self.scores_cache.put(key, result, self._weight(unit))
@@ -227,7 +236,7 @@ class Reader:
         return registry.scheme_at(self._knowledge_time(log, moment, upto))
 
     def _score_key(self, unit: Unit, registry: RegistryState, log: Sequence[Entry],
-                   moment: datetime | None, upto: int | None) -> tuple[Any, ...]:
+                   moment: datetime | None, upto: int | None, explained: bool = True) -> tuple[Any, ...]:
         """What a unit's score at a cutoff depends on: the unit, the seq of the last entry relevant
         to it (the log is append-only), the cutoff, the scheme in force and the registry version."""
         cutoff = make_cutoff(log, as_of=moment, upto=upto, tz=self.settings.zone, today=self.today())
@@ -236,7 +245,7 @@ class Reader:
             position = min(position, upto)  # entries after upto do not count
         return (unit.code, self.log.index.relevant_position(unit, registry.units, position), cutoff,
                 moment.isoformat() if moment is not None else None,
-                self._in_force(registry, log, moment, upto).version, registry.version)
+                self._in_force(registry, log, moment, upto).version, registry.version, explained)
 
     def _knowledge_time(self, entries: Sequence[Entry], moment: datetime | None,
                         upto: int | None) -> datetime:
@@ -279,27 +288,32 @@ class Reader:
         return rows
 
     def _replay(self, unit: Unit, registry: RegistryState) -> list[dict[str, Any]]:
-        # every entry that concerns the unit or moves its total is among those its score depends on:
-        # filter the log once, not once per row
-        entries = relevant_to(unit, registry.units, self.log.refresh())
+        """One pass: every entry the unit's score can depend on is applied in seq order to one
+        incremental scorer, which gives the total as `score --upto SEQ` shows it."""
         own = unit_stream(unit.code)
-        position = entries[-1].seq if entries else 0
-        candidates = self.log.index.relevant_to(unit, registry.units, position)
-        in_own_stream = {e.id for e in self.log.index.stream(own, position)}
+        candidates = self.log.index.relevant_to(unit, registry.units)
+        in_own_stream = {e.id for e in self.log.index.stream(own)}
+        scorer = Replayer(unit, registry.units)
         rows: list[dict[str, Any]] = []
         previous = None
         for entry in candidates:
+            budget.check()
+            scorer.apply(entry)
             if entry.stream != own:
                 others = moves_others(entry, registry.units)
                 # a ballot that ranks the unit has its own copy in the unit's stream: count it there
                 if entry.id in in_own_stream or not (others is None or unit.code in others):
                     continue
-            # one row per entry: not worth caching, and only the total is wanted (as `score` shows it)
-            total = fmt(self._unit_score(unit, registry, entries, None, entry.seq, cache=False).total)
+            total = fmt(scorer.total(registry.scheme_at(entry.recorded_at), self.row_cutoff(entry)))
             if entry.stream == own or total != previous:
                 rows.append({"seq": entry.seq, "id": entry.id, "type": entry.type, "total": total})
             previous = total
         return rows
+
+    def row_cutoff(self, entry: Entry, day: date | None = None) -> Cutoff:
+        """The cutoff of `score --upto entry.seq` (judged at the entry's date, or at `day`)."""
+        tz = self.settings.zone
+        return Cutoff(judge_date=day or entry.recorded_at.astimezone(tz).date(), upto=entry.seq, tz=tz)
 
 
 def _ranked(units: Sequence[Unit], results: dict[str, UnitScore], figure: str,

@@ -13,8 +13,9 @@ from typing import Any
 
 from kaoping.domain.decimals import fmt
 from kaoping.domain.names import unit_stream
-from kaoping.domain.scoring import Cutoff, score_unit
+from kaoping.domain.scoring.incremental import Replayer
 
+from . import budget
 from .reader import Reader
 
 
@@ -34,13 +35,16 @@ def explain(reader: Reader, code: str) -> list[dict[str, Any]]:
 
 def _explain(reader: Reader, unit: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     registry = reader.registry()
-    log = reader.log.refresh()
-    by_seq = {e.seq: e for e in log}
     tz = reader.settings.zone
     # every due date of the unit's assignments, with the seq from which the assignment counts
     dues = sorted({(date.fromisoformat(str(cp["due"])), e.seq, f"{e.payload['task']}/{cp['checkpoint']}")
                    for e in reader.log.index.stream(unit_stream(unit.code))
                    if e.type == "task.assigned" for cp in e.payload.get("checkpoints", ())})
+    # one pass: the scorer follows the rows' entries, and between two rows judges the due dates
+    # that passed on the entries up to the first
+    candidates = reader.log.index.relevant_to(unit, registry.units, rows[-1]["seq"] if rows else 0)
+    scorer, applied = Replayer(unit, registry.units), 0
+    by_seq = {e.seq: e for e in candidates}
     explained: list[dict[str, Any]] = []
     previous = Decimal(0)
 
@@ -50,27 +54,24 @@ def _explain(reader: Reader, unit: Any, rows: list[dict[str, Any]]) -> list[dict
         previous = Decimal(total)
 
     for i, row in enumerate(rows):
+        budget.check()
         entry = by_seq[row["seq"]]
+        while applied < len(candidates) and candidates[applied].seq <= entry.seq:
+            scorer.apply(candidates[applied])
+            applied += 1
         add({**row, "date": entry.recorded_at.astimezone(tz).date().isoformat(), "actor": entry.actor},
             row["total"])
         judged = entry.recorded_at.astimezone(tz).date()
         until = (by_seq[rows[i + 1]["seq"]].recorded_at.astimezone(tz).date() if i + 1 < len(rows)
                  else reader.today())
+        in_force = registry.scheme_at(entry.recorded_at)
         for day in sorted({d for d, assigned, _ in dues if judged < d <= until and assigned <= entry.seq}):
-            total = _total_on(reader, unit, entry.seq, entry.recorded_at, day)
+            total = fmt(scorer.total(in_force, reader.row_cutoff(entry, day)))
             if total != fmt(previous):
                 falling = [name for d, assigned, name in dues if d == day and assigned <= entry.seq]
                 add({"seq": entry.seq, "id": None, "type": "checkpoint.due", "date": day.isoformat(),
                      "actor": None, "checkpoints": falling}, total)
     return explained
-
-
-def _total_on(reader: Reader, unit: Any, upto: int, known_at: Any, day: date) -> str:
-    """The unit's total over the entries up to seq `upto`, with checkpoints judged on `day`."""
-    registry = reader.registry()
-    cutoff = Cutoff(judge_date=day, upto=upto, tz=reader.settings.zone)
-    relevant = reader.log.index.relevant_to(unit, registry.units, upto)
-    return fmt(score_unit(unit, registry.units, relevant, registry.scheme_at(known_at), cutoff).total)
 
 
 def largest_moves(rows: list[dict[str, Any]], count: int = 5) -> list[dict[str, Any]]:

@@ -30,6 +30,14 @@ class Settings(BaseSettings):
     max_body_bytes: Annotated[int, Field(ge=1024)] = 8 * 1024 * 1024
     #: the most commands one batch may hold: twice the demo year
     max_batch_commands: Annotated[int, Field(ge=1)] = 10_000
+    #: seconds a heavy read over HTTP (replay, as-of standings and scores, history, exports, a
+    #: unit's page) may run before it is stopped and answered 503 with Retry-After; 0: no bound
+    read_timeout: float = Field(default=60.0, ge=0)
+    #: store a unit token's command ids as `D03:ID` and its dispute codes as `D03-CODE`
+    #: (`domain.namespaces`), so that no refusal tells it whether another unit used an id or a code.
+    #: Off by default: the contract has ids and dispute codes ledger-wide as sent (the office voids
+    #: and rules by the id and code the unit chose), and a namespace changes what every party sees
+    unit_namespaces: bool = False
 
     @field_validator("database_url")
     @classmethod

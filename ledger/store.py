@@ -16,6 +16,7 @@ at all.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -29,7 +30,7 @@ from eventsourcing.postgres import (
     PostgresApplicationRecorder,
     PostgresFactory,
 )
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteFactory
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteFactory, SQLiteTransaction
 from eventsourcing.utils import retry
 
 from kaoping.domain.chain import GENESIS, ChainLink, StoredEntry, entry_hash
@@ -171,11 +172,62 @@ def _insert_unnested(curs: Any, table: str, rows: Sequence[tuple[Any, ...]]) -> 
         curs.execute(f"INSERT INTO {table} SELECT * FROM unnest({unnest})", [list(c) for c in columns])
 
 
+@contextmanager
+def schema_lock(datastore: Any) -> Iterator[None]:
+    """PostgreSQL: one process at a time creates a schema's tables. `CREATE … IF NOT EXISTS` is
+    not safe against itself: two starts at once failed with a duplicate `pg_type` key or `tuple
+    concurrently updated`. A session advisory lock, keyed by the schema's name (a ledger per
+    schema: ledgers in other schemas start without waiting), held on a connection of its own
+    while the tables are created on others; re-entrant, so the read model can take it too."""
+    with datastore.get_connection() as conn:
+        key = f"kaoping.create_table:{datastore.schema}"
+        conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", [key])
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
+
+
 class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         #: the tree's right edge as this recorder's last append left it (`tree.Edge`)
         self.edge = tree.Edge()
+        #: the connection holding the write lock for this thread's turn (`turn()`)
+        self._turn = threading.local()
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """The database's write lock, held from now until this thread's next `insert_events`
+        commits (or the block ends): a writer that lost a race decides its batch again while no
+        one else can append (`ledger.writer`). Reads go on, on other connections (WAL)."""
+        with self.datastore.get_connection(commit=True) as conn:
+            try:
+                conn.cursor().execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:
+                raise OperationalError(error) from error
+            self._turn.conn = conn
+            try:
+                yield
+            finally:
+                self._turn.conn = None
+                conn.rollback()  # nothing to undo once the insert has committed
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        conn = getattr(self._turn, "conn", None)
+        if conn is None:
+            return super().insert_events(stored_events, **kwargs)
+        self._turn.conn = None  # the insert ends the turn's transaction
+        # the library's transaction end (rollback or commit, its errors as the library's), on the
+        # transaction the turn began
+        ending = SQLiteTransaction(conn, commit=True)
+        try:
+            seqs = self._insert_events(conn.cursor(), stored_events, **kwargs)
+        except BaseException as error:
+            ending.__exit__(type(error), error, error.__traceback__)
+            raise
+        ending.__exit__(None, None, None)
+        return seqs
 
     def construct_create_table_statements(self) -> list[str]:
         return super().construct_create_table_statements() + _DDL + tree.ddl(sqlite=True)
@@ -221,31 +273,61 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
 class ChainedPostgresRecorder(PostgresApplicationRecorder):
     _inserted = threading.local()
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        conn = getattr(self._turn, "conn", None)
+        if conn is None:
+            return self._insert_alone(stored_events, **kwargs)
+        self._turn.conn = None  # the insert ends the turn's transaction
+        seqs = self._insert_on(conn, stored_events, **kwargs)
+        conn.commit()
+        return seqs
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def _insert_alone(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        with self.datastore.get_connection() as conn:
+            return self._insert_on(conn, stored_events, **kwargs)
+
+    def _insert_on(self, conn: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         """The library's insert, but a failure after the events are sent rolls their transaction
         back. The library keeps the exception until the transaction block has ended, so the block
-        ends normally and commits: events without their chain links, tree or checkpoint."""
+        ends normally and commits: events without their chain links, tree or checkpoint. (In a
+        turn the block is a savepoint of the turn's transaction.)"""
         from psycopg import Rollback
 
         failure: Exception | None = None
         seqs: Sequence[int] | None = None
-        with self.datastore.get_connection() as conn:
-            with conn.pipeline() as pipeline, conn.transaction() as transaction:
+        with conn.pipeline() as pipeline, conn.transaction() as transaction:
+            with conn.cursor() as curs:
+                self._insert_events(curs, stored_events, **kwargs)
+            if stored_events:
                 with conn.cursor() as curs:
-                    self._insert_events(curs, stored_events, **kwargs)
-                if stored_events:
-                    with conn.cursor() as curs:
-                        try:
-                            self._insert_stored_events(curs, stored_events, **kwargs)
-                            pipeline.sync()  # a uniqueness violation is raised here
-                            seqs = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-                        except Exception as error:  # noqa: BLE001 - raised below, after the rollback
-                            failure = error
-                            raise Rollback(transaction) from None
-            if failure is not None:
-                raise failure  # inside the connection: database errors become the library's
+                    try:
+                        self._insert_stored_events(curs, stored_events, **kwargs)
+                        pipeline.sync()  # a uniqueness violation is raised here
+                        seqs = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+                    except Exception as error:  # noqa: BLE001 - raised below, after the rollback
+                        failure = error
+                        raise Rollback(transaction) from None
+        if failure is not None:
+            raise failure  # inside the connection: database errors become the library's
         return seqs
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """The writers' table lock, held from now until this thread's next `insert_events`
+        commits (or the block ends), as in `ChainedSQLiteRecorder.turn`. SELECTs are not blocked
+        by it, so the batch is decided on other connections meanwhile."""
+        with self.datastore.get_connection() as conn:
+            conn.autocommit = False
+            try:
+                with conn.cursor() as curs:
+                    self._lock_table(curs)
+                self._turn.conn = conn
+                yield
+            finally:
+                self._turn.conn = None
+                conn.rollback()  # nothing to undo once the insert has committed
+                conn.autocommit = True
 
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent],
                               **kwargs: Any) -> None:
@@ -263,6 +345,7 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: Any, **kwargs: Any):
         super().__init__(datastore, **kwargs)
         self.edge = tree.Edge()  # as in ChainedSQLiteRecorder
+        self._turn = threading.local()
         from psycopg.sql import SQL
 
         self.sql_create_statements.extend(SQL(s) for s in _DDL + tree.ddl(sqlite=False))  # type: ignore[arg-type]
@@ -277,15 +360,12 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
 
     def create_table(self) -> None:
         """The ledger's schema first (a ledger per schema: `Settings.schema`), then its tables."""
-        from eventsourcing.persistence import IntegrityError
         from psycopg.sql import SQL, Identifier
 
-        try:
+        with schema_lock(self.datastore):
             with self.datastore.transaction(commit=True) as curs:
                 curs.execute(SQL("CREATE SCHEMA IF NOT EXISTS {0}").format(Identifier(self.datastore.schema)))
-        except IntegrityError:
-            pass  # made by another process starting at the same moment
-        super().create_table()
+            super().create_table()
 
     def grow_tree(self, signing: tree.Signing | None) -> None:
         with self.writing() as tx:

@@ -12,9 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
+
+from kaoping.ledger.store import schema_lock
 
 SCORES_TABLE = "kaoping_scores"
 #: the name under which the view tracks its position in the notification log
@@ -70,12 +72,27 @@ class _ScoresView:
             if tracking is not None:
                 self._insert_tracking(cursor, tracking)  # type: ignore[attr-defined]
 
-    def clear(self) -> None:
-        """Drop every row and the position, together."""
+    def replace(self, rows: Sequence[ScoreRow], tracking: Tracking | None) -> None:
+        """Every row and the position replaced, in one transaction: a reader sees the old read
+        model or the new one, never part of either. The position is set, not advanced: a catch-up
+        that recorded a later one meanwhile is undone with its rows, and its entries are scored
+        again at the next catch-up."""
         with self.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+            self._lock_rows(cursor)
             cursor.execute(f"DELETE FROM {SCORES_TABLE}")
             cursor.execute(f"DELETE FROM {self._tracking_table()} WHERE application_name={self.mark}",
                            (TRACKING_NAME,))
+            if rows:
+                cursor.executemany(self._upsert(), [row.params() for row in rows])
+            if tracking is not None:
+                self._insert_tracking(cursor, tracking)  # type: ignore[attr-defined]
+
+    def _lock_rows(self, cursor: Any) -> None:
+        """SQLite: the DELETE that follows takes the database's write lock."""
+
+    def clear(self) -> None:
+        """Drop every row and the position, together."""
+        self.replace([], None)
 
     def rows(self) -> list[ScoreRow]:
         with self.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
@@ -144,7 +161,13 @@ class SQLiteScoresView(_ScoresView, SQLiteTrackingRecorder):
         return super().construct_create_table_statements() + [_DDL]
 
     def create_table(self) -> None:
-        super().create_table()
+        try:
+            super().create_table()
+        except IntegrityError:
+            # The library looks for its tracking table outside the transaction that creates it:
+            # a process starting at the same moment created it (and recorded its migration) in
+            # between. Looked at again, it is there.
+            super().create_table()
         self.drop_if_older()
 
     def _columns_query(self) -> str:
@@ -161,8 +184,9 @@ class PostgresScoresView(_ScoresView, PostgresTrackingRecorder):
         self.sql_create_statements.append(SQL(_DDL))  # type: ignore[arg-type]
 
     def create_table(self) -> None:
-        super().create_table()
-        self.drop_if_older()
+        with schema_lock(self.datastore):
+            super().create_table()
+            self.drop_if_older()
 
     def _columns_query(self) -> str:
         return ("SELECT column_name AS name FROM information_schema.columns "
@@ -170,3 +194,8 @@ class PostgresScoresView(_ScoresView, PostgresTrackingRecorder):
 
     def _tracking_table(self) -> str:
         return f'"{self.datastore.schema}"."{self.tracking_table_name}"'
+
+    def _lock_rows(self, cursor: Any) -> None:
+        # concurrent catch-ups wait for the swap rather than hold some rows it needs while it
+        # holds others (a deadlock); readers are not blocked by this mode
+        cursor.execute(f"LOCK TABLE {SCORES_TABLE} IN SHARE ROW EXCLUSIVE MODE")

@@ -2,6 +2,7 @@
 agreement with the scores computed from the log."""
 
 import json
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
@@ -138,3 +139,49 @@ def test_concurrent_writers_and_a_projector_skip_nothing(ledger, make_ledger):
     assert all(caught_up[code]["common"] != "0.00" for code in codes)
     ScoresProjection(ledger).rebuild()
     assert caught_up == _documents(reader)
+
+
+def _while_rebuilding(projection, times, other):
+    """`other()` called over and over in a thread while the projection rebuilds `times` times."""
+    done, results = threading.Event(), []
+
+    def keep_calling():
+        while not done.is_set():
+            results.append(other())
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        calling = pool.submit(keep_calling)
+        try:
+            for _ in range(times):
+                projection.rebuild()
+        finally:
+            done.set()
+        calling.result()
+    return results
+
+
+def test_readers_during_a_rebuild_always_see_every_unit(projection, make_ledger):
+    projection.catch_up()
+    before = _documents(projection)
+    reader = ScoresProjection(make_ledger())  # another process's server, reading the same view
+    seen = _while_rebuilding(projection, 4, lambda: len(reader.standings()))
+    assert seen and set(seen) == {59}
+    assert _documents(projection) == before
+
+
+def test_a_catch_up_during_a_rebuild_does_not_fail_it(projection, ledger, make_ledger):
+    projection.catch_up()
+    before = _documents(projection)
+    reader = ScoresProjection(make_ledger())
+    positions = _while_rebuilding(projection, 4, reader.catch_up)
+    assert positions and set(positions) == {ledger.log.refresh()[-1].seq}
+    assert projection.catch_up() == ledger.log.refresh()[-1].seq
+    assert _documents(projection) == before
+
+
+def test_a_rebuild_reports_progress_unit_by_unit(projection):
+    steps = []
+    projection.rebuild(progress=lambda done, total: steps.append((done, total)))
+    assert steps[-1] == (59, 59)
+    done = [d for d, _ in steps]
+    assert len(set(done)) > 5 and done == sorted(done)

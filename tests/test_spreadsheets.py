@@ -350,6 +350,46 @@ def test_a_unit_token_reads_standings_and_its_own_sheet_only(client, recorded):
                       headers=bearer(recorded, "leader", units=["D04"])).status_code == 200
 
 
+def _figure_cells(table: list[list], offset: int) -> dict[str, list]:
+    """Each unit's cells after its ranked figure (the other figures and what is missing), by code."""
+    return {row[offset + 1]: row[offset + 4:] for row in table if row[offset + 1] not in (None, "单位代码")}
+
+
+def _limited_to_d03(table: list[list], offset: int = 0) -> None:
+    cells = _figure_cells(table, offset)
+    assert len(cells) == 59 and any(value not in (None, "") for value in cells.pop("D03"))
+    assert {value for row in cells.values() for value in row} <= {None, ""}
+
+
+def test_a_unit_tokens_standings_exports_carry_standings_and_its_own_figures_only(client, recorded):
+    """Issue 17, item 10: the other units' rank, code, name and ranked figure (what `standings`
+    carries), no more; the unit's own row every figure."""
+    own = bearer(recorded, "unit", unit="D03")
+    for params in ({}, {"as_of": AS_OF}):
+        xlsx = client.get("/v1/exports/standings.xlsx", params=params, headers=own)
+        _limited_to_d03(read_xlsx(xlsx.content))
+        rows = client.get("/v1/standings", params=params, headers=own).json()
+        assert as_standings(read_xlsx(xlsx.content)) == [
+            {k: r[k] for k in ("rank", "unit", "name", "score")} for r in rows]
+        text = client.get("/v1/exports/standings.csv", params=params, headers=own).content
+        _limited_to_d03(list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))[2:], offset=1)
+    every = read_xlsx(client.get("/v1/exports/standings.xlsx", headers=bearer(recorded, "auditor")).content)
+    assert all(any(v is not None for v in row) for row in _figure_cells(every, 0).values())
+
+
+def test_the_pages_standings_download_for_a_unit_token_is_limited_too(client, recorded):
+    _, token = recorded.create_token(actor="D03-clerk", role="unit", unit="D03")
+    assert client.post("/signin", data={"token": token, "next": "/"}).status_code == 200
+    for fmt in ("xlsx", "csv"):
+        response = client.get(f"/exports/standings.{fmt}")
+        assert response.status_code == 200, response.text
+        if fmt == "xlsx":
+            _limited_to_d03(read_xlsx(response.content))
+        else:
+            _limited_to_d03(list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))[2:],
+                            offset=1)
+
+
 @pytest.mark.parametrize("path", PATHS)
 def test_http_exports_need_a_token(client, path):
     assert client.get(path).status_code == 401

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
 from ..deps import AsOf, Caller, LedgerDep, ProjectionDep, Stage, readable_unit
-from ..sheets import XLSX, as_of_suffix, download, file_part, standings_names, standings_sheet, unit_sheet
+from ..sheets import (XLSX, as_of_suffix, download, figures_for, file_part, standings_names,
+                      standings_sheet, unit_sheet)
 
 router = APIRouter(prefix="/v1/exports", tags=["exports"])
 
@@ -24,8 +25,9 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 def standings_export(fmt: Format, ledger: LedgerDep, projection: ProjectionDep, caller: Caller,
                      as_of: AsOf = None, stage: Stage = "annual") -> Response:
     """Every unit's figures, one worksheet per group in rank order by the stage's figure (the CSV:
-    one file with a group column), as .xlsx or .csv; every role may read standings."""
-    book = standings_sheet(ledger, projection, as_of=as_of, stage=stage)
+    one file with a group column), as .xlsx or .csv; every role may read standings, and a unit
+    token gets the other units' standings columns only (rank, code, name, the ranked figure)."""
+    book = standings_sheet(ledger, projection, as_of=as_of, stage=stage, figures_of=figures_for(caller))
     return download(book, fmt, *standings_names(stage, as_of))
 
 

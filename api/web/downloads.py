@@ -8,7 +8,8 @@ from fastapi.responses import Response
 
 import json
 
-from kaoping.api.sheets import as_of_suffix, download, standings_names, standings_sheet, unit_sheet
+from kaoping.api.sheets import (as_of_suffix, download, figures_for, standings_names, standings_sheet,
+                                unit_sheet)
 from kaoping.domain import errors as e
 from kaoping.domain.names import unit_stream
 
@@ -30,7 +31,8 @@ def standings_download(request: Request, who: Who, fmt: str, as_of: str | None =
     as_of = (as_of or "").strip() or None
     services = services_of(request)
     try:
-        book = standings_sheet(services.ledger, services.projection, as_of=as_of, stage=stage)
+        book = standings_sheet(services.ledger, services.projection, as_of=as_of, stage=stage,
+                               figures_of=figures_for(who.principal))
     except e.InvalidCommand as bad:
         return problem(request, who, 422, "参数有误", f"{bad.field}: {bad.message}")
     return download(book, fmt, *standings_names(stage, as_of), headers=HEADERS)

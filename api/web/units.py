@@ -264,7 +264,7 @@ def file_dispute(request: Request, who: Who, code: str, csrf: Annotated[str, For
             result = services.committer.append(PendingBatch([command], principal.actor, principal))
             break
         except BatchRejected as rejected:
-            if rejected.error.field == "dispute" and "already exists" in rejected.error.message:
+            if rejected.error.field == "dispute" and "already exists" in rejected.error.message_en:
                 command["dispute"] = _next_number(command["dispute"])
                 continue
             message = f"{rejected.error.field}: {rejected.error.message}" if rejected.error.field \
@@ -280,6 +280,7 @@ def file_dispute(request: Request, who: Who, code: str, csrf: Annotated[str, For
     services.projection.catch_up()
     duplicate = "&duplicate=1" if result.results[0].duplicate else ""
     if result.results[0].duplicate:  # a form sent again: its dispute has the number it was filed under
-        command["dispute"] = services.ledger.index.dispute_of(command["id"]) or command["dispute"]
+        # (under its stored id: a unit token's ids are kept in its unit's namespace)
+        command["dispute"] = services.ledger.index.dispute_of(result.results[0].id) or command["dispute"]
     return RedirectResponse(f"/units/{code}?filed={quote(command['dispute'])}{duplicate}#disputes",
                             status_code=303)

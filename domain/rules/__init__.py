@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from .. import commands as c
 from ..errors import RuleViolation
+from ..namespaces import check_id_namespace
 from ..folds import PublicationsState, RegistryState, RoundState, TokensState, UnitState
 from ..principals import Principal
 from . import awards, ballots, evidence, publications, tasks, voids
@@ -95,6 +96,7 @@ def decide(cmd: c.Command, view: LedgerView, *, now: datetime, tz: tzinfo,
     records the command, already authorised (None: the office, as the command line records)."""
     if cmd.recorded_at is not None and cmd.recorded_at > now:
         raise RuleViolation("recorded_at.future", field="recorded_at")
+    check_id_namespace(cmd.id, principal, view.registry.units)
     recorded_at = cmd.recorded_at or now
     ctx = Context(view, recorded_at, tz, cmd.recorded_at is not None, principal=principal)
     streams = DECIDERS[type(cmd)](cmd, ctx)

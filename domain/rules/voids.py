@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from .. import commands as c
 from ..errors import RuleViolation, UnknownReference
+from ..namespaces import check_dispute_namespace
 from ..names import FINAL_TYPES, UNDISPUTABLE_TYPES, unit_of, unit_stream
 from .checks import Context, named_target, named_unit, not_before, standing_in
 
@@ -36,10 +37,14 @@ def entry_voided(cmd: c.EntryVoided, ctx: Context) -> list[str]:
 
 def dispute_filed(cmd: c.DisputeFiled, ctx: Context) -> list[str]:
     unit, state = named_unit(ctx, cmd.unit)
+    check_dispute_namespace(cmd.dispute, unit.code, ctx.view.registry.units)
     if ctx.view.dispute_unit(cmd.dispute) is not None or cmd.dispute in state.disputes:
         raise RuleViolation(f"dispute {cmd.dispute!r} already exists", field="dispute")
     target = named_target(ctx, cmd.target)
     if unit_stream(unit.code) not in target.streams:
+        if ctx.principal is not None and ctx.principal.role == "unit":
+            # another unit's entry is, to a unit token, an entry that does not exist
+            raise UnknownReference("entry.unknown", field="target", id=cmd.target)
         raise RuleViolation(f"{target.command_id!r} is not an entry of {unit.code}", field="target")
     if target.type in UNDISPUTABLE_TYPES:
         why = {"ballot.cast": "a rater replaces its ballot instead",

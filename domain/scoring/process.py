@@ -79,40 +79,50 @@ def _checkpoint_deduction(task: Task, checkpoint: str, due: date, unit: Unit, re
     return points, f"{why}：{PROCESS_DEDUCTIONS[key]} → {num(points)}{also}{note}", cited
 
 
+def task_process(task: Task, unit: Unit, resolved: Resolution, scheme: Scheme,
+                 cutoff: Cutoff) -> tuple[list[Decimal], Node]:
+    """One task's deductions (one per judged checkpoint that costs points) and its node."""
+    leaves, task_points = [], []
+    for checkpoint, due in task.checkpoints:
+        label = f"节点 {task.code}/{checkpoint}（到期 {due}）"
+        if due > cutoff.judge_date:
+            leaves.append(Node(label, ZERO, f"不考核：到期日晚于截至日 {cutoff.judge_date} → 0",
+                               entries=resolved.cite_all([task.assignment])))
+            continue
+        if task.withdrawn_on is not None and due > task.withdrawn_on:
+            leaves.append(Node(label, ZERO, f"不考核：任务已于 {task.withdrawn_on} 撤回 → 0",
+                               entries=resolved.cite_all([task.assignment, task.withdrawal])))
+            continue
+        points, formula, cited = _checkpoint_deduction(task, checkpoint, due, unit, resolved, scheme, cutoff)
+        if task.withdrawal is not None:
+            cited.append(task.withdrawal)
+            formula += f"（到期早于 {task.withdrawn_on} 撤回：照计）"
+        leaves.append(Node(label, points, formula, entries=resolved.cite_all(cited, unit.code)))
+        if points:
+            task_points.append(points)
+    subtotal = sum(task_points, ZERO)
+    formula = " + ".join(num(p) for p in task_points) + f" = {fmt(subtotal)}" if task_points else "0"
+    if not leaves:
+        return task_points, Node(task.label, ZERO, "没有节点 → 0",
+                                 entries=resolved.cite_all([task.assignment], unit.code))
+    return task_points, Node(task.label, subtotal, f"扣分 {formula}", leaves)
+
+
+def process_of(scheme: Scheme, deducted: Decimal) -> Decimal:
+    """The process score once `deducted` points are taken off its base (never below 0)."""
+    return max(ZERO, scheme.dec("process", "base") - deducted)
+
+
 def process_score(unit: Unit, tasks: list[Task], resolved: Resolution, scheme: Scheme,
                   cutoff: Cutoff) -> tuple[Decimal, Node]:
     base = scheme.dec("process", "base")
     deductions: list[Decimal] = []
     task_nodes = []
     for task in tasks:
-        leaves, task_points = [], []
-        for checkpoint, due in task.checkpoints:
-            label = f"节点 {task.code}/{checkpoint}（到期 {due}）"
-            if due > cutoff.judge_date:
-                leaves.append(Node(label, ZERO, f"不考核：到期日晚于截至日 {cutoff.judge_date} → 0",
-                                   entries=resolved.cite_all([task.assignment])))
-                continue
-            if task.withdrawn_on is not None and due > task.withdrawn_on:
-                leaves.append(Node(label, ZERO, f"不考核：任务已于 {task.withdrawn_on} 撤回 → 0",
-                                   entries=resolved.cite_all([task.assignment, task.withdrawal])))
-                continue
-            points, formula, cited = _checkpoint_deduction(task, checkpoint, due, unit, resolved, scheme, cutoff)
-            if task.withdrawal is not None:
-                cited.append(task.withdrawal)
-                formula += f"（到期早于 {task.withdrawn_on} 撤回：照计）"
-            leaves.append(Node(label, points, formula, entries=resolved.cite_all(cited, unit.code)))
-            if points:
-                task_points.append(points)
+        task_points, node = task_process(task, unit, resolved, scheme, cutoff)
         deductions += task_points
-        subtotal = sum(task_points, ZERO)
-        formula = " + ".join(num(p) for p in task_points) + f" = {fmt(subtotal)}" if task_points else "0"
-        if not leaves:
-            task_nodes.append(Node(task.label, ZERO, "没有节点 → 0",
-                                   entries=resolved.cite_all([task.assignment], unit.code)))
-        else:
-            task_nodes.append(Node(task.label, subtotal, f"扣分 {formula}", leaves))
-    total = sum(deductions, ZERO)
-    process = max(ZERO, base - total)
+        task_nodes.append(node)
+    process = process_of(scheme, sum(deductions, ZERO))
     terms = " + ".join(num(d) for d in deductions) if deductions else "0"
     formula = f"max(0, {num(base)} − ({terms})) = {fmt(process)}"
     if not task_nodes:

@@ -85,8 +85,10 @@ _UNKNOWN: Any = object()
 class Resolution:
     """The counted entries, one per command, with voids, dependencies and supersession resolved."""
 
-    def __init__(self, entries: Sequence[Entry], cutoff: Cutoff):
+    def __init__(self, entries: Sequence[Entry], cutoff: Cutoff, *, cite: bool = True):
         self.cutoff = cutoff
+        #: False: figures only, no explanation is read, so nothing is cited (`cite_all` gives [])
+        self.cites = cite
         self._ballots: dict[tuple[str, str], list[Entry]] | None = None
         self._cited: dict[int, dict[str, Any]] = {}  # Entry.cite() by seq, marks added per call
         self._voids: dict[str, Entry | None] = {}     # void_of by command id
@@ -220,7 +222,82 @@ class Resolution:
         return cited
 
     def cite_all(self, entries: Iterable[Entry], unit_code: str | None = None) -> list[dict[str, Any]]:
+        if not self.cites:
+            return []
         return [self.cite(e, unit_code) for e in sorted(entries, key=lambda e: e.seq)]
+
+    # -- following the log ---------------------------------------------------------------------
+    def add(self, entry: Entry) -> None:
+        """Count one more entry, the log's next (a higher seq than any counted): the resolution is
+        then what `Resolution(entries + [entry], cutoff)` gives, at the cost of what it touches.
+        The caller moves `cutoff` on (an incremental scorer judges each row at its own date)."""
+        copies = self.copies[entry.id]
+        copies.append(entry)
+        if len(copies) > 1:
+            before, after = self._primary(copies[:-1]), self._primary(copies)
+            if after is not before:
+                self._replace(before, after)
+            return
+        self.commands.append(entry)
+        self.by_type[entry.type].append(entry)
+        p = entry.payload
+        if "unit" in p:
+            self._by_unit[(entry.type, p["unit"])].append(entry)
+        if entry.type == "task.assigned":
+            self.assignments[(p["unit"], p["task"])] = entry
+        elif entry.type == "evidence.submitted":
+            self.evidence[(p["unit"], p["evidence"])] = entry
+            if self._evidence_at is not None:
+                self._evidence_at[(p["unit"], p["task"], p["checkpoint"])].append(entry)
+        elif entry.type == "ballot.cast" and self._ballots is not None:
+            self._ballots[(p["round"], p["kind"])].append(entry)
+        voids = self._voided_by(entry)
+        if voids is not None and voids not in self.void_of_target:
+            self.void_of_target[voids] = entry
+            self._voids.clear()  # what depended on the target falls with it
+            for key in self._keyed:
+                self._supersede(key)
+        key = key_of(entry)
+        if key is not None:
+            self._keyed[key].append(entry)
+            self._supersede(key)
+
+    def _voided_by(self, entry: Entry) -> str | None:
+        """The id of the entry this one voids, if it is a void."""
+        if entry.type == "entry.voided":
+            return str(entry.payload["target"])
+        if entry.type == "dispute.resolved" and entry.payload["outcome"] == "upheld":
+            filed = [e for e in self.by_type["dispute.filed"] if e.payload["dispute"] == entry.payload["dispute"]]
+            if filed:
+                return str(filed[-1].payload["target"])
+        return None
+
+    def _supersede(self, key: tuple[Any, ...]) -> None:
+        history = self._keyed[key]
+        for entry in history:
+            self.superseded_by.pop(entry.id, None)
+        standing = [entry for entry in history if self.standing(entry)]
+        if not standing:
+            self.current.pop(key, None)
+            return
+        latest = self.current[key] = standing[-1]
+        for entry in standing[:-1]:
+            self.superseded_by[entry.id] = latest.id
+
+    def _replace(self, before: Entry, after: Entry) -> None:
+        """A later copy of a command became its primary (a ballot's round copy): it takes the
+        place of the earlier one everywhere, in seq order."""
+        def move(entries: list[Entry]) -> None:
+            entries[:] = sorted((after if e is before else e for e in entries), key=by_seq)
+        move(self.commands)
+        move(self.by_type[after.type])
+        if "unit" in after.payload:
+            move(self._by_unit[(after.type, after.payload["unit"])])
+        key = key_of(after)
+        if key is not None:
+            move(self._keyed[key])
+            self._supersede(key)
+        self._ballots = self._evidence_at = None
 
 
 def counted(entries: Sequence[Entry], cutoff: Cutoff) -> Resolution:

@@ -79,6 +79,21 @@ class UnitScore:
         return document
 
 
+def individual_of(scheme: Scheme, process: Decimal, annual: Decimal) -> Decimal:
+    return process * scheme.dec("individual", "process") + annual * scheme.dec("individual", "annual")
+
+
+def indicator_of(scheme: Scheme, individual: Decimal, common: Decimal) -> Decimal:
+    return individual * scheme.dec("indicator", "individual") + common * scheme.dec("indicator", "common")
+
+
+def total_of(scheme: Scheme, indicator: Decimal, comprehensive: Decimal, bonus: Decimal,
+             penalty: Decimal) -> Decimal:
+    # bonus is already capped; min() again keeps the total's formula literally the plan's
+    return (indicator * scheme.dec("total", "indicator") + comprehensive * scheme.dec("total", "comprehensive")
+            + min(bonus, scheme.dec("total", "bonus_cap")) - penalty)
+
+
 def score_unit(unit: Unit, units: Mapping[str, Unit], entries: Sequence[Entry], scheme: Scheme,
                cutoff: Cutoff, *, resolved: Resolution | None = None,
                indicators: Mapping[str, Indicator] | None = None) -> UnitScore:
@@ -108,7 +123,7 @@ def score_unit(unit: Unit, units: Mapping[str, Unit], entries: Sequence[Entry], 
     warnings, warning_node = five_task_warning(unit, tasks, resolved, scheme)
 
     w_process, w_annual = scheme.dec("individual", "process"), scheme.dec("individual", "annual")
-    individual = process * w_process + annual * w_annual
+    individual = individual_of(scheme, process, annual)
     individual_node = Node(
         name["individual"], individual,
         f"{name['process']} {fmt(process)}×{num(w_process)} + {name['annual_individual']} {fmt(annual)}×"
@@ -118,7 +133,7 @@ def score_unit(unit: Unit, units: Mapping[str, Unit], entries: Sequence[Entry], 
     common, chuangcheng, common_node, chuang_node = common_score(unit, resolved, scheme, pending,
                                                                  indicators or {})
     w_individual, w_common = scheme.dec("indicator", "individual"), scheme.dec("indicator", "common")
-    indicator = individual * w_individual + common * w_common
+    indicator = indicator_of(scheme, individual, common)
     indicator_node = Node(name["indicator"], indicator,
                           f"{name['individual']} {fmt(individual)}×{num(w_individual)} + "
                           f"{name['common']} {fmt(common)}×{num(w_common)} = {fmt(indicator)}",
@@ -131,8 +146,7 @@ def score_unit(unit: Unit, units: Mapping[str, Unit], entries: Sequence[Entry], 
 
     w_indicator, w_comprehensive = scheme.dec("total", "indicator"), scheme.dec("total", "comprehensive")
     cap = scheme.dec("total", "bonus_cap")
-    # bonus is already capped; min() again keeps the total's formula literally the plan's
-    total = indicator * w_indicator + comprehensive * w_comprehensive + min(bonus, cap) - penalty
+    total = total_of(scheme, indicator, comprehensive, bonus, penalty)
     total_node = Node(
         name["total"], total,
         f"{name['indicator']} {fmt(indicator)}×{num(w_indicator)} + {name['comprehensive']} "
