@@ -89,7 +89,8 @@ BATCH_REFUSAL = {"type": "object", "required": ["detail"], "properties": {"detai
 REFUSALS = {401: "no token, or one unknown or revoked", 403: "the token's role may not do this",
             404: "what the path or a parameter names does not exist",
             422: "a parameter or the body is refused; `message` says why in Chinese",
-            503: "the ledger is not initialised (kaoping init)"}
+            503: "the ledger is not initialised (kaoping init), or a read passed its time bound "
+                 "(Retry-After)"}
 
 
 def _not_null(parameter: dict[str, Any]) -> None:

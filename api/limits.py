@@ -14,10 +14,12 @@ import html
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from kaoping.domain import errors as e
 from kaoping.ledger.budget import Budget, applied
+
+from .errors import refusal
 
 #: what a 503 for a read past its bound asks the caller to wait before trying again, in seconds
 RETRY_AFTER = 30
@@ -67,8 +69,7 @@ def install(app: FastAPI) -> None:
     def _too_long(request: Request, error: e.KaopingError) -> Response:
         headers = {"Retry-After": str(RETRY_AFTER)}
         if request.url.path.startswith("/v1/"):
-            return JSONResponse({"detail": {"field": None, "message": error.message}},
-                                status_code=503, headers=headers)
+            return refusal(error, 503, headers=headers)  # the one refusal shape, with its code
         page = (f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>请稍后再试</title>'
                 f"<h1>请稍后再试</h1><p>{html.escape(error.message)}</p></html>")
         return HTMLResponse(page, status_code=503, headers=headers)

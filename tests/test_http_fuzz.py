@@ -76,7 +76,7 @@ def office_token():
         yield
 
 
-BOUNDED = settings(max_examples=15, deadline=None, derandomize=True, database=None,
+BOUNDED = settings(max_examples=12, deadline=None, derandomize=True, database=None,
                    suppress_health_check=list(HealthCheck))
 COMMANDS = {"path": "/v1/commands", "method": "POST"}
 ANSWERED: list[int] = []

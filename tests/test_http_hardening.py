@@ -271,3 +271,12 @@ def test_a_token_actor_keeps_to_the_alphabet_its_ballots_are_held_to(ledger):
         ledger.create_token(actor="县长<script>", role="leader", units=["D03"])
     assert (refused.value.field, refused.value.code) == ("actor", "name.alphabet")
     ledger.create_token(actor="副县长 李·明", role="leader", units=["D03"])
+
+
+def test_a_read_over_its_time_bound_is_a_503_in_the_one_refusal_shape(ledger, year):
+    ledger.ingest(year, actor="office")
+    _, token = ledger.create_token(actor="审计局", role="auditor")
+    ledger.settings = ledger.settings.model_copy(update={"read_timeout": 1e-9})
+    with TestClient(create_app(ledger=ledger)) as client:
+        response = client.get("/v1/units/D03/replay", headers={"Authorization": f"Bearer {token}"})
+    assert refusal(response, 503)["code"] == "read.time_limit"
