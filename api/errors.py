@@ -17,6 +17,7 @@ STATUS = {
     ConcurrentWriteConflict: 409,
     e.Forbidden: 403,
     e.LedgerNotInitialised: 503,
+    e.LedgerDamaged: 503,  # a stored entry or index row is damaged: nothing served past it
 }
 
 

@@ -50,7 +50,7 @@ def verify(
             if checkpoint is not None:
                 raise fail("--checkpoint is for checking an export (--file)", 2)
             with opened(db) as services:
-                report = services.ledger.audit.verify(vkey=key)
+                report = services.verify(vkey=key)
     except NoteError as error:
         raise fail(str(error), 2) from None
     if as_json:
@@ -71,15 +71,11 @@ def verify(
 
 
 def _first_problem(report: dict[str, Any]) -> str:
-    if report.get("first_bad"):
-        bad = report["first_bad"]
-        return f"entry seq {bad['seq']}: {bad['reason']}"
-    if report.get("tree") and not report["tree"]["ok"]:
-        return f"Merkle tree: {report['tree']['problem']}"
-    if report.get("checkpoints") and report["checkpoints"].get("first_bad"):
-        bad = report["checkpoints"]["first_bad"]
-        return f"checkpoint of size {bad['size']}: {bad['reason']}"
+    from kaoping.ledger.audit import first_problem
+
     claimed = report.get("checkpoint") or {}
+    if not claimed or report.get("first_bad"):
+        return first_problem(report)
     if not claimed.get("signature_ok", True):
         return "the checkpoint's signature does not verify with this vkey"
     return (f"the file's first {claimed.get('size')} entries do not have the checkpoint's root "
@@ -118,9 +114,10 @@ def export(
 
     count, head = 0, None
     with opened(db) as services:
+        rows = services.ledger.export()  # verified first: its findings ride on the lines
         target = open(out_file, "w", encoding="utf-8", newline="\n") if out_file else sys.stdout
         try:
-            for row in services.ledger.export():
+            for row in rows:
                 target.write(export_line(row))
                 count, head = count + 1, row["hash"]
         except OSError as error:

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 
 from kaoping.domain import errors as e
 from kaoping.ledger.replay import explain as replay_explained
+from kaoping.projections.scores import with_read_model
 
 from ..deps import Caller, LedgerDep, ProjectionDep, readable_unit
 
@@ -50,7 +51,7 @@ def standings(ledger: LedgerDep, projection: ProjectionDep, caller: Caller, grou
 
 
 @router.get("/v1/verify")
-def verify(ledger: LedgerDep, caller: Caller) -> dict[str, Any]:
+def verify(ledger: LedgerDep, projection: ProjectionDep, caller: Caller) -> dict[str, Any]:
     if not caller.may_verify:
         raise e.Forbidden("a unit token may not verify the whole ledger", field="role")
-    return ledger.verify()
+    return with_read_model(ledger.verify(), projection)
