@@ -63,13 +63,13 @@ class Audit:
         }
         report["tree"] = self._tree(links, end)
         report["checkpoints"] = self._checkpoints(links, checkpoints, vkey)
-        report["commands"] = self._commands(links, events)
+        report["commands"] = self._commands(links, events, end)
         report["ok"] = (report["ok"] and report["tree"]["ok"] and report["checkpoints"]["ok"]
                         and report["commands"]["ok"])
         return report
 
-    def _commands(self, links: Sequence[ChainLink], events: dict[int, EntryRecorded | None]
-                  ) -> dict[str, Any]:
+    def _commands(self, links: Sequence[ChainLink], events: dict[int, EntryRecorded | None],
+                  end: int) -> dict[str, Any]:
         """The command index against the entries: every row names entries of its id with its type,
         streams, knowledge time, dispute code and content hash; every entry's id has its row. A
         missing row lets a retry append the command twice; a wrong hash refuses a true retry."""
@@ -82,15 +82,21 @@ class Audit:
                 first_seq.setdefault(event.command_id, seq)
         problems: list[tuple[int, str, str]] = []
         rows = 0
+        unmatched: list[str] = []
         for row in self.index.command_rows():
             rows += 1
             found = entries_of.pop(row["command_id"], None)
             if found is None:
-                problems.append((0, row["command_id"], "its index row names no entry of the ledger"))
+                unmatched.append(row["command_id"])
                 continue
             reason = command_row_problem(row, found)
             if reason is not None:
                 problems.append((first_seq[row["command_id"]], row["command_id"], reason))
+        # the rows are read after the snapshot: a command appended since has its row, not its entries
+        later = {i for i, seq in self.index.linked(unmatched).items() if seq > end}
+        rows -= len(later)
+        problems.extend((0, i, "its index row names no entry of the ledger")
+                        for i in unmatched if i not in later)
         for command_id, _ in entries_of.items():
             problems.append((first_seq[command_id], command_id,
                              "its entries have no command index row: a retry would append it again"))

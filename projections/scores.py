@@ -155,10 +155,15 @@ class ScoresProjection:
         `behind`; a row whose checkpoints fell due since it was judged is only `stale` (a read
         refreshes both). Any other difference is a row changed behind the ledger's back (or
         written by an older version): `ok` false, the first unit and column named."""
-        entries = self.ledger.log.refresh()
-        position = self.view.position()
+        for _ in range(5):
+            # rows and position commit together; a catch-up between the two reads moves the
+            # position, and then they are read again
+            position = self.view.position()
+            stored = {row.unit: row for row in self.view.rows()}
+            if self.view.position() == position:
+                break
+        entries = self.ledger.log.refresh()  # read after the position: it holds every entry up to it
         upto = _index_after(entries, position)
-        stored = {row.unit: row for row in self.view.rows()}
         today = self.ledger.today().isoformat()
         stale = sorted(u for u, r in stored.items()
                        if r.judged_on != today and r.valid_until is not None and r.valid_until <= today)

@@ -114,3 +114,19 @@ def test_after_the_newest_entry_is_deleted_an_append_is_named_not_a_conflict(rec
     # either way (PostgreSQL appends after the gap) verify names the deleted entry
     report = recorded.verify()
     assert report["ok"] is False and report["first_bad"]["seq"] == last
+
+
+def test_a_command_appended_while_verify_reads_is_not_called_a_ghost(recorded, monkeypatch):
+    """verify reads the command index after its snapshot of entries and links: a command committed
+    in between has its row and not yet its entries in the snapshot."""
+    audit = recorded.audit
+    reading = audit.index.command_rows
+
+    def rows_after_an_append():
+        recorded.ingest([{"id": "meanwhile", "type": "bonus.awarded", "unit": "D03", "item": "B2",
+                          "reason": "市政府通报表扬"}], actor="office")
+        return reading()
+
+    monkeypatch.setattr(audit.index, "command_rows", rows_after_an_append)
+    report = audit.verify()
+    assert report["commands"]["ok"] is True, report["commands"]
