@@ -9,11 +9,12 @@ writer thread and closes the store.
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
 from kaoping.ledger.application import Clock, Ledger, utc_now
 from kaoping.ledger.group_commit import GroupCommitter
 from kaoping.ledger.settings import Settings
-from kaoping.projections.scores import ScoresProjection
+from kaoping.projections.scores import ScoresProjection, with_read_model
 
 
 def load_settings(db: str | None = None) -> Settings:
@@ -43,6 +44,10 @@ class Services:
     @cached_property
     def committer(self) -> GroupCommitter:
         return GroupCommitter(self.ledger.writer)
+
+    def verify(self, vkey: str | None = None) -> dict[str, Any]:
+        """The ledger's verify report with its `read_model` section (`with_read_model`)."""
+        return with_read_model(self.ledger.audit.verify(vkey=vkey), self.projection)
 
     def close(self) -> None:
         if "committer" in self.__dict__:

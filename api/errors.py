@@ -34,6 +34,7 @@ STATUS = {
     ConcurrentWriteConflict: 409,
     e.Forbidden: 403,
     e.LedgerNotInitialised: 503,
+    e.LedgerDamaged: 503,  # a stored entry or index row is damaged: nothing served past it
 }
 
 #: an echoed id is only ever a pointer to what the caller sent, not a copy of any size

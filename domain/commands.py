@@ -171,12 +171,19 @@ class Command(BaseModel):
     def content_hash(self, payload: dict[str, Any] | None = None) -> str:
         """What makes a retry a duplicate: the command as sent, but not who sent it or when it arrived.
         `payload` is `self.payload()` when the caller has already made it; it is not changed."""
-        content = dict(self.payload() if payload is None else payload)
-        content["type"] = self.type
-        if self.recorded_at is not None:
-            content["recorded_at"] = self.recorded_at.astimezone(timezone.utc).isoformat()
-        canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return content_hash(self.type, self.payload() if payload is None else payload,
+                            self.recorded_at)
+
+
+def content_hash(kind: str, payload: dict[str, Any], recorded_at: datetime | None) -> str:
+    """A command's content hash from what its entries keep (type, payload and, when the command
+    gave it, `recorded_at`): `verify` recomputes the command index's hashes with it."""
+    content = dict(payload)
+    content["type"] = kind
+    if recorded_at is not None:
+        content["recorded_at"] = recorded_at.astimezone(timezone.utc).isoformat()
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class CheckpointSpec(BaseModel):

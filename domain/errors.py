@@ -82,3 +82,8 @@ class ReadCancelled(KaopingError):
 
 class LedgerNotInitialised(KaopingError):
     """The ledger holds no scheme and no units yet: run `kaoping init`."""
+
+
+class LedgerDamaged(KaopingError):
+    """A stored entry, chain link or index row is not as the ledger wrote it: nothing more is read
+    or appended past it until `kaoping verify` has named it and the database is restored."""

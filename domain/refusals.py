@@ -240,6 +240,19 @@ REFUSALS: dict[str, Words] = {
     # -- the ledger itself -----------------------------------------------------------------------
     "ledger.empty": Words("账本还是空的：请先运行 kaoping init", "the ledger is empty: run `kaoping init` first"),
 
+    # -- a damaged ledger (integrity: ledger.damage, ledger.store, ledger.writer, ledger.export) ---
+    "ledger.entry_unreadable": Words(
+        "第 {seq} 号条目（seq {seq}）无法读取，账本可能被改动：请运行 kaoping verify 查明，并从备份恢复数据库",
+        "entry seq {seq} cannot be read: run kaoping verify", lead=False),
+    "ledger.link_without_entry": Words(
+        "哈希链记有第 {seq} 号条目（seq {seq}），但该条目已不在账本中：请运行 kaoping verify 查明，并从备份恢复数据库；恢复前不能追加",
+        "entry seq {seq} cannot be read (its chain link remains, the entry is gone): run kaoping verify",
+        lead=False),
+    "ledger.index_row_missing": Words(
+        "命令“{id}”已记入账本（第 {seq} 号条目），但命令索引缺少它的行：请运行 kaoping verify 查明，并从备份恢复数据库",
+        "command {id!r} has entries (seq {seq}) but no command index row: run kaoping verify",
+        lead=False),
+
     # -- stages and groups of the readers ------------------------------------------------------
     "stage.unknown": Words("没有“{given}”这个阶段，可选：{allowed}", "unknown stage {given!r}; one of {allowed_en}"),
     "group.unknown": Words("没有“{given}”这个分组，可选：{allowed}", "unknown group {given!r}; one of {allowed_en}"),

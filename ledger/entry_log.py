@@ -17,6 +17,8 @@ from typing import Any
 from kaoping.domain.entries import Entry
 from kaoping.domain.relevance import StreamIndex
 
+from .damage import decoded
+
 PAGE = 5_000
 
 
@@ -35,7 +37,7 @@ class EntryLog:
             while True:
                 page = self.recorder.select_notifications(after, PAGE, inclusive_of_start=False)
                 for notification in page:
-                    event = self.mapper.to_domain_event(notification)
+                    event = decoded(self.mapper, notification)
                     entry = Entry(
                         seq=notification.id, stream=event.stream, id=event.command_id,
                         type=event.entry_type, recorded_at=event.recorded_at,

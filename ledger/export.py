@@ -7,7 +7,10 @@ decoded fields as `history` shows them (`id`, `type`, `recorded_at`, `appended_a
 covers: the `topic` and the exact stored bytes (`state`, base64). `verify_export` recomputes every
 link with `kaoping.domain.chain.first_break` and checks that the decoded fields of each line say what
 its stored bytes say, so an edit to any field, a deleted, inserted or reordered line, or an edited
-hash is named by its seq. Given a signed checkpoint and the log's vkey, it also recomputes the
+hash is named by its seq. Every line also says the seq the export ran to (`last_seq`), so a file
+cut short at a line boundary fails, and an empty file is no export. The database is verified as
+it is exported, and what that finds rides on the lines (`damage`, null on a sound ledger), so the
+copy of a damaged ledger fails too, even for damage in tables the file does not carry. Given a signed checkpoint and the log's vkey, it also recomputes the
 Merkle tree of the first `size` lines: a file cut short, or rewritten even with a consistently
 recomputed chain, does not have the checkpoint's root.
 """
@@ -18,7 +21,7 @@ import base64
 import binascii
 import json
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -37,9 +40,12 @@ from kaoping.domain.events import EntryRecorded, stream_id
 from kaoping.domain.merkle import CompactTree, leaf_hash
 from kaoping.domain.notes import Checkpoint, NoteError, Verifier, open_checkpoint, split_note
 
+from .damage import whole
+
 #: the keys of one exported line, in the order they are written
 KEYS = ("seq", "leaf_index", "stream", "version", "id", "type", "recorded_at", "appended_at", "actor", "payload",
-        "backdated", "topic", "hash", "prev_hash", "global_prev_hash", "originator_id", "state")
+        "backdated", "topic", "hash", "prev_hash", "global_prev_hash", "originator_id", "state",
+        "last_seq", "damage")
 #: the one topic the ledger stores; a file naming another is refused before anything is imported
 ENTRY_TOPIC = get_topic(EntryRecorded)
 
@@ -54,7 +60,7 @@ def offline_mapper() -> Mapper:  # type: ignore[type-arg]
     return Mapper(transcoder=transcoder)
 
 
-def _decode(mapper: Mapper, entry: StoredEntry) -> EntryRecorded | None:  # type: ignore[type-arg]
+def decode_entry(mapper: Mapper, entry: StoredEntry) -> EntryRecorded | None:  # type: ignore[type-arg]
     if entry.topic != ENTRY_TOPIC:
         return None
     try:
@@ -63,7 +69,7 @@ def _decode(mapper: Mapper, entry: StoredEntry) -> EntryRecorded | None:  # type
             topic=entry.topic, state=entry.state))
     except Exception:  # noqa: BLE001 - undecodable bytes are reported, not raised
         return None
-    return event if isinstance(event, EntryRecorded) else None
+    return event if whole(event) else None
 
 
 def _fields(event: EntryRecorded | None, tz: tzinfo) -> dict[str, Any]:
@@ -77,31 +83,65 @@ def _fields(event: EntryRecorded | None, tz: tzinfo) -> dict[str, Any]:
 
 
 def export_entries(entries: Iterable[StoredEntry], links: Iterable[ChainLink], *, end: int,
-                   tz: tzinfo, mapper: Mapper | None = None) -> Iterator[dict[str, Any]]:  # type: ignore[type-arg]
+                   tz: tzinfo, mapper: Mapper | None = None,  # type: ignore[type-arg]
+                   damage: dict[int, str] | None = None,
+                   unplaced: Sequence[str] = ()) -> Iterator[dict[str, Any]]:
     """Merge the stored entries and their chain links (both in seq order, read page by page) into
-    export lines, up to seq `end`. An entry without a link is exported with null hashes and a link
-    without an entry is left out: either way the exported file fails `verify_export` as the
-    database fails `verify`."""
+    export lines, up to seq `end`. An entry without a link is exported with null hashes, and a link
+    without an entry (a deleted entry) as a line with its link and no stored bytes: either way the
+    exported file fails `verify_export` as the database fails `verify`. `damage` is what the
+    database's verify found, by seq; `unplaced` what it found with no seq, carried by the last line."""
     mapper = mapper or offline_mapper()
+    damage = damage or {}
     link_iter = iter(links)
     link = next(link_iter, None)
     leaves = 0  # the tree's leaves are the linked entries, in ledger order
+    held: dict[str, Any] | None = None  # each line waits for the next: the last one carries `unplaced`
+    for entry in [*_upto(entries, end), None]:
+        seq = entry.seq if entry is not None else end + 1
+        while link is not None and link.seq < seq:
+            if link.seq <= end:  # a link whose entry is gone
+                if held is not None:
+                    yield held
+                held = _line(None, link, leaves, end, damage.get(link.seq), mapper, tz)
+                leaves += 1
+            link = next(link_iter, None)
+        if entry is None:
+            break
+        own = link if link is not None and link.seq == entry.seq else None
+        if own is not None:
+            link = next(link_iter, None)
+        if held is not None:
+            yield held
+        held = _line(entry, own, leaves, end, damage.get(entry.seq), mapper, tz)
+        leaves += 1 if own else 0
+    if held is not None:
+        if unplaced:
+            held["damage"] = "; ".join([*([held["damage"]] if held["damage"] else []), *unplaced])
+        yield held
+
+
+def _upto(entries: Iterable[StoredEntry], end: int) -> Iterator[StoredEntry]:
     for entry in entries:
         if entry.seq > end:
             return
-        while link is not None and link.seq < entry.seq:
-            link = next(link_iter, None)
-        own = link if link is not None and link.seq == entry.seq else None
-        event = _decode(mapper, entry)
-        stream = own.stream if own else (event.stream if event else None)
-        yield {"seq": entry.seq, "leaf_index": leaves if own else None, "stream": stream,
-               "version": entry.version,
-               **_fields(event, tz), "topic": entry.topic,
-               "hash": own.hash if own else None, "prev_hash": own.prev_hash if own else None,
-               "global_prev_hash": own.global_prev_hash if own else None,
-               "originator_id": entry.originator_id,
-               "state": base64.b64encode(entry.state).decode("ascii")}
-        leaves += 1 if own else 0
+        yield entry
+
+
+def _line(entry: StoredEntry | None, own: ChainLink | None, leaf: int, end: int,
+          damage: str | None, mapper: Mapper, tz: tzinfo) -> dict[str, Any]:  # type: ignore[type-arg]
+    """One export line: an entry with its link (or none), or a link whose entry is gone."""
+    event = decode_entry(mapper, entry) if entry is not None else None
+    stream = own.stream if own else (event.stream if event else None)
+    return {"seq": entry.seq if entry else own.seq,  # type: ignore[union-attr]
+            "leaf_index": leaf if own else None, "stream": stream,
+            "version": entry.version if entry else own.version,  # type: ignore[union-attr]
+            **_fields(event, tz), "topic": entry.topic if entry else None,
+            "hash": own.hash if own else None, "prev_hash": own.prev_hash if own else None,
+            "global_prev_hash": own.global_prev_hash if own else None,
+            "originator_id": entry.originator_id if entry else own.originator_id,  # type: ignore[union-attr]
+            "state": base64.b64encode(entry.state).decode("ascii") if entry else None,
+            "last_seq": end, "damage": damage}
 
 
 def export_line(row: dict[str, Any]) -> str:
@@ -122,11 +162,24 @@ def verify_export(lines: Iterable[str], *, checkpoint: str | None = None,
     problems: list[Break] = []
     streams: set[str] = set()
     last_seq = 0
+    claimed_end: set[Any] = set()
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
+            if isinstance(row, dict) and row.get("state") is None and row.get("hash") is not None:
+                # a link whose entry was gone when exported: the chain check names it deleted
+                seq = _int(row["seq"])
+                links.append(ChainLink(seq, _str(row["originator_id"]), _str(row["stream"]),
+                                       _int(row["version"]), str(row["hash"]),
+                                       str(row.get("prev_hash")), str(row.get("global_prev_hash"))))
+                last_seq = seq
+                claimed_end.add(row.get("last_seq"))
+                if row.get("damage"):
+                    problems.append(Break(seq, f"line {number}: the ledger failed verify when "
+                                               f"exported: {row['damage']}"))
+                continue
             entry = StoredEntry(_int(row["seq"]), _str(row["originator_id"]), _int(row["version"]),
                                 _str(row["topic"]),
                                 base64.b64decode(_str(row["state"]), validate=True))
@@ -135,6 +188,7 @@ def verify_export(lines: Iterable[str], *, checkpoint: str | None = None,
             problems.append(Break(last_seq + 1, f"line {number} is not an exported entry: {error}"))
             continue
         last_seq = entry.seq
+        claimed_end.add(row.get("last_seq"))
         entries.append(entry)
         streams.add(entry.originator_id)
         if row.get("hash") is not None:
@@ -150,12 +204,18 @@ def verify_export(lines: Iterable[str], *, checkpoint: str | None = None,
                 problems.append(Break(entry.seq, f"line {number}: hash is not hexadecimal"))
             if claimed is not None and tree.size == claimed[0].size:
                 root_at_size = tree.root()
+        if row.get("damage"):
+            problems.append(Break(entry.seq, f"line {number}: the ledger failed verify when "
+                                             f"exported: {row['damage']}"))
         mismatch = _mismatch(row, entry, stream, mapper)
         if mismatch:
             problems.append(Break(entry.seq, f"line {number}: {mismatch}"))
     broken = first_break(entries, links)
     if broken is not None:
         problems.append(broken)
+    cut = _cut_short(claimed_end, last_seq, bool(entries or problems))
+    if cut is not None:
+        problems.append(cut)
     # a line moved also has the wrong leaf_index: the chain's reason says more, so it comes first
     bad = min(problems or misplaced, key=lambda b: b.seq, default=None)
     report: dict[str, Any] = {
@@ -173,6 +233,23 @@ def verify_export(lines: Iterable[str], *, checkpoint: str | None = None,
                                 "lines_in_file": tree.size}
         report["ok"] = report["ok"] and signature_ok and root_at_size == signed.root
     return report
+
+
+def _cut_short(claimed: set[Any], last_seq: int, any_line: bool) -> Break | None:
+    """Every line says the seq the export ran to (`last_seq`): a file whose lines stop before it
+    was cut short, and an empty file is no export at all."""
+    if not any_line:
+        return Break(1, "the file holds no entries: it is not an export of a ledger")
+    if len(claimed) != 1:
+        return Break(last_seq + 1, "its lines do not agree on last_seq, the seq the export ran to "
+                                   "(lines missing it were not written by kaoping export)")
+    end = next(iter(claimed))
+    if isinstance(end, bool) or not isinstance(end, int):
+        return Break(last_seq + 1, "last_seq, the seq the export ran to, is missing or not a number")
+    if last_seq < end:
+        return Break(last_seq + 1, f"the file stops at seq {last_seq} but the export ran to seq {end}: "
+                                   "cut short")
+    return None
 
 
 def _claimed(note: str, vkey: str | None) -> tuple[Checkpoint, bool]:
@@ -222,7 +299,7 @@ def _mismatch(row: dict[str, Any], entry: StoredEntry, stream: str,
         return f"unknown topic {entry.topic!r}"
     if entry.originator_id != str(stream_id(stream)):
         return f"originator_id is not the id of stream {stream!r}"
-    event = _decode(mapper, entry)
+    event = decode_entry(mapper, entry)
     if event is None:
         return "the stored bytes do not decode to a ledger entry"
     decoded = {"stream": event.stream, "id": event.command_id, "type": event.entry_type,

@@ -29,6 +29,7 @@ from kaoping.domain.scoring.incremental import Replayer
 from kaoping.domain.standings import by_group, pending_for, stage_figure
 
 from . import budget
+from .damage import stream_events
 from .entry_log import EntryLog, ResultCache
 from .notary import Notary
 from .settings import Settings
@@ -76,7 +77,7 @@ class Reader:
         links = {link.version: link for link in self.index.all_links(stream)}
         leaves = self.notary.leaf_indexes(link.seq for link in links.values())
         rows = []
-        for event in self.store.events.get(stream_id(stream)):
+        for event in stream_events(self.store, stream_id(stream)):
             budget.check()
             link = links[event.originator_version]
             rows.append(self._entry_json(event, link.seq, link.hash, link.prev_hash,

@@ -34,6 +34,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteFactory, SQLit
 from eventsourcing.utils import retry
 
 from kaoping.domain.chain import GENESIS, ChainLink, StoredEntry, entry_hash
+from kaoping.domain.errors import LedgerDamaged
 from kaoping.domain.rules import RecordedCommand
 
 from . import tree
@@ -118,6 +119,10 @@ def _link_events(tx: tree.Tx, stored_events: Sequence[StoredEvent], seqs: Sequen
     tx.execute(f"SELECT seq, hash FROM {CHAIN_TABLE} ORDER BY seq DESC LIMIT 1")
     row = tx.fetchone()
     global_prev, seq_before = (row["hash"], int(row["seq"])) if row else (GENESIS, 0)
+    if seqs and seqs[0] <= seq_before:
+        # SQLite hands out the rowid of a deleted newest entry again: its link is still there, and
+        # the insert of the new link would fail as a conflict, retried in vain
+        raise LedgerDamaged("ledger.link_without_entry", seq=seqs[0])
     head_before = (seq_before, global_prev)
     heads: dict[str, str] = {}
     links = []
@@ -421,19 +426,48 @@ class Index:
     def __init__(self, recorder: ChainedSQLiteRecorder | ChainedPostgresRecorder):
         self.recorder = recorder
 
-    def commands(self, ids: Sequence[str]) -> dict[str, RecordedCommand]:
-        found: dict[str, RecordedCommand] = {}
+    def _by_ids(self, select: str, ids: Sequence[str], tail: str = "") -> Iterator[dict[str, Any]]:
+        """`select … WHERE command_id IN (…) tail` over `ids`, 500 at a time."""
         for start in range(0, len(ids), 500):
             chunk = list(ids[start:start + 500])
             marks = ",".join(["%s"] * len(chunk))
-            for row in self.recorder.query(
-                f"SELECT * FROM {COMMANDS_TABLE} WHERE command_id IN ({marks})", chunk
-            ):
-                found[row["command_id"]] = RecordedCommand(
+            yield from self.recorder.query(f"{select} WHERE command_id IN ({marks}) {tail}", chunk)
+
+    def commands(self, ids: Sequence[str]) -> dict[str, RecordedCommand]:
+        return {row["command_id"]: RecordedCommand(
                     row["command_id"], row["type"], tuple(row["streams"].split(",")),
-                    datetime.fromisoformat(row["recorded_at"]), row["content_hash"],
-                )
-        return found
+                    datetime.fromisoformat(row["recorded_at"]), row["content_hash"])
+                for row in self._by_ids(f"SELECT * FROM {COMMANDS_TABLE}", ids)}
+
+    def linked(self, ids: Sequence[str]) -> dict[str, int]:
+        """The first seq of each of `ids` that has entries in the chain (whatever the index says)."""
+        return {row["command_id"]: int(row["seq"]) for row in self._by_ids(
+            f"SELECT command_id, MIN(seq) AS seq FROM {CHAIN_TABLE}", ids, "GROUP BY command_id")}
+
+    def command_rows(self) -> Iterator[dict[str, Any]]:
+        """Every row of the command index, by id, read page by page."""
+        after = ""
+        while True:
+            page = self.recorder.query(
+                f"SELECT * FROM {COMMANDS_TABLE} WHERE command_id > %s ORDER BY command_id LIMIT 10000",
+                [after])
+            yield from page
+            if len(page) < 10_000:
+                return
+            after = page[-1]["command_id"]
+
+    def link_command_ids(self, end: int) -> dict[int, str]:
+        """The command id each chain link up to seq `end` records (a column outside the hash)."""
+        found: dict[int, str] = {}
+        after = 0
+        while True:
+            page = self.recorder.query(
+                f"SELECT seq, command_id FROM {CHAIN_TABLE} WHERE seq > %s AND seq <= %s ORDER BY seq "
+                "LIMIT 10000", [after, end])
+            found.update((int(r["seq"]), r["command_id"]) for r in page)
+            if len(page) < 10_000:
+                return found
+            after = int(page[-1]["seq"])
 
     def dispute_stream(self, dispute: str) -> str | None:
         rows = self.recorder.query(f"SELECT streams FROM {COMMANDS_TABLE} WHERE dispute=%s", [dispute])

@@ -19,6 +19,8 @@ from kaoping.domain.folds import (RegistryState, RoundState, StreamState, Tokens
                                   new_state)
 from kaoping.domain.names import REGISTRY_STREAM, TOKENS_STREAM, round_stream, unit_stream
 
+from .damage import decoded, stream_events
+
 State = TypeVar("State", bound=StreamState)
 
 
@@ -80,7 +82,7 @@ class StreamStates:
             if cached is not None:
                 return cached
             state = new_state(stream)
-            for event in self.store.events.get(stream_id(stream)):
+            for event in stream_events(self.store, stream_id(stream)):
                 state.apply(event)
             self.remember([state])
         return state
@@ -122,7 +124,7 @@ class StreamStates:
                     continue  # forgotten after a gap, earlier in this page
                 state = cached.clone()
             if notification.originator_version == state.version + 1:
-                state.apply(self.store.mapper.to_domain_event(notification))
+                state.apply(decoded(self.store.mapper, notification))
                 updated[stream] = state
             elif notification.originator_version > state.version + 1:
                 # a gap: the cached state missed entries; forget it, it is read whole when next used

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 from eventsourcing.persistence import IntegrityError
 
 from kaoping.domain import commands as c
-from kaoping.domain.errors import IdConflict, KaopingError
+from kaoping.domain.errors import IdConflict, KaopingError, LedgerDamaged
 from kaoping.domain.events import EntryRecorded, stream_id
 from kaoping.domain.folds import (PublicationsState, RegistryState, RoundState, StreamState,
                                   TokensState, UnitState)
@@ -203,9 +203,12 @@ class Decided:
 class Group:
     """Batches decided against one view of the ledger and appended in one transaction."""
 
-    def __init__(self, writer: Writer, known: dict[str, RecordedCommand], head: int):
+    def __init__(self, writer: Writer, known: dict[str, RecordedCommand], head: int,
+                 orphans: dict[str, int] | None = None):
         self.writer = writer
         self.known = known
+        #: ids whose entries are in the chain while the command index has no row for them
+        self.orphans = orphans or {}
         self.head = head  # the log's last seq when the group's states were synced
         self.view = _BatchView(writer.streams, writer.index, writer.streams.registry(synced=True),
                                writer.freezer, head)
@@ -232,6 +235,9 @@ class Group:
             # the role first: a token that may not record a command learns nothing about an entry
             # with its id, not even that it is there
             self._judged(i, cmd, commands, lambda: authorize(principal, cmd, view))
+            if cmd.id in self.orphans:
+                raise BatchRejected(i, cmd.id, LedgerDamaged(
+                    "ledger.index_row_missing", id=cmd.id, seq=self.orphans[cmd.id]))
             earlier = self.known.get(cmd.id)
             earlier_hash = earlier.content_hash if earlier else self.hashes.get(cmd.id)
             if earlier_hash is not None:
@@ -323,7 +329,11 @@ class Writer:
         """A new group over the ledger as it stands; `ids` are the commands it will decide."""
         head = self.streams.sync()  # once for the group: its states are then read from the cache
         self.streams.registry(synced=True)  # an empty ledger is refused before anything else is read
-        return Group(self, self.index.commands(sorted(set(ids))), head)
+        wanted = sorted(set(ids))
+        known = self.index.commands(wanted)
+        # an id with entries but no index row would be appended a second time: found here instead
+        orphans = self.index.linked([i for i in wanted if i not in known])
+        return Group(self, known, head, orphans)
 
     def ingest(self, items: Sequence[Any], *, actor: str, principal: Principal = OFFICE,
                progress: Callable[[int], None] | None = None) -> BatchResult:

@@ -17,6 +17,7 @@ from typing import Any
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from kaoping.domain.entries import Entry
+from kaoping.domain.errors import LedgerDamaged
 from kaoping.domain.names import unit_of, unit_stream
 from kaoping.domain.relevance import moves_others
 from kaoping.domain.standings import by_group, pending_for, stage_figure
@@ -166,11 +167,60 @@ class ScoresProjection:
         self.refresh_stale()
         return {row.unit: json.loads(row.document) for row in self.view.rows()}
 
+    def check(self) -> dict[str, Any]:
+        """The read model against a recomputation from the log, for `verify`'s `read_model`
+        section. Rows are recomputed at the view's own position, so a view behind the log is only
+        `behind`; a row whose checkpoints fell due since it was judged is only `stale` (a read
+        refreshes both). Any other difference is a row changed behind the ledger's back (or
+        written by an older version): `ok` false, the first unit and column named."""
+        for _ in range(5):
+            # rows and position commit together; a catch-up between the two reads moves the
+            # position, and then they are read again
+            position = self.view.position()
+            stored = {row.unit: row for row in self.view.rows()}
+            if self.view.position() == position:
+                break
+        entries = self.ledger.log.refresh()  # read after the position: it holds every entry up to it
+        upto = _index_after(entries, position)
+        today = self.ledger.today().isoformat()
+        stale = sorted(u for u, r in stored.items()
+                       if r.judged_on != today and r.valid_until is not None and r.valid_until <= today)
+        report: dict[str, Any] = {"ok": True, "rows": len(stored), "position": position,
+                                  "behind": len(entries) - upto, "stale": stale, "first_bad": None}
+        if upto == 0 and not stored:
+            return report  # never caught up: nothing to compare yet
+        units = sorted(self.ledger.reading_registry().units)
+        expected = {row.unit: row for row in self._rows(units, entries[:upto])} if upto else {}
+        for unit in sorted(set(expected) | set(stored)):
+            if unit in stale:
+                continue
+            problem = _row_problem(stored.get(unit), expected.get(unit))
+            if problem is not None:
+                report["ok"] = False
+                report["first_bad"] = {"unit": unit, "column": problem,
+                                       "reason": "differs from a recomputation from the log: "
+                                                 "changed behind the ledger's back (run kaoping rebuild)"}
+                break
+        return report
+
     def lag(self) -> int:
         """How many notifications the view is behind the log."""
         entries = self.ledger.log.refresh()
         position = self.view.position()
         return len(entries) - _index_after(entries, position)
+
+
+def with_read_model(report: dict[str, Any], projection: ScoresProjection) -> dict[str, Any]:
+    """A ledger verify report with its `read_model` section. The read model is not the ledger: a
+    stale view is named as such; a row that differs from the log makes `ok` false. A log that
+    cannot be read is not recomputed: the section says so (`ok` None), the ledger's sections name
+    the entry."""
+    try:
+        report["read_model"] = projection.check()
+    except LedgerDamaged as error:
+        report["read_model"] = {"ok": None, "unchecked": error.message_en}
+    report["ok"] = report["ok"] and report["read_model"]["ok"] is not False
+    return report
 
 
 def _index_after(entries: Sequence[Entry], position: int) -> int:
@@ -194,6 +244,17 @@ def _is_stale(row: tuple[Any, ...], today: str) -> bool:
     return judged_on != today and valid_until is not None and valid_until <= today
 
 
+#: the columns of a row that a recomputation must reproduce (not when it was judged)
+_COMPARED = ("group", "name", "process", "half_year_comp", "total", "document", "pending")
+
+
+def _row_problem(stored: ScoreRow | None, expected: ScoreRow | None) -> str | None:
+    """The first column in which a stored row is not the recomputed one (`row` if either is missing)."""
+    if stored is None or expected is None:
+        return "row"
+    return next((c for c in _COMPARED if getattr(stored, c) != getattr(expected, c)), None)
+
+
 def _next_due(stream_entries: Sequence[Entry], today: date) -> str | None:
     """The first checkpoint due date after today among the unit's assignments, from the entries of
     the unit's own stream (over-approximate: withdrawn or voided tasks only cause a harmless early
@@ -203,4 +264,4 @@ def _next_due(stream_entries: Sequence[Entry], today: date) -> str | None:
     return min(upcoming) if upcoming else None
 
 
-__all__ = ["ScoresProjection"]
+__all__ = ["ScoresProjection", "with_read_model"]

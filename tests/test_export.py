@@ -203,5 +203,22 @@ def test_verify_file_of_a_missing_file_says_so(tmp_path):
     assert result.exit_code == 2 and "无法读取" in result.output and "没有这个文件" in result.output
 
 
-def test_an_empty_export_verifies():
-    assert check([]) == {"ok": True, "entries": 0, "streams": 0, "first_bad": None, "head": None}
+def test_an_empty_file_is_no_export():
+    report = check([])
+    assert report["ok"] is False and report["entries"] == 0
+    assert "no entries" in report["first_bad"]["reason"]
+
+
+def test_a_file_cut_short_at_a_line_boundary_is_named(exported):
+    report = check(exported[:-3])
+    assert report["ok"] is False
+    assert report["first_bad"]["seq"] == rows(exported)[-4]["seq"] + 1
+    assert "cut short" in report["first_bad"]["reason"]
+
+
+def test_lines_without_the_seq_the_export_ran_to_do_not_verify(exported):
+    got = rows(exported)
+    for row in got:
+        del row["last_seq"]
+    report = verify_export([json.dumps(row) + "\n" for row in got])
+    assert report["ok"] is False and "last_seq" in report["first_bad"]["reason"]

@@ -111,7 +111,14 @@ def test_a_year_recorded_by_its_parties_over_http_equals_the_operators_ingest(
                     plain(reference.replay(unit)), unit
             history = client.get("/v1/units/D03/history", headers=office).json()
             assert unlinked(history) == unlinked(plain(reference.history("D03")))
-            assert client.get("/v1/verify", headers=office).json() == reference.verify()
+            # the same report but for what differs between two ledgers (the head hash) and the
+            # read model's section, which only the HTTP and CLI reports carry
+            mine = client.get("/v1/verify", headers=office).json()
+            assert mine["read_model"]["ok"] is True
+
+            def same(report):
+                return {k: v for k, v in report.items() if k not in ("head", "read_model")}
+            assert same(mine) == same(reference.verify())
         by_id = {row["id"]: row for row in history}
         for cmd in year:
             if cmd["id"] in by_id:

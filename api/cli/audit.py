@@ -49,7 +49,7 @@ def verify(
             if checkpoint is not None:
                 raise fail("--checkpoint 只用于校验导出文件（与 --file 同用）", 2)
             with opened(db) as services:
-                report = services.ledger.audit.verify(vkey=key)
+                report = services.verify(vkey=key)
     except NoteError as error:
         raise fail(error.message, 2) from None
     if as_json:
@@ -70,15 +70,11 @@ def verify(
 
 
 def _first_problem(report: dict[str, Any]) -> str:
-    if report.get("first_bad"):
-        bad = report["first_bad"]
-        return f"序号 {bad['seq']} 的记录（seq {bad['seq']}）：{bad['reason']}"
-    if report.get("tree") and not report["tree"]["ok"]:
-        return f"Merkle 树：{report['tree']['problem']}"
-    if report.get("checkpoints") and report["checkpoints"].get("first_bad"):
-        bad = report["checkpoints"]["first_bad"]
-        return f"大小为 {bad['size']} 的检查点：{bad['reason']}"
+    from kaoping.ledger.audit import first_problem
+
     claimed = report.get("checkpoint") or {}
+    if not claimed or report.get("first_bad"):
+        return first_problem(report)
     if not claimed.get("signature_ok", True):
         return "检查点的签名用这个验证公钥验证不通过"
     return (f"文件的前 {claimed.get('size')} 条记录算不出检查点的根哈希（文件共 {claimed.get('lines_in_file')} "
@@ -117,9 +113,10 @@ def export(
 
     count, head = 0, None
     with opened(db) as services:
+        rows = services.ledger.export()  # verified first: its findings ride on the lines
         target = open(out_file, "w", encoding="utf-8", newline="\n") if out_file else sys.stdout
         try:
-            for row in services.ledger.export():
+            for row in rows:
                 target.write(export_line(row))
                 count, head = count + 1, row["hash"]
         except OSError as error:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from kaoping.domain import errors as e
 from kaoping.ledger.replay import explain as replay_explained
+from kaoping.projections.scores import with_read_model
 
 from ..deps import AsOf, Caller, Group, LedgerDep, ProjectionDep, Stage, readable_unit
 
@@ -50,7 +51,7 @@ def standings(ledger: LedgerDep, projection: ProjectionDep, caller: Caller, grou
 
 
 @router.get("/v1/verify")
-def verify(ledger: LedgerDep, caller: Caller) -> dict[str, Any]:
+def verify(ledger: LedgerDep, projection: ProjectionDep, caller: Caller) -> dict[str, Any]:
     if not caller.may_verify:
         raise e.Forbidden("verify.not_for_unit", field="role")
-    return ledger.verify()
+    return with_read_model(ledger.verify(), projection)
