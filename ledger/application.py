@@ -134,6 +134,10 @@ class Ledger:
                registry: RegistryState | None = None) -> dict[str, dict[str, Any]]:
         return self.reader.scores(codes, as_of=as_of, entries=entries, registry=registry)
 
+    def scores_each(self, codes: Sequence[str], *, entries: Sequence[Any],
+                    registry: RegistryState) -> Iterator[tuple[str, dict[str, Any]]]:
+        return self.reader.scores_each(codes, entries=entries, registry=registry)
+
     def replay(self, code: str) -> list[dict[str, Any]]:
         return self.reader.replay(code)
 

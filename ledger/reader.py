@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -135,6 +135,19 @@ class Reader:
         results = self._unit_scores(units, registry, log, moment, None)
         return {u.code: results[u.code].as_json(u, as_of=as_of, upto=None) for u in units}
 
+    def scores_each(self, codes: Sequence[str], *, entries: Sequence[Entry],
+                    registry: RegistryState) -> Iterator[tuple[str, dict[str, Any]]]:
+        """`scores(codes, entries=, registry=)` (now, no as-of) one unit at a time, in the order of
+        `codes`, from one resolution of the log prefix made before the first: a caller can report
+        progress as each unit is scored (a rebuild) without resolving the log once per unit."""
+        units = [registry.unit(code) for code in codes]
+        if not self.log.is_prefix(entries):
+            for unit in units:
+                yield unit.code, self.score(unit.code, entries=entries, registry=registry)
+            return
+        for unit, result in self._each_unit_score(units, registry, entries, None, None):
+            yield unit.code, result.as_json(unit, as_of=None, upto=None)
+
     def standings(self, *, group: str | None = None, stage: str = "annual",
                   as_of: str | None = None) -> list[dict[str, Any]]:
         """Standings computed from the log (the read model answers the current ones faster)."""
@@ -206,31 +219,35 @@ class Reader:
                      explained: bool = True) -> dict[str, UnitScore]:
         """`_unit_score` for many units at one cutoff: those not cached are scored from one
         resolution of the whole log prefix (`scoring.counted`), which every unit shares."""
-        found: dict[str, UnitScore] = {}
-        missing = []
-        for unit in units:
-            key = self._score_key(unit, registry, log, moment, upto, explained)
-            hit = self.scores_cache.get(key)
+        return {unit.code: result for unit, result in
+                self._each_unit_score(units, registry, log, moment, upto, explained=explained)}
+
+    def _each_unit_score(self, units: Sequence[Unit], registry: RegistryState, log: Sequence[Entry],
+                         moment: datetime | None, upto: int | None, *,
+                         explained: bool = True) -> Iterator[tuple[Unit, UnitScore]]:
+        """`_unit_scores` one unit at a time, in the order of `units`; the shared resolution is
+        made before the first unit that is not cached."""
+        keys = [self._score_key(unit, registry, log, moment, upto, explained) for unit in units]
+        hits = [self.scores_cache.get(key) for key in keys]
+        missing = sum(hit is None for hit in hits)
+        resolved = in_force = cutoff = None
+        for unit, key, hit in zip(units, keys, hits):
             if hit is not None:
-                found[unit.code] = hit
-            else:
-                missing.append((unit, key))
-        if len(missing) < 3:  # not worth resolving the whole log
-            for unit, _ in missing:
-                budget.check()
-                found[unit.code] = self._unit_score(unit, registry, log, moment, upto, explained=explained)
-            return found
-        cutoff, in_force = missing[0][1][2], self._in_force(registry, log, moment, upto)
-        position = log[-1].seq if log else 0
-        prefix = log if upto is None or position <= upto else log[:bisect_right(log, upto, key=by_seq)]
-        resolved = Resolution(prefix, cutoff, cite=explained)
-        for unit, key in missing:
+                yield unit, hit
+                continue
             budget.check()
+            if missing < 3:  # not worth resolving the whole log
+                yield unit, self._unit_score(unit, registry, log, moment, upto, explained=explained)
+                continue
+            if resolved is None:
+                cutoff, in_force = key[2], self._in_force(registry, log, moment, upto)
+                position = log[-1].seq if log else 0
+                prefix = log if upto is None or position <= upto else log[:bisect_right(log, upto, key=by_seq)]
+                resolved = Resolution(prefix, cutoff, cite=explained)
             result = score_unit(unit, registry.units, (), in_force, cutoff, resolved=resolved,
                                 indicators=registry.indicators)
             self.scores_cache.put(key, result, self._weight(unit))
-            found[unit.code] = result
-        return found
+            yield unit, result
 
     def _in_force(self, registry: RegistryState, log: Sequence[Entry], moment: datetime | None,
                   upto: int | None) -> Scheme:

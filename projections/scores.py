@@ -10,7 +10,7 @@ entry: each row keeps `valid_until`, and readers refresh stale rows before answe
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -29,10 +29,6 @@ from .views import TRACKING_NAME, PostgresScoresView, ScoreRow, SQLiteScoresView
 PAGE = 2_000
 #: further behind than this, catch-up scores once at the end of the log instead of page by page
 JUMP_AFTER = 20_000
-#: units scored together in a rebuild, a step of the progress bar. One at a time is scored from its
-#: own entries; a few at a time resolve the whole log once per step, which was slower (demo year at
-#: scale 5: 1 unit 3.6-5.6 s, 4 units 12-17 s, all 59 at once 2.7-3.4 s, on a shared machine)
-REBUILD_STEP = 1
 Progress = Callable[[int, int], None]
 
 
@@ -102,16 +98,17 @@ class ScoresProjection:
     def rebuild(self, progress: Progress | None = None) -> int:
         """Every row recomputed from the log beside the current ones, then swapped in with the
         log position in one transaction (`view.replace`): readers polling meanwhile see the old
-        read model whole, and a catch-up meanwhile cannot make the rebuild fail. Progress is
-        reported unit by unit, which is what takes the time."""
+        read model whole, and a catch-up meanwhile cannot make the rebuild fail. The log is
+        resolved once for every unit (`Reader.scores_each`), and progress is reported as each unit
+        of that pass is scored, which is what takes the time."""
         registry = self.ledger.reading_registry()
         entries = self._log()
         codes = sorted(registry.units)
         rows: list[ScoreRow] = []
         if progress is not None:
             progress(0, len(codes))
-        for start in range(0, len(codes), REBUILD_STEP):
-            rows.extend(self._rows(codes[start:start + REBUILD_STEP], entries))
+        for row in self._each_row(codes, entries):
+            rows.append(row)
             if progress is not None:
                 progress(len(rows), len(codes))
         self.view.replace(rows, Tracking(TRACKING_NAME, entries[-1].seq) if entries else None)
@@ -126,22 +123,22 @@ class ScoresProjection:
         return len(stale)
 
     def _rows(self, codes: Sequence[str], entries: Sequence[Entry]) -> list[ScoreRow]:
+        return list(self._each_row(codes, entries))
+
+    def _each_row(self, codes: Sequence[str], entries: Sequence[Entry]) -> Iterator[ScoreRow]:
+        """The rows of `codes` judged on `entries`, one at a time, from one resolution of them."""
         registry = self.ledger.reading_registry()
         today = self.ledger.today()
         position = entries[-1].seq if entries else 0
-        rows = []
-        documents = self.ledger.scores(codes, entries=entries, registry=registry)
-        for code in codes:
+        for code, document in self.ledger.scores_each(codes, entries=entries, registry=registry):
             unit = registry.units[code]
-            document = documents[code]
-            rows.append(ScoreRow(
+            yield ScoreRow(
                 unit=code, group=unit.group, name=unit.name, process=document["process"],
                 half_year_comp=document["half_year_comp"], total=document["total"],
                 judged_on=today.isoformat(),
                 valid_until=_next_due(self.ledger.log.index.stream(unit_stream(code), position), today),
                 document=json.dumps(document, ensure_ascii=False),
-                pending=json.dumps(document["pending"], ensure_ascii=False)))
-        return rows
+                pending=json.dumps(document["pending"], ensure_ascii=False))
 
     # -- reading -------------------------------------------------------------------------------------
     def standings(self, *, group: str | None = None, stage: str = "annual") -> list[dict[str, Any]]:

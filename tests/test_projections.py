@@ -187,6 +187,29 @@ def test_a_rebuild_reports_progress_unit_by_unit(projection):
     assert len(set(done)) > 5 and done == sorted(done)
 
 
+def test_a_rebuild_resolves_the_log_once_reporting_each_unit_as_it_is_scored(projection, make_ledger,
+                                                                           monkeypatch):
+    import kaoping.ledger.reader as reader_module
+
+    made = []
+    resolution = reader_module.Resolution
+
+    def counting(*args, **kwargs):
+        made.append(len(steps))
+        return resolution(*args, **kwargs)
+
+    monkeypatch.setattr(reader_module, "Resolution", counting)
+    projection.ledger.reader.scores_cache.clear()
+    steps = []
+    projection.rebuild(progress=lambda done, total: steps.append((done, total)))
+    assert made == [1]  # one resolution of the log, made once the rebuild has begun
+    assert steps == [(done, 59) for done in range(60)]
+    monkeypatch.setattr(reader_module, "Resolution", resolution)
+    fresh = make_ledger()
+    codes = sorted(fresh.reading_registry().units)
+    assert _documents(projection) == fresh.scores(codes)
+
+
 def test_a_catch_up_ends_at_the_log_as_it_began_while_writers_keep_appending(projection, ledger,
                                                                              make_ledger):
     writer, done, appended = make_ledger(), threading.Event(), []
