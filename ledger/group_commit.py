@@ -94,10 +94,12 @@ def _receipted(writer: Writer, outcomes: list[Outcome]) -> list[Outcome]:
     if not results:
         return outcomes
     try:
-        checkpoint = writer.notary.at(None)
-        receipts = writer.notary.receipts([s for r in results for c in r.results for s in c.seqs],
-                                          checkpoint)
-        note = writer.notary.note(checkpoint)
+        notary = writer.notary
+        with notary.reading() as tx:  # one read transaction for the group, not five
+            checkpoint = notary.at(None, tx=tx)
+            receipts = notary.receipts([s for r in results for c in r.results for s in c.seqs],
+                                       checkpoint, tx)
+            note = notary.note(checkpoint, tx)
     except Exception as error:  # noqa: BLE001 - recorded; a retry is a duplicate and gets them
         log.exception("receipts failed")
         return [error if isinstance(outcome, BatchResult) else outcome for outcome in outcomes]
