@@ -83,7 +83,16 @@ _CODE_CHARACTER = re.compile("[A-Za-z0-9\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff_
 _NAME_CHARACTER = re.compile("[ \u00b7A-Za-z0-9\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff_.:-]")
 
 
-def _checked(value: str, allowed: re.Pattern[str], code: str) -> str:
+#: the same alphabets, whole strings at once: one match per value instead of one per character
+#: (the per-character loop below only runs to name the first character that is not allowed)
+_CODE_STRING = re.compile(_CODE_CHARACTER.pattern + "*")
+_NAME_STRING = re.compile(_NAME_CHARACTER.pattern + "*")
+
+
+def _checked(value: str, allowed: re.Pattern[str], code: str,
+             whole: re.Pattern[str] | None = None) -> str:
+    if whole is not None and whole.fullmatch(value):
+        return value
     for character in value:
         if not allowed.fullmatch(character):
             shown = character if character.isprintable() and character.isascii() else _code_point(character)
@@ -93,11 +102,11 @@ def _checked(value: str, allowed: re.Pattern[str], code: str) -> str:
 
 
 def _safe_code(value: str) -> str:
-    return _checked(value, _CODE_CHARACTER, "code.alphabet")
+    return _checked(value, _CODE_CHARACTER, "code.alphabet", _CODE_STRING)
 
 
 def _safe_name(value: str) -> str:
-    return _checked(value, _NAME_CHARACTER, "name.alphabet")
+    return _checked(value, _NAME_CHARACTER, "name.alphabet", _NAME_STRING)
 
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=CODE_LENGTH),

@@ -66,20 +66,32 @@ class Notary:
         self.recorder.grow_tree(signing)
         return signing.signed
 
-    def latest(self) -> tree.StoredCheckpoint | None:
-        rows = self.recorder.query(f"SELECT size, origin, root, note, signed_at FROM "
-                                   f"{tree.CHECKPOINTS_TABLE} ORDER BY size DESC LIMIT 1")
+    def _rows(self, tx: tree.Tx | None, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        """`statement` (written with %s) on `tx`, or in a read transaction of its own without one."""
+        if tx is None:
+            return self.recorder.query(statement, params)
+        tx.execute(statement.replace("%s", tx.mark), list(params))
+        return tx.fetchall()
+
+    def reading(self) -> Any:
+        """One read transaction for reads that belong together (`at`, `receipts`, `note` take it)."""
+        return self.recorder.reading()
+
+    def latest(self, tx: tree.Tx | None = None) -> tree.StoredCheckpoint | None:
+        rows = self._rows(tx, f"SELECT size, origin, root, note, signed_at FROM "
+                              f"{tree.CHECKPOINTS_TABLE} ORDER BY size DESC LIMIT 1")
         return tree.stored_checkpoint(rows[0]) if rows else None
 
-    def at(self, size: int | None, *, field: str = "size") -> tree.StoredCheckpoint:
+    def at(self, size: int | None, *, field: str = "size",
+           tx: tree.Tx | None = None) -> tree.StoredCheckpoint:
         """The stored checkpoint of `size` (the latest when None); 404 when there is none."""
         if size is None:
-            found = self.latest()
+            found = self.latest(tx)
             if found is None:
                 raise NotFound("checkpoint.none_yet", field=field)
             return found
-        rows = self.recorder.query(f"SELECT size, origin, root, note, signed_at FROM "
-                                   f"{tree.CHECKPOINTS_TABLE} WHERE size = %s", [size])
+        rows = self._rows(tx, f"SELECT size, origin, root, note, signed_at FROM "
+                              f"{tree.CHECKPOINTS_TABLE} WHERE size = %s", [size])
         if not rows:
             raise NotFound("checkpoint.not_stored", field=field, size=size)
         return tree.stored_checkpoint(rows[0])
@@ -89,14 +101,14 @@ class Notary:
             f"SELECT size, origin, root, note, signed_at FROM {tree.CHECKPOINTS_TABLE} ORDER BY size")]
 
     # -- proofs -------------------------------------------------------------------------------------
-    def leaf_indexes(self, seqs: Iterable[int]) -> dict[int, int]:
+    def leaf_indexes(self, seqs: Iterable[int], tx: tree.Tx | None = None) -> dict[int, int]:
         wanted = sorted(set(seqs))
         found: dict[int, int] = {}
         for start in range(0, len(wanted), 500):
             chunk = wanted[start:start + 500]
             marks = ",".join(["%s"] * len(chunk))
-            found.update({int(r["seq"]): int(r["leaf_index"]) for r in self.recorder.query(
-                f"SELECT seq, leaf_index FROM {tree.LEAVES_TABLE} WHERE seq IN ({marks})", chunk)})
+            found.update({int(r["seq"]): int(r["leaf_index"]) for r in self._rows(
+                tx, f"SELECT seq, leaf_index FROM {tree.LEAVES_TABLE} WHERE seq IN ({marks})", chunk)})
         return found
 
     def tree_size_at(self, seq: int) -> int:
@@ -137,24 +149,32 @@ class Notary:
         return {"size1": old, "size2": checkpoint.size, "proof": [b64(h) for h in proof],
                 "checkpoint": self.note(checkpoint)}
 
-    def receipts(self, seqs: Sequence[int], checkpoint: tree.StoredCheckpoint) -> dict[int, dict[str, Any]]:
-        """One inclusion proof per seq against `checkpoint`, from one read of the nodes they need."""
-        indexes = self.leaf_indexes(seqs)
-        hashes = {int(r["seq"]): r["hash"] for r in self._chain_hashes(list(indexes))}
+    def receipts(self, seqs: Sequence[int], checkpoint: tree.StoredCheckpoint,
+                 tx: tree.Tx | None = None) -> dict[int, dict[str, Any]]:
+        """One inclusion proof per seq against `checkpoint`, from one read of the nodes they need
+        (every read in `tx` when given, else each in a read transaction of its own)."""
+        if tx is None:
+            with self.reading() as own:
+                return self.receipts(seqs, checkpoint, own)
+        indexes = self.leaf_indexes(seqs, tx)
+        hashes = {int(r["seq"]): r["hash"] for r in self._chain_hashes(list(indexes), tx)}
         plans = {seq: inclusion_ranges(index, checkpoint.size) for seq, index in indexes.items()
                  if index < checkpoint.size}
-        with self.recorder.reading() as tx:
-            stored = tree.read_nodes(tx, needed(r for plan in plans.values() for r in plan))
+        # a group's entries sit side by side at the tree's right edge: their paths share most
+        # ranges, so each distinct range is walked and hashed once for all of them
+        ranges = {r for plan in plans.values() for r in plan}
+        stored = tree.read_nodes(tx, needed(ranges))
+        proofs = {(a, b): b64(range_hash(a, b, stored.__getitem__)) for a, b in ranges}
         return {seq: {"seq": seq, "leaf_index": indexes[seq], "hash": hashes[seq],
-                      "proof": [b64(range_hash(a, b, stored.__getitem__)) for a, b in plan]}
+                      "proof": [proofs[r] for r in plan]}
                 for seq, plan in plans.items()}
 
-    def _chain_hashes(self, seqs: Sequence[int]) -> list[Any]:
+    def _chain_hashes(self, seqs: Sequence[int], tx: tree.Tx | None = None) -> list[Any]:
         rows: list[Any] = []
         for start in range(0, len(seqs), 500):
             chunk = list(seqs[start:start + 500])
             marks = ",".join(["%s"] * len(chunk))
-            rows += self.recorder.query(f"SELECT seq, hash FROM kaoping_chain WHERE seq IN ({marks})", chunk)
+            rows += self._rows(tx, f"SELECT seq, hash FROM kaoping_chain WHERE seq IN ({marks})", chunk)
         return rows
 
     def nodes(self, wanted: Iterable[Node]) -> dict[Node, bytes]:
@@ -162,10 +182,10 @@ class Notary:
             return tree.read_nodes(tx, wanted)
 
     # -- cosignatures -------------------------------------------------------------------------------
-    def note(self, checkpoint: tree.StoredCheckpoint) -> str:
+    def note(self, checkpoint: tree.StoredCheckpoint, tx: tree.Tx | None = None) -> str:
         """The checkpoint's note with every witness's cosignature line of its size appended."""
-        lines = [r["line"] for r in self.recorder.query(
-            f"SELECT line FROM {tree.COSIGNATURES_TABLE} WHERE size = %s ORDER BY witness, key_id",
+        lines = [r["line"] for r in self._rows(
+            tx, f"SELECT line FROM {tree.COSIGNATURES_TABLE} WHERE size = %s ORDER BY witness, key_id",
             [checkpoint.size])]
         return checkpoint.note + "".join(lines)
 

@@ -178,22 +178,26 @@ def grow(tx: Tx, chain_head_before: tuple[int, str], links: Sequence[tuple[int, 
         tx.execute(f"SELECT seq, hash FROM {chain_table} WHERE seq > {tx.mark} AND seq <= {tx.mark} "
                    "ORDER BY seq", (last_seq, chain_seq_before))
         leaves = [(int(r["seq"]), r["hash"]) for r in tx.fetchall()] + leaves
-    known = dict(edge.nodes) if cached else (read_nodes(tx, edge_nodes(size)) if leaves else {})
+    start = dict(edge.nodes) if cached else (read_nodes(tx, edge_nodes(size)) if leaves else {})
+    # keyed by plain (level, index) tuples while growing: a `Node` made and hashed per step cost
+    # more than the hashing itself on a bulk ingest
+    work = {(node.level, node.index): value for node, value in start.items()}
     new_nodes: list[tuple[int, int, str]] = []
     for seq, chain_hash in leaves:
         index, level, value = size, 0, leaf_hash(bytes.fromhex(chain_hash))
-        known[Node(0, index)] = value
+        work[0, index] = value
         new_nodes.append((0, index, value.hex()))
         while index & 1:  # a right child completes its parent
-            value = node_hash(known[Node(level, index - 1)], value)
+            value = node_hash(work[level, index - 1], value)
             index, level = index >> 1, level + 1
-            known[Node(level, index)] = value
+            work[level, index] = value
             new_nodes.append((level, index, value.hex()))
         size += 1
     if leaves:
         tx.insert(TREE_TABLE, new_nodes)
         tx.insert(LEAVES_TABLE, [(size - len(leaves) + i, seq) for i, (seq, _) in enumerate(leaves)])
     right = edge_nodes(size)
+    known = {node: work[node.level, node.index] for node in right if (node.level, node.index) in work}
     missing = [node for node in right if node not in known]
     known.update(read_nodes(tx, missing) if missing else {})
     latest = (edge.checkpoint_size, edge.origin) if cached else None

@@ -325,9 +325,11 @@ class Writer:
         self.settings, self.clock = settings, clock
         self.freezer: Freezer = _no_freezer
 
-    def group(self, ids: Iterable[str]) -> Group:
-        """A new group over the ledger as it stands; `ids` are the commands it will decide."""
-        head = self.streams.sync()  # once for the group: its states are then read from the cache
+    def group(self, ids: Iterable[str], *, synced: int | None = None) -> Group:
+        """A new group over the ledger as it stands; `ids` are the commands it will decide.
+        `synced`: the head of a `streams.sync()` the caller has just made, so it is not made twice."""
+        # once for the group: its states are then read from the cache
+        head = self.streams.sync() if synced is None else synced
         self.streams.registry(synced=True)  # an empty ledger is refused before anything else is read
         wanted = sorted(set(ids))
         known = self.index.commands(wanted)

@@ -252,3 +252,19 @@ def test_ids_and_codes_keep_to_their_alphabet(bad):
     with pytest.raises(InvalidCommand) as refused:
         parse_command(cmd("task.withdrawn", task=bad))
     assert refused.value.field == "task"
+
+
+@pytest.mark.parametrize("good", ["D03-2018.Q1:a_b", "县政府考核办", "x" * 64])
+def test_the_whole_string_check_lets_every_allowed_code_through(good):
+    # codes are checked by one match of the whole string; a valid one must still pass as it is
+    item = {"id": good, "type": "task.assigned", "unit": "D03", "task": "T1", "title": "任务",
+            "level": "own", "method": "veto", "actor": "张 三·李"}
+    assert parse_command(item).id == good
+
+
+def test_a_code_refused_by_its_alphabet_still_names_its_first_bad_character():
+    item = {"id": "ok-1<b>/", "type": "task.assigned", "unit": "D03", "task": "T1", "title": "任务",
+            "level": "own", "method": "veto"}
+    with pytest.raises(InvalidCommand) as refused:
+        parse_command(item)
+    assert refused.value.field == "id" and "<" in refused.value.message and "/" not in refused.value.message

@@ -365,3 +365,34 @@ def test_go_s_own_note_and_tlog_accept_our_checkpoints_and_proofs(ledger: Any, t
     bent = subprocess.run([go, "run", str(GO_CHECK)], input=json.dumps(request), capture_output=True,
                           text=True, env=env, timeout=300)
     assert bent.returncode == 1 and "inclusion" in bent.stdout
+
+
+def test_group_receipts_are_the_inclusion_proofs_prove_gives(ledger: Any) -> None:
+    # a group's receipts hash the ranges its entries share once: each must still be the entry's
+    # own proof, as `prove SEQ` reads it alone
+    ledger.ingest([task(n) for n in range(1, 12)], actor="office")
+    outcomes = ledger.ingest_group([PendingBatch([task(n, unit)], "office")
+                                    for n, unit in [(20, "D03"), (21, "D04"), (22, "D05"), (3, "D03")]])
+    receipts = [r for outcome in outcomes for result in outcome.results for r in result.receipts]
+    assert len(receipts) == 4
+    for receipt in receipts:
+        alone = ledger.notary.inclusion(receipt["seq"])
+        assert (receipt["leaf_index"], receipt["hash"], receipt["proof"]) == (
+            alone["leaf_index"], alone["hash"], alone["proof"])
+
+
+def test_stream_heads_in_one_statement_match_each_stream_read_alone(ledger: Any) -> None:
+    from kaoping.ledger.store import CHAIN_TABLE, _stream_heads
+
+    ledger.ingest([task(n, unit) for n, unit in enumerate(["D03", "D04", "D03", "D05"], 1)],
+                  actor="office")
+    rows = ledger.recorder.query(f"SELECT DISTINCT originator_id FROM {CHAIN_TABLE}")
+    # past one statement's 200 streams, with streams that have no link yet among them
+    ids = [r["originator_id"] for r in rows] + [f"no-such-stream-{n}" for n in range(230)]
+    with ledger.recorder.reading() as tx:
+        heads = _stream_heads(tx, ids)
+    for originator_id in ids:
+        alone = ledger.recorder.query(f"SELECT hash FROM {CHAIN_TABLE} WHERE originator_id = %s "
+                                      "ORDER BY version DESC LIMIT 1", [originator_id])
+        assert heads[originator_id] == (alone[0]["hash"] if alone else GENESIS)
+    assert sum(h != GENESIS for h in heads.values()) == len(rows)
