@@ -81,7 +81,13 @@ def _reference_explained(ledger: Any, code: str, rows: list[dict[str, Any]]) -> 
 @pytest.mark.parametrize("seed", [2018, 7], ids=["demo-year", "random-year"])
 def test_every_units_replay_is_the_rescored_one(ledger: Any, seed: int) -> None:
     ledger.ingest(demo_year(seed), actor="office")
-    for code in sorted(ledger.registry().units):
+    units = sorted(ledger.registry().units)
+    if ledger.settings.is_postgres:
+        # replay reads the decoded log whatever the store: every unit on SQLite; on PostgreSQL the
+        # first and last of each group, enough to show it hands the scorer the same log (the
+        # rescored reference costs half a second a unit, and CI has a budget)
+        units = [code for code in units if code in ("D01", "D03", "D45", "T01", "T10", "Z01", "Z04")]
+    for code in units:
         plain = ledger.replay(code)
         assert plain == _reference_replay(ledger, code), code
         assert explain(ledger.reader, code) == _reference_explained(ledger, code, plain), code
