@@ -17,7 +17,7 @@ from typing import Any
 from kaoping.domain.entries import Entry
 from kaoping.domain.relevance import StreamIndex
 
-from .damage import decoded
+from .decode import entry_of, fast_path
 
 PAGE = 5_000
 
@@ -25,6 +25,7 @@ PAGE = 5_000
 class EntryLog:
     def __init__(self, recorder: Any, mapper: Any):
         self.recorder, self.mapper = recorder, mapper
+        self._fast = fast_path(mapper)
         self._entries: list[Entry] = []
         self._seqs: list[int] = []
         self._lock = threading.Lock()
@@ -37,12 +38,7 @@ class EntryLog:
             while True:
                 page = self.recorder.select_notifications(after, PAGE, inclusive_of_start=False)
                 for notification in page:
-                    event = decoded(self.mapper, notification)
-                    entry = Entry(
-                        seq=notification.id, stream=event.stream, id=event.command_id,
-                        type=event.entry_type, recorded_at=event.recorded_at,
-                        appended_at=event.timestamp, actor=event.actor, backdated=event.backdated,
-                        payload=event.payload)
+                    entry = entry_of(self.mapper, notification, self._fast)
                     self.index.add(entry)
                     self._entries.append(entry)
                     self._seqs.append(notification.id)
