@@ -207,6 +207,28 @@ class ScoresProjection:
         return len(entries) - _index_after(entries, position)
 
 
+def current_document(projection: ScoresProjection, code: str) -> str | None:
+    """A unit's `score` document now, as the JSON text the read model holds once it has caught up
+    (the document the log gives today, which `verify` checks); None if it holds none. At scale 20
+    scoring a unit with its explanation took 150–200 ms and encoding it again 20–40 ms; this is a
+    lookup of text ready to send."""
+    unit = projection.ledger.registry().unit(code)
+    projection.catch_up()
+    projection.refresh_stale()
+    return projection.view.document(unit.code)
+
+
+def unit_score(projection: ScoresProjection, code: str, *, as_of: str | None = None,
+               upto: int | None = None) -> dict[str, Any]:
+    """The contract's `score` document of a unit: now, from the read model; as of a date or up to a
+    seq, scored from the log."""
+    if as_of is None and upto is None:
+        document = current_document(projection, code)
+        if document is not None:
+            return json.loads(document)  # type: ignore[no-any-return]
+    return projection.ledger.score(code, as_of=as_of, upto=upto)
+
+
 def with_read_model(report: dict[str, Any], projection: ScoresProjection) -> dict[str, Any]:
     """A ledger verify report with its `read_model` section. The read model is not the ledger: a
     stale view is named as such; a row that differs from the log makes `ok` false. A log that
@@ -261,4 +283,4 @@ def _next_due(stream_entries: Sequence[Entry], today: date) -> str | None:
     return min(upcoming) if upcoming else None
 
 
-__all__ = ["ScoresProjection", "with_read_model"]
+__all__ = ["ScoresProjection", "current_document", "unit_score", "with_read_model"]

@@ -315,3 +315,31 @@ def test_a_number_with_a_huge_exponent_is_422_not_500(client, ledger, office):
     assert response.status_code == 422
     assert response.json()["detail"]["field"] == "amount"
     assert entries(ledger) == before
+
+
+def test_score_now_is_read_from_the_read_model_without_rescoring(client, year_recorded, office,
+                                                                monkeypatch):
+    ledger = year_recorded
+    expected = plain(ledger.score("D03"))
+
+    def rescored(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("scored from the log")
+
+    monkeypatch.setattr(ledger.reader, "score", rescored)
+    response = client.get("/v1/units/D03/score", headers=office)
+    assert response.status_code == 200 and response.json() == expected
+
+
+def test_score_now_follows_appends_and_the_clock_as_the_log_scores_it(client, year_recorded, office,
+                                                                     clock):
+    ledger = year_recorded
+    assert client.get("/v1/units/D03/score", headers=office).json() == plain(ledger.score("D03"))
+    response = client.post("/v1/commands", json=[task("late-task", code="T9")], headers=office)
+    assert response.status_code == 201, response.text
+    after_append = client.get("/v1/units/D03/score", headers=office).json()
+    assert after_append == plain(ledger.score("D03"))
+    assert "late-task" in json.dumps(after_append)
+    clock.now = clock.now.replace(year=2019, month=7, day=2)  # T9's checkpoint K1 fell due, unreported
+    after_due = client.get("/v1/units/D03/score", headers=office).json()
+    assert after_due == plain(ledger.score("D03"))
+    assert after_due != after_append

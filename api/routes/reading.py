@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from kaoping.domain import errors as e
 from kaoping.ledger.replay import explain as replay_explained
-from kaoping.projections.scores import with_read_model
+from kaoping.projections.scores import current_document, with_read_model
 
 from ..deps import AsOf, Caller, Group, LedgerDep, ProjectionDep, Stage, readable_unit
 
@@ -27,10 +27,16 @@ def history(code: str, ledger: LedgerDep, caller: Caller) -> list[dict[str, Any]
     return ledger.history(readable_unit(code, caller))
 
 
-@router.get("/v1/units/{code}/score")
-def unit_score(code: str, ledger: LedgerDep, caller: Caller, as_of: AsOf = None,
-               upto: Annotated[int | None, Query(ge=1)] = None) -> dict[str, Any]:
-    return ledger.score(readable_unit(code, caller), as_of=as_of, upto=upto)
+@router.get("/v1/units/{code}/score", response_model=dict[str, Any])
+def unit_score(code: str, ledger: LedgerDep, projection: ProjectionDep, caller: Caller, as_of: AsOf = None,
+               upto: Annotated[int | None, Query(ge=1)] = None) -> Any:
+    """Now: the read model's document, sent as it is stored; as of a date or up to a seq: scored."""
+    unit = readable_unit(code, caller)
+    if as_of is None and upto is None:
+        document = current_document(projection, unit)
+        if document is not None:
+            return Response(document, media_type="application/json")
+    return ledger.score(unit, as_of=as_of, upto=upto)
 
 
 @router.get("/v1/units/{code}/replay")

@@ -28,6 +28,7 @@ from kaoping.ledger.group_commit import PendingBatch
 from kaoping.ledger.replay import explain as explain_replay
 from kaoping.ledger.replay import largest_moves
 from kaoping.ledger.writer import BatchRejected
+from kaoping.projections.scores import unit_score
 
 from .charts import line_chart
 from .words import describe, replaced_by
@@ -171,8 +172,9 @@ def unit_page_response(request: Request, who: Visitor, code: str, *, as_of: str 
     if refused is not None:
         return refused
     as_of = (as_of or "").strip() or None
+    services = services_of(request)
     try:
-        score = ledger.score(code, as_of=as_of)
+        score = unit_score(services.projection, code, as_of=as_of)
     except e.InvalidCommand as bad:
         return problem(request, who, 422, "参数有误", bad.message)
     history = ledger.history(code)
@@ -180,8 +182,7 @@ def unit_page_response(request: Request, who: Visitor, code: str, *, as_of: str 
     unit = registry.units[code]
     may_dispute = who.principal.role == "unit" and who.principal.unit == code
     targets = _dispute_targets(history, who.principal, _closed_for(ledger)) if may_dispute else []
-    services = services_of(request)
-    services.projection.catch_up()
+    services.projection.catch_up()  # the place in the standings below (done already without as_of)
     disputes = _disputes(history)
     return render(
         request, "unit.html", who, status_code, unit=unit, score=score,

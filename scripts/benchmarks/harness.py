@@ -330,7 +330,7 @@ def step_latency(url: str, *, rounds: int = 3, units_per_group: int | None = Non
                  standings_n: int = 60, log_standings_n: int = 3, replays: int = 2,
                  label: str = "demo year", targets: bool = True) -> list[dict[str, Any]]:
     """Latencies of the read paths on an ingested ledger, after one warm-up call of each."""
-    from kaoping.projections.scores import ScoresProjection
+    from kaoping.projections.scores import ScoresProjection, current_document
 
     ledger = open_ledger(url)
     try:
@@ -354,9 +354,13 @@ def step_latency(url: str, *, rounds: int = 3, units_per_group: int | None = Non
             return projection.standings()
 
         standings()
+        served = [s for _ in range(rounds) for code in codes  # what GET /v1/units/{code}/score does
+                  for s in timed(lambda c=code: current_document(projection, c), 1)]
         rows = [
             latency_row("latency", f"score(code) with explanation, {label}", score_samples,
                         20 if targets else None, units=len(codes), groups=sorted(groups)),
+            latency_row("latency", f"  the same as GET /v1/units/{{code}}/score sends it, {label}",
+                        served, 20 if targets else None),
             latency_row("latency", f"standings (catch_up + read model), {label}",
                         timed(standings, standings_n), 10 if targets else None),
         ]
