@@ -10,8 +10,10 @@ in behind a reader; on SQLite writes are serialised by the database itself.
 from __future__ import annotations
 
 import threading
+from bisect import bisect_right, insort
 from collections import OrderedDict
 from collections.abc import Hashable
+from datetime import datetime
 from typing import Any
 
 from kaoping.domain.entries import Entry
@@ -28,6 +30,8 @@ class EntryLog:
         self._fast = fast_path(mapper)
         self._entries: list[Entry] = []
         self._seqs: list[int] = []
+        #: every entry's recorded_at, in order of time: how many entries a knowledge time counts
+        self._recorded: list[datetime] = []
         self._lock = threading.Lock()
         #: the same entries by stream, kept with them (readers cut it at the seq they read up to)
         self.index = StreamIndex()
@@ -42,10 +46,17 @@ class EntryLog:
                     self.index.add(entry)
                     self._entries.append(entry)
                     self._seqs.append(notification.id)
+                    insort(self._recorded, entry.recorded_at)  # an append at the end, unless backdated
                 if len(page) < PAGE:
                     break
                 after = page[-1].id
             return self._entries
+
+    def counted_at(self, moment: datetime) -> int:
+        """How many entries of the log as read so far have `recorded_at <= moment`. The log only
+        grows, so the entries an as-of read counts are the same set exactly while this is unchanged."""
+        with self._lock:
+            return bisect_right(self._recorded, moment)
 
     def is_prefix(self, entries: Any) -> bool:
         """Whether `entries` is a prefix of this log (the whole of it, or a slice from its start)."""

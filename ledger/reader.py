@@ -159,6 +159,20 @@ class Reader:
         return _ranked(units, self._unit_scores(units, registry, entries, moment, None, explained=False),
                        figure, group)
 
+    def figures_as_of(self, moment: datetime, entries: Sequence[Entry] | None = None,
+                      ) -> tuple[int, int, RegistryState, dict[str, UnitScore]]:
+        """Every unit's figures as known at `moment` (no explanation), with what they were computed
+        on: the log position, the number of entries the moment counts (`EntryLog.counted_at`) and
+        the registry. The stored as-of standings (`projections/asof.py`) are these. `entries`: a
+        prefix of the log to compute them on (the whole log, held still, when None)."""
+        registry = self.registry()
+        if entries is None:
+            entries = list(self.log.refresh())  # held still: others keep extending the log's own list
+        counted = sum(1 for entry in entries if entry.recorded_at <= moment)
+        units = list(registry.units.values())
+        results = self._unit_scores(units, registry, entries, moment, None, explained=False)
+        return (entries[-1].seq if entries else 0), counted, registry, results
+
     def unit_scores(self, codes: Sequence[str] | None = None, *,
                     as_of: str | None = None) -> dict[str, UnitScore]:
         """Every figure of these units (all when None), unrounded, as known at `as_of` (now when None)."""

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
 
 from kaoping.domain.entries import Entry
 from kaoping.domain.errors import LedgerDamaged
@@ -24,6 +24,7 @@ from kaoping.domain.standings import by_group, pending_for, stage_figure
 from kaoping.ledger import budget
 from kaoping.ledger.application import Ledger
 
+from .asof import AsOfStandings
 from .views import TRACKING_NAME, PostgresScoresView, ScoreRow, SQLiteScoresView
 
 PAGE = 2_000
@@ -38,6 +39,7 @@ class ScoresProjection:
         view_class = PostgresScoresView if ledger.settings.is_postgres else SQLiteScoresView
         self.view: SQLiteScoresView | PostgresScoresView = \
             ledger.store.factory.tracking_recorder(view_class)  # type: ignore[arg-type]
+        self.asof = AsOfStandings(ledger, self.view)
 
     # -- writing -------------------------------------------------------------------------------------
     @budget.unbounded
@@ -141,8 +143,12 @@ class ScoresProjection:
                 pending=json.dumps(document["pending"], ensure_ascii=False))
 
     # -- reading -------------------------------------------------------------------------------------
-    def standings(self, *, group: str | None = None, stage: str = "annual") -> list[dict[str, Any]]:
-        """The current standings, each row with what its figure still waits for (`pending`)."""
+    def standings(self, *, group: str | None = None, stage: str = "annual",
+                  as_of: str | None = None) -> list[dict[str, Any]]:
+        """The current standings, each row with what its figure still waits for (`pending`); as of
+        a knowledge time, the stored ones (`projections/asof.py`)."""
+        if as_of is not None:
+            return self.asof.standings(as_of, group=group, stage=stage)
         figure = stage_figure(stage)
         column = _FIGURE_COLUMNS[figure]
         rows = self.view.figures()
@@ -166,7 +172,14 @@ class ScoresProjection:
 
     def check(self) -> dict[str, Any]:
         """The read model against a recomputation from the log, for `verify`'s `read_model`
-        section. Rows are recomputed at the view's own position, so a view behind the log is only
+        section, with the stored as-of standings in its `as_of` part (`AsOfStandings.check`)."""
+        report = self._check_rows()
+        report["as_of"] = self.asof.check()
+        report["ok"] = report["ok"] and report["as_of"]["ok"]
+        return report
+
+    def _check_rows(self) -> dict[str, Any]:
+        """The current rows against a recomputation from the log. Rows are recomputed at the view's own position, so a view behind the log is only
         `behind`; a row whose checkpoints fell due since it was judged is only `stale` (a read
         refreshes both). Any other difference is a row changed behind the ledger's back (or
         written by an older version): `ok` false, the first unit and column named."""
@@ -213,8 +226,11 @@ def current_document(projection: ScoresProjection, code: str) -> str | None:
     scoring a unit with its explanation took 150–200 ms and encoding it again 20–40 ms; this is a
     lookup of text ready to send."""
     unit = projection.ledger.registry().unit(code)
-    projection.catch_up()
-    projection.refresh_stale()
+    try:
+        projection.catch_up()
+        projection.refresh_stale()
+    except (IntegrityError, OperationalError):
+        return None  # the store is held by a writer (SQLite's lock): scored from the log instead
     return projection.view.document(unit.code)
 
 

@@ -19,6 +19,8 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from kaoping.ledger.store import schema_lock
 
 SCORES_TABLE = "kaoping_scores"
+#: standings as of a knowledge time (`projections/asof.py`), a row per unit and moment
+ASOF_TABLE = "kaoping_asof_scores"
 #: the name under which the view tracks its position in the notification log
 TRACKING_NAME = "kaoping.scores"
 
@@ -53,6 +55,22 @@ class ScoreRow:
                 self.judged_on, self.valid_until, self.document, self.pending)
 
 
+_ASOF_DDL = f"""CREATE TABLE IF NOT EXISTS {ASOF_TABLE} (
+    moment TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    counted INTEGER NOT NULL,
+    registry INTEGER NOT NULL,
+    upto INTEGER NOT NULL,
+    process TEXT NOT NULL,
+    half_year_comp TEXT NOT NULL,
+    total TEXT NOT NULL,
+    pending TEXT NOT NULL,
+    PRIMARY KEY (moment, unit))"""
+
+#: the columns of an as-of row, in table order
+ASOF_COLUMNS = ("moment", "unit", "counted", "registry", "upto", "process", "half_year_comp", "total", "pending")
+
+
 class _ScoresView:
     mark = "?"
 
@@ -80,6 +98,7 @@ class _ScoresView:
         with self.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
             self._lock_rows(cursor)
             cursor.execute(f"DELETE FROM {SCORES_TABLE}")
+            cursor.execute(f"DELETE FROM {ASOF_TABLE}")  # derived too: made again when asked
             cursor.execute(f"DELETE FROM {self._tracking_table()} WHERE application_name={self.mark}",
                            (TRACKING_NAME,))
             if rows:
@@ -150,6 +169,27 @@ class _ScoresView:
     def position(self) -> int:
         return self.max_tracking_id(TRACKING_NAME) or 0  # type: ignore[attr-defined]
 
+    # -- as-of rows (`projections/asof.py`) ----------------------------------------------------------
+    def asof_rows(self, moment: str | None = None) -> list[tuple[Any, ...]]:
+        """The stored as-of rows of one moment (every moment's when None), by moment and unit."""
+        where, params = (f" WHERE moment = {self.mark}", (moment,)) if moment is not None else ("", ())
+        with self.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+            cursor.execute(f"SELECT {', '.join(ASOF_COLUMNS)} FROM {ASOF_TABLE}{where} ORDER BY moment, unit",
+                           params)
+            return [tuple(r[c] for c in ASOF_COLUMNS) for r in cursor.fetchall()]
+
+    def write_asof(self, moment: str, rows: Sequence[tuple[Any, ...]], keep: int) -> None:
+        """A moment's rows replaced by these, in one transaction; when `keep` other moments are
+        stored already, they are dropped first (the table holds at most `keep` moments)."""
+        marks = ",".join([self.mark] * len(ASOF_COLUMNS))
+        with self.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+            cursor.execute(f"SELECT COUNT(DISTINCT moment) AS n FROM {ASOF_TABLE} WHERE moment <> {self.mark}",
+                           (moment,))
+            if cursor.fetchall()[0]["n"] >= keep:
+                cursor.execute(f"DELETE FROM {ASOF_TABLE}")
+            cursor.execute(f"DELETE FROM {ASOF_TABLE} WHERE moment = {self.mark}", (moment,))
+            cursor.executemany(f"INSERT INTO {ASOF_TABLE} VALUES ({marks})", list(rows))
+
     def _tracking_table(self) -> str:
         return "tracking"
 
@@ -158,7 +198,7 @@ class SQLiteScoresView(_ScoresView, SQLiteTrackingRecorder):
     mark = "?"
 
     def construct_create_table_statements(self) -> list[str]:
-        return super().construct_create_table_statements() + [_DDL]
+        return super().construct_create_table_statements() + [_DDL, _ASOF_DDL]
 
     def create_table(self) -> None:
         try:
@@ -182,6 +222,7 @@ class PostgresScoresView(_ScoresView, PostgresTrackingRecorder):
         from psycopg.sql import SQL
 
         self.sql_create_statements.append(SQL(_DDL))  # type: ignore[arg-type]
+        self.sql_create_statements.append(SQL(_ASOF_DDL))  # type: ignore[arg-type]
 
     def create_table(self) -> None:
         with schema_lock(self.datastore):

@@ -52,7 +52,7 @@ def test_every_entry_of_a_recorded_ledger_decodes_as_the_mapper_decodes_it(ledge
     assert took_fast == len(notifications)
 
 
-_json = st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
                      lambda inner: st.lists(inner, max_size=3)
                      | st.dictionaries(st.sampled_from(["_type_", "_data_", "a", '"_type_"', "值"]), inner,
                                        max_size=3), max_leaves=12)
@@ -95,7 +95,7 @@ def test_a_state_of_another_shape_goes_to_the_mapper(state, monkeypatch):
     try:
         entry_of(MAPPER, _notification(state))
     except LedgerDamaged as error:
-        assert "7" in error.message_en
+        assert error.params["seq"] == 7
     assert len(calls) == 1
 
 
@@ -107,4 +107,4 @@ def test_bytes_changed_in_the_store_are_named_by_seq_on_the_fast_path(ledger, ye
                 (b'{"timestamp":{"_type_":"datetime_iso","_data_":"x"},"_type_":1}',))
     with pytest.raises(LedgerDamaged) as raised:
         make_ledger().log.refresh()
-    assert "3" in raised.value.message_en
+    assert raised.value.params["seq"] == 3

@@ -115,13 +115,11 @@ def standings(
     as_of: AsOf = None,
     as_json: AsJson = False,
 ) -> None:
-    """分组排名：不带 --as-of 时取成绩表（现在的），带 --as-of 时按账本重算（截至当时所知）。"""
+    """分组排名：不带 --as-of 时取成绩表（现在的），带 --as-of 时按账本算出截至当时所知的排名（算过的时点存档，其后补登到该时点的记录会使存档重算）。"""
     with opened(db) as services:
         if as_of is None:
             services.projection.catch_up()
-            rows = services.projection.standings(group=group, stage=stage)
-        else:
-            rows = services.ledger.standings_from_log(group=group, stage=stage, as_of=as_of)
+        rows = services.projection.standings(group=group, stage=stage, as_of=as_of)
     if as_json:
         print_json(rows)
         return

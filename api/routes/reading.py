@@ -48,12 +48,11 @@ def unit_replay(code: str, ledger: LedgerDep, caller: Caller, explain: bool = Fa
 
 
 @router.get("/v1/standings")
-def standings(ledger: LedgerDep, projection: ProjectionDep, caller: Caller, group: Group = None,
+def standings(projection: ProjectionDep, caller: Caller, group: Group = None,
               stage: Stage = "annual", as_of: AsOf = None) -> list[dict[str, Any]]:
-    if as_of is not None:
-        return ledger.standings_from_log(group=group, stage=stage, as_of=as_of)
-    projection.catch_up()
-    return projection.standings(group=group, stage=stage)
+    if as_of is None:
+        projection.catch_up()
+    return projection.standings(group=group, stage=stage, as_of=as_of)
 
 
 @router.get("/v1/verify")

@@ -27,11 +27,9 @@ def standings_page(request: Request, who: Who, stage: str = "annual",
     services = services_of(request)
     try:
         stage_figure(stage)
-        if as_of is not None:
-            rows = services.ledger.standings_from_log(stage=stage, as_of=as_of)
-        else:
+        if as_of is None:
             services.projection.catch_up()
-            rows = services.projection.standings(stage=stage)
+        rows = services.projection.standings(stage=stage, as_of=as_of)
     except e.InvalidCommand as error:
         return problem(request, who, 422, "参数有误", error.message)
     principal = who.principal

@@ -368,6 +368,15 @@ def step_latency(url: str, *, rounds: int = 3, units_per_group: int | None = Non
             rows.append(latency_row(
                 "latency", f"standings --as-of {DEMO_AS_OF} (from log), {label}",
                 timed(lambda: ledger.standings_from_log(as_of=DEMO_AS_OF), log_standings_n), None))
+
+            def stored() -> Any:  # what GET /v1/standings?as_of= does for a moment asked before
+                ledger.reader.scores_cache.clear()  # not the reader's cache: the stored rows
+                return projection.standings(as_of=DEMO_AS_OF)
+
+            stored()
+            rows.append(latency_row(
+                "latency", f"  the same, stored when first asked (reader cache emptied), {label}",
+                timed(stored, max(log_standings_n, 20)), 50 if targets else 250))
         if replays:
             firsts = [members[0] for members in groups.values()]
             samples = [s for code in firsts for s in timed(lambda c=code: ledger.replay(c), replays)]
