@@ -12,13 +12,14 @@ import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
+from itertools import islice
 from typing import Any
 
 from kaoping.domain.decimals import fmt
 from kaoping.domain.entries import Entry, by_seq
 from kaoping.domain.errors import InvalidCommand
 from kaoping.domain.events import EntryRecorded, stream_id
-from kaoping.domain.folds import RegistryState
+from kaoping.domain.folds import RegistryState, new_state
 from kaoping.domain.moments import parse_as_of
 from kaoping.domain.names import REGISTRY_STREAM, unit_stream
 from kaoping.domain.reference import Unit
@@ -68,6 +69,18 @@ class Reader:
         registry = self.streams.registry()
         self._registry = registry
         return registry
+
+    def registry_at(self, position: int) -> RegistryState:
+        """The registry as the log up to seq `position` leaves it (what rows computed at that
+        position were computed under: a scheme amended since is not theirs)."""
+        current = self.registry()
+        version = sum(1 for entry in self.log.index.stream(REGISTRY_STREAM) if entry.seq <= position)
+        if version == current.version:
+            return current
+        state = new_state(REGISTRY_STREAM)
+        for event in islice(stream_events(self.store, stream_id(REGISTRY_STREAM)), version):
+            state.apply(event)
+        return state  # type: ignore[return-value]
 
     # -- history --------------------------------------------------------------------------------
     def history(self, code: str) -> list[dict[str, Any]]:

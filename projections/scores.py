@@ -124,12 +124,15 @@ class ScoresProjection:
             self.view.write(self._rows(stale, self._log()), None)
         return len(stale)
 
-    def _rows(self, codes: Sequence[str], entries: Sequence[Entry]) -> list[ScoreRow]:
-        return list(self._each_row(codes, entries))
+    def _rows(self, codes: Sequence[str], entries: Sequence[Entry],
+              registry: Any = None) -> list[ScoreRow]:
+        return list(self._each_row(codes, entries, registry))
 
-    def _each_row(self, codes: Sequence[str], entries: Sequence[Entry]) -> Iterator[ScoreRow]:
-        """The rows of `codes` judged on `entries`, one at a time, from one resolution of them."""
-        registry = self.ledger.reading_registry()
+    def _each_row(self, codes: Sequence[str], entries: Sequence[Entry],
+                  registry: Any = None) -> Iterator[ScoreRow]:
+        """The rows of `codes` judged on `entries`, one at a time, from one resolution of them
+        (under the registry readers read now, unless given)."""
+        registry = registry or self.ledger.reading_registry()
         today = self.ledger.today()
         position = entries[-1].seq if entries else 0
         for code, document in self.ledger.scores_each(codes, entries=entries, registry=registry):
@@ -199,8 +202,10 @@ class ScoresProjection:
                                   "behind": len(entries) - upto, "stale": stale, "first_bad": None}
         if upto == 0 and not stored:
             return report  # never caught up: nothing to compare yet
-        units = sorted(self.ledger.reading_registry().units)
-        expected = {row.unit: row for row in self._rows(units, entries[:upto])} if upto else {}
+        # under the registry of the view's position: a scheme amended since is the next catch-up's
+        registry = self.ledger.reader.registry_at(position)
+        units = sorted(registry.units)
+        expected = {row.unit: row for row in self._rows(units, entries[:upto], registry)} if upto else {}
         for unit in sorted(set(expected) | set(stored)):
             if unit in stale:
                 continue

@@ -372,6 +372,16 @@ def test_a_read_model_behind_the_log_is_stale_not_tampered(copy, make_services):
     assert report["read_model"]["behind"] == 1 and report["ok"] is True
 
 
+def test_a_read_model_behind_a_scheme_amendment_is_stale_not_tampered(copy, make_services):
+    url, _ = copy
+    services = make_services(url)
+    before = services.ledger.score("D03")["total"]
+    services.ledger.amend_scheme({"version": "2018.2", "total": {"indicator": "0.60", "comprehensive": "0.40"}})
+    assert services.ledger.score("D03")["total"] != before  # the rows now lag behind a real change
+    report = services.verify()
+    assert report["read_model"]["behind"] == 1 and report["read_model"]["ok"] is True and report["ok"]
+
+
 def test_a_read_model_row_past_its_due_date_is_stale_not_tampered(copy, make_services):
     url, _ = copy
     raw_execute(url, "UPDATE kaoping_scores SET judged_on='2018-01-01', valid_until='2018-02-01', "
