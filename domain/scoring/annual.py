@@ -67,6 +67,29 @@ def _weighted_mean(pairs: list[tuple[Decimal, Decimal]]) -> Decimal:
     return sum((w * s for w, s in pairs), ZERO) / sum((w for w, _ in pairs), ZERO)
 
 
+def combine_levels(by_level: Mapping[str, list[tuple[Decimal, Decimal]]], weights: Mapping[str, Decimal],
+                   ) -> tuple[dict[str, Decimal], list[str], list[str], Decimal, dict[str, Decimal], Decimal]:
+    """§3.3 from each level's (weight, score) pairs: the level means, the levels present and
+    missing, the share each present level gets of the missing ones' weight, the effective weights
+    and the annual figure (ZERO with no level present). Shared by `annual_score` and the replay's
+    figures-only path, so that both do the same arithmetic in the same order."""
+    means = {level: _weighted_mean(pairs) for level, pairs in by_level.items() if level in weights}
+    present = [level for level in weights if level in means]
+    if not present:
+        return means, present, [], ZERO, {}, ZERO
+    # a level with no task gives its weight away evenly to the levels that have tasks (§3.3)
+    missing = [level for level in weights if level not in means]
+    share = sum((weights[level] for level in missing), ZERO) / len(present)
+    effective = {level: weights[level] + share for level in present}
+    return means, present, missing, share, effective, sum((means[level] * effective[level] for level in present), ZERO)
+
+
+def task_score(task: Task, assessment: Entry | None) -> Decimal:
+    """The task's year-end score as the annual section counts it (0 before its assessment)."""
+    score, _ = _task_score(task, assessment)
+    return ZERO if score is None else score
+
+
 def annual_score(unit: Unit, tasks: list[Task], voided: list[Entry], resolved: Resolution, scheme: Scheme,
                  pending: list[str]) -> tuple[Decimal, dict[str, Decimal], Node]:
     """The tasks' part of the annual individual score (the level means combined, before the
@@ -97,8 +120,7 @@ def annual_score(unit: Unit, tasks: list[Task], voided: list[Entry], resolved: R
                                 "不计：任务下达已作废（其报告、佐证、考核随之失效）",
                                 entries=resolved.cite_all([assignment, resolved.void_of(assignment)])))
 
-    means = {level: _weighted_mean(pairs) for level, pairs in by_level.items() if level in weights}
-    present = [level for level in weights if level in means]
+    means, present, missing, share, effective, annual = combine_levels(by_level, weights)
     if not present:
         pending.append("annual_individual")
         if not other_nodes:
@@ -106,12 +128,6 @@ def annual_score(unit: Unit, tasks: list[Task], voided: list[Entry], resolved: R
                                                      "没有在册任务 → 0", pending=True)
         return ZERO, means, Node(TASKS_LABEL, ZERO, PENDING + "没有在册任务 → 0",
                                  other_nodes)
-    # a level with no task gives its weight away evenly to the levels that have tasks (§3.3)
-    missing = [level for level in weights if level not in means]
-    share = sum((weights[level] for level in missing), ZERO) / len(present)
-    effective = {level: weights[level] + share for level in present}
-    annual = sum((means[level] * effective[level] for level in present), ZERO)
-
     children = []
     for level in present:
         pairs = by_level[level]
@@ -143,16 +159,15 @@ def task_load_bonus(unit: Unit, tasks: list[Task], means: Mapping[str, Decimal],
         return ZERO, leaf_without_entries(label, ZERO, f"没有{'或'.join(map(_level, per_task))}任务 → 0")
     leaves, amounts = [], []
     for task in eligible:
-        amount = per_task[task.p["level"]] * task.difficulty
+        amount = _load_amount(task, per_task, co_factor)
         formula = f"{num(per_task[task.p['level']])} × 难度系数 {num(task.difficulty)}"
         if task.role == "co":
-            amount *= co_factor
             formula += f" × {TASK_ROLES['co']} {num(co_factor)}"
         amounts.append(amount)
         leaves.append(Node(f"{task.label} · {_level(task.p['level'])} {TASK_ROLES.get(task.role, task.role)}", amount,
                            f"{formula} = {exact(amount)}", entries=resolved.cite_all([task.assignment], unit.code)))
     raw = sum(amounts, ZERO)
-    if gate_level in means and means[gate_level] < gate:
+    if _gated(means, gate_level, gate):
         return ZERO, Node(label, ZERO, f"{_level(gate_level)}层级平均 {exact(means[gate_level])} < {num(gate)}："
                                        f"不予任务量加分（完成省目标低于70%的不予加分）；否则为 {exact(raw)}",
                           leaves)
@@ -160,6 +175,29 @@ def task_load_bonus(unit: Unit, tasks: list[Task], means: Mapping[str, Decimal],
                  else f"没有{_level(gate_level)}任务：不设门槛")
     terms = " + ".join(exact(a) for a in amounts)
     return raw, Node(label, raw, f"{terms} = {exact(raw)}（{gate_note}）", leaves)
+
+
+def task_load_figure(unit: Unit, tasks: list[Task], means: Mapping[str, Decimal], scheme: Scheme) -> Decimal:
+    """`task_load_bonus(...)[0]` without its explanation (the replay's figures-only path)."""
+    load = scheme.data["task_load"]
+    per_task = {level: dec(v) for level, v in load["per_task"].items()}
+    if not set(per_task) & set(scheme.levels(unit.group)):
+        return ZERO
+    co_factor = dec(load["co_factor"])
+    amounts = [_load_amount(t, per_task, co_factor) for t in tasks if t.active and t.p["level"] in per_task]
+    if not amounts or _gated(means, load["gate_level"], dec(load["gate"])):
+        return ZERO
+    return sum(amounts, ZERO)
+
+
+def _load_amount(task: Task, per_task: Mapping[str, Decimal], co_factor: Decimal) -> Decimal:
+    amount = per_task[task.p["level"]] * task.difficulty
+    return amount * co_factor if task.role == "co" else amount
+
+
+def _gated(means: Mapping[str, Decimal], gate_level: str, gate: Decimal) -> bool:
+    """No task-load bonus while the gate level's mean is below the gate (§3.3)."""
+    return gate_level in means and means[gate_level] < gate
 
 
 def five_task_warning(unit: Unit, tasks: list[Task], resolved: Resolution,

@@ -14,7 +14,7 @@ Figures only: nothing is cited and no explanation is kept (`score_unit` explains
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
@@ -23,7 +23,7 @@ from typing import Any
 from ..entries import Entry
 from ..reference import Unit
 from ..scheme import Scheme
-from .annual import annual_score, task_load_bonus
+from .annual import combine_levels, task_load_figure, task_score
 from .bonus import bonus_score
 from .common import common_score
 from .comprehensive import comprehensive_score
@@ -59,6 +59,7 @@ class Replayer:
         self._task_generation: Counter[str] = Counter()
         self._sections: dict[str, tuple[Any, Any]] = {}
         self._tasks: dict[str, tuple[Any, date, date, Decimal]] = {}
+        self._task_scores: dict[str, tuple[Any, Decimal]] = {}
         self._raters: set[Any] = set()
         self._schemes: dict[int, Scheme] = {}  # keeps the schemes of the keys alive (keys hold ids)
 
@@ -104,12 +105,12 @@ class Replayer:
         voids, version = g["voids"], id(scheme)
         ignored: list[str] = []  # pending and warnings: not part of the total
 
-        tasks, voided = self._memo("tasks", (g["tasks"], voids, cutoff.tz),
+        tasks, _ = self._memo("tasks", (g["tasks"], voids, cutoff.tz),
                                    lambda: standing_tasks(unit, resolved, cutoff))
         process = self._process(tasks, scheme, cutoff)
         annual_tasks, task_load = self._memo(
             "annual", (g["tasks"], g["annual"], voids, version, cutoff.tz),
-            lambda: self._annual(tasks, voided, scheme, ignored))
+            lambda: self._annual(tasks, scheme))
         common = self._memo("common", (g["common"], voids, version),
                             lambda: common_score(unit, resolved, scheme, ignored, {})[0])
         comprehensive = self._memo("comprehensive", (g["ballots"], voids, version),
@@ -121,10 +122,24 @@ class Replayer:
         individual = individual_of(scheme, process, annual_tasks + task_load)
         return total_of(scheme, indicator_of(scheme, individual, common), comprehensive, bonus, penalty)
 
-    def _annual(self, tasks: list[Task], voided: list[Entry], scheme: Scheme,
-                ignored: list[str]) -> tuple[Decimal, Decimal]:
-        annual_tasks, means, _ = annual_score(self.unit, tasks, voided, self.resolved, scheme, ignored)
-        return annual_tasks, task_load_bonus(self.unit, tasks, means, self.resolved, scheme)[0]
+    def _annual(self, tasks: list[Task], scheme: Scheme) -> tuple[Decimal, Decimal]:
+        """`annual_score` and `task_load_bonus`, figures only: each task's year-end score is kept
+        under its assignment, its own entries and the voids (an assessment moves its task alone),
+        and the levels are combined by the same `combine_levels` the explained score uses."""
+        weights = scheme.levels(self.unit.group)
+        by_level: dict[str, list[tuple[Decimal, Decimal]]] = defaultdict(list)
+        voids = self.generation["voids"]
+        for task in tasks:
+            if not task.active:
+                continue
+            key = (task.assignment.seq, self._task_generation[task.code], voids)
+            found = self._task_scores.get(task.code)
+            if found is None or found[0] != key:
+                latest = self.resolved.latest("task.assessed", self.unit.code, task.code)
+                found = self._task_scores[task.code] = (key, task_score(task, latest))
+            by_level[task.p["level"]].append((task.weight, found[1]))
+        means, *_, annual_tasks = combine_levels(by_level, weights)
+        return annual_tasks, task_load_figure(self.unit, tasks, means, scheme)
 
     def _process(self, tasks: list[Task], scheme: Scheme, cutoff: Cutoff) -> Decimal:
         """The process score from each task's deductions, a task recomputed only when its entries,
