@@ -27,6 +27,7 @@ from kaoping.domain.events import EntryRecorded
 
 from .damage import decoded
 
+#: the one topic the ledger stores (an export naming another is refused before anything is imported)
 ENTRY_TOPIC = get_topic(EntryRecorded)
 
 

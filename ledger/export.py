@@ -33,7 +33,6 @@ from eventsourcing.persistence import (
     StoredEvent,
     UUIDAsHex,
 )
-from eventsourcing.utils import get_topic
 
 from kaoping.domain.chain import Break, ChainLink, StoredEntry, first_break
 from kaoping.domain.events import EntryRecorded, stream_id
@@ -41,13 +40,12 @@ from kaoping.domain.merkle import CompactTree, leaf_hash
 from kaoping.domain.notes import Checkpoint, NoteError, Verifier, open_checkpoint, split_note
 
 from .damage import whole
+from .decode import ENTRY_TOPIC
 
 #: the keys of one exported line, in the order they are written
 KEYS = ("seq", "leaf_index", "stream", "version", "id", "type", "recorded_at", "appended_at", "actor", "payload",
         "backdated", "topic", "hash", "prev_hash", "global_prev_hash", "originator_id", "state",
         "last_seq", "damage")
-#: the one topic the ledger stores; a file naming another is refused before anything is imported
-ENTRY_TOPIC = get_topic(EntryRecorded)
 
 
 def offline_mapper() -> Mapper:  # type: ignore[type-arg]

@@ -12,8 +12,8 @@ same registry. A backdated entry into the moment, or a registry change, makes th
 and store them again.
 
 The rows are derived, like the read model's: `kaoping rebuild` drops them, `verify` recomputes each
-at its own position (`score --as-of MOMENT --upto UPTO` gives the same), and a read that cannot
-store them (another writer holds SQLite's lock) answers anyway.
+at its own position (figures as `score --as-of` gives them on the log up to that position), and a
+read that cannot store them (another writer holds SQLite's lock) answers anyway.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ class AsOfStandings:
             by_moment.setdefault(row[0], []).append(row)
         for key, rows in sorted(by_moment.items()):
             moment = datetime.fromisoformat(key.removesuffix(zone))
-            if not self._holds(rows, sum(1 for e in log if e.recorded_at <= moment), registry):
+            if not self._holds(rows, self.ledger.log.counted_at(moment), registry):
                 report["stale"].append(key)
                 continue
             prefix = log[:bisect_right(log, rows[0][4], key=by_seq)]

@@ -232,8 +232,7 @@ def current_document(projection: ScoresProjection, code: str) -> str | None:
     lookup of text ready to send."""
     unit = projection.ledger.registry().unit(code)
     try:
-        projection.catch_up()
-        projection.refresh_stale()
+        projection.catch_up()  # which refreshes the rows whose checkpoints fell due, too
     except (IntegrityError, OperationalError):
         return None  # the store is held by a writer (SQLite's lock): scored from the log instead
     return projection.view.document(unit.code)

@@ -182,7 +182,8 @@ def unit_page_response(request: Request, who: Visitor, code: str, *, as_of: str 
     unit = registry.units[code]
     may_dispute = who.principal.role == "unit" and who.principal.unit == code
     targets = _dispute_targets(history, who.principal, _closed_for(ledger)) if may_dispute else []
-    services.projection.catch_up()  # the place in the standings below (done already without as_of)
+    if as_of is not None:  # the place in the standings below (caught up by the score without as_of)
+        services.projection.catch_up()
     disputes = _disputes(history)
     return render(
         request, "unit.html", who, status_code, unit=unit, score=score,
