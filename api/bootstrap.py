@@ -1,9 +1,11 @@
 """The one composition root: typed settings in, every service built and wired, nothing connected at
 import. The command line, the HTTP app and the tests all build what they use here.
 
-`Services` holds the ledger (event store and its services), the scores read model and the group
-committer that the HTTP app and the web forms append through; `close()` stops the committer's
-writer thread and closes the store.
+`build_ledger` builds the ledger's rooms over one event store and hands them to the door
+(`ledger.application.Ledger`); `Services` holds that door, the scores read model and the group
+committer that the HTTP app and the web forms append through. Nothing else wires a room to another:
+callers outside `ledger/` use the door (tests/test_layout.py). `close()` stops the committer's writer
+thread and closes the store.
 """
 
 from __future__ import annotations
@@ -11,10 +13,24 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from kaoping.ledger.application import Clock, Ledger, utc_now
+from kaoping.ledger.admin import Admin
+from kaoping.ledger.appeals import Appeals
+from kaoping.ledger.application import Clock, Ledger, Rooms, utc_now
+from kaoping.ledger.audit import Audit
+from kaoping.ledger.citations import Citations
+from kaoping.ledger.entry_log import EntryLog
+from kaoping.ledger.files import FileStore
+from kaoping.ledger.follower import LogFollower
 from kaoping.ledger.group_commit import GroupCommitter
+from kaoping.ledger.notary import Notary
+from kaoping.ledger.reader import Reader
 from kaoping.ledger.settings import Settings
+from kaoping.ledger.store import ChainedPostgresRecorder, ChainedSQLiteRecorder, EventStore, Index
+from kaoping.ledger.streams import StreamStates
+from kaoping.ledger.supervision import Supervision
+from kaoping.ledger.writer import Writer
 from kaoping.projections.scores import ScoresProjection, with_read_model
+from kaoping.projections.views import PostgresScoresView, SQLiteScoresView
 
 
 def load_settings(db: str | None = None) -> Settings:
@@ -23,7 +39,37 @@ def load_settings(db: str | None = None) -> Settings:
 
 
 def build_ledger(settings: Settings, clock: Clock = utc_now) -> Ledger:
-    return Ledger(settings, clock=clock)
+    """The ledger's rooms over one event store, wired to each other, behind the door."""
+    store = EventStore(env=settings.eventsourcing_env())
+    recorder = store.recorder
+    if not isinstance(recorder, (ChainedSQLiteRecorder, ChainedPostgresRecorder)):
+        raise TypeError(f"unexpected recorder {type(recorder)}")
+    index = Index(recorder)
+    follower = LogFollower(recorder)  # the one follower of the log: the rooms below read it through it
+    log = EntryLog(recorder, store.mapper, follower)
+    streams = StreamStates(store, follower)
+    notary = Notary(recorder, settings, witnesses=streams.witnesses)
+    reader = Reader(store, streams, index, log, notary, settings, clock)
+    # a publication freezes standings as the reader reads them
+    files = FileStore(recorder, clock)
+    writer = Writer(store, streams, index, notary, settings, clock, freezer=reader.frozen, files=files)
+    rooms = Rooms(store=store, index=index, log=log, streams=streams, notary=notary, writer=writer,
+                  files=files, citations=Citations(log),
+                  reader=reader, admin=Admin(streams, writer, notary, settings, clock),
+                  audit=Audit(store, index, notary, settings),
+                  appeals=Appeals(reader, notary, settings, clock), supervision=Supervision(reader, clock))
+    return Ledger(settings, clock, rooms)
+
+
+def build_projection(ledger: Ledger) -> ScoresProjection:
+    """The scores read model over `ledger`, in a table of the ledger's own database (it is made
+    there when missing), tracked by the library's exactly-once tracking."""
+    view_class = PostgresScoresView if ledger.settings.is_postgres else SQLiteScoresView
+    return ScoresProjection(ledger, ledger.store.factory.tracking_recorder(view_class))
+
+
+def build_committer(ledger: Ledger) -> GroupCommitter:
+    return GroupCommitter(ledger.writer)
 
 
 class Services:
@@ -39,15 +85,15 @@ class Services:
     @cached_property
     def projection(self) -> ScoresProjection:
         """Made when first used: most commands never read the read model (it creates its table)."""
-        return ScoresProjection(self.ledger)
+        return build_projection(self.ledger)
 
     @cached_property
     def committer(self) -> GroupCommitter:
-        return GroupCommitter(self.ledger.writer)
+        return build_committer(self.ledger)
 
     def verify(self, vkey: str | None = None) -> dict[str, Any]:
         """The ledger's verify report with its `read_model` section (`with_read_model`)."""
-        return with_read_model(self.ledger.audit.verify(vkey=vkey), self.projection)
+        return with_read_model(self.ledger.verify(vkey=vkey), self.projection)
 
     def close(self) -> None:
         if "committer" in self.__dict__:
@@ -63,4 +109,4 @@ def bootstrap(settings: Settings, clock: Clock = utc_now, *, ledger: Ledger | No
     return Services(ledger, owns_ledger=own)
 
 
-__all__ = ["Services", "bootstrap", "build_ledger", "load_settings"]
+__all__ = ["Services", "bootstrap", "build_committer", "build_ledger", "build_projection", "load_settings"]

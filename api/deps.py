@@ -1,13 +1,14 @@
-"""The HTTP dependencies: the services of the app, the caller behind a bearer token, and the rule
-of which units a caller may read."""
+"""The HTTP dependencies: the services of the app, the caller behind a bearer token, and what a
+route does (`Permit`), checked against the one policy table (`domain.policy`)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Header, Query, Request
 
 from kaoping.domain import errors as e
+from kaoping.domain import policy
 from kaoping.domain.principals import Principal
 from kaoping.ledger.application import Ledger
 from kaoping.ledger.group_commit import GroupCommitter
@@ -72,12 +73,44 @@ Group = Annotated[Literal["departments", "towns_zones"] | None, Query()]
 DisputeStatus = Annotated[Literal["open", "resolved", "all"], Query()]
 
 
-def readable_unit(code: str, caller: Principal) -> str:
-    code = code.upper()
-    if not caller.may_read_unit(code):
-        raise e.Forbidden("unit.own_only", field="unit", unit=caller.unit)
-    return code
+def calendar_caller(ledger: LedgerDep, authorization: Annotated[str | None, Header()] = None,
+                    token: Annotated[str | None, Query(max_length=200, include_in_schema=False)] = None) -> Principal:
+    """The caller of a calendar: its bearer token, or (calendar applications cannot send a header)
+    a `calendar` token in the URL; no other role's token is taken from a URL."""
+    if authorization is not None or token is None:
+        return principal(ledger, authorization)
+    found = ledger.principal_for(token)
+    if found is None:
+        raise e.NotAuthenticated("auth.unknown", field="token", label=TOKEN)
+    if not policy.token_in_url(found):
+        raise e.NotAuthenticated("calendar.token_in_url", field="token")
+    return found
+
+
+def Permit(action: str, *about: str) -> Any:  # noqa: N802 - used as a type annotation's marker
+    """A route's declaration of what it does (`domain.policy.ACTIONS`): the caller behind the bearer
+    token, refused unless the policy table lets it. `about` names the path or query parameters that
+    carry the unit codes the request concerns (the table limits a unit token to its own)."""
+
+    return _permit(action, about, principal)
+
+
+def _permit(action: str, about: tuple[str, ...], who: Any) -> Any:
+    # the dependency as a default, not in the annotation: annotations are strings here, read in the
+    # module's namespace, where `who` is not
+    def permitted(request: Request, caller: Principal = Depends(who)) -> Principal:  # noqa: B008
+        policy.require(caller, action, *(request.path_params.get(name) or request.query_params.get(name)
+                                         for name in about))
+        return caller
+
+    permitted.action = action  # type: ignore[attr-defined] - read by the test that walks the routes
+    return Depends(permitted)
+
+
+def PermitCalendar(action: str, *about: str) -> Any:  # noqa: N802 - as Permit
+    """`Permit` for a calendar: the caller may give a calendar token in the URL (`calendar_caller`)."""
+    return _permit(action, about, calendar_caller)
 
 
 __all__ = ["AS_OF_PATTERN", "AsOf", "Caller", "CommitterDep", "DisputeStatus", "Group", "LedgerDep",
-           "ProjectionDep", "Stage", "TOKEN", "bearer_token", "principal", "readable_unit"]
+           "Permit", "PermitCalendar", "ProjectionDep", "Stage", "TOKEN", "bearer_token", "principal"]

@@ -26,6 +26,8 @@ class PayloadTooLarge(e.KaopingError):
 
 STATUS = {
     PayloadTooLarge: 413,
+    e.TooLarge: 413,
+    e.UnsupportedMediaType: 415,
     e.InvalidCommand: 422,
     e.RuleViolation: 422,
     e.UnknownReference: 422,

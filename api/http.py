@@ -1,4 +1,4 @@
-"""The HTTP interface of CONTRACT.md: FastAPI over the same services and the same JSON as the CLI.
+"""The HTTP interface of docs/commands.md §5: FastAPI over the same services and the same JSON as the CLI.
 
 `create_app` builds the services in the app's lifespan (never at import) through the composition
 root, includes the routers (`api/routes/`) and the web pages (`api/web/`), and installs the one
@@ -20,9 +20,9 @@ from kaoping.domain import commands as c
 from kaoping.ledger.application import Ledger
 from kaoping.ledger.settings import Settings
 
-from . import errors, limits, web
+from . import errors, limits, redaction, web
 from .bootstrap import bootstrap
-from .routes import appeals, commands, exports, log, reading
+from .routes import appeals, commands, exports, files, log, reading, supervision
 
 
 def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -> FastAPI:
@@ -32,7 +32,10 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         chosen = settings or (ledger.settings if ledger is not None else Settings())
+        redaction.install()  # after the server configured its logging: no log line shows a token
         app.state.services = bootstrap(chosen, ledger=ledger)
+        # the pieces of uploads a killed server left behind (no file row names them)
+        app.state.services.ledger.sweep_uploads()
         try:
             yield
         finally:
@@ -51,7 +54,8 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    for router in (commands.router, reading.router, appeals.router, log.router, exports.router):
+    for router in (commands.router, reading.router, appeals.router, log.router, exports.router,
+                   supervision.router, files.router):
         app.include_router(router)
     _document_commands(app)
     web.mount(app)
@@ -131,6 +135,9 @@ def _document_refusals(document: dict[str, Any]) -> None:
             if path == "/v1/commands" and method == "post":
                 statuses |= {409: "an id already recorded with other content",
                              413: "the body or the batch is over its limit"}
+            if path == "/v1/files" and method == "post":
+                statuses |= {413: "the file is over KAOPING_MAX_FILE_BYTES",
+                             415: "not a kind of file the ledger accepts"}
             for status, description in statuses.items():
                 shape = "BatchRefusal" if path == "/v1/commands" and status in (409, 422) else "Refusal"
                 responses[str(status)] = {

@@ -27,6 +27,7 @@ from fastapi.responses import Response
 
 from kaoping.domain.labels import FIGURE_NAMES, GROUP_NAMES, PENDING_HEADING, STAGE_NAMES, pending_names
 from kaoping.domain.names import FIGURES, GROUPS
+from kaoping.domain import policy
 from kaoping.domain.principals import Principal
 from kaoping.domain.standings import by_group, stage_figure
 from kaoping.ledger.application import Ledger
@@ -65,10 +66,10 @@ def caption(ledger: Ledger, subject: str, as_of: str | None, ledger_size: int) -
     """"年度专项考评成绩排名 · 截至 2018-07-31 · 生成于 … · 账本 N 条记录 · 已签名检查点：第 N 条，根哈希
     …": a printed sheet says which ledger state it came from, so that it can be checked later
     against that checkpoint (the pages' footer shows the same size and short root)."""
-    made = ledger.clock().astimezone(ledger.settings.zone)
+    made = ledger.clock().astimezone(ledger.zone)
     parts = [subject, f"截至 {as_of}" if as_of else "当前成绩", f"生成于 {made:%Y-%m-%d %H:%M:%S}",
              f"账本 {ledger_size} 条记录"]
-    latest = ledger.notary.latest()
+    latest = ledger.latest_checkpoint()
     parts.append(f"已签名检查点：第 {latest.size} 条，根哈希 {latest.checkpoint.root_b64[:12]}…"
                  if latest is not None else "尚无已签名检查点")
     return " · ".join(parts)
@@ -95,9 +96,9 @@ def _documents(ledger: Ledger, projection: ScoresProjection,
     if as_of is None:
         projection.catch_up()
         documents = projection.documents()
-        return documents, len(ledger.log.refresh())
+        return documents, len(ledger.entries())
     registry = ledger.registry()
-    entries = ledger.log.refresh()
+    entries = ledger.entries()
     return ledger.scores(list(registry.units), as_of=as_of, entries=entries,
                          registry=registry), len(entries)
 
@@ -122,10 +123,11 @@ def standings_sheet(ledger: Ledger, projection: ScoresProjection, *, as_of: str 
     return Book(caption(ledger, f"{STAGE_NAMES[stage]}排名", as_of, size), sheets)
 
 
-def figures_for(principal: Principal) -> Collection[str] | None:
-    """Whose figures a caller's standings sheet shows: a unit token's its own unit's only (what
-    `standings` shows of the others: rank, code, name and the ranked figure), anyone else's all."""
-    return {principal.unit} if principal.role == "unit" and principal.unit else None
+def figures_for(principal: Principal, codes: Collection[str]) -> Collection[str]:
+    """Whose figures a caller's standings sheet shows: the units whose own pages it may read
+    (`domain.policy`; a unit token its own unit's: of the others, what `standings` shows — rank,
+    code, name and the ranked figure)."""
+    return policy.readable_units(principal, codes)
 
 
 def _standings_row(row: dict[str, Any], document: dict[str, Any], keys: Sequence[str], *,
@@ -138,7 +140,7 @@ def _standings_row(row: dict[str, Any], document: dict[str, Any], keys: Sequence
 
 def unit_sheet(ledger: Ledger, code: str, *, as_of: str | None = None) -> Book:
     """A unit's score sheet: its explanation tree, one row per node, depth first."""
-    entries = ledger.log.refresh()
+    entries = ledger.entries()
     document = ledger.score(code.upper(), as_of=as_of, entries=entries)
     rows: list[list[Any]] = []
 

@@ -1,4 +1,4 @@
-"""The contract's commands (CONTRACT.md, "Commands"), one pydantic model each.
+"""The contract's commands (docs/commands.md §2 "录入：命令"), one pydantic model each.
 
 Validation here is only what a command says about itself (types, ranges, required fields); rules that
 need the ledger (unknown units, a task assigned twice, a closed round) live in `domain.rules`.
@@ -70,7 +70,7 @@ def _safe_text(value: str) -> str:
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
                  AfterValidator(_safe_text)]
 
-#: the alphabet of ids and codes (CONTRACT.md's `id`, unit, task, checkpoint, evidence, dispute…):
+#: the alphabet of ids and codes (docs/commands.md §2's `id`, unit, task, checkpoint, evidence, dispute…):
 #: ASCII letters and digits, CJK ideographs, and `-` `_` `.` `:`; at most CODE_LENGTH characters
 #: after surrounding spaces are stripped. They are keys, shown in tables, pages and file names:
 #: nothing in them may be markup, a control or a direction override.
@@ -151,6 +151,20 @@ Round = Literal["half_year", "year_end"]
 Group = Literal["departments", "towns_zones"]
 
 
+#: a stored file's key (docs/commands.md §10.1): its SHA-256, 64 hexadecimal digits, kept lower-case
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$"), AfterValidator(str.lower)]
+
+
+class Source(BaseModel):
+    """Where a command was read from (docs/commands.md §10.2): a stored file, and the place in it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    file: Sha256
+    sheet: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+                     AfterValidator(_safe_text)] | None = None
+    row: Annotated[StrictInt, Field(ge=1, le=10_000_000)] | None = None
+
+
 class Command(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -160,6 +174,8 @@ class Command(BaseModel):
     id: Code
     actor: Name | None = None
     recorded_at: Moment | None = None
+    #: the stored file (and sheet and row) the command was read from, where it was (§10.2)
+    source: Source | None = None
 
     @field_validator("recorded_at")
     @classmethod
@@ -173,9 +189,18 @@ class Command(BaseModel):
 
     #: the fields other than these describe what happened; they are the entry's payload
     META_FIELDS: ClassVar[frozenset[str]] = frozenset({"id", "type", "actor", "recorded_at"})
+    #: optional fields added since entries were first stored: left out of the payload when not
+    #: given, so that an entry of before and a command sent again as it was hash as they did
+    ADDED_FIELDS: ClassVar[frozenset[str]] = frozenset({"source"})
 
     def payload(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude=set(self.META_FIELDS))
+        payload = self.model_dump(mode="json", exclude=set(self.META_FIELDS))
+        for name in self.ADDED_FIELDS:
+            if payload.get(name) is None:
+                payload.pop(name, None)
+        if isinstance(payload.get("source"), dict):
+            payload["source"] = {k: v for k, v in payload["source"].items() if v is not None}
+        return payload
 
     def content_hash(self, payload: dict[str, Any] | None = None) -> str:
         """What makes a retry a duplicate: the command as sent, but not who sent it or when it arrived.
@@ -235,7 +260,7 @@ class TaskAssigned(Command):
             if self.role is None:
                 object.__setattr__(self, "role", "lead")
         else:
-            # role and difficulty qualify provincial and municipal tasks only (SCHEME-2018 §3): on
+            # role and difficulty qualify provincial and municipal tasks only (docs/scheme.md §3): on
             # another level they would be stored and silently mean nothing
             for name in ("role", "difficulty"):
                 if name in self.model_fields_set:
@@ -266,18 +291,33 @@ class CheckpointReported(Command):
 
 
 class EvidenceSubmitted(Command):
+    """Evidence for a task's checkpoint (`task`, `checkpoint`), or for a common indicator and its
+    sub-indicator (`indicator`, `sub`) instead (docs/commands.md §10.1, docs/scheme.md §4.1)."""
+
     type: Literal["evidence.submitted"]
     unit: RegistryCode
     evidence: Code
-    task: Code
-    checkpoint: Code
+    task: Code | None = None
+    checkpoint: Code | None = None
+    indicator: RegistryCode | None = None
+    sub: Annotated[Code, AfterValidator(unit_code)] | None = None
     title: Text
-    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
+    sha256: Sha256
 
-    @field_validator("sha256")
-    @classmethod
-    def _lower(cls, value: str) -> str:
-        return value.lower()
+    ADDED_FIELDS: ClassVar[frozenset[str]] = Command.ADDED_FIELDS | {"task", "checkpoint", "indicator", "sub"}
+
+    @model_validator(mode="after")
+    def _task_or_indicator(self) -> EvidenceSubmitted:
+        on_task = self.task is not None or self.checkpoint is not None
+        on_indicator = self.indicator is not None or self.sub is not None
+        if on_task == on_indicator:
+            raise InvalidCommand("evidence.task_or_indicator", field="indicator" if on_indicator else "task")
+        if on_task and (self.task is None or self.checkpoint is None):
+            raise InvalidCommand.worded("missing", "必须填写", "field required",
+                                        field="checkpoint" if self.task is not None else "task")
+        if on_indicator and self.indicator is None:
+            raise InvalidCommand.worded("missing", "必须填写", "field required", field="indicator")
+        return self
 
 
 class EvidenceVerified(Command):
@@ -287,6 +327,10 @@ class EvidenceVerified(Command):
     outcome: Literal["confirmed", "discrepancy", "falsified"]
     method: Literal["online", "on_site"]
     verified_on: IsoDate
+    #: the files the verifier saw or photographed on site, each already stored
+    files: Annotated[list[Sha256], Field(max_length=50)] | None = None
+
+    ADDED_FIELDS: ClassVar[frozenset[str]] = Command.ADDED_FIELDS | {"files"}
 
 
 class TaskAssessed(Command):
@@ -363,7 +407,9 @@ class FundingRecorded(Command):
     type: Literal["funding.recorded"]
     unit: RegistryCode
     amount: Annotated[Dec, Field(gt=0)]
-    source: OptionalText = ""
+    #: the funds' source, in words (the contract's field since the start); an object here is the
+    #: provenance every command may carry (docs/commands.md §10.2), as the two share a name
+    source: OptionalText | Source = ""  # type: ignore[assignment]
     reason: OptionalText = ""
 
 
@@ -377,6 +423,17 @@ class PenaltyImposed(Command):
 
 class EntryVoided(Command):
     type: Literal["entry.voided"]
+    target: Code
+    reason: Text
+
+
+class VoidRequested(Command):
+    """A unit asks the office to void an entry it recorded itself (a wrong report): the contract
+    does not let a unit dispute its own entry, so the request is an entry of its own, which the
+    office answers with `entry.voided` — of the target to grant it, of the request to decline it."""
+
+    type: Literal["void.requested"]
+    unit: RegistryCode
     target: Code
     reason: Text
 
@@ -403,7 +460,7 @@ class RoundClosed(Command):
 
 class ResultsPublished(Command):
     """公示: the ledger freezes the standings of `stage` as of `as_of` into the entry it appends
-    (SCHEME-2018 §9; CONTRACT.md, "Publication")."""
+    (docs/scheme.md §9; docs/commands.md §7 "公示")."""
 
     type: Literal["results.published"]
     stage: Literal["process", "half_year", "annual"]
@@ -426,6 +483,7 @@ AnyCommand = Annotated[
         FundingRecorded,
         PenaltyImposed,
         EntryVoided,
+        VoidRequested,
         DisputeFiled,
         DisputeResolved,
         RoundClosed,

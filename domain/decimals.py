@@ -1,4 +1,4 @@
-"""How figures and numbers are written (SCHEME-2018 §2): half-up to 2 places for display, never
+"""How figures and numbers are written (docs/scheme.md §2): half-up to 2 places for display, never
 "-0.00"; full precision everywhere else, one spelling per number."""
 
 from __future__ import annotations

@@ -21,10 +21,14 @@ class Entry:
     payload: Mapping[str, Any]  # the validated command minus id/type/actor/recorded_at, JSON form
 
     def cite(self, voided_by: str | None = None) -> dict[str, Any]:
-        """How an explanation names this entry (CONTRACT.md, TREE `entries`)."""
-        return {"seq": self.seq, "id": self.id, "type": self.type,
-                "recorded_at": self.recorded_at.isoformat(), "actor": self.actor,
-                "voided_by": voided_by}
+        """How an explanation names this entry (docs/commands.md §4, the tree's `entries`)."""
+        cited = {"seq": self.seq, "id": self.id, "type": self.type,
+                 "recorded_at": self.recorded_at.isoformat(), "actor": self.actor,
+                 "voided_by": voided_by}
+        source = self.payload.get("source")
+        if isinstance(source, dict):  # read from a stored file (docs/commands.md §10.2)
+            cited["source"] = source
+        return cited
 
 
 def by_seq(entry: Entry) -> int:

@@ -28,6 +28,9 @@ class KaopingError(Exception):
         self.field = field
         self.params = params
         self.message_en = en
+        #: the Chinese sentence alone, without the field's name leading it (what a page shows
+        #: where the field is not a form's)
+        self.sentence = zh
         lead = words is None or words.lead
         self.message = f"{label or field_name(field)}：{zh}" if field and lead else zh
 
@@ -37,7 +40,7 @@ class KaopingError(Exception):
         """An error whose words were made elsewhere (pydantic's, translated by `refusals`)."""
         error = cls.__new__(cls)
         Exception.__init__(error, en)
-        error.code, error.field, error.params, error.message_en = code, field, {}, en
+        error.code, error.field, error.params, error.message_en, error.sentence = code, field, {}, en, zh
         error.message = f"{label or field_name(field)}：{zh}" if field else zh
         return error
 
@@ -87,3 +90,16 @@ class LedgerNotInitialised(KaopingError):
 class LedgerDamaged(KaopingError):
     """A stored entry, chain link or index row is not as the ledger wrote it: nothing more is read
     or appended past it until `kaoping verify` has named it and the database is restored."""
+
+
+class LedgerForked(LedgerDamaged):
+    """The tree in the database does not extend what the signing key last signed (its record beside
+    the key): entries were cut or rewritten. The signer signs nothing and nothing is appended."""
+
+
+class TooLarge(KaopingError):
+    """An uploaded file is over the size the settings allow (`KAOPING_MAX_FILE_BYTES`)."""
+
+
+class UnsupportedMediaType(KaopingError):
+    """An uploaded file's bytes are not of a kind the ledger stores (docs/commands.md §10.1)."""

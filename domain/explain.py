@@ -1,6 +1,6 @@
 """How a score explains itself: a tree of figures, each with its formula and the entries behind it.
 
-A node is `{label, value, formula, children, entries}` (CONTRACT.md, TREE). Labels and formulas are
+A node is `{label, value, formula, children, entries}` (docs/commands.md §4, `score`). Labels and formulas are
 in the plan's Chinese, for the office's clerks (the names are `domain.labels`'); only codes, numbers,
 dates and the operators of a formula are not words. A leaf either cites at least one ledger entry or
 says in its formula why none: such formulas start with one of `NO_ENTRY_PREFIXES`, so a reader (and a

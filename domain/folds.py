@@ -43,10 +43,15 @@ class TaskState:
 @dataclass(frozen=True)
 class EvidenceState:
     submitted_by: str
-    task: str
-    checkpoint: str
+    #: the task's checkpoint it supports, or (instead) the common indicator and sub-indicator
+    task: str | None
+    checkpoint: str | None
     recorded_at: datetime
     voided: bool = False
+    #: the file it cites (docs/commands.md §10.1)
+    sha256: str = ""
+    indicator: str | None = None
+    sub: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,8 @@ class UnitState(StreamState):
     reports: dict[tuple[str, str], str] = field(default_factory=dict)
     evidence: dict[str, EvidenceState] = field(default_factory=dict)
     disputes: dict[str, DisputeState] = field(default_factory=dict)
+    #: each void request's target, by the request's command id (`void.requested`)
+    void_requests: dict[str, str] = field(default_factory=dict)
 
     def _apply(self, event: EntryRecorded) -> None:
         p, kind = event.payload, event.entry_type
@@ -116,8 +123,10 @@ class UnitState(StreamState):
             self.reports[(p["task"], p["checkpoint"])] = event.command_id
         elif kind == "evidence.submitted":
             self.evidence[p["evidence"]] = EvidenceState(
-                event.command_id, p["task"], p["checkpoint"], event.recorded_at
-            )
+                event.command_id, p.get("task"), p.get("checkpoint"), event.recorded_at,
+                sha256=p["sha256"], indicator=p.get("indicator"), sub=p.get("sub"))
+        elif kind == "void.requested":
+            self.void_requests[event.command_id] = p["target"]
         elif kind == "dispute.filed":
             self.disputes[p["dispute"]] = DisputeState(event.command_id, p["target"], event.recorded_at)
         elif kind == "dispute.resolved":
@@ -208,7 +217,7 @@ class SchemeVersion:
 class RegistryState(StreamState):
     units: dict[str, Unit] = field(default_factory=dict)
     indicators: dict[str, Indicator] = field(default_factory=dict)
-    #: in the order they come into force (SCHEME-2018 §10: amendments are recorded in that order)
+    #: in the order they come into force (docs/scheme.md §10: amendments are recorded in that order)
     schemes: list[SchemeVersion] = field(default_factory=list)
 
     def _apply(self, event: EntryRecorded) -> None:
@@ -296,6 +305,30 @@ class TokensState(StreamState):
         return info.principal if info is not None and info.revoked_by is None else None
 
 
+@dataclass(frozen=True)
+class WitnessInfo:
+    """A witness the office registered: its name and cosigner key (vkey text), and when."""
+
+    name: str
+    vkey: str
+    registered_by: str
+    recorded_at: datetime
+
+
+@dataclass
+class WitnessesState(StreamState):
+    """The witnesses registered now, by name: only their cosignatures are kept and shown."""
+
+    by_name: dict[str, WitnessInfo] = field(default_factory=dict)
+
+    def _apply(self, event: EntryRecorded) -> None:
+        p = event.payload
+        if event.entry_type == "witness.registered":
+            self.by_name[p["name"]] = WitnessInfo(p["name"], p["vkey"], event.command_id, event.recorded_at)
+        elif event.entry_type == "witness.removed":
+            self.by_name.pop(p["name"], None)
+
+
 def new_state(stream: str) -> StreamState:
     """The empty state of a stream, chosen by the stream's kind: apply the stream's events to it."""
     kind, _ = parse_stream(stream)
@@ -304,8 +337,9 @@ def new_state(stream: str) -> StreamState:
 
 FOLDS: dict[StreamKind, type[StreamState]] = {"unit": UnitState, "round": RoundState,
                                               "registry": RegistryState, "tokens": TokensState,
-                                              "publications": PublicationsState}
+                                              "publications": PublicationsState,
+                                              "witnesses": WitnessesState}
 
 
 __all__ = ["DisputeState", "EntryInfo", "EvidenceState", "RegistryState", "RoundState", "SchemeVersion",
-           "StreamState", "TaskState", "UnitState", "new_state"]
+           "StreamState", "TaskState", "UnitState", "WitnessInfo", "WitnessesState", "new_state"]

@@ -1,7 +1,7 @@
 """The Chinese vocabulary: one name per thing, used by the command line, the pages and the sheets.
 
 The keys are the contract's (figures, stages, groups, roles, entry types); they stay as they are in
-JSON. The names follow the plan (盘县政办发〔2018〕144号) and SCHEME-2018: 过程成绩, 减分项, the
+JSON. The names follow the plan (盘县政办发〔2018〕144号) and docs/scheme.md: 过程成绩, 减分项, the
 groups of §1.
 """
 
@@ -21,14 +21,14 @@ FIGURE_NAMES = {
     "year_end_comp": "年终综合评价", "bonus": "加分", "penalty": "减分",
 }
 
-ROLE_NAMES = {"office": "考评办", "assessor": "考核主体", "leader": "县领导", "group_office": "领导小组办公室",
+ROLE_NAMES = {"calendar": "日历订阅", "office": "考评办", "assessor": "考核主体", "leader": "县领导", "group_office": "领导小组办公室",
               "unit": "被考评单位", "verifier": "核验人员", "auditor": "审计"}
 
 ENTRY_TYPES = {
     "task.assigned": "任务下达", "task.withdrawn": "任务撤回", "checkpoint.reported": "节点报告",
     "evidence.submitted": "佐证提交", "evidence.verified": "佐证核验", "task.assessed": "任务考核",
     "common.scored": "共性指标评分", "ballot.cast": "投票", "bonus.awarded": "加分",
-    "funding.recorded": "争取资金", "penalty.imposed": "减分", "entry.voided": "作废",
+    "funding.recorded": "争取资金", "penalty.imposed": "减分", "entry.voided": "作废", "void.requested": "作废申请",
     "dispute.filed": "提出异议", "dispute.resolved": "异议裁决", "round.closed": "轮次关闭",
     "scheme.adopted": "考评方案", "scheme.amended": "方案修订", "unit.registered": "单位登记",
     "indicator.registered": "指标登记",
@@ -41,10 +41,10 @@ DISPUTE_STATES = {"open": "待裁决", "upheld": "异议成立", "rejected": "�
 
 LEVEL_NAMES = {"provincial": "省专项", "municipal": "市专项", "own": "部门自身重点工作", "county": "县考核"}
 
-#: a unit's part in a provincial or municipal task (SCHEME-2018 §3: `lead` 牵头, `co` 责任)
+#: a unit's part in a provincial or municipal task (docs/scheme.md §3: `lead` 牵头, `co` 责任)
 TASK_ROLES = {"lead": "牵头", "co": "责任"}
 
-#: what a judged checkpoint may cost (SCHEME-2018 §3.1; the scheme's `process` keys)
+#: what a judged checkpoint may cost (docs/scheme.md §3.1; the scheme's `process` keys)
 PROCESS_DEDUCTIONS = {"not_reported": "未报", "late": "未按节点", "substandard": "未保质保量"}
 
 METHOD_NAMES = {"completion_ratio": "完成比例法", "direct_deduction": "直接扣分法", "veto": "否决计分法",
@@ -58,11 +58,16 @@ VERIFICATION_METHODS = {"online": "线上核验", "on_site": "实地核验"}
 
 QUALITY = {"ok": "合格", "poor": "较差"}
 
-#: the kinds of ballot of a comprehensive evaluation round (SCHEME-2018 §5)
+#: the kinds of ballot of a comprehensive evaluation round (docs/scheme.md §5)
 BALLOT_KINDS = {"leader": "领导评价", "office": "领导小组办公室评价", "mutual": "互评"}
 
 #: what a score's `pending` list is called where people read it (按 0 计: a missing input counts 0)
 PENDING_HEADING = "尚缺输入（按 0 计）"
+
+#: 督办: where a checkpoint stands (`due`'s `status`) and its light
+DUE_STATUSES = {"overdue": "逾期未报", "due_soon": "即将到期", "upcoming": "未到期", "not_completed": "已报未完成",
+                "reported_late": "逾期已报", "reported": "按时已报"}
+LIGHTS = {"red": "红灯", "yellow": "黄灯", "green": "绿灯"}
 
 
 def task_name(code: str, title: str = "") -> str:
@@ -94,11 +99,11 @@ def pending_names(codes: Iterable[str]) -> str:
     return "、".join(pending_name(code) for code in codes)
 
 #: the flag on a P8 imposed by hand beside one derived from a standing falsified verification
-#: (SCHEME-2018 §3.1: the office does not impose that P8 again by hand)
+#: (docs/scheme.md §3.1: the office does not impose that P8 again by hand)
 DOUBLE_P8 = "可能重复扣分"
 
 #: the mark on a P8 that scoring derives from a standing falsified verification of an important
-#: task's evidence (SCHEME-2018 §3.1: counted without being imposed)
+#: task's evidence (docs/scheme.md §3.1: counted without being imposed)
 DERIVED_P8 = "（自动计）"
 
 
@@ -108,7 +113,8 @@ FIELD_NAMES = {
     "task": "任务", "title": "名称", "level": "层级", "method": "计分方法", "weight": "权重", "role": "角色",
     "difficulty": "难度系数", "important": "重要指标", "checkpoints": "序时节点", "checkpoint": "节点",
     "due": "到期日", "reported_on": "报告日期", "completed": "是否完成", "quality": "质量", "note": "说明",
-    "evidence": "佐证", "sha256": "文件哈希", "outcome": "结果", "verified_on": "核验日期",
+    "evidence": "佐证", "sha256": "文件哈希", "file": "文件", "files": "核验所见的文件", "source": "来源",
+    "sub": "核心指标", "outcome": "结果", "verified_on": "核验日期",
     "actual": "实际完成值", "deductions": "扣分", "vetoed": "是否否决", "points": "分值",
     "indicator": "共性指标", "score": "分数", "round": "轮次", "kind": "类别", "rater": "评价人",
     "group": "分组", "ranking": "排序", "item": "加减分项", "count": "次数", "reason": "理由",

@@ -2,7 +2,7 @@
 the ranges a proof is made of, and the verification of inclusion and consistency proofs.
 
 Every stored entry, in ledger order, is one leaf; its data is the 32 raw bytes of the entry's chain
-hash (CONTRACT.md, "The Merkle tree over the ledger"). A store keeps the hashes of complete,
+hash (docs/commands.md §6 "树"). A store keeps the hashes of complete,
 aligned subtrees (`Node`: level and index), so that a root or a proof reads O(log n) of them:
 `inclusion_ranges` and `consistency_ranges` say which subtree hashes a proof consists of, `needed`
 which stored nodes those ranges are computed from, and `range_hash` computes one from them. The

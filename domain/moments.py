@@ -1,4 +1,4 @@
-"""Knowledge times as callers write them (CONTRACT.md, "Semantics"): a bare date as an as-of time
+"""Knowledge times as callers write them (docs/commands.md §3 "截至时间"): a bare date as an as-of time
 means the end of that day in the office's zone; a datetime without an offset is read in that zone."""
 
 from __future__ import annotations

@@ -17,10 +17,12 @@ REGISTRY_STREAM = "registry"
 TOKENS_STREAM = "tokens"
 #: the published results (公示), each with its frozen standings and appeal window
 PUBLICATIONS_STREAM = "publications"
+#: the witnesses the office registered (their cosigner keys), added and removed as entries
+WITNESSES_STREAM = "witnesses"
 _UNIT = "unit:"
 _ROUND = "round:"
 
-StreamKind = Literal["unit", "round", "registry", "tokens", "publications"]
+StreamKind = Literal["unit", "round", "registry", "tokens", "publications", "witnesses"]
 
 
 def unit_stream(code: str) -> str:
@@ -35,7 +37,7 @@ def round_stream(name: str) -> str:
 
 def parse_stream(stream: str) -> tuple[StreamKind, str]:
     """("unit", "D03") for "unit:D03", ("round", "half_year") for "round:half_year", and the
-    registry, tokens and publications streams as (their name, "")."""
+    registry, tokens, publications and witnesses streams as (their name, "")."""
     if stream.startswith(_UNIT):
         return "unit", stream[len(_UNIT):]
     if stream.startswith(_ROUND):
@@ -46,6 +48,8 @@ def parse_stream(stream: str) -> tuple[StreamKind, str]:
         return "tokens", ""
     if stream == PUBLICATIONS_STREAM:
         return "publications", ""
+    if stream == WITNESSES_STREAM:
+        return "witnesses", ""
     raise ValueError(f"not a stream name: {stream!r}")
 
 
@@ -75,11 +79,11 @@ FIGURES = ("total", "indicator", "individual", "process", "annual_individual", "
            "common", "chuangcheng", "comprehensive", "half_year_comp", "year_end_comp", "bonus",
            "penalty")
 
-#: the figure each stage ranks by (CONTRACT.md: `half_year` is the half-year comprehensive
+#: the figure each stage ranks by (docs/commands.md §4: `half_year` is the half-year comprehensive
 #: evaluation, `annual` the total)
 STAGES = {"process": "process", "half_year": "half_year_comp", "annual": "total"}
 
-#: the standings groups (SCHEME-2018 §1)
+#: the standings groups (docs/scheme.md §1)
 GROUPS = ("departments", "towns_zones")
 
 # -- kinds of entry --------------------------------------------------------------------------------

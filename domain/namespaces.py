@@ -16,6 +16,7 @@ from collections.abc import Collection
 
 from . import commands as c
 from .errors import InvalidCommand, RuleViolation
+from .policy import bound_unit
 from .principals import OFFICE, Principal
 
 #: ids and dispute codes are `Code`s: at most this many characters, the prefix included
@@ -33,9 +34,9 @@ def unit_dispute_code(unit: str, code: str) -> str:
 def own_namespace(cmd: c.Command, principal: Principal | None) -> c.Command:
     """The command as a unit token's is stored (its id, and a dispute's code, in the unit's
     namespace); others' commands unchanged. Idempotent."""
-    if principal is None or principal.role != "unit" or principal.unit is None:
+    unit = bound_unit(principal)
+    if unit is None:
         return cmd
-    unit = principal.unit
     update: dict[str, str] = {"id": unit_id(unit, cmd.id)}
     if isinstance(cmd, c.DisputeFiled):
         update["dispute"] = unit_dispute_code(unit, cmd.dispute)
@@ -50,7 +51,7 @@ def check_id_namespace(command_id: str, principal: Principal | None, units: Coll
     """Refuse an id in a unit's namespace from any token but that unit's (which never send one of
     another unit: theirs are prefixed). The operator (the command line, None or `OFFICE`) holds the
     database and may import what unit tokens recorded elsewhere."""
-    if principal is None or principal is OFFICE or principal.role == "unit":
+    if principal is None or principal is OFFICE or bound_unit(principal) is not None:
         return
     owner, colon, _ = command_id.partition(":")
     if colon and owner in units:

@@ -167,6 +167,12 @@ def sign_note(text: str, signer: Signer) -> str:
     return text + "\n" + Signature(signer.name, signer.id, signer.sign(text.encode())).line
 
 
+def normalized_note(note: str) -> str:
+    """A note as a person or a tool saved it, ending in exactly one newline: `jq -r` and editors add
+    one after the note's own, a copy from a page may lose it. Nothing else is changed."""
+    return note.rstrip("\n") + "\n"
+
+
 def split_note(note: str) -> tuple[str, list[Signature]]:
     """A note's text and signature lines, checked for form only (not verified)."""
     if any(ord(ch) < 0x20 and ch != "\n" for ch in note):
@@ -270,5 +276,5 @@ def cosignature_time(checkpoint_text: str, signature: Signature, verifier: Verif
 
 
 __all__ = ["COSIGNATURE_KEY", "NOTE_KEY", "Checkpoint", "NoteError", "Signature", "Signer",
-           "Verifier", "cosign", "cosignature_time", "key_id", "open_checkpoint", "open_note",
+           "Verifier", "cosign", "cosignature_time", "key_id", "normalized_note", "open_checkpoint", "open_note",
            "sign_note", "split_note", "valid_name"]

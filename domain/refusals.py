@@ -153,7 +153,7 @@ REFUSALS: dict[str, Words] = {
     "ballot.not_in_group": Words("{code} 不属于{group}", "{code} is not in group {group_code}"),
     "ballot.ranks_itself": Words("{code} 不能给自己排序", "{code} may not rank itself"),
     "ballot.incomplete": Words("{whose}（方案第 5 节）；{total} 个单位中漏排 {count} 个：{missing}",
-                               "{whose_en} (SCHEME-2018 §5); {count} of {total} left out: {missing}"),
+                               "{whose_en} (the scheme, §5); {count} of {total} left out: {missing}"),
 
     # -- the scheme and its amendments (§10; domain.scheme, domain.scheme_schema, ledger.admin) -------
     "amendment.not_object": Words("方案修订应是一个 JSON 对象（合并补丁），例如 {{\"version\": \"2018.2\", …}}",
@@ -168,13 +168,13 @@ REFUSALS: dict[str, Words] = {
                                      "is the amendment's recorded time, not part of a patch"),
     "amendment.list_not_keyed": Words("按键组织，补丁只写要改的条目，例如 {example}（null 删除一条）；写成列表会替换全部条目",
                                       "is keyed, so that a patch names the entries it changes, e.g. {example} "
-                                      "(null deletes one); a list would replace every entry (SCHEME-2018 §10)"),
+                                      "(null deletes one); a list would replace every entry (the scheme, §10)"),
     "amendment.not_json": Words("{kind} 不能写入 JSON", "{kind} is not JSON"),
     "amendment.out_of_order": Words(
         "{when} 不晚于现行版本 {version} 的生效时间 {since}：修订须按时间先后登记，早于现行版本的修订会改写已由后一版本管辖的时期",
         "{when} is not after {since}, from which {version} is in force: amendments are recorded in time "
         "order, since one dated earlier would rewrite the rules of a period a later version already "
-        "governs (SCHEME-2018 §10)"),
+        "governs (the scheme, §10)"),
     "scheme.not_object": Words("方案应是一个 JSON 对象", "a scheme is a JSON object"),
     "scheme.unknown_key": Words("不是方案的键（是否拼写有误？）", "unknown key: not part of the scheme"),
     "scheme.number": Words(f"应为数字，例如 {NUMBER_EXAMPLE}", "a number is expected (a decimal string such as \"0.5\")"),
@@ -260,10 +260,13 @@ REFUSALS: dict[str, Words] = {
     # == Chinese words (issue 15, last part): roles, voids and disputes, readers, keys and proofs ==
     # -- who may record what (domain.roles) ---------------------------------------------------------
     "role.unknown": Words("没有“{given}”这种角色，可选：{allowed}", "unknown role {given!r}; one of {allowed_en}"),
-    "token.unit_needed": Words("单位令牌须用 --unit 写明单位代码，例如 --unit D03",
-                               "a unit token needs --unit CODE"),
-    "token.unit_not_for_role": Words("只有单位（unit）角色的令牌写 --unit，请删去它或把角色改为 unit",
-                                     "--unit is only for the unit role"),
+    "token.unit_needed": Words("单位（unit）和日历订阅（calendar）令牌须用 --unit 写明单位代码，例如 --unit D03",
+                               "a unit or calendar token needs --unit CODE"),
+    "token.unit_not_for_role": Words("只有单位（unit）和日历订阅（calendar）角色的令牌写 --unit，请删去它或改用这两种角色",
+                                     "--unit is only for the unit and calendar roles"),
+    "calendar.token_in_url": Words("网址里只接受日历订阅（calendar）令牌：其他令牌请放在请求头 Authorization: Bearer 令牌",
+                                   "only a calendar token may be given in the URL; others go in the Authorization header",
+                                   lead=False),
     "token.leader_units_needed": Words("县领导令牌须用 --units 写明分管的单位，例如 --units D01,D02",
                                        "a leader token needs --units CODE,… (the units in the leader's charge)"),
     "token.assessor_indicators_needed": Words(
@@ -314,6 +317,21 @@ REFUSALS: dict[str, Words] = {
                                    "a unit token compares its own unit ({unit}) with another"),
     "verify.not_for_unit": Words("单位令牌不能校验整个账本，请用审计或考评办的令牌",
                                  "a unit token may not verify the whole ledger"),
+    # -- 督办 (domain.due, ledger.supervision) ------------------------------------------------------
+    "due.as_of_future": Words("{given} 晚于今天（{today}）：督办只看今天或过去某一天已知的情况",
+                              "{given} is after today ({today}): due lists are as known today or on a past day"),
+    "due.outside_charge": Words("本令牌只能查看本单位或所分管单位的督办事项（{code} 不在其中）",
+                                "this token sees the due items of its own or its charge's units only ({code} is not)"),
+    "due.within_range": Words("{given} 超出范围：应为 0 到 {longest} 之间的天数，例如 7",
+                              "{given} is out of range: a number of days from 0 to {longest}"),
+    # -- the policy table (domain.policy) ---------------------------------------------------------
+    "action.role": Words("{role}的令牌不能使用“{what}”", "a {role_code} token may not use {what}", lead=False),
+    "desk.office_only": Words("异议受理台只对考评办的令牌开放", "the dispute desk is for the office's tokens only",
+                              lead=False),
+    "dispute.file_unit_only": Words("只有单位的令牌可以对本单位的记录提出异议",
+                                    "only a unit's token disputes entries of its unit", lead=False),
+    "dispute.file_own_unit": Words("只有本单位的令牌可以对本单位的记录提出异议（本令牌属于 {unit}）",
+                                   "a unit token disputes entries of its own unit ({unit}) only", lead=False),
 
     # -- writing (ledger.writer, ledger.group_commit) ------------------------------------------
     "id.conflict": Words("编号“{id}”已用于另一条内容不同的命令：重发同一命令不会重复登记，新命令请换一个编号",
@@ -364,6 +382,25 @@ REFUSALS: dict[str, Words] = {
     "cosignature.not_this_checkpoint": Words("见证签名所签的检查点不是本账本签发的检查点",
                                              "the cosigned checkpoint is not the one this ledger signed"),
     "cosignature.missing": Words("签名文本中没有 {name} 的签名", "the note carries no signature by {name}"),
+    # -- registered witnesses (ledger.admin, ledger.notary) --------------------------------------
+    "witness.not_cosigner": Words("{name} 的公钥不是见证签名公钥（类型应为 0x04，用 kaoping key generate --cosigner 生成）",
+                                  "{name}'s key is not a cosigner key (type 0x04)"),
+    "witness.name_taken": Words("已登记了名为 {name} 的见证人，公钥不同：要换公钥，请先运行 kaoping witness remove {name}",
+                                "a witness named {name} is registered with another key: remove it first"),
+    "witness.unknown": Words("没有登记名为“{name}”的见证人；已登记的：{known}",
+                             "no witness {name!r} is registered; registered: {known_en}"),
+    "witness.unregistered": Words("见证人 {name} 没有登记：考评办须先用 kaoping witness add 登记它的见证签名公钥，"
+                                  "它的见证签名才会被接受",
+                                  "witness {name} is not registered: the office registers its cosigner key "
+                                  "with `kaoping witness add` first"),
+    "cosignature.none_registered": Words("签名文本中没有已登记见证人的签名；已登记的见证人：{known}",
+                                         "the note carries no registered witness's signature; registered: "
+                                         "{known_en}"),
+    "cosignature.not_registered_key": Words("签名文本中没有用已登记的见证人 {name} 的公钥签的见证签名",
+                                            "the note carries no cosignature by the key registered for "
+                                            "witness {name}"),
+    "cosignature.bad_by": Words("见证人 {name} 的见证签名用它登记的公钥验证不通过",
+                                "witness {name}'s cosignature does not verify under its registered key"),
     "key.file_exists": Words("{path} 已存在：密钥文件从不覆盖，请换一个 --out 路径",
                              "{path} exists: a key file is never overwritten"),
     "key.unreadable": Words("无法读取密钥文件 {path}：{error}", "cannot read the key file {path}: {error_en}"),
@@ -380,6 +417,28 @@ REFUSALS: dict[str, Words] = {
     "tree.checkpoint_ahead": Words("已存有大小为 {size} 的检查点，而树只有 {leaves} 个叶子：请运行 kaoping verify",
                                    "a checkpoint of size {size} is stored, the tree has {leaves} leaves: run "
                                    "`kaoping verify`"),
+    # -- the signer's memory (ledger.signer, ledger.notary) -------------------------------------
+    "ledger.fork": Words(
+        "账本分叉，已转为只读：签名密钥最后签署的检查点是第 {signed_size} 条、根哈希 {signed_root}，而数据库中的树是"
+        "第 {size} 条、根哈希 {root}，{why}。签名者拒绝签署，不能再登记：请运行 kaoping verify 查明是哪些大小，"
+        "并从备份恢复数据库",
+        "the ledger forked and is read-only: the signing key last signed size {signed_size} with root "
+        "{signed_root}, the database's tree has size {size} with root {root}, {why_en}; the signer signs "
+        "nothing and nothing is appended: run `kaoping verify` and restore the database from a backup",
+        lead=False),
+    "signer.record_damaged": Words(
+        "签名记录（密钥文件旁的 .signed 文件）中有一行不是签名者写的（{error}）：“{line}”；签名者拒绝签署，"
+        "请从备份恢复该文件",
+        "the signer's record (the .signed file beside the key) holds a line it did not write ({error}): "
+        "{line!r}; nothing is signed: restore the file from a backup", lead=False),
+    "checkpoint.foreign_row": Words(
+        "数据库中大小为 {size} 的检查点不是签名密钥签署的那一个（根哈希不同）：请运行 kaoping verify 查明，"
+        "并从备份恢复数据库",
+        "the database's checkpoint of size {size} is not the one the key signed (another root): run "
+        "`kaoping verify`", lead=False),
+    "tree.node_missing": Words("Merkle 树缺少大小为 {size} 的树的根所需的子树哈希：请运行 kaoping verify",
+                               "the Merkle tree lacks a subtree hash the root of size {size} needs: run "
+                               "`kaoping verify`"),
     "verify.checkpoint_needs_vkey": Words("给出 --checkpoint 时还须给出 --vkey（本账本的验证公钥）",
                                           "--checkpoint needs --vkey, the log's verifier key"),
 
@@ -406,8 +465,85 @@ REFUSALS: dict[str, Words] = {
     "witness.http_status": Words("{url} 答复 HTTP {status}：{body}", "{url}: HTTP {status} {body}"),
     "witness.unreachable": Words("无法连接 {url}：{error}", "{url}: {error_en}"),
     "witness.state_unreadable": Words("无法读取状态文件 {path}：{error}", "cannot read the state file {path}: {error_en}"),
+    "witness.reply_too_large": Words("{url} 的答复超过 {limit} 字节，不是检查点或证明：未接受任何内容",
+                                     "{url}: the reply is over {limit} bytes, no checkpoint or proof: nothing "
+                                     "accepted", lead=False),
+    "witness.not_utf8": Words("{what}不是 UTF-8 文本：未接受任何内容", "the {what_en} is not UTF-8 text", lead=False),
+    "witness.json_too_deep": Words("{what}的 JSON 嵌套太深，不是账本的答复：未接受任何内容",
+                                   "the {what_en} is JSON nested too deep: nothing accepted", lead=False),
+    "witness.not_json": Words("{what}不是有效的 JSON：未接受任何内容", "the {what_en} is not valid JSON", lead=False),
+    "witness.proof_shape": Words("{what}应为至多 {most} 个 base64 哈希的列表：未接受任何内容",
+                                 "the {what_en} is a list of at most {most} base64 hashes", lead=False),
+    "witness.proof_base64": Words("{what}中有不是 32 字节 base64 哈希的项：未接受任何内容",
+                                  "the {what_en} holds an item that is no 32-byte base64 hash", lead=False),
+    "witness.note_malformed": Words("{what}不是签名的检查点：{reason}", "the {what_en} is no signed checkpoint: "
+                                    "{reason_en}", lead=False),
+    "witness.file_too_large": Words("{path} 超过 {limit} 字节，不是{what}", "{path} is over {limit} bytes: no {what_en}",
+                                    lead=False),
+    "witness.state_missing": Words("没有状态文件 {path}：请先运行一次 kaoping witness", "no state file {path}",
+                                   lead=False),
+    "witness.state_exists": Words("状态文件 {path} 已存在：--receipt 只用于开始一个新的状态，请换一个 --state 路径",
+                                  "the state file {path} exists: --receipt only starts a new state", lead=False),
+    "witness.compare_needs_proof": Words("两个状态的大小不同（{a} 和 {b}），要由账本的一致性证明判断：请给出 --url 和 "
+                                         "--token",
+                                         "the states' sizes differ ({a} and {b}): a consistency proof from the "
+                                         "ledger is needed (--url and --token)", lead=False),
+    "receipt.missing": Words("没有回执文件 {path}", "no receipt file {path}", lead=False),
+    "receipt.shape": Words("{path} 不是回执：应为 POST /v1/commands 的 201 答复，或从单位页面下载的回执",
+                           "{path} is no receipt: a 201 of POST /v1/commands, or a receipt downloaded from a "
+                           "unit's page", lead=False),
+    "receipt.leaf_hash": Words("{path} 中序号 {seq} 的叶子哈希与它的哈希不符", "{path}: the leaf hash of seq {seq} "
+                               "is not its hash's", lead=False),
     "witness.state_foreign": Words("状态文件 {path} 中没有本账本的检查点：{reason}",
                                    "the state file {path} holds no checkpoint of this log: {reason_en}"),
+
+    # -- evidence files (docs/commands.md §10.1; ledger.files, ledger.sniffing, api.uploads) --------
+    "file.too_large": Words("文件超过 {limit} 字节的上限（KAOPING_MAX_FILE_BYTES）：请压缩或拆分后再上传",
+                            "the file is over the limit of {limit} bytes (KAOPING_MAX_FILE_BYTES)"),
+    "file.empty": Words("文件是空的：请选择要上传的佐证文件", "the file is empty"),
+    "file.type_refused": Words("不接受这种文件（{named}）：只接受 PDF、OFD、JPEG、PNG、WebP 图片、Word/Excel/PowerPoint "
+                               "文档、纯文本和 ZIP，按文件内容判断，与文件名无关",
+                               "this kind of file is not accepted ({named_en}): PDF, OFD, JPEG, PNG, WebP, Office "
+                               "documents, plain text and ZIP only, told from the bytes, never the name"),
+    "file.part_missing": Words("请求中没有名为 file 的文件部分（multipart/form-data）",
+                               "no multipart part named file"),
+    "file.one_part": Words("一次只上传一个文件（一个名为 file 的部分）", "one file a request (one part named file)"),
+    "file.not_multipart": Words("应为 multipart/form-data 请求", "a multipart/form-data request is expected"),
+    "file.malformed": Words("multipart 请求内容无法解读：{reason}", "the multipart body cannot be read: {reason}"),
+    "file.too_many": Words("一次最多上传 {limit} 个文件", "at most {limit} files a request"),
+    "file.not_found": Words("没有哈希为 {sha256} 的文件，或你无权读取它", "no file {sha256} (or not one you may read)"),
+    "file.sha256": Words("应为 64 位十六进制的 SHA-256，例如 {example}", "a SHA-256 of 64 hex digits is expected"),
+    "file.upload_role": Words("{role}不能上传佐证文件（只有单位、考评办、核验人员和考核主体可以）",
+                              "the role {role_code} may not upload files (unit, office, verifier, assessor)"),
+    "file.not_stored": Words("文件 {sha256} 尚未上传：请先上传（POST /v1/files 或 kaoping file add）",
+                             "file {sha256} is not stored: upload it first"),
+    "file.unreadable": Words("无法读取 {path}：{error}", "cannot read {path}: {error_en}"),
+    "evidence.online_unstored": Words("佐证“{code}”的文件尚未上传，不能在线核验：请先让单位上传文件，或改为现场核验（on_site）",
+                                      "evidence {code!r} has no stored file: it cannot be verified online"),
+    "evidence.task_or_indicator": Words("请给出任务和节点（task、checkpoint），或共性指标（indicator，及其核心指标 sub），二者取一",
+                                        "give task and checkpoint, or indicator (and sub), not both"),
+    "evidence.indicator_range": Words("共性指标佐证只用于 C02–C25（{code} 不是）",
+                                      "evidence for common indicators is for C02–C25 ({code} is not)"),
+    "evidence.sub_required": Words("指标 {indicator} 有核心指标（{allowed}），请指明佐证支持的是哪一个",
+                                   "indicator {indicator} has sub-indicators ({allowed_en}): name one"),
+    "evidence.sub_unknown": Words("指标 {indicator} 没有核心指标“{code}”（现有：{allowed}）",
+                                  "indicator {indicator} has no sub-indicator {code!r} ({allowed_en})"),
+    "evidence.sub_none": Words("指标 {indicator} 在现行方案中没有核心指标：不要给 sub",
+                               "indicator {indicator} has no sub-indicators in the scheme in force: omit sub"),
+
+    "scheme.sub_indicator_code": Words("核心指标代码“{code}”应以 {indicator}. 开头，后跟序号（如 {indicator}.1），且在指标内不重复",
+                                       "sub-indicator code {code!r} must be {indicator}.N, unique within the indicator"),
+
+    # -- the void request (a unit asks the office to void its own entry; domain.rules.voids) --------
+    "void_request.not_own": Words("只能申请作废本单位自己登记的记录；别人登记的记录请提出异议",
+                                  "only an entry the unit recorded itself; dispute entries others recorded"),
+    "void_request.open": Words("记录“{id}”已有待处理的作废申请（{by}）", "entry {id!r} has an open void request ({by})"),
+    "void_request.final": Words("“{id}”是终局记录，不能作废", "{id!r} is final and cannot be voided"),
+
+    # -- the pages of the checkpoint loop (api.web.todo, api.web.queue) -----------------------------
+    "todo.unit_only": Words("待办页只给单位的令牌（{role}没有待办）", "the to-do page is a unit token's ({role_code} has none)"),
+    "queue.role": Words("核验队列只给核验人员和考评办（{role}不能核验）", "the verification queue is the verifier's and the office's"),
+    "form.expired": Words("表单已失效，请重新填写", "the form has expired: fill it in again", lead=False),
 }
 
 #: pydantic's error types, as a clerk reads them; `{…}` are the error's own context values

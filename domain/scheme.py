@@ -1,4 +1,4 @@
-"""The evaluation scheme as data: versioned, amendable, never constants in code (SCHEME-2018 §10).
+"""The evaluation scheme as data: versioned, amendable, never constants in code (docs/scheme.md §10).
 
 The document is the JSON of `domain/data/scheme-2018.json` (numbers as decimal strings), and every
 version satisfies `scheme_schema.SchemeDocument`. An amendment is a JSON merge patch over the version
@@ -108,9 +108,20 @@ class Scheme:
 
     @property
     def appeal_days(self) -> int:
-        """SCHEME-2018 §9: days a publication stays open to appeal. A scheme adopted before
+        """docs/scheme.md §9: days a publication stays open to appeal. A scheme adopted before
         appeals were part of it has the plan's [default], 7."""
         return int(self.data.get("appeals", {}).get("days", 7))
+
+    @property
+    def due_soon_days(self) -> int:
+        """§11: how many days before its date a checkpoint not yet reported is due soon; a
+        scheme recorded before reminders were part of it has the [default], 7."""
+        return int(self.data.get("reminders", {}).get("due_soon_days", 7))
+
+    @property
+    def reminder_hour(self) -> int:
+        """§11: the hour of the daily reminders in the office's zone ([default] 9)."""
+        return int(self.data.get("reminders", {}).get("hour", 9))
 
     def ballot_complete(self, kind: str) -> bool:
         """§5: whether a ballot of this kind must rank every unit its rater judges."""
@@ -142,6 +153,10 @@ class Scheme:
 
     def methods(self, group: str) -> list[str]:
         return list(self.data["methods"][group])
+
+    def sub_indicators(self, indicator: str) -> list[dict[str, Any]]:
+        """§4.1: the indicator's sub-indicators in this version (none by default)."""
+        return list(self.data["common"].get("sub_indicators", {}).get(indicator, ()))
 
     def bonus_item(self, code: str) -> dict[str, Any] | None:
         return self.data["bonus"]["items"].get(code)

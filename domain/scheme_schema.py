@@ -1,4 +1,4 @@
-"""SCHEME-2018 §10: what every version of the scheme must be, as pydantic models of every section.
+"""docs/scheme.md §10: what every version of the scheme must be, as pydantic models of every section.
 
 An amended scheme is validated against `SchemeDocument` before it is recorded: an unknown key, a
 wrong type or a number out of range is refused naming its path (`process.not_reportd`). The
@@ -157,16 +157,36 @@ class TaskLoad(Section):
     gate: Points
 
 
+class SubIndicator(Section):
+    """§4.1: a sub-indicator an assessment body set for its indicator, with how it is judged
+    (`standard`) and what proves it (`evidence`, the carrier a unit attaches)."""
+
+    code: Annotated[str, StringConstraints(pattern=r"^C\d{2}\.\d{1,2}$")]
+    name: Name
+    weight: Annotated[Number, Field(gt=0, le=100)] = Decimal(1)
+    standard: Name
+    evidence: Name
+
+
 class Common(Section):
     excluded: list[IndicatorCode]
     chuangcheng: IndicatorCode
     min: Points
     max: Points
+    #: §4.1: each indicator's sub-indicators, by the indicator's code (none by default: set by an
+    #: amendment, the plan lists none)
+    sub_indicators: dict[IndicatorCode, Annotated[list[SubIndicator], Field(min_length=1, max_length=10)]] = {}
 
     @model_validator(mode="after")
     def _range(self) -> Common:
         if self.min >= self.max:
             raise InvalidCommand("scheme.min_below_max", field="common", min=num(self.min), max=num(self.max))
+        for indicator, subs in self.sub_indicators.items():
+            codes = [sub.code for sub in subs]
+            for i, code in enumerate(codes):
+                if not code.startswith(indicator + ".") or codes.index(code) != i:
+                    raise InvalidCommand("scheme.sub_indicator_code", field=f"common.sub_indicators.{indicator}.{i}.code",
+                                         code=code, indicator=indicator)
         return self
 
 
@@ -249,6 +269,14 @@ class Appeals(Section):
     days: Annotated[int, Field(ge=0, le=365)] = 7
 
 
+class Reminders(Section):
+    """§11: a checkpoint is due soon within `due_soon_days` of its date ([default] 7); the daily
+    reminders go out at `hour` o'clock in the office's zone ([default] 9)."""
+
+    due_soon_days: Annotated[int, Field(ge=0, le=366)] = 7
+    hour: Annotated[int, Field(ge=0, le=23)] = 9
+
+
 class SchemeDocument(Section):
     version: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
     title: Name
@@ -266,6 +294,7 @@ class SchemeDocument(Section):
     methods: Methods
     min_tasks: dict[Group, Annotated[int, Field(ge=0, le=100)]] = {}
     appeals: Appeals = Appeals()
+    reminders: Reminders = Reminders()
     task_load: TaskLoad
     common: Common
     ballots: Ballots = Ballots()

@@ -1,4 +1,4 @@
-"""Ranking within a group (SCHEME-2018 §2): by the rounded figure, highest first; equal rounded
+"""Ranking within a group (docs/scheme.md §2): by the rounded figure, highest first; equal rounded
 figures share a rank (1, 2, 2, 4), then unit code orders the tie."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def rank(rows: Iterable[tuple[str, str, Decimal | str]]) -> list[dict[str, objec
     return ranked
 
 
-#: the figures each figure is made of (SCHEME-2018 §2), down to the inputs a score lists as pending
+#: the figures each figure is made of (docs/scheme.md §2), down to the inputs a score lists as pending
 PARTS = {
     "total": ("indicator", "comprehensive", "bonus", "penalty"),
     "indicator": ("individual", "common"),

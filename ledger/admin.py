@@ -1,8 +1,11 @@
-"""The operator's side of the ledger: `init`, the scheme's versions, bearer tokens, status.
+"""The operator's side of the ledger: `init`, the scheme's versions, bearer tokens, the registered
+witnesses, status.
 
-These write entries the ledger makes itself (the registry and tokens streams), through the same
-chain and transaction as contract commands, but not through the contract's rules: no caller sends
-them as commands.
+These write entries the ledger makes itself (the registry, tokens and witnesses streams), through
+the same chain and transaction as contract commands, but not through the contract's rules: no
+caller sends them as commands. Witnesses are entries rather than a setting beside the database:
+whom the office trusts to cosign is then part of the signed history, dated and kept, and a key
+swapped behind the office's back shows as an entry nobody made.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from kaoping.domain.commands import checked_name
 from kaoping.domain.decimals import num
 from kaoping.domain.errors import InvalidCommand, RuleViolation, UnknownReference
 from kaoping.domain.moments import parse_as_of
-from kaoping.domain.names import REGISTRY_STREAM, TOKENS_STREAM
+from kaoping.domain.folds import WitnessInfo
+from kaoping.domain.names import REGISTRY_STREAM, TOKENS_STREAM, WITNESSES_STREAM
+from kaoping.domain.notes import COSIGNATURE_KEY, Verifier
 from kaoping.domain.reference import parse_indicators, parse_units
 from kaoping.domain.scheme import Scheme, diff
 from kaoping.domain.principals import Principal
@@ -72,7 +77,7 @@ class Admin:
         return True
 
     def check_amendment(self, amendment: Any, *, recorded_at: str | None = None) -> Amendment:
-        """An amendment as SCHEME-2018 §10 has it, judged without recording it: a merge patch over
+        """An amendment as docs/scheme.md §10 has it, judged without recording it: a merge patch over
         the version in force before its recorded time, which must come after the newest version's;
         the amended scheme must be a valid scheme. Raises the refusal, naming the field or path."""
         registry = self.streams.registry()
@@ -187,6 +192,41 @@ class Admin:
         """The holder of a token known only by its SHA-256 (a web session keeps no token)."""
         return self.streams.tokens().principal_for(digest)
 
+    # -- witnesses ----------------------------------------------------------------------------------
+    def add_witness(self, vkey: str, *, actor: str = "office") -> tuple[dict[str, Any], bool]:
+        """Register a witness by its cosigner key (type 0x04): (the witness, whether it is new). The
+        same key again changes nothing; another key under a registered name is refused (remove it
+        first)."""
+        witness = Verifier.parse(vkey)
+        if witness.kind != COSIGNATURE_KEY:
+            raise InvalidCommand("witness.not_cosigner", field="vkey", name=witness.name)
+        state = self.streams.witnesses()
+        known = state.by_name.get(witness.name)
+        if known is not None:
+            if known.vkey != witness.text:
+                raise RuleViolation("witness.name_taken", field="vkey", name=witness.name)
+            return _witness(known, self.settings.zone), False
+        self.writer.append_internal(WITNESSES_STREAM, state.version,
+                                    [(f"kaoping:witness:{state.version + 1}", "witness.registered",
+                                      {"name": witness.name, "key_id": witness.id.hex(), "vkey": witness.text})],
+                                    actor=actor)
+        return _witness(self.streams.witnesses().by_name[witness.name], self.settings.zone), True
+
+    def remove_witness(self, name: str, *, actor: str = "office") -> None:
+        state = self.streams.witnesses()
+        if name not in state.by_name:
+            raise UnknownReference("witness.unknown", field="name", name=name,
+                                   known=sorted(state.by_name) or ["（无）"],
+                                   known_en=sorted(state.by_name) or ["(none)"])
+        self.writer.append_internal(WITNESSES_STREAM, state.version,
+                                    [(f"kaoping:witness:{state.version + 1}", "witness.removed",
+                                      {"name": name})], actor=actor)
+
+    def witnesses(self) -> list[dict[str, Any]]:
+        """The registered witnesses, by name."""
+        return [_witness(info, self.settings.zone)
+                for _, info in sorted(self.streams.witnesses().by_name.items())]
+
     # -- status -------------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
         registry = self.streams.registry(required=False)
@@ -230,6 +270,11 @@ def _unstorable(value: Any) -> Any:
 def _moment(text: str, zone: tzinfo) -> datetime:
     # a bare date puts the amendment in force from the start of that day
     return parse_as_of(text + "T00:00:00" if len(text.strip()) == 10 else text, zone)
+
+
+def _witness(info: WitnessInfo, zone: tzinfo) -> dict[str, Any]:
+    return {"name": info.name, "vkey": info.vkey, "registered_by": info.registered_by,
+            "registered_at": info.recorded_at.astimezone(zone).isoformat()}
 
 
 def _redacted(url: str) -> str:

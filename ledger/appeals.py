@@ -1,5 +1,5 @@
-"""Publication and appeals, as the office runs them (SCHEME-2018 §9; CONTRACT.md, "Publication",
-"Disputes as a worklist"): the frozen 公示 records and what has moved since, the disputes across
+"""Publication and appeals, as the office runs them (docs/scheme.md §9; docs/commands.md §7 "公示",
+"异议工作单"): the frozen 公示 records and what has moved since, the disputes across
 units as a worklist, and what upholding a dispute would change, computed on the log with its target
 voided and nothing appended.
 """

@@ -15,6 +15,7 @@ from typing import Any
 
 from kaoping.domain.chain import Break, ChainLink, first_break
 from kaoping.domain.commands import COMMAND_TYPES, content_hash
+from kaoping.domain.entry_types import VIEWS, files_cited
 from kaoping.domain.errors import KaopingError
 from kaoping.domain.events import EntryRecorded
 from kaoping.domain.merkle import CompactTree, leaf_hash, node_hash
@@ -24,6 +25,7 @@ from . import tree
 from .export import decode_entry, export_entries
 from .notary import Notary
 from .settings import Settings
+from .signer import RecordDamaged, Signed
 from .store import Index
 
 #: a ledger this small is verified in the request that first needs it; a bigger one in the background
@@ -46,6 +48,9 @@ class Audit:
         # Links commit with their entries, so the larger of the two last seqs is the snapshot's end:
         # an entry deleted at the end still leaves its link inside it.
         # checkpoints first: each covers entries committed before it was read, so within the snapshot
+        # the signer's record before the checkpoints: every size it holds was stored (bar a line
+        # being written meanwhile, `unstored`) and committed before the snapshot's entries
+        record, unreadable = self._record()
         checkpoints = self.notary.all()
         end = max(self.recorder.max_notification_id() or 0, self.index.last_link_seq())
         entries = [e for e in self.index.all_entries() if e.seq <= end]
@@ -62,10 +67,13 @@ class Audit:
             "head": links[-1].hash if links else None,
         }
         report["tree"] = self._tree(links, end)
-        report["checkpoints"] = self._checkpoints(links, checkpoints, vkey)
+        report["checkpoints"], signer = self._checkpoints(links, checkpoints, vkey, record, unreadable,
+                                                          report["tree"]["size"])
+        if signer is not None:
+            report["signer"] = signer
         report["commands"] = self._commands(links, events, end)
         report["ok"] = (report["ok"] and report["tree"]["ok"] and report["checkpoints"]["ok"]
-                        and report["commands"]["ok"])
+                        and report["commands"]["ok"] and (signer is None or signer["ok"]))
         return report
 
     def _commands(self, links: Sequence[ChainLink], events: dict[int, EntryRecorded | None],
@@ -143,10 +151,17 @@ class Audit:
             after = int(page[-1]["idx"])
 
     def _checkpoints(self, links: Sequence[ChainLink], checkpoints: list[tree.StoredCheckpoint],
-                     vkey: str | None) -> dict[str, Any]:
+                     vkey: str | None, record: list[Signed] | None, unreadable: str | None,
+                     tree_size: int) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """The stored checkpoints against the chain's tree (and their signatures), and, where the
+        key is configured, the `signer` section: the checkpoints the key's record says it signed
+        against those stored and against the tree. A record whose sizes the database has lost, or
+        holds with other roots, or that the tree no longer extends, is a rewrite or a cut; without
+        a record (an auditor's copy), a latest checkpoint that covers less than the tree is
+        reported, since the checkpoints above it may have been deleted."""
         verifier = Verifier.parse(vkey) if vkey else self._own_verifier()
+        wanted = {c.size for c in checkpoints} | {line.size for line in record or ()}
         roots: dict[int, bytes] = {}
-        wanted = {c.size for c in checkpoints}
         compact = CompactTree()
         for link in links:
             compact.append(leaf_hash(bytes.fromhex(link.hash)))
@@ -169,15 +184,50 @@ class Audit:
             if reason is not None:
                 first_bad = {"size": stored.size, "reason": reason}
                 break
-        return {"ok": first_bad is None, "count": len(checkpoints),
-                "latest": checkpoints[-1].size if checkpoints else None,
-                "signatures_checked": verifier is not None, "first_bad": first_bad}
+        latest = checkpoints[-1].size if checkpoints else None
+        # the stored tree is what the latest checkpoint should cover (a ledger written before the
+        # tree existed has neither until its next write)
+        uncovered = tree_size - (latest or 0)
+        if first_bad is None and uncovered > 0 and not record:
+            first_bad = {"size": latest or 0, "reason": (
+                f"the latest stored checkpoint covers {latest or 0} of the tree's {tree_size} entries: "
+                "checkpoints were deleted, or the ledger stopped between an append and its checkpoint "
+                "(after a restart it signs them)")}
+        report = {"ok": first_bad is None, "count": len(checkpoints), "latest": latest,
+                  "uncovered": uncovered, "signatures_checked": verifier is not None, "first_bad": first_bad}
+        if record is None:
+            return report, None
+        signer = signer_report(record, checkpoints, roots)
+        if unreadable is not None:
+            signer.update(ok=False, consistent=False, unreadable=unreadable)
+        return report, signer
+
+    def _record(self) -> tuple[list[Signed] | None, str | None]:
+        """The signer's record, where the key is configured here (None without it), and why it
+        could not be read (a line the signer did not write)."""
+        signatory = self.notary.signatory
+        if not signatory.key_path.is_file():
+            return None, None
+        try:
+            return signatory.lines(), None
+        except RecordDamaged as damaged:
+            return [], damaged.message_en
 
     def _own_verifier(self) -> Verifier | None:
         try:
             return self.notary.signer().verifier
         except KaopingError:  # no key here, and none given: the signatures go unchecked
             return None
+
+    def cited_files(self) -> set[str]:
+        """The files the stored entries cite, read as `verify` reads them: an entry that no longer
+        decodes is skipped here (the chain's check names it), never raised."""
+        cited: set[str] = set()
+        for stored in self.index.all_entries():
+            event = decode_entry(self.store.mapper, stored)
+            if event is not None and event.entry_type in VIEWS:
+                cited.update(files_cited(event.entry_type, event.payload))
+        return cited
 
     def verify_status(self, size: int) -> dict[str, Any]:
         """The last `verify()` answer, with `fresh`: whether it covered a ledger of `size` entries.
@@ -221,6 +271,30 @@ class Audit:
                               unplaced=unplaced)
 
 
+def signer_report(record: Sequence[Signed], checkpoints: Sequence[tree.StoredCheckpoint],
+                  roots: dict[int, bytes]) -> dict[str, Any]:
+    """The `signer` section: what the key's record says it signed (`signed` lines) against the
+    stored checkpoints and the chain's tree (`roots`: its root at each recorded size it reaches).
+    `missing`: recorded sizes with no stored checkpoint; `mismatched`: stored with another root;
+    `diverged`: recorded sizes whose root the tree no longer has (a rewrite or a cut), so
+    `consistent` is whether the tree extends the record's last checkpoint. The record's last line
+    alone may lack its row without fault when the tree still has its root (`unstored`: the process
+    stopped between fsyncing the record and storing the checkpoint; before it writes a new line the
+    signer stores every line above the latest stored checkpoint, this one included)."""
+    stored = {c.size: c for c in checkpoints}
+    missing = [line.size for line in record if line.size not in stored]
+    unstored: list[int] = []
+    if missing and missing[-1] == record[-1].size and roots.get(record[-1].size) == record[-1].root:
+        unstored.append(missing.pop())
+    mismatched = [line.size for line in record if line.size in stored and stored[line.size].root != line.root]
+    diverged = [line.size for line in record if roots.get(line.size) != line.root]
+    consistent = not record or roots.get(record[-1].size) == record[-1].root
+    return {"ok": consistent and not missing and not mismatched, "signed": len(record),
+            "stored": len(checkpoints), "missing": missing, "mismatched": mismatched,
+            "consistent": consistent, "diverged": diverged, "unstored": unstored,
+            "last": None if not record else {"size": record[-1].size, "root": record[-1].root_b64}}
+
+
 def findings(report: dict[str, Any]) -> tuple[dict[int, str], list[str]]:
     """A verify report's problems as (by seq, without one), in words an exported line carries."""
     damage: dict[int, str] = {}
@@ -239,7 +313,35 @@ def findings(report: dict[str, Any]) -> tuple[dict[int, str], list[str]]:
     bad = report.get("checkpoints", {}).get("first_bad")
     if bad:
         unplaced.append(f"checkpoint of size {bad['size']}: {bad['reason']}")
+    signer = report.get("signer")
+    if signer and not signer["ok"]:
+        unplaced.append(f"the signer's record: {signer_problem(signer)[1]}")
     return damage, unplaced
+
+
+def signer_problem(signer: dict[str, Any]) -> tuple[str, str]:
+    """What a failed `signer` section says, (Chinese, English), naming the sizes."""
+    parts: list[tuple[str, str]] = []
+    if signer.get("unreadable"):
+        parts.append(("签名记录（密钥文件旁的 .signed 文件）中有不是签名者写的行", signer["unreadable"]))
+    elif not signer["consistent"]:
+        last = signer["last"]
+        parts.append((f"数据库中的树不是签名密钥最后签署的第 {last['size']} 条（根哈希 {last['root']}）的延续，"
+                      f"与签署时不同的大小：{_sizes(signer['diverged'])}",
+                      f"the tree does not extend size {last['size']} the key last signed (root {last['root']}); "
+                      f"sizes signed with another root: {_sizes(signer['diverged'])}"))
+    if signer["missing"]:
+        parts.append((f"签名密钥签署过、数据库中却没有的检查点：{_sizes(signer['missing'])}",
+                      f"checkpoints the key signed that the database lacks: {_sizes(signer['missing'])}"))
+    if signer["mismatched"]:
+        parts.append((f"数据库中根哈希与签署时不同的检查点：{_sizes(signer['mismatched'])}",
+                      f"stored checkpoints whose root is not the one signed: {_sizes(signer['mismatched'])}"))
+    return "；".join(zh for zh, _ in parts), "; ".join(en for _, en in parts)
+
+
+def _sizes(sizes: Sequence[int], most: int = 12) -> str:
+    shown = ", ".join(str(size) for size in sizes[:most])
+    return shown + (f" … ({len(sizes)})" if len(sizes) > most else "")
 
 
 def first_problem(report: dict[str, Any]) -> str:
@@ -256,6 +358,8 @@ def first_problem(report: dict[str, Any]) -> str:
     if report.get("checkpoints", {}).get("first_bad"):
         bad = report["checkpoints"]["first_bad"]
         return f"大小为 {bad['size']} 的检查点：{bad['reason']}"
+    if report.get("signer") and not report["signer"]["ok"]:
+        return f"签名记录：{signer_problem(report['signer'])[0]}"
     if report.get("read_model", {}).get("first_bad"):
         bad = report["read_model"]["first_bad"]
         return f"成绩表中 {bad['unit']} 的 {bad['column']}：{bad['reason']}"
@@ -311,4 +415,4 @@ def command_row_problem(row: dict[str, Any], entries: Sequence[EntryRecorded]) -
 DECIDED_PAYLOADS = frozenset({"results.published"})
 
 
-__all__ = ["Audit", "command_row_problem", "findings", "first_problem"]
+__all__ = ["Audit", "command_row_problem", "findings", "first_problem", "signer_problem", "signer_report"]

@@ -1,5 +1,5 @@
-"""Why does A rank above B (CONTRACT.md, "Comparing two units"): every figure side by side, each
-difference times the figure's weight in the total (SCHEME-2018 §2), largest first. The top-level
+"""Why does A rank above B (docs/commands.md §7 "比较"): every figure side by side, each
+difference times the figure's weight in the total (docs/scheme.md §2), largest first. The top-level
 figures' contributions (indicator, comprehensive, bonus, penalty) add up to the difference of the
 totals (exactly on the unrounded figures; shown rounded, they may differ from it by a cent); the
 others say how a top-level one came about. Differences are of the figures as shown, so that they are

@@ -16,7 +16,6 @@ they can and name a damaged entry as before; a test holds the two paths equal.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -26,31 +25,25 @@ from kaoping.domain.entries import Entry
 from kaoping.domain.events import EntryRecorded
 
 from .damage import decoded
+from .store import AWARE, Moment
 
 #: the one topic the ledger stores (an export naming another is refused before anything is imported)
 ENTRY_TOPIC = get_topic(EntryRecorded)
 
 
-class _Moment(msgspec.Struct, forbid_unknown_fields=True, rename={"kind": "_type_", "text": "_data_"}):
-    """The library's `DatetimeAsISO` value."""
-    kind: str
-    text: datetime
-
-
 class _State(msgspec.Struct, forbid_unknown_fields=True):
     """An `EntryRecorded` state as the library's JSON transcoder writes it."""
-    timestamp: _Moment
+    timestamp: Moment
     stream: str
     entry_type: str
     command_id: str
     actor: str
-    recorded_at: _Moment
+    recorded_at: Moment
     backdated: bool
     payload: dict[str, Any]
 
 
 _decode = msgspec.json.Decoder(_State).decode
-_AWARE = "datetime_iso"
 #: a transcoded value's key: in the bytes twice (the two datetimes), else something in the payload
 #: was transcoded too (a quote inside a JSON string is escaped, so this text is only ever a key)
 _MARK = b'"_type_"'
@@ -68,7 +61,7 @@ def entry_of(mapper: Any, notification: Any, fast: bool = True) -> Entry:
             state = _decode(notification.state)
         except (msgspec.ValidationError, msgspec.DecodeError):
             state = None
-        if (state is not None and state.timestamp.kind == _AWARE == state.recorded_at.kind
+        if (state is not None and state.timestamp.kind == AWARE == state.recorded_at.kind
                 and state.timestamp.text.tzinfo is not None and state.recorded_at.text.tzinfo is not None):
             return Entry(seq=notification.id, stream=state.stream, id=state.command_id,
                          type=state.entry_type, recorded_at=state.recorded_at.text,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from bisect import bisect_right, insort
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,12 +20,11 @@ from kaoping.domain.entries import Entry
 from kaoping.domain.relevance import StreamIndex
 
 from .decode import entry_of, fast_path
-
-PAGE = 5_000
+from .follower import PAGE, LogFollower
 
 
 class EntryLog:
-    def __init__(self, recorder: Any, mapper: Any):
+    def __init__(self, recorder: Any, mapper: Any, follower: LogFollower):
         self.recorder, self.mapper = recorder, mapper
         self._fast = fast_path(mapper)
         self._entries: list[Entry] = []
@@ -35,22 +34,42 @@ class EntryLog:
         self._lock = threading.Lock()
         #: the same entries by stream, kept with them (readers cut it at the seq they read up to)
         self.index = StreamIndex()
+        #: the process's one follower of the log, joined at the first read (a process that only
+        #: appends never reads the log back)
+        self.follower = follower
+        self._joined = False
 
     def refresh(self) -> list[Entry]:
+        """The whole log as entries, with whatever was appended since the last read."""
+        if not self._joined:
+            with self.follower.lock:
+                if not self._joined:
+                    self.follower.join(self._read_up_to, self._take)
+                    self._joined = True
+        self.follower.follow()
+        return self._entries
+
+    def _read_up_to(self, position: int) -> None:
+        """The log from its start up to `position` (where the follower stands), read in pages."""
+        after = self._seqs[-1] if self._seqs else 0
+        while after < position:
+            page = self.recorder.select_notifications(after, PAGE, stop=position, inclusive_of_start=False)
+            if not page:
+                return
+            self._take(page)
+            after = page[-1].id
+
+    def _take(self, notifications: Sequence[Any]) -> None:
         with self._lock:
-            after = self._seqs[-1] if self._seqs else 0
-            while True:
-                page = self.recorder.select_notifications(after, PAGE, inclusive_of_start=False)
-                for notification in page:
-                    entry = entry_of(self.mapper, notification, self._fast)
-                    self.index.add(entry)
-                    self._entries.append(entry)
-                    self._seqs.append(notification.id)
-                    insort(self._recorded, entry.recorded_at)  # an append at the end, unless backdated
-                if len(page) < PAGE:
-                    break
-                after = page[-1].id
-            return self._entries
+            last = self._seqs[-1] if self._seqs else 0
+            for notification in notifications:
+                if notification.id <= last:
+                    continue  # read already (a page handed again after a catch-up)
+                entry = entry_of(self.mapper, notification, self._fast)
+                self.index.add(entry)
+                self._entries.append(entry)
+                self._seqs.append(notification.id)
+                insort(self._recorded, entry.recorded_at)  # an append at the end, unless backdated
 
     def counted_at(self, moment: datetime) -> int:
         """How many entries of the log as read so far have `recorded_at <= moment`. The log only

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, tzinfo
+from pathlib import Path
 from typing import Any
 
 from eventsourcing.persistence import (
@@ -35,9 +37,11 @@ from eventsourcing.persistence import (
 )
 
 from kaoping.domain.chain import Break, ChainLink, StoredEntry, first_break
+from kaoping.domain.entry_types import VIEWS, files_cited
 from kaoping.domain.events import EntryRecorded, stream_id
 from kaoping.domain.merkle import CompactTree, leaf_hash
-from kaoping.domain.notes import Checkpoint, NoteError, Verifier, open_checkpoint, split_note
+from kaoping.domain.notes import (Checkpoint, NoteError, Verifier, normalized_note, open_checkpoint,
+                                  split_note)
 
 from .damage import whole
 from .decode import ENTRY_TOPIC
@@ -147,10 +151,12 @@ def export_line(row: dict[str, Any]) -> str:
 
 
 def verify_export(lines: Iterable[str], *, checkpoint: str | None = None,
-                  vkey: str | None = None) -> dict[str, Any]:
+                  vkey: str | None = None, files: Path | None = None) -> dict[str, Any]:
     """Check an exported file; the same document as `Ledger.verify()` plus `head`, the last hash.
     With `checkpoint` (a signed note) and `vkey`, also `checkpoint`: its signature, and whether the
-    first `size` lines have its root."""
+    first `size` lines have its root. With `files` (a folder `export --files` wrote), also `files`:
+    the files the entries cite, found there as `<sha256>` and hashed again (`check_files`)."""
+    cited: set[str] = set()
     claimed = _claimed(checkpoint, vkey) if checkpoint is not None else None
     mapper = offline_mapper()
     tree, root_at_size = CompactTree(), None
@@ -165,7 +171,7 @@ def verify_export(lines: Iterable[str], *, checkpoint: str | None = None,
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = json.loads(line, object_pairs_hook=_one_each)
             if isinstance(row, dict) and row.get("state") is None and row.get("hash") is not None:
                 # a link whose entry was gone when exported: the chain check names it deleted
                 seq = _int(row["seq"])
@@ -208,6 +214,8 @@ def verify_export(lines: Iterable[str], *, checkpoint: str | None = None,
         mismatch = _mismatch(row, entry, stream, mapper)
         if mismatch:
             problems.append(Break(entry.seq, f"line {number}: {mismatch}"))
+        elif files is not None and isinstance(row.get("payload"), dict) and row.get("type") in VIEWS:
+            cited.update(files_cited(str(row["type"]), row["payload"]))
     broken = first_break(entries, links)
     if broken is not None:
         problems.append(broken)
@@ -230,7 +238,41 @@ def verify_export(lines: Iterable[str], *, checkpoint: str | None = None,
                                 "root_matches": root_at_size == signed.root,
                                 "lines_in_file": tree.size}
         report["ok"] = report["ok"] and signature_ok and root_at_size == signed.root
+    if files is not None:
+        report["files"] = check_files(cited, files)
+        report["ok"] = report["ok"] and not report["files"]["mismatched"]
     return report
+
+
+def _one_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are all different: a line with a key twice (anywhere, nested too)
+    says two things, and which one a reader takes is its own choice, so it is no exported line."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise ValueError(f"the key {key!r} appears twice")
+        found[key] = value
+    return found
+
+
+def check_files(cited: set[str], folder: Path) -> dict[str, Any]:
+    """`verify`'s files section for an export's folder: of the files the entries cite, those not in
+    `folder` as `<sha256>` (`missing`) and those whose bytes there do not hash to their name
+    (`mismatched`); `stored` counts the cited files found."""
+    missing, mismatched, stored = [], [], 0
+    for sha256 in sorted(cited):
+        path = folder / sha256
+        if not path.is_file():
+            missing.append(sha256)
+            continue
+        stored += 1
+        digest = hashlib.sha256()
+        with open(path, "rb") as source:
+            while piece := source.read(1 << 20):
+                digest.update(piece)
+        if digest.hexdigest() != sha256:
+            mismatched.append(sha256)
+    return {"cited": len(cited), "stored": stored, "missing": missing, "mismatched": mismatched}
 
 
 def _cut_short(claimed: set[Any], last_seq: int, any_line: bool) -> Break | None:
@@ -256,6 +298,7 @@ def _claimed(note: str, vkey: str | None) -> tuple[Checkpoint, bool]:
     if vkey is None:
         raise NoteError("verify.checkpoint_needs_vkey", field="vkey")
     verifier = Verifier.parse(vkey)
+    note = normalized_note(note)  # saved with `jq -r` (a newline more) or without its last one
     try:
         checkpoint, _ = open_checkpoint(note, verifier)
         return checkpoint, True

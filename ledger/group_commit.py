@@ -18,15 +18,12 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError
-
 from kaoping.domain import commands as c
 from kaoping.domain.errors import NotAuthenticated
 from kaoping.domain.principals import OFFICE, Principal
 from kaoping.domain.tokens import token_digest
 
-from .writer import (CONFLICT_RETRIES, BatchRejected, BatchResult, ConcurrentWriteConflict, Decided,
-                     RaceLost, Writer, back_off, parsed)
+from .writer import BatchRejected, BatchResult, ConcurrentWriteConflict, Decided, Writer, parsed
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +48,10 @@ Outcome = BatchResult | Exception
 
 def commit_group(writer: Writer, batches: Sequence[PendingBatch]) -> list[Outcome]:
     """Decide several callers' batches together and append them in one transaction, each still all
-    or nothing. A rejected batch is left out and the others are decided again without it; a
-    conflict with another writer decides the whole group again; after repeated conflicts, or a
-    failure no rule explains, each batch is tried alone, so that one batch's failure is its own."""
+    or nothing. A rejected batch is left out and the others are decided again without it; a race
+    lost to another writer decides the whole group again (`Writer.until_appended`: in the store's
+    turn); after repeated lost races, or a failure no rule explains, each batch is tried alone, so
+    that one batch's failure is its own."""
     outcomes: list[Outcome | None] = [None] * len(batches)
     callers, head = _callers(writer, batches, outcomes)
     commands: dict[int, list[c.Command]] = {}
@@ -64,27 +62,23 @@ def commit_group(writer: Writer, batches: Sequence[PendingBatch]) -> list[Outcom
                                      namespaced=writer.settings.unit_namespaces)
             except BatchRejected as rejected:
                 outcomes[n] = rejected
-    for attempt in range(CONFLICT_RETRIES):
-        try:
-            # the first group reuses the sync the token check just made (one query fewer per
-            # group); a group decided again after a conflict syncs afresh
-            _decide_and_commit(writer, commands, callers, outcomes, head if attempt == 0 else None)
-            return _receipted(writer, _filled(outcomes))
-        except (IntegrityError, RaceLost):
-            pass
-        except Exception:  # noqa: BLE001 - not a rule's refusal: find whose batch it is, alone
-            _forget(outcomes, commands)
-            break
-        # nothing was stored: every batch, refused ones too (a refusal may have been caused by a
-        # batch that is now not going to be stored), is decided again
+
+    def attempt(n: int) -> None:
+        # nothing of a lost attempt was stored: every batch, refused ones too (a refusal may have
+        # been caused by a batch that is now not going to be stored), is decided again. The first
+        # group reuses the sync the token check just made (one query fewer per group).
         _forget(outcomes, commands)
-        if attempt + 1 < CONFLICT_RETRIES:
-            back_off(attempt + 1)
-    for n in commands:
-        try:
-            outcomes[n] = writer.ingest(commands[n], actor=callers[n][0], principal=callers[n][1])
-        except Exception as error:  # noqa: BLE001 - reported to that batch's caller only
-            outcomes[n] = error
+        _decide_and_commit(writer, commands, callers, outcomes, head if n == 0 else None)
+
+    try:
+        writer.until_appended(attempt)
+    except Exception:  # noqa: BLE001 - lost races or not a rule's refusal: find whose batch it is, alone
+        _forget(outcomes, commands)
+        for n in commands:
+            try:
+                outcomes[n] = writer.ingest(commands[n], actor=callers[n][0], principal=callers[n][1])
+            except Exception as error:  # noqa: BLE001 - reported to that batch's caller only
+                outcomes[n] = error
     return _receipted(writer, _filled(outcomes))
 
 

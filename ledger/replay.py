@@ -1,7 +1,7 @@
 """A replay that explains itself (`kaoping replay UNIT --explain`): each row of `Reader.replay` with its
 business date, the change it made and who recorded it, and, between them, the moments a checkpoint
 fell due and changed the total with no entry at all (type `checkpoint.due`), so that a drop is
-shown where it happened and not at whatever entry came next (SCHEME-2018 §3.1: a checkpoint is
+shown where it happened and not at whatever entry came next (docs/scheme.md §3.1: a checkpoint is
 judged once its due date has come).
 """
 

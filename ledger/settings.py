@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     max_body_bytes: Annotated[int, Field(ge=1024)] = 8 * 1024 * 1024
     #: the most commands one batch may hold: twice the demo year
     max_batch_commands: Annotated[int, Field(ge=1)] = 10_000
+    #: the largest evidence file an upload may hold (bytes), counted while it is read (413 past it)
+    max_file_bytes: Annotated[int, Field(ge=1024)] = 50 * 1024 * 1024
     #: seconds a heavy read over HTTP (replay, as-of standings and scores, history, exports, a
     #: unit's page) may run before it is stopped and answered 503 with Retry-After; 0: no bound
     read_timeout: float = Field(default=60.0, ge=0)

@@ -1,8 +1,9 @@
 """Stream states, folded from the store and cached: what the write-time rules judge against.
 
 Each process folds a stream's entries into its state (`domain.folds`) once, caches it, and keeps the
-cache current by reading only the notifications appended since it last looked (`sync`: one cheap
-query when nothing is new). States are shared between readers and never mutated in place: a writer
+cache current from the notifications appended since it last looked, which the process's one
+follower of the log (`follower.py`) reads once for every room (`sync`: one cheap query when nothing
+is new). States are shared between readers and never mutated in place: a writer
 takes a private copy (`load`) and hands back the copies it appended to (`remember`).
 """
 
@@ -16,24 +17,30 @@ from uuid import UUID
 from kaoping.domain.errors import LedgerNotInitialised
 from kaoping.domain.events import stream_id
 from kaoping.domain.folds import (RegistryState, RoundState, StreamState, TokensState, UnitState,
-                                  new_state)
-from kaoping.domain.names import REGISTRY_STREAM, TOKENS_STREAM, round_stream, unit_stream
+                                  WitnessesState, new_state)
+from kaoping.domain.names import REGISTRY_STREAM, TOKENS_STREAM, WITNESSES_STREAM, round_stream, unit_stream
 
 from .damage import decoded, stream_events
+from .follower import LogFollower
 
 State = TypeVar("State", bound=StreamState)
 
 
 class StreamStates:
-    def __init__(self, store: Any):
+    def __init__(self, store: Any, follower: LogFollower):
         self.store = store
         self.recorder = store.recorder
         self._cache: dict[str, StreamState] = {}
         self._cache_lock = threading.Lock()
-        #: every cached state holds all of its stream's entries up to this seq
-        self._head = 0
         self._streams_by_id: dict[UUID, str] = {}
-        self._sync_lock = threading.Lock()
+        #: the process's one follower of the log: every cached state holds all of its stream's
+        #: entries up to its position; its lock is held while a stream is read whole
+        self.follower = follower
+        follower.subscribe(self._catch_up_cached, self._has_cached)
+
+    def _has_cached(self) -> bool:
+        with self._cache_lock:
+            return bool(self._cache)
 
     # -- typed views of the streams the rules read ------------------------------------------------
     def registry(self, *, synced: bool = False, required: bool = True) -> RegistryState:
@@ -46,6 +53,9 @@ class StreamStates:
 
     def tokens(self, *, synced: bool = False) -> TokensState:
         return self._typed(TOKENS_STREAM, TokensState, synced)
+
+    def witnesses(self, *, synced: bool = False) -> WitnessesState:
+        return self._typed(WITNESSES_STREAM, WitnessesState, synced)
 
     def unit(self, code: str, *, synced: bool = False) -> UnitState:
         return self._typed(unit_stream(code), UnitState, synced)
@@ -73,10 +83,10 @@ class StreamStates:
             cached = self._cache.get(stream)
         if cached is not None:
             return cached
-        # Read whole, under the sync lock: a sync moving the head past a newer entry of this stream
-        # while it is read (it is not cached yet, so the sync would pass it over) would otherwise
-        # leave a stale state cached for good.
-        with self._sync_lock:
+        # Read whole, under the follower's lock: a sync moving the head past a newer entry of this
+        # stream while it is read (it is not cached yet, so the sync would pass it over) would
+        # otherwise leave a stale state cached for good.
+        with self.follower.lock:
             with self._cache_lock:
                 cached = self._cache.get(stream)
             if cached is not None:
@@ -88,25 +98,9 @@ class StreamStates:
         return state
 
     def sync(self) -> int:
-        """Bring the cached states up to the log's last seq. One cheap query when nothing is new (the
-        usual case when this process is the only writer); otherwise the new notifications are read
-        once and applied to the states they concern, instead of one query per stream per use."""
-        head = self.recorder.max_notification_id() or 0
-        if head <= self._head:
-            return head
-        with self._sync_lock:
-            with self._cache_lock:
-                after, empty = self._head, not self._cache
-            while after < head and not empty:  # with nothing cached there is nothing to bring up
-                page = self.recorder.select_notifications(after, 2_000, stop=head,
-                                                          inclusive_of_start=False)
-                if not page:
-                    break
-                self._catch_up_cached(page)
-                after = page[-1].id
-            with self._cache_lock:
-                self._head = max(self._head, head)
-        return head
+        """Bring the cached states up to the log's last seq (through the one follower, which reads
+        new notifications once for every room): one cheap query when nothing is new."""
+        return self.follower.follow()
 
     def _catch_up_cached(self, notifications: Sequence[Any]) -> None:
         with self._cache_lock:
@@ -136,11 +130,7 @@ class StreamStates:
     def committed(self, seqs: Sequence[int]) -> None:
         """After this process appended `seqs` (and cached the states they changed): if they follow
         the last synced seq directly, nobody else wrote in between and the cache is still whole."""
-        if not seqs:
-            return
-        with self._cache_lock:
-            if min(seqs) == self._head + 1:
-                self._head = max(seqs)
+        self.follower.appended(seqs, by=self._catch_up_cached)
 
     def remember(self, states: Iterable[StreamState]) -> None:
         """Cache states, as they are: every caller hands over states it will not touch again."""

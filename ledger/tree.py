@@ -6,7 +6,9 @@
 - `kaoping_leaves` says which entry (seq) each leaf is: leaf_index is the position in ledger order,
   not seq − 1, since a rolled-back transaction can consume a seq.
 - `kaoping_checkpoints` holds every signed checkpoint, one per size (the primary key: never two
-  roots for one size); `kaoping_cosignatures` what witnesses signed of them.
+  roots for one size); `kaoping_cosignatures` what witnesses signed of them. A checkpoint is signed
+  after the transaction that grew the tree has committed, by the signer (`ledger/signer.py`), whose
+  gate judges the tree inside the transaction first (`Signing`).
 
 A leaf's data is the entry's chain hash, so the tree is grown from the chain links the same
 transaction writes. The tree is caught up from the chain first if it lags it (a ledger written
@@ -16,14 +18,14 @@ a tree ahead of its chain is refused, since only a deleted link can make it so.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from kaoping.domain.errors import KaopingError
-from kaoping.domain.merkle import Node, leaf_hash, node_hash
-from kaoping.domain.notes import Checkpoint, NoteError, Signer, sign_note
+from kaoping.domain.merkle import (EMPTY_ROOT, Node, consistency_ranges, leaf_hash, needed, node_hash, range_hash)
+from kaoping.domain.notes import Checkpoint
 
 TREE_TABLE = "kaoping_tree"
 LEAVES_TABLE = "kaoping_leaves"
@@ -104,12 +106,19 @@ class StoredCheckpoint:
 
 @dataclass
 class Signing:
-    """What a write hands the store so that its transaction ends with a signed checkpoint: the key,
-    the ledger's clock reading, and (after the write) the checkpoint it signed or found."""
+    """What a write hands the store so that its commit ends with a signed checkpoint (the signer,
+    `ledger/signer.py`, through `Notary.signing`): `check(tx, size, root, before)` judges, inside the
+    write's transaction and before it commits, the tree the write leaves (a tree that does not extend
+    what the key signed is refused, and the write appends nothing; `before` is the (size, root) the
+    tree had before the write, or None when not known); `sign()` signs the committed tree once the
+    transaction has committed (`after_commit`); `signed` is the checkpoint it signed or found."""
 
-    signer: Signer
-    now: datetime
+    check: Callable[[Tx, int, bytes, tuple[int, bytes] | None], None]
+    sign: Callable[[], StoredCheckpoint | None]
     signed: StoredCheckpoint | None = field(default=None)
+
+    def after_commit(self) -> None:
+        self.signed = self.sign()
 
 
 def edge_nodes(size: int) -> list[Node]:
@@ -149,25 +158,23 @@ def tree_head(tx: Tx) -> tuple[int, int]:
 
 @dataclass
 class Edge:
-    """What the last append of this process left: the tree's size, its right edge (the complete
-    subtrees it decomposes into) and the latest checkpoint's size and origin, valid while the
-    chain's newest link is `chain_head` (any other writer's append changes it). Reading them again
-    costs three queries per append; an append that is rolled back leaves a `chain_head` no link
-    will have, so the cache is never wrongly trusted."""
+    """What the last append of this process left: the tree's size and its right edge (the complete
+    subtrees it decomposes into), valid while the chain's newest link is `chain_head` (any other
+    writer's append changes it). Reading them again costs two queries per append; an append that
+    is rolled back leaves a `chain_head` no link will have, so the cache is never wrongly trusted."""
 
     chain_head: str = ""
     size: int = 0
     last_seq: int = 0
     nodes: dict[Node, bytes] = field(default_factory=dict)
-    checkpoint_size: int = 0
-    origin: str | None = None
 
 
 def grow(tx: Tx, chain_head_before: tuple[int, str], links: Sequence[tuple[int, str]],
          signing: Signing | None, *, chain_table: str, edge: Edge) -> None:
     """Add the leaves of `links` ((seq, chain hash), in seq order) to the tree, after catching the
-    tree up to `chain_head_before` (the chain's last (seq, hash) before them), and sign its new
-    size. `edge` is this process's cache of the tree's right edge; it is updated."""
+    tree up to `chain_head_before` (the chain's last (seq, hash) before them); with `signing`, the
+    tree it leaves is judged by the signer's gate before the transaction commits. `edge` is this
+    process's cache of the tree's right edge; it is updated."""
     chain_seq_before, chain_hash_before = chain_head_before
     cached = edge.chain_head == chain_hash_before and edge.last_seq == chain_seq_before
     size, last_seq = (edge.size, edge.last_seq) if cached else tree_head(tx)
@@ -179,6 +186,7 @@ def grow(tx: Tx, chain_head_before: tuple[int, str], links: Sequence[tuple[int, 
                    "ORDER BY seq", (last_seq, chain_seq_before))
         leaves = [(int(r["seq"]), r["hash"]) for r in tx.fetchall()] + leaves
     start = dict(edge.nodes) if cached else (read_nodes(tx, edge_nodes(size)) if leaves else {})
+    size_before = size
     # keyed by plain (level, index) tuples while growing: a `Node` made and hashed per step cost
     # more than the hashing itself on a bulk ingest
     work = {(node.level, node.index): value for node, value in start.items()}
@@ -200,44 +208,49 @@ def grow(tx: Tx, chain_head_before: tuple[int, str], links: Sequence[tuple[int, 
     known = {node: work[node.level, node.index] for node in right if (node.level, node.index) in work}
     missing = [node for node in right if node not in known]
     known.update(read_nodes(tx, missing) if missing else {})
-    latest = (edge.checkpoint_size, edge.origin) if cached else None
     if signing is not None and size > 0:
-        root = known[right[-1]]
-        for node in reversed(right[:-1]):
-            root = node_hash(known[node], root)
-        signing.signed = _sign(tx, size, root, signing, latest)
-        latest = (signing.signed.size, signing.signed.origin)
+        before = edge_root(size_before, start) if leaves else None
+        signing.check(tx, size, _root(size, known), None if before is None else (size_before, before))
     edge.chain_head = links[-1][1] if links else chain_hash_before
     edge.size, edge.last_seq = size, leaves[-1][0] if leaves else last_seq
     edge.nodes = {node: known[node] for node in right}
-    edge.checkpoint_size, edge.origin = latest if latest is not None else (0, None)
-    if latest is None:  # not read this time: read it next time
-        edge.chain_head = ""
 
 
-def _sign(tx: Tx, size: int, root: bytes, signing: Signing,
-          latest: tuple[int, str | None] | None) -> StoredCheckpoint:
-    """The checkpoint of `size`: the one stored if there is one (it has this root: the tree is the
-    chain's), else a new one signed now. Refuses a key whose origin is not this ledger's. `latest`
-    is the latest checkpoint's (size, origin) when the caller knows it."""
-    row: Any = None
-    if latest is None or latest[0] >= size:
-        tx.execute(f"SELECT size, origin, root, note, signed_at FROM {CHECKPOINTS_TABLE} "
-                   "ORDER BY size DESC LIMIT 1")
-        row = tx.fetchone()
-    elif latest[1] is not None:
-        row = {"size": latest[0], "origin": latest[1]}
-    if row is not None and row["origin"] != signing.signer.name:
-        raise NoteError("key.other_ledger", field="key", key_origin=signing.signer.name, origin=row["origin"])
-    if row is not None and int(row["size"]) == size:
-        return stored_checkpoint(row)  # only a row read from the table has this size
-    if row is not None and int(row["size"]) > size:
-        raise TreeOutOfStep("tree.checkpoint_ahead", field="size", size=row["size"], leaves=size)
-    checkpoint = Checkpoint(signing.signer.name, size, root)
-    stored = StoredCheckpoint(size, checkpoint.origin, root, sign_note(checkpoint.text, signing.signer),
-                              signing.now.isoformat())
-    tx.insert(CHECKPOINTS_TABLE, [(size, stored.origin, root.hex(), stored.note, stored.signed_at)])
-    return stored
+def edge_root(size: int, nodes: dict[Node, bytes]) -> bytes | None:
+    """The root of a tree of `size` leaves from its right edge's hashes (None if one is missing)."""
+    right = edge_nodes(size)
+    if not right or any(node not in nodes for node in right):
+        return None
+    root = nodes[right[-1]]
+    for node in reversed(right[:-1]):
+        root = node_hash(nodes[node], root)
+    return root
+
+
+def _root(size: int, nodes: dict[Node, bytes]) -> bytes:
+    root = edge_root(size, nodes)
+    if root is None:
+        raise TreeOutOfStep("tree.node_missing", field="size", size=size)
+    return root
+
+
+def head(tx: Tx) -> tuple[int, bytes]:
+    """(size, root) of the stored tree (the empty tree's root for size 0); refused when a subtree
+    its root needs is not stored."""
+    size, _ = tree_head(tx)
+    return size, _root(size, read_nodes(tx, edge_nodes(size))) if size else EMPTY_ROOT
+
+
+def consistency_proof(tx: Tx, old: int, new: int) -> list[bytes]:
+    """The RFC 9162 consistency proof from size `old` to size `new`, from the stored subtree hashes
+    (KeyError when one it needs is not stored)."""
+    return range_hashes(tx, consistency_ranges(old, new))
+
+
+def range_hashes(tx: Tx, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
+    """The hash of each leaf range, from the stored subtrees it is made of (one read)."""
+    stored = read_nodes(tx, needed(ranges))
+    return [range_hash(start, end, stored.__getitem__) for start, end in ranges]
 
 
 def stored_checkpoint(row: Any) -> StoredCheckpoint:
@@ -246,5 +259,6 @@ def stored_checkpoint(row: Any) -> StoredCheckpoint:
 
 
 __all__ = ["CHECKPOINTS_TABLE", "COLUMN_TYPES", "COSIGNATURES_TABLE", "Edge", "LEAVES_TABLE",
-           "Signing", "StoredCheckpoint", "TREE_TABLE", "TreeOutOfStep", "Tx", "ddl", "edge_nodes", "grow",
-           "read_nodes", "stored_checkpoint", "tree_head"]
+           "Signing", "StoredCheckpoint", "TREE_TABLE", "TreeOutOfStep", "Tx", "consistency_proof", "ddl",
+           "edge_nodes", "edge_root", "grow", "head", "range_hashes", "read_nodes", "stored_checkpoint",
+           "tree_head"]

@@ -1,20 +1,31 @@
 """The write path: commands decided against the ledger as it stands, then appended all or nothing.
 
 A batch is decided in order against private copies of the stream states it touches (`_BatchView`)
-and stored in one transaction with its chain links and command index rows (`ledger.store`). A
-version conflict with a concurrent writer rolls everything back and the batch is decided again, with
-growing random waits. `Group` is one such view shared by several callers' batches: group commit
-(`ledger.group_commit`) decides many requests against one and appends them together.
+and stored in one transaction with its chain links and command index rows (`ledger.store`). A race
+lost to a concurrent writer rolls everything back and the batch is decided again. `Group` is one
+such view shared by several callers' batches: group commit (`ledger.group_commit`) decides many
+requests against one and appends them together.
 
-The first attempt is optimistic: no lock while deciding. A batch that lost a race is decided again
-in its *turn*: holding the store's own write lock (`recorder.turn()`: PostgreSQL's `LOCK TABLE …
-EXCLUSIVE` on the events, SQLite's `BEGIN IMMEDIATE`) from before its states are read until its
-insert commits, so no other writer can change them meanwhile and it cannot lose again. Without it a
-bulk ingest (the demo year: about a second to decide) never won against HTTP writers appending to
-the same units every few milliseconds, and gave up with nothing appended. Chunks committed one by
-one would not keep a file all or nothing (a refusal in a later chunk would leave the earlier ones);
-one turn does. Other writers wait for the turn (their lock timeout is 30 s; reads are not held up),
-and a small batch's turn costs no more than its insert's lock already does.
+`Writer.until_appended` is the one retry loop of the append path, for a single batch (`ingest`) and
+for a group of callers' batches (`ledger.group_commit`) alike. The first attempt is optimistic: no
+lock while deciding. A race is lost when the store finds, under its write lock, that a concurrent
+writer changed what the batch was decided on: a version of a stream it writes is taken (the
+library's `IntegrityError`), an id it records was recorded (the index's key), a stream it read has a
+newer entry, or the clock reading it was decided at is older than the newest stored one
+(`store.Basis`; then `RaceLost`). A batch that lost a race is decided again in its *turn*: holding
+the store's own write lock (`recorder.turn()`: PostgreSQL's `LOCK TABLE … EXCLUSIVE` on the events,
+SQLite's `BEGIN IMMEDIATE`) from before its states are read until its insert commits, so no other
+writer can change them meanwhile and it cannot lose again. Without it a bulk ingest (the demo year:
+about a second to decide) never won against HTTP writers appending to the same units every few
+milliseconds, and gave up with nothing appended. Chunks committed one by one would not keep a file
+all or nothing (a refusal in a later chunk would leave the earlier ones); one turn does. Other
+writers wait for the turn (their lock timeout is 30 s; reads are not held up), and a small batch's
+turn costs no more than its insert's lock already does. (Should a batch lose even in its turn, it
+waits a random, growing time before the next.) In its turn a batch reads the clock after the lock is
+taken, so its times come after every stored entry's (docs/commands.md §3, 时间与顺序一致); and
+only there is a command found in the chain without its index row called damage
+(`ledger.index_row_missing`, "restore from backup"): outside a turn it is taken for a race lost to a
+writer committing it, and the batch is decided again in its turn.
 """
 
 from __future__ import annotations
@@ -40,9 +51,10 @@ from kaoping.domain.principals import OFFICE, Principal
 from kaoping.domain.roles import authorize
 from kaoping.domain.rules import RecordedCommand, decide
 
+from .files import FileStore
 from .notary import Notary
 from .settings import Settings
-from .store import Index, NewCommand, NewEntry
+from .store import Basis, Index, NewCommand, NewEntry, RaceLost
 from .streams import StreamStates
 from .tree import StoredCheckpoint
 
@@ -50,7 +62,10 @@ Clock = Callable[[], datetime]
 #: the standings of a stage as of a moment over the log up to a seq (`Reader.frozen`)
 Freezer = Callable[[str, datetime, int], dict[str, Any]]
 CONFLICT_RETRIES = 12
+#: the id and dispute code of a trial dispute (`Writer.disputable`): never appended
+TRIAL_ID = "trial"
 State = TypeVar("State", bound=StreamState)
+T = TypeVar("T")
 
 
 def back_off(attempt: int) -> None:
@@ -108,10 +123,6 @@ class ConcurrentWriteConflict(KaopingError):
     """Other writers kept changing the same streams; the batch was not appended (retry later)."""
 
 
-class RaceLost(Exception):
-    """A concurrent writer recorded one of the batch's ids while it was being decided."""
-
-
 def parsed(items: Sequence[Any], principal: Principal = OFFICE, *,
            namespaced: bool = False) -> list[c.Command]:
     """Raw dicts (or commands already parsed) as commands, with `namespaced` a unit token's in its
@@ -144,16 +155,23 @@ class _BatchView:
     """The ledger as the rules see it during one batch: stored state plus the batch's own entries."""
 
     def __init__(self, streams: StreamStates, index: Index, registry: RegistryState,
-                 freezer: Freezer, head: int):
+                 freezer: Freezer, head: int, files: FileStore | None = None):
         self.streams, self.index, self.freezer, self.head = streams, index, freezer, head
+        self.files = files
+        #: which files the batch asked about, and whether each is stored (asked once)
+        self.stored: dict[str, bool] = {}
         self.registry = registry
         self.states: dict[str, StreamState] = {registry.stream: registry}
+        #: each stream's version when the batch first read it (the store checks the ones it only read)
+        self.read: dict[str, int] = {registry.stream: registry.version}
         self.commands: dict[str, RecordedCommand] = {}
-        self.disputes: dict[str, str] = {}
+        #: each dispute code's stream as the index has it (None: no such dispute), read once
+        self.disputes: dict[str, str | None] = {}
 
     def state(self, stream: str) -> StreamState:
         if stream not in self.states:
-            self.states[stream] = self.streams.load(stream, synced=True)
+            state = self.states[stream] = self.streams.load(stream, synced=True)
+            self.read[stream] = state.version
         return self.states[stream]
 
     def unit(self, code: str) -> UnitState:
@@ -183,13 +201,16 @@ class _BatchView:
             self.commands.update(found)
         return self.commands[command_id]
 
+    def file_stored(self, sha256: str) -> bool:
+        if sha256 not in self.stored:
+            self.stored[sha256] = self.files is not None and bool(self.files.has([sha256]))
+        return self.stored[sha256]
+
     def dispute_unit(self, dispute: str) -> str | None:
         if dispute not in self.disputes:
-            streams = self.index.dispute_stream(dispute)
-            if streams is None:
-                return None
-            self.disputes[dispute] = streams
-        return unit_of(self.disputes[dispute])
+            self.disputes[dispute] = self.index.dispute_stream(dispute)
+        streams = self.disputes[dispute]
+        return unit_of(streams) if streams is not None else None
 
 
 @dataclass
@@ -211,7 +232,9 @@ class Group:
         self.orphans = orphans or {}
         self.head = head  # the log's last seq when the group's states were synced
         self.view = _BatchView(writer.streams, writer.index, writer.streams.registry(synced=True),
-                               writer.freezer, head)
+                               writer.freezer, head, writer.files)
+        #: made in a turn: holding the store's write lock, so nobody else appends until it commits
+        self.locked = writer.store.recorder.in_turn()
         self.now = writer.clock()
         self.events: list[EntryRecorded] = []
         self.entries: list[NewEntry] = []
@@ -236,6 +259,8 @@ class Group:
             # with its id, not even that it is there
             self._judged(i, cmd, commands, lambda: authorize(principal, cmd, view))
             if cmd.id in self.orphans:
+                if not self.locked:  # damage only if it is still so while nobody else can append
+                    raise RaceLost(f"{cmd.id} in the chain without its index row")
                 raise BatchRejected(i, cmd.id, LedgerDamaged(
                     "ledger.index_row_missing", id=cmd.id, seq=self.orphans[cmd.id]))
             earlier = self.known.get(cmd.id)
@@ -296,7 +321,10 @@ class Group:
     def commit(self) -> None:
         if not self.events:
             return
-        recordings, self.checkpoint = self.writer.put(self.events, self.entries, self.commands)
+        written = {entry.stream for entry in self.entries}
+        basis = Basis({str(stream_id(stream)): version for stream, version in self.view.read.items()
+                       if stream not in written}, self.now, self.locked)
+        recordings, self.checkpoint = self.writer.put(self.events, self.entries, self.commands, basis)
         for recording in recordings:
             self.seqs.setdefault(recording.domain_event.command_id, []).append(
                 recording.notification.id)
@@ -320,10 +348,14 @@ def _no_freezer(stage: str, as_of: datetime, upto: int) -> dict[str, Any]:
 
 class Writer:
     def __init__(self, store: Any, streams: StreamStates, index: Index, notary: Notary,
-                 settings: Settings, clock: Clock):
+                 settings: Settings, clock: Clock, freezer: Freezer = _no_freezer,
+                 files: FileStore | None = None):
         self.store, self.streams, self.index, self.notary = store, streams, index, notary
         self.settings, self.clock = settings, clock
-        self.freezer: Freezer = _no_freezer
+        #: the stored evidence files, asked whether a file a command cites is stored
+        self.files = files
+        #: a publication freezes standings as the reader reads them (`Reader.frozen`)
+        self.freezer = freezer
 
     def group(self, ids: Iterable[str], *, synced: int | None = None) -> Group:
         """A new group over the ledger as it stands; `ids` are the commands it will decide.
@@ -331,54 +363,87 @@ class Writer:
         # once for the group: its states are then read from the cache
         head = self.streams.sync() if synced is None else synced
         self.streams.registry(synced=True)  # an empty ledger is refused before anything else is read
-        wanted = sorted(set(ids))
-        known = self.index.commands(wanted)
         # an id with entries but no index row would be appended a second time: found here instead
-        orphans = self.index.linked([i for i in wanted if i not in known])
+        known, orphans = self.index.recorded(sorted(set(ids)))
         return Group(self, known, head, orphans)
+
+    def until_appended(self, attempt: Callable[[int], T]) -> T:
+        """`attempt(n)` (decide a group against the ledger as it stands and commit it), again after
+        each race it loses: the first time optimistically, every later time in the store's turn;
+        ConcurrentWriteConflict after CONFLICT_RETRIES lost races.
+        Whatever else `attempt` raises (a refusal, a failure) ends it."""
+        for n in range(CONFLICT_RETRIES):
+            if n > 1:  # the first turn needs no wait: its lock puts the writers in a row
+                back_off(n)
+            try:
+                with self.store.recorder.turn() if n else nullcontext():
+                    return attempt(n)
+            except (IntegrityError, RaceLost):
+                continue
+        raise ConcurrentWriteConflict("write.contended")
 
     def ingest(self, items: Sequence[Any], *, actor: str, principal: Principal = OFFICE,
                progress: Callable[[int], None] | None = None) -> BatchResult:
         """Append a batch all or nothing. `items` are raw dicts or parsed commands."""
         commands = parsed(items, principal, namespaced=self.settings.unit_namespaces)
-        for attempt in range(CONFLICT_RETRIES):
-            try:
-                # after a lost race, the batch is decided again holding the store's write lock
-                with self.store.recorder.turn() if attempt else nullcontext():
-                    group = self.group(cmd.id for cmd in commands)
-                    decided = group.decide(commands, actor, principal, progress)
-                    group.commit()
-                return group.result(decided)
-            except (IntegrityError, RaceLost):
-                back_off(attempt)
-        raise ConcurrentWriteConflict("write.contended")
+
+        def attempt(n: int) -> tuple[Group, Decided]:
+            group = self.group(cmd.id for cmd in commands)
+            decided = group.decide(commands, actor, principal, progress)
+            group.commit()
+            return group, decided
+
+        group, decided = self.until_appended(attempt)
+        return group.result(decided)
 
     def append_internal(self, stream: str, version: int,
                         entries: list[tuple[str, str, dict[str, Any]]], *, actor: str,
                         recorded_at: datetime | None = None) -> list[int]:
-        """Entries the ledger makes itself (registry, tokens): not contract commands, same chain."""
-        now = self.clock()
-        events = [
-            EntryRecorded(originator_id=stream_id(stream), originator_version=v, timestamp=now,
-                          stream=stream, entry_type=kind, command_id=cid, actor=actor,
-                          recorded_at=recorded_at or now, backdated=recorded_at is not None,
-                          payload=payload)
-            for v, (cid, kind, payload) in enumerate(entries, start=version + 1)
-        ]
-        recordings, _ = self.put(events, [NewEntry(stream, e.command_id) for e in events],
-                                 [NewCommand(e.command_id, e.entry_type, "", now, (stream,), None)
-                                  for e in events])
+        """Entries the ledger makes itself (registry, tokens): not contract commands, same chain.
+        Rare, so made in the store's turn: the clock is read holding its write lock."""
+        with self.store.recorder.turn():
+            now = self.clock()
+            events = [
+                EntryRecorded(originator_id=stream_id(stream), originator_version=v, timestamp=now,
+                              stream=stream, entry_type=kind, command_id=cid, actor=actor,
+                              recorded_at=recorded_at or now, backdated=recorded_at is not None,
+                              payload=payload)
+                for v, (cid, kind, payload) in enumerate(entries, start=version + 1)
+            ]
+            recordings, _ = self.put(events, [NewEntry(stream, e.command_id) for e in events],
+                                     [NewCommand(e.command_id, e.entry_type, "", now, (stream,), None)
+                                      for e in events], Basis(now=now, now_locked=True))
         return [r.notification.id for r in recordings]
 
-    def put(self, events: list[EntryRecorded], entries: list[NewEntry],
-            commands: list[NewCommand]) -> tuple[list[Any], StoredCheckpoint | None]:
+    def disputable(self, unit: str, principal: Principal, history: Sequence[dict[str, Any]]) -> set[str]:
+        """The ids of `history` (unit `unit`'s) on which a `dispute.filed` by `principal` would be
+        accepted now: each tried alone against the ledger as it stands, by the same role check and
+        decider as an append, and nothing appended. A page offers exactly these."""
+        group = self.group(())
+        view, tz = group.view, self.settings.zone
+        view.commands.update(self.index.commands([row["id"] for row in history]))  # one read for all
+        accepted = set()
+        for row in history:
+            trial = c.DisputeFiled(id=TRIAL_ID, type="dispute.filed", unit=unit, dispute=TRIAL_ID,
+                                   target=row["id"], reason=TRIAL_ID)
+            try:
+                authorize(principal, trial, view)
+                decide(trial, view, now=group.now, tz=tz, principal=principal)
+            except KaopingError:
+                continue
+            accepted.add(row["id"])
+        return accepted
+
+    def put(self, events: list[EntryRecorded], entries: list[NewEntry], commands: list[NewCommand],
+            basis: Basis) -> tuple[list[Any], StoredCheckpoint | None]:
         """Store events with their chain links, command index rows, tree nodes and a signed
-        checkpoint in one transaction; the recordings and that checkpoint.
+        checkpoint in one transaction, if the `basis` they were decided on still holds (else
+        RaceLost); the recordings and that checkpoint.
         `Application.save` would do the same after checking each event against a runtime Protocol,
         which costs more than encoding it; the ledger has no aggregates to cache or snapshot."""
         signing = self.notary.signing(events[0].timestamp if events else self.clock())
         recordings = self.store.events.put(events, entries=entries, commands=commands,
-                                           signing=signing)
+                                           signing=signing, basis=basis)
         return recordings, signing.signed
 
 

@@ -1,4 +1,4 @@
-"""Standings as of a knowledge time, stored once computed (CONTRACT.md: `standings --as-of`).
+"""Standings as of a knowledge time, stored once computed (docs/commands.md §4: `standings --as-of`).
 
 The office's date picker asks for the standings as known at the end of a day. Computing them
 rescores every unit over the whole log (180 ms for the demo year, about 2 s at scale 20), and the
@@ -50,7 +50,7 @@ class AsOfStandings:
     def standings(self, as_of: str, *, group: str | None = None, stage: str = "annual") -> list[dict[str, Any]]:
         """The standings of `stage` as known at `as_of`, as `Reader.standings` computes them."""
         figure = stage_figure(stage)
-        moment = parse_as_of(as_of, self.ledger.settings.zone)
+        moment = parse_as_of(as_of, self.ledger.zone)
         registry = self.ledger.reading_registry()
         rows = self._valid(moment, registry) or self._computed(moment)
         column = _STORED + FIGURES.index(figure)
@@ -64,8 +64,8 @@ class AsOfStandings:
         """The stored rows of `moment`, if they still hold: one per unit, each computed when the
         moment counted as many entries as now, under this registry."""
         rows = self.view.asof_rows(self._key(moment))
-        self.ledger.log.refresh()
-        return rows if self._holds(rows, self.ledger.log.counted_at(moment), registry) else None
+        self.ledger.entries()
+        return rows if self._holds(rows, self.ledger.counted_at(moment), registry) else None
 
     @staticmethod
     def _holds(rows: list[tuple[Any, ...]], counted: int, registry: RegistryState) -> bool:
@@ -73,7 +73,7 @@ class AsOfStandings:
                 and all(r[2] == counted and r[3] == registry.version for r in rows))
 
     def _computed(self, moment: datetime) -> list[tuple[Any, ...]]:
-        upto, counted, registry, results = self.ledger.reader.figures_as_of(moment)
+        upto, counted, registry, results = self.ledger.figures_as_of(moment)
         key = self._key(moment)
         rows = [(key, code, counted, registry.version, upto, *self._figures(result))
                 for code, result in sorted(results.items())]
@@ -88,22 +88,22 @@ class AsOfStandings:
         computed at, for `verify`'s read-model section: `ok` false names the first moment and unit
         that differ. A moment that no longer holds (an entry backdated into it, a registry change)
         is only `stale`: the next read computes it again."""
-        zone = f" {self.ledger.settings.zone}"
+        zone = f" {self.ledger.zone}"
         stored = [row for row in self.view.asof_rows() if row[0].endswith(zone)]  # judged in this zone
         report: dict[str, Any] = {"ok": True, "moments": len({row[0] for row in stored}), "stale": [],
                                   "first_bad": None}
-        log = list(self.ledger.log.refresh())
+        log = list(self.ledger.entries())
         registry = self.ledger.reading_registry()
         by_moment: dict[str, list[tuple[Any, ...]]] = {}
         for row in stored:
             by_moment.setdefault(row[0], []).append(row)
         for key, rows in sorted(by_moment.items()):
             moment = datetime.fromisoformat(key.removesuffix(zone))
-            if not self._holds(rows, self.ledger.log.counted_at(moment), registry):
+            if not self._holds(rows, self.ledger.counted_at(moment), registry):
                 report["stale"].append(key)
                 continue
             prefix = log[:bisect_right(log, rows[0][4], key=by_seq)]
-            _, counted, _, results = self.ledger.reader.figures_as_of(moment, prefix)
+            _, counted, _, results = self.ledger.figures_as_of(moment, prefix)
             for row in rows:
                 if row[2] != counted or tuple(row[_STORED:]) != self._figures(results[row[1]]):
                     report["ok"] = False
@@ -116,7 +116,7 @@ class AsOfStandings:
     def _key(self, moment: datetime) -> str:
         """A moment as stored: the instant in UTC (one instant is one key whatever offset it was
         given in) and the office zone it was judged in (the judge date is the moment's date there)."""
-        return f"{moment.astimezone(timezone.utc).isoformat()} {self.ledger.settings.zone}"
+        return f"{moment.astimezone(timezone.utc).isoformat()} {self.ledger.zone}"
 
     @staticmethod
     def _figures(result: Any) -> tuple[str, ...]:

@@ -34,11 +34,12 @@ Progress = Callable[[int, int], None]
 
 
 class ScoresProjection:
-    def __init__(self, ledger: Ledger):
+    """Built by the composition root (`api.bootstrap.build_projection`) over the ledger's door and
+    the view's tracking recorder in the ledger's own database."""
+
+    def __init__(self, ledger: Ledger, view: SQLiteScoresView | PostgresScoresView):
         self.ledger = ledger
-        view_class = PostgresScoresView if ledger.settings.is_postgres else SQLiteScoresView
-        self.view: SQLiteScoresView | PostgresScoresView = \
-            ledger.store.factory.tracking_recorder(view_class)  # type: ignore[arg-type]
+        self.view = view
         self.asof = AsOfStandings(ledger, self.view)
 
     # -- writing -------------------------------------------------------------------------------------
@@ -76,7 +77,7 @@ class ScoresProjection:
         any later refresh extends: a catch-up looping over it chased writers that kept appending
         (a CLI ingest under HTTP load never ended), and rows scored at different lengths went out
         under one position."""
-        return list(self.ledger.log.refresh())
+        return list(self.ledger.entries())
 
     def _write_page(self, registry: Any, entries: Sequence[Entry], start: int, upto: int,
                     also: Sequence[str], progress: Progress | None) -> None:
@@ -141,7 +142,7 @@ class ScoresProjection:
                 unit=code, group=unit.group, name=unit.name, process=document["process"],
                 half_year_comp=document["half_year_comp"], total=document["total"],
                 judged_on=today.isoformat(),
-                valid_until=_next_due(self.ledger.log.index.stream(unit_stream(code), position), today),
+                valid_until=_next_due(self.ledger.stream_entries(unit_stream(code), position), today),
                 document=json.dumps(document, ensure_ascii=False),
                 pending=json.dumps(document["pending"], ensure_ascii=False))
 
@@ -193,7 +194,7 @@ class ScoresProjection:
             stored = {row.unit: row for row in self.view.rows()}
             if self.view.position() == position:
                 break
-        entries = self.ledger.log.refresh()  # read after the position: it holds every entry up to it
+        entries = self.ledger.entries()  # read after the position: it holds every entry up to it
         upto = _index_after(entries, position)
         today = self.ledger.today().isoformat()
         stale = sorted(u for u, r in stored.items()
@@ -203,7 +204,7 @@ class ScoresProjection:
         if upto == 0 and not stored:
             return report  # never caught up: nothing to compare yet
         # under the registry of the view's position: a scheme amended since is the next catch-up's
-        registry = self.ledger.reader.registry_at(position)
+        registry = self.ledger.registry_at(position)
         units = sorted(registry.units)
         expected = {row.unit: row for row in self._rows(units, entries[:upto], registry)} if upto else {}
         for unit in sorted(set(expected) | set(stored)):
@@ -220,7 +221,7 @@ class ScoresProjection:
 
     def lag(self) -> int:
         """How many notifications the view is behind the log."""
-        entries = self.ledger.log.refresh()
+        entries = self.ledger.entries()
         position = self.view.position()
         return len(entries) - _index_after(entries, position)
 
@@ -245,7 +246,7 @@ def unit_score(projection: ScoresProjection, code: str, *, as_of: str | None = N
     if as_of is None and upto is None:
         document = current_document(projection, code)
         if document is not None:
-            return json.loads(document)  # type: ignore[no-any-return]
+            return projection.ledger.show_files(json.loads(document))
     return projection.ledger.score(code, as_of=as_of, upto=upto)
 
 

@@ -51,12 +51,12 @@ if "score" in what:
 if "rebuild" in what:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from scripts.benchmarks.harness import read_all_notifications
-    from kaoping.projections.scores import ScoresProjection
+    from kaoping.api.bootstrap import build_projection
     ratios = []
     for _ in range(3):
         l2 = build_ledger(load_settings(url))
         t = time.perf_counter(); n = read_all_notifications(l2.recorder); bare = time.perf_counter() - t
-        l2 = build_ledger(load_settings(url)); p = ScoresProjection(l2)
+        l2 = build_ledger(load_settings(url)); p = build_projection(l2)
         t = time.perf_counter(); p.rebuild(); rb = time.perf_counter() - t
         ratios.append((round(bare / rb, 3), round(rb, 3)))
     out["rebuild_ratio_s"] = ratios

@@ -36,10 +36,9 @@ from pathlib import Path
 
 import psycopg
 
-from kaoping.api.bootstrap import build_ledger
+from kaoping.api.bootstrap import build_ledger, build_projection
 from kaoping.demo import demo_year
 from kaoping.ledger.settings import Settings
-from kaoping.projections.scores import ScoresProjection
 
 PG_ADMIN = os.environ.get("KAOPING_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 NOW = datetime(2019, 1, 15, 2, 0, tzinfo=timezone.utc)
@@ -145,7 +144,7 @@ def run(backend: str, scale: int, repeat: int, skip_slow: bool, fresh: bool) -> 
         print(f"  score(code), score cache emptied:  {ms(samples)}", flush=True)
 
         # -- rebuild vs bare read --------------------------------------------------------------------
-        projection = ScoresProjection(ledger)
+        projection = build_projection(ledger)
         ratios = []
         for _ in range(3 if not skip_slow else 1):
             count, bare = bare_read(ledger)
@@ -167,7 +166,7 @@ def run(backend: str, scale: int, repeat: int, skip_slow: bool, fresh: bool) -> 
         cold = build_ledger(Settings(database_url=url), clock=clock)
         try:
             count, bare = bare_read(cold)
-            _, rebuild = timed(ScoresProjection(cold).rebuild)
+            _, rebuild = timed(build_projection(cold).rebuild)
             print(f"  rebuild from a cold ledger (decodes the log too): {rebuild * 1e3:.1f} ms = "
                   f"{count / rebuild:.0f} ev/s; ratio {count / rebuild / (count / bare):.3f}", flush=True)
         finally:
@@ -210,7 +209,7 @@ def profile(backend: str, scale: int, path: str, fresh: bool) -> None:
     ledger = build_ledger(Settings(database_url=url), clock=clock)
     try:
         units = sorted(ledger.registry().units)
-        projection = ScoresProjection(ledger)
+        projection = build_projection(ledger)
         ledger.log.refresh()
         projection.catch_up()
         work = {

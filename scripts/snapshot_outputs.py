@@ -67,7 +67,7 @@ def pages(db: str, tokens: dict[str, str], out: Path) -> None:
                                "--no-access-log"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        for _ in range(1200):  # a loaded machine: a server may take a while to start
             try:
                 if httpx.get(f"{base}/healthz").status_code == 200:
                     break

@@ -29,7 +29,7 @@ END_OF_YEAR = date(2019, 1, 31)
 
 
 def complete_ranking(ranked: list[str], group: str = "departments") -> list[str]:
-    """An office ballot as the ledger takes it (SCHEME-2018 §5: it ranks every unit of its group)
+    """An office ballot as the ledger takes it (docs/scheme.md §5: it ranks every unit of its group)
     in which each of `ranked` earns the band points it would earn in a short ballot of them alone:
     each stands at the first position of its band among all, the group's other units fill the rest."""
     from kaoping.domain.scoring import band_points
@@ -61,7 +61,7 @@ def moment(when: str | date | datetime) -> datetime:
 
 
 def end_of(day: str) -> datetime:
-    """A bare date as an as-of time means the end of that day (CONTRACT.md)."""
+    """A bare date as an as-of time means the end of that day (docs/commands.md §3)."""
     return datetime.combine(date.fromisoformat(day), time(23, 59, 59, 999999), TZ)
 
 

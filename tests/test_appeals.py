@@ -1,4 +1,4 @@
-"""Publication (公示) and appeals (SCHEME-2018 §9; issue "公示 and appeals"), on SQLite and PostgreSQL:
+"""Publication (公示) and appeals (docs/scheme.md §9; issue "公示 and appeals"), on SQLite and PostgreSQL:
 frozen standings that a third party can recompute, the appeal window enforced at write time, the
 dispute worklist, previews that append nothing, and why A ranks above B. The whole journey runs
 through the HTTP app with real tokens."""
@@ -235,3 +235,30 @@ def test_the_whole_journey_through_http(ledger: Any, clock: Any) -> None:
         assert comparison.status_code == 200 and comparison.json()["a"] == "D03"
         assert http.get("/v1/compare?a=D04&b=D05", headers=unit).status_code == 403
         assert http.get("/v1/compare?a=D03&b=X99", headers=office).status_code == 404
+
+
+def test_what_a_unit_may_dispute_is_what_the_write_path_accepts(ledger: Any, clock: Any) -> None:
+    """`Ledger.disputable` (what the unit page offers) and the write path agree entry by entry: a
+    page never offers a dispute the ledger refuses, nor hides one it would take."""
+    ledger.ingest(year(), actor="office")
+    ledger.ingest([{"id": "pen", "type": "penalty.imposed", "unit": "D03", "item": "P5", "reason": "通报"},
+                   {"id": "pen-void", "type": "penalty.imposed", "unit": "D03", "item": "P5", "reason": "误"},
+                   {"id": "void", "type": "entry.voided", "target": "pen-void", "reason": "录入错误"}],
+                  actor="office")
+    publish(ledger, appeal_days=1)  # counts everything so far
+    clock.now += timedelta(days=2)  # its window has closed
+    ledger.ingest([{"id": "late", "type": "penalty.imposed", "unit": "D03", "item": "P5", "reason": "迟到"},
+                   {"id": "late2", "type": "bonus.awarded", "unit": "D03", "item": "B1", "reason": "表彰"}],
+                  actor="office")
+    unit = Principal(actor="单位 D03", role="unit", unit="D03")
+    ledger.ingest([dispute("D03-001", "late2")], actor=unit.actor, principal=unit)
+    offered = ledger.disputable("D03", unit)
+    accepted = set()
+    for n, row in enumerate(ledger.history("D03")):
+        try:
+            ledger.ingest([dispute(f"D03-T{n}", row["id"])], actor=unit.actor, principal=unit)
+        except BatchRejected:
+            continue
+        accepted.add(row["id"])
+    assert offered == accepted == {"late"}  # not: counted and closed, voided, a void, under dispute
+    assert ledger.disputable("D03", Principal(actor="单位 D04", role="unit", unit="D04")) == set()

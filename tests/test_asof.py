@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from kaoping.projections.asof import MAX_MOMENTS
-from kaoping.projections.scores import ScoresProjection
+from kaoping.api.bootstrap import build_projection
 from kaoping.projections.views import ASOF_TABLE
 from tests.conftest import raw_execute
 
@@ -37,7 +37,7 @@ def _forbid_recomputing(monkeypatch, ledger) -> None:
 @pytest.mark.parametrize("stage", ["process", "half_year", "annual"])
 def test_stored_standings_are_the_standings_from_the_log(recorded, make_ledger, stage, monkeypatch):
     reference = make_ledger()  # its own caches: nothing computed here is shared with the other
-    projection = ScoresProjection(recorded)
+    projection = build_projection(recorded)
     for as_of in MOMENTS:
         for group in (None, "departments", "towns_zones"):
             expected = plain(reference.standings_from_log(group=group, stage=stage, as_of=as_of))
@@ -51,14 +51,14 @@ def test_stored_standings_are_the_standings_from_the_log(recorded, make_ledger, 
 
 
 def test_another_process_reads_the_stored_rows(recorded, make_ledger, monkeypatch):
-    expected = plain(ScoresProjection(recorded).standings(as_of="2018-09-30"))
+    expected = plain(build_projection(recorded).standings(as_of="2018-09-30"))
     other = make_ledger()
     _forbid_recomputing(monkeypatch, other)
-    assert plain(ScoresProjection(other).standings(as_of="2018-09-30")) == expected
+    assert plain(build_projection(other).standings(as_of="2018-09-30")) == expected
 
 
 def test_an_entry_recorded_after_the_moment_leaves_the_rows_standing(recorded, monkeypatch):
-    projection = ScoresProjection(recorded)
+    projection = build_projection(recorded)
     before = plain(projection.standings(as_of="2018-09-30"))
     recorded.ingest([{"id": "late-penalty", "type": "penalty.imposed", "unit": "D03", "item": "P7",
                       "count": 1, "reason": "年底抽查", "recorded_at": "2018-12-28T10:00:00+08:00"}],
@@ -68,7 +68,7 @@ def test_an_entry_recorded_after_the_moment_leaves_the_rows_standing(recorded, m
 
 
 def test_an_entry_backdated_into_the_moment_makes_them_computed_again(recorded):
-    projection = ScoresProjection(recorded)
+    projection = build_projection(recorded)
     before = plain(projection.standings(as_of="2018-09-30"))
     recorded.ingest([{"id": "found-penalty", "type": "penalty.imposed", "unit": "D03", "item": "P7",
                       "count": 3, "reason": "补登九月暗访", "recorded_at": "2018-09-20T10:00:00+08:00"}],
@@ -80,7 +80,7 @@ def test_an_entry_backdated_into_the_moment_makes_them_computed_again(recorded):
 
 
 def test_verify_recomputes_every_stored_moment_and_names_a_changed_row(recorded, database_url):
-    projection = ScoresProjection(recorded)
+    projection = build_projection(recorded)
     for as_of in MOMENTS:
         projection.standings(as_of=as_of)
     projection.catch_up()
@@ -93,7 +93,7 @@ def test_verify_recomputes_every_stored_moment_and_names_a_changed_row(recorded,
 
 
 def test_rebuild_drops_the_stored_rows(recorded, monkeypatch):
-    projection = ScoresProjection(recorded)
+    projection = build_projection(recorded)
     expected = plain(projection.standings(as_of="2018-09-30"))
     assert projection.view.asof_rows()
     projection.rebuild()
@@ -102,7 +102,7 @@ def test_rebuild_drops_the_stored_rows(recorded, monkeypatch):
 
 
 def test_a_moment_an_amendment_falls_into_is_stale_for_verify_and_computed_again(recorded, clock):
-    projection = ScoresProjection(recorded)
+    projection = build_projection(recorded)
     projection.standings(as_of="2019-06-30")  # a date still to come: the amendment below counts
     projection.catch_up()
     assert recorded.amend_scheme({"version": "2018.2", "process": {"not_reported": "3"}}) == "2018.2"
@@ -115,7 +115,7 @@ def test_a_moment_an_amendment_falls_into_is_stale_for_verify_and_computed_again
 
 
 def test_the_stored_moments_are_bounded(recorded):
-    projection = ScoresProjection(recorded)
+    projection = build_projection(recorded)
     days = [f"2018-{month:02d}-{day:02d}" for month in range(1, 13) for day in (10, 20, 28)]
     for day in days[:MAX_MOMENTS + 1]:
         projection.standings(as_of=day)

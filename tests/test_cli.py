@@ -1,4 +1,4 @@
-"""The operator's CLI (CONTRACT.md, "Configuration", "Reading"), driven as a person or a script would."""
+"""The operator's CLI (docs/commands.md §1, §4), driven as a person or a script would."""
 
 import json
 import re

@@ -222,3 +222,20 @@ def test_lines_without_the_seq_the_export_ran_to_do_not_verify(exported):
         del row["last_seq"]
     report = verify_export([json.dumps(row) + "\n" for row in got])
     assert report["ok"] is False and "last_seq" in report["first_bad"]["reason"]
+
+
+@pytest.mark.parametrize("where", ["payload", "nested"])
+def test_a_line_with_a_key_twice_is_no_exported_line(exported, where):
+    # json.loads keeps the last of two equal keys: a forged first value would pass unseen, and
+    # another reader may take the first
+    i = middle(exported)
+    line = exported[i]
+    if where == "payload":
+        forged = line.replace('"payload": {', '"payload": {"forged": true}, "payload": {', 1)
+    else:
+        key = next(iter(json.loads(line)["payload"]))
+        forged = line.replace(f'"payload": {{"{key}"', f'"payload": {{"{key}": "forged", "{key}"', 1)
+    assert forged != line and json.loads(forged) == json.loads(line)
+    report = check(exported[:i] + [forged] + exported[i + 1:])
+    assert report["ok"] is False
+    assert f"line {i + 1} " in report["first_bad"]["reason"] and "twice" in report["first_bad"]["reason"]

@@ -160,8 +160,8 @@ def test_an_entry_recorded_between_the_sync_and_the_decision_is_decided_again(le
     real_group = Writer.group
     rivals = []
 
-    def start_then_a_rival_writes(writer, ids):
-        group = real_group(writer, ids)
+    def start_then_a_rival_writes(writer, ids, **kwargs):
+        group = real_group(writer, ids, **kwargs)  # as the committer calls it (synced=…)
         if writer is ledger.writer and not rivals:
             rivals.append(other.ingest([_task(2)], actor="office"))  # after the sync, before deciding
         return group

@@ -1,4 +1,4 @@
-"""A unit's history (CONTRACT.md, "What concerns a unit" and `kaoping history`), on both databases."""
+"""A unit's history (docs/commands.md §3 "与单位有关的记录" and `kaoping history`), on both databases."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -23,7 +23,7 @@ def year_ledger(ledger, year):
 
 def test_a_ballot_is_one_entry_in_its_round_and_in_each_ranked_unit(ledger):
     before = ledger.verify()
-    # a leader's ballot: an office ballot would rank all 45 departments (SCHEME-2018 §5)
+    # a leader's ballot: an office ballot would rank all 45 departments (docs/scheme.md §5)
     ballot = {"id": "b1", "type": "ballot.cast", "round": "half_year", "kind": "leader",
               "rater": "副县长甲", "group": "departments", "ranking": ["D03", "D04", "D05"]}
     seqs = ledger.ingest([ballot], actor="office").results[0].seqs

@@ -1,4 +1,4 @@
-"""The HTTP interface of CONTRACT.md ("HTTP", "Output shapes"): authentication, the command batch,
+"""The HTTP interface of docs/commands.md (§5, §3 "输出"): authentication, the command batch,
 its errors, and reading endpoints that answer the same JSON as the Ledger and the CLI's `--json`."""
 
 from __future__ import annotations

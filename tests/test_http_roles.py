@@ -1,4 +1,4 @@
-"""The roles of CONTRACT.md ("HTTP"), each boundary both ways: what a token may record answers 201,
+"""The roles of docs/commands.md §9, each boundary both ways: what a token may record answers 201,
 what it may not answers 403 with nothing appended; the actor on each entry is the token's actor."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from kaoping.api.http import create_app
 
 SHA = "c" * 64
-#: complete ballots (SCHEME-2018 §5): the group office ranks every department, the leader its charge
+#: complete ballots (docs/scheme.md §5): the group office ranks every department, the leader its charge
 DEPARTMENTS = [f"D{n:02d}" for n in range(1, 46)]
 CHARGE = ["D03", "D04", "D05"]
 
@@ -34,8 +34,9 @@ def evidence(cid: str, unit: str = "D03", code: str = "EV1") -> dict[str, Any]:
 
 
 def verified(cid: str, unit: str = "D03", code: str = "EV0") -> dict[str, Any]:
+    # on site: the evidence's file (SHA) is never uploaded here, and an online verification needs it
     return {"id": cid, "type": "evidence.verified", "unit": unit, "evidence": code,
-            "outcome": "confirmed", "method": "online", "verified_on": "2019-01-14"}
+            "outcome": "confirmed", "method": "on_site", "verified_on": "2019-01-14"}
 
 
 def scored(cid: str, indicator: str = "C02", unit: str = "D03") -> dict[str, Any]:

@@ -96,3 +96,33 @@ def test_the_domain_does_no_io() -> None:
                      else [])
             found += [(path.name, n) for n in names if n.split(".")[0] in impure or n in impure]
     assert found == []
+
+
+def _door() -> set[str]:
+    """What `Ledger` declares as its door: its public methods and properties, and its settings and
+    clock; not its rooms (the `Rooms` the composition root hands it)."""
+    from dataclasses import fields
+
+    from kaoping.ledger.application import Ledger, Rooms
+
+    rooms = {f.name for f in fields(Rooms)} | {"recorder"}
+    return {name for name in vars(Ledger) if not name.startswith("_")} | {"settings", "clock"} - rooms
+
+
+def test_callers_outside_the_ledger_use_its_door_only() -> None:
+    """api/, projections/ and demo/ use the ledger's door and never reach into a room
+    (`ledger.notary.…`, `services.ledger.log.…`); the composition root wires the rooms."""
+    door, past = _door(), []
+    for folder in ("api", "projections", "demo"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if path == ROOT / "api" / "bootstrap.py":
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Attribute):
+                    continue
+                holder = node.value
+                is_ledger = (isinstance(holder, ast.Name) and holder.id == "ledger") or \
+                            (isinstance(holder, ast.Attribute) and holder.attr == "ledger")
+                if is_ledger and node.attr not in door:
+                    past.append(f"{path.relative_to(ROOT)}:{node.lineno}: ledger.{node.attr}")
+    assert past == []

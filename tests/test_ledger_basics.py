@@ -20,7 +20,7 @@ def test_a_department_year_ingests_and_reingesting_appends_nothing(ledger, year)
     assert [r.seqs for r in again.results] == [r.seqs for r in first.results]
     report = ledger.verify()
     # the registry, the two ballot rounds and every unit an entry concerns: D03 and the others its
-    # ballots rank (its office ballots rank all 45 departments, SCHEME-2018 §5)
+    # ballots rank (its office ballots rank all 45 departments, docs/scheme.md §5)
     units = {c["unit"] for c in year if "unit" in c} | {u for c in year for u in c.get("ranking", [])}
     streams = 1 + len({c["round"] for c in year if "round" in c}) + len(units)
     assert streams == 1 + 2 + 45

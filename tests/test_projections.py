@@ -8,14 +8,14 @@ from datetime import datetime, timezone
 
 import pytest
 
-from kaoping.projections.scores import ScoresProjection
+from kaoping.api.bootstrap import build_projection
 from kaoping.projections.views import TRACKING_NAME
 
 
 @pytest.fixture
 def projection(ledger, year):
     ledger.ingest(year, actor="office")
-    return ScoresProjection(ledger)
+    return build_projection(ledger)
 
 
 def _documents(projection):
@@ -100,11 +100,11 @@ def test_a_passing_due_date_changes_the_process_score_without_a_new_entry(ledger
     ledger.ingest([{"id": "t", "type": "task.assigned", "unit": "D07", "task": "T", "title": "节点",
                     "level": "own", "method": "veto",
                     "checkpoints": [{"checkpoint": "Q1", "due": "2018-03-31"}]}], actor="office")
-    projection = ScoresProjection(ledger)
+    projection = build_projection(ledger)
     projection.catch_up()
     assert projection.score("D07")["process"] == "100.00"
     clock.now = datetime(2018, 4, 2, tzinfo=timezone.utc)
-    assert projection.score("D07")["process"] == "98.00"  # 未报: 2 points, per SCHEME-2018 §3.1
+    assert projection.score("D07")["process"] == "98.00"  # 未报: 2 points, per docs/scheme.md §3.1
     assert projection.standings(stage="process") == ledger.standings_from_log(stage="process")
 
 
@@ -118,7 +118,7 @@ def test_standings_as_of_mid_year_agree_with_each_units_score(projection, ledger
 
 def test_concurrent_writers_and_a_projector_skip_nothing(ledger, make_ledger):
     writers = [make_ledger() for _ in range(3)]
-    reader = ScoresProjection(make_ledger())
+    reader = build_projection(make_ledger())
     codes = [f"D{n:02d}" for n in range(10, 40)]
 
     def write(w):
@@ -137,7 +137,7 @@ def test_concurrent_writers_and_a_projector_skip_nothing(ledger, make_ledger):
     reader.catch_up()
     caught_up = _documents(reader)  # the view is shared by every ledger on this database
     assert all(caught_up[code]["common"] != "0.00" for code in codes)
-    ScoresProjection(ledger).rebuild()
+    build_projection(ledger).rebuild()
     assert caught_up == _documents(reader)
 
 
@@ -163,7 +163,7 @@ def _while_rebuilding(projection, times, other):
 def test_readers_during_a_rebuild_always_see_every_unit(projection, make_ledger):
     projection.catch_up()
     before = _documents(projection)
-    reader = ScoresProjection(make_ledger())  # another process's server, reading the same view
+    reader = build_projection(make_ledger())  # another process's server, reading the same view
     seen = _while_rebuilding(projection, 4, lambda: len(reader.standings()))
     assert seen and set(seen) == {59}
     assert _documents(projection) == before
@@ -172,7 +172,7 @@ def test_readers_during_a_rebuild_always_see_every_unit(projection, make_ledger)
 def test_a_catch_up_during_a_rebuild_does_not_fail_it(projection, ledger, make_ledger):
     projection.catch_up()
     before = _documents(projection)
-    reader = ScoresProjection(make_ledger())
+    reader = build_projection(make_ledger())
     positions = _while_rebuilding(projection, 4, reader.catch_up)
     assert positions and set(positions) == {ledger.log.refresh()[-1].seq}
     assert projection.catch_up() == ledger.log.refresh()[-1].seq

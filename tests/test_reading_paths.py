@@ -19,7 +19,7 @@ from kaoping.domain.relevance import StreamIndex, moves_others, relevant_to
 from kaoping.domain.scoring import counted, make_cutoff, score_unit
 from kaoping.domain.standings import by_group, pending_for
 from kaoping.domain.moments import parse_as_of
-from kaoping.projections.scores import ScoresProjection
+from kaoping.api.bootstrap import build_projection
 from scoring_helpers import END_OF_YEAR, SCHEME, TZ, UNITS
 from test_scoring_properties import ledgers
 
@@ -137,7 +137,7 @@ def test_cached_indexed_and_batched_scores_equal_the_definition_on_the_demo_year
     assert ledger.scores(codes, as_of="2018-07-31") == mid_year
 
     # the read model: page by page, rebuilt, and from the log all agree
-    projection = ScoresProjection(make_ledger())  # a reader of its own, with empty caches
+    projection = build_projection(make_ledger())  # a reader of its own, with empty caches
     projection.catch_up(page=700)
     incremental = _documents(projection)
     projection.ledger.reader.scores_cache.clear()
@@ -173,7 +173,7 @@ def test_the_readers_registry_follows_new_registry_entries(ledger, clock):
 
 def test_catch_up_with_nothing_new_writes_nothing(ledger, year, monkeypatch):
     ledger.ingest(year, actor="office")
-    projection = ScoresProjection(ledger)
+    projection = build_projection(ledger)
     projection.catch_up()
     writes = []
     monkeypatch.setattr(projection.view, "write", lambda rows, tracking: writes.append(rows))

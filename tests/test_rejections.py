@@ -1,4 +1,4 @@
-"""Write-time rejections (CONTRACT.md): each names the field and the offending index, and a rejected
+"""Write-time rejections (docs/commands.md §2): each names the field and the offending index, and a rejected
 batch appends nothing. Runs on SQLite and PostgreSQL through the `ledger` fixture."""
 
 import itertools

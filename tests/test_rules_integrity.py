@@ -1,8 +1,8 @@
 """Issue 14, "Rules that cannot be bent": findings 5–8 of the trials, each as it was found.
 
-5. short ballots (SCHEME-2018 §5: an office ballot ranks every unit of its group, a leader token's
+5. short ballots (docs/scheme.md §5: an office ballot ranks every unit of its group, a leader token's
    ballot every unit of that group in its charge); 6. a manual P8 on top of the derived one (§3.1);
-7. `annual_individual` includes the task-load bonus (CONTRACT.md, `score`); 8. loose input.
+7. `annual_individual` includes the task-load bonus (docs/commands.md §4, `score`); 8. loose input.
 The scheme's findings (1–4) are in `test_scheme_amendments.py`. Ledger tests run on SQLite and
 PostgreSQL through the `ledger` fixture.
 """

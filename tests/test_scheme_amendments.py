@@ -1,4 +1,4 @@
-"""Issue 14, findings 1–4: amending the scheme as SCHEME-2018 §10 says. A merge patch over the version
+"""Issue 14, findings 1–4: amending the scheme as docs/scheme.md §10 says. A merge patch over the version
 in force before it, refused when dated before the newest version; validated against the schema of
 every section, naming the path of what is wrong; keyed collections, so that a patch changes one entry
 and keeps the others; `scheme amend --dry-run`; `scheme show` with the moment each version is in

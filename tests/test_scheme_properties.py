@@ -1,4 +1,4 @@
-"""Properties of amendments (SCHEME-2018 §10, issue 14), with hypothesis, over random merge patches:
+"""Properties of amendments (docs/scheme.md §10, issue 14), with hypothesis, over random merge patches:
 well-meant ones, typos, wrong types, numbers out of range, new and deleted entries of the keyed
 collections.
 

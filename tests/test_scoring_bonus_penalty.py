@@ -1,4 +1,4 @@
-"""SCHEME-2018 §6 (bonus 加分, capped at 3) and §7 (penalty 减分, no cap, no floor)."""
+"""docs/scheme.md §6 (bonus 加分, capped at 3) and §7 (penalty 减分, no cap, no floor)."""
 
 from decimal import Decimal
 

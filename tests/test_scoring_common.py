@@ -1,4 +1,4 @@
-"""SCHEME-2018 §4 — common indicators (共性指标) and the separately computed 创城 score."""
+"""docs/scheme.md §4 — common indicators (共性指标) and the separately computed 创城 score."""
 
 from decimal import Decimal
 

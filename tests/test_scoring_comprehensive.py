@@ -1,4 +1,4 @@
-"""SCHEME-2018 §5 — comprehensive evaluation (综合评价): rankings by proportion bands."""
+"""docs/scheme.md §5 — comprehensive evaluation (综合评价): rankings by proportion bands."""
 
 from decimal import Decimal
 

@@ -1,4 +1,4 @@
-"""CONTRACT.md `kaoping score --json`: the output shape and the display rounding (SCHEME-2018 §2)."""
+"""docs/commands.md §4 `kaoping score --json`: the output shape and the display rounding (docs/scheme.md §2)."""
 
 from datetime import datetime
 from decimal import Decimal

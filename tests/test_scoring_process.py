@@ -1,4 +1,4 @@
-"""SCHEME-2018 §3.1 — the process score (过程成绩): checkpoint deductions as of the judge date."""
+"""docs/scheme.md §3.1 — the process score (过程成绩): checkpoint deductions as of the judge date."""
 
 from datetime import date
 

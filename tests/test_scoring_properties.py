@@ -131,7 +131,7 @@ def weights(*path: str) -> Decimal:
 @given(ledgers)
 def test_total_is_the_formula_of_its_components(ledger):
     s = ledger.score()
-    # annual_individual includes the task-load bonus (CONTRACT.md)
+    # annual_individual includes the task-load bonus (docs/commands.md §4)
     assert s.individual == s.process * weights("individual", "process") + \
         s.annual_individual * weights("individual", "annual")
     assert s.indicator == s.individual * weights("indicator", "individual") + s.common * weights("indicator", "common")

@@ -1,10 +1,10 @@
-"""SCHEME-2018 §3.2 (year-end task score by method) and §3.3 (annual individual, task-load bonus)."""
+"""docs/scheme.md §3.2 (year-end task score by method) and §3.3 (annual individual, task-load bonus)."""
 
 from decimal import Decimal
 
 from scoring_helpers import ScoringLog
 
-# annual_individual includes the task-load bonus (CONTRACT.md, issue 14): what a passed provincial
+# annual_individual includes the task-load bonus (docs/commands.md §4, issue 14): what a passed provincial
 # and municipal lead task of difficulty 1 add to it (§3.3), in the expectations below
 PROVINCIAL, MUNICIPAL = Decimal("0.10"), Decimal("0.05")
 

@@ -1,4 +1,4 @@
-"""CONTRACT.md "Semantics": knowledge time, ledger position, voids and upheld disputes."""
+"""docs/commands.md §3: knowledge time, ledger position, voids and upheld disputes."""
 
 from datetime import date
 from decimal import Decimal
@@ -96,7 +96,7 @@ def test_as_of_and_upto_both_apply():
 
 def test_a_ballot_void_lands_in_every_stream_but_counts_once():
     ledger = ScoringLog()
-    # a leader's ballot: an office one would rank all 45 departments (SCHEME-2018 §5)
+    # a leader's ballot: an office one would rank all 45 departments (docs/scheme.md §5)
     ballot = ledger.ballot("year_end", "leader", "leader.a", "departments", ["D01", "D02"])
     ledger.void(ballot)
     assert len([e for e in ledger.entries if e.type == "entry.voided"]) == 3

@@ -1,4 +1,4 @@
-"""A department's 2018, worked BY HAND from SCHEME-2018 (not from the code), reproduced to the cent.
+"""A department's 2018, worked BY HAND from docs/scheme.md (not from the code), reproduced to the cent.
 
 Unit D04 (departments). Every number below is computed in the comments from the scheme's rules;
 the test only checks that the engine agrees.
@@ -11,7 +11,7 @@ import pytest
 from scoring_helpers import UNITS, ScoringLog
 
 SHA = "c" * 64
-# the office ranks all 45 departments (SCHEME-2018 §5)
+# the office ranks all 45 departments (docs/scheme.md §5)
 _OTHERS = [f"D{n:02d}" for n in range(1, 46) if n != 4]
 OFFICE_HALF = _OTHERS[:9] + ["D04"] + _OTHERS[9:]   # D04 10th of 45
 OFFICE_YEAR = _OTHERS[:36] + ["D04"] + _OTHERS[36:]  # D04 37th of 45
@@ -105,7 +105,7 @@ def test_worked_year_end(year: ScoringLog):
     # tasks = 90×0.65 + 92.5×0.35 = 58.5 + 32.375 = 90.875
     # Task load: P1 0.10×1.5 = 0.15; P2 0.10×1×0.5 (co) = 0.05; M1 0.05×2 = 0.10 → 0.30 (provincial 90 ≥ 70)
     assert s.task_load_bonus == Decimal("0.30")
-    # annual individual = tasks + task load = 90.875 + 0.30 = 91.175 (CONTRACT.md: it includes the bonus)
+    # annual individual = tasks + task load = 90.875 + 0.30 = 91.175 (docs/commands.md §4: it includes the bonus)
     assert s.annual_individual == Decimal("91.175")
     # individual = 95×0.20 + 91.175×0.80 = 19 + 72.94 = 91.94
     assert s.individual == Decimal("91.94")

@@ -37,7 +37,7 @@ from kaoping.domain.labels import (
     pending_names,
 )
 from kaoping.domain.names import FIGURES, GROUPS
-from kaoping.projections.scores import ScoresProjection
+from kaoping.api.bootstrap import build_projection
 
 AS_OF = "2018-07-31"
 #: the conftest clock (2019-01-15 02:00 UTC) in the ledger's zone, Asia/Shanghai
@@ -96,7 +96,7 @@ def test_pending_codes_read_as_words():
 
 @pytest.mark.parametrize("as_of", [None, AS_OF])
 def test_xlsx_standings_equal_the_cli_standings(recorded, database_url, as_of):
-    body = to_xlsx(standings_sheet(recorded, ScoresProjection(recorded), as_of=as_of))
+    body = to_xlsx(standings_sheet(recorded, build_projection(recorded), as_of=as_of))
     book = read_book(body)
     assert list(book) == [GROUP_NAMES[group] for group in GROUPS]
     expected = cli_json("standings", "--db", database_url, *(["--as-of", as_of] if as_of else []))
@@ -120,7 +120,7 @@ def test_rank_unit_name_and_total_come_first_then_the_pages_figures():
 
 @pytest.mark.parametrize("as_of", [None, AS_OF])
 def test_every_figure_of_every_row_equals_its_score(recorded, database_url, as_of):
-    table = read_xlsx(to_xlsx(standings_sheet(recorded, ScoresProjection(recorded), as_of=as_of)))
+    table = read_xlsx(to_xlsx(standings_sheet(recorded, build_projection(recorded), as_of=as_of)))
     keys = figure_keys()
     assert table[0][3:3 + len(keys)] == [FIGURE_NAMES[key] for key in keys]
 
@@ -137,7 +137,7 @@ def test_every_figure_of_every_row_equals_its_score(recorded, database_url, as_o
 
 
 def test_the_pending_column_holds_words_not_codes(recorded):
-    table = read_xlsx(to_xlsx(standings_sheet(recorded, ScoresProjection(recorded), as_of=AS_OF)))
+    table = read_xlsx(to_xlsx(standings_sheet(recorded, build_projection(recorded), as_of=AS_OF)))
     pending = [row[-1] for row in table[1:] if row[-1]]
     assert pending, "mid-year, inputs are missing"
     for text in pending:
@@ -148,7 +148,7 @@ def test_the_pending_column_holds_words_not_codes(recorded):
 
 
 def test_rows_are_ordered_by_group_then_rank(recorded):
-    book = standings_sheet(recorded, ScoresProjection(recorded))
+    book = standings_sheet(recorded, build_projection(recorded))
     assert [sheet.title for sheet in book.sheets] == [GROUP_NAMES[group] for group in GROUPS]
     units = recorded.registry().units
     for group, sheet in zip(GROUPS, book.sheets, strict=True):
@@ -160,19 +160,19 @@ def test_rows_are_ordered_by_group_then_rank(recorded):
 
 
 def test_a_stage_ranks_by_its_figure_and_names_itself(recorded, database_url):
-    book = standings_sheet(recorded, ScoresProjection(recorded), as_of=AS_OF, stage="half_year")
+    book = standings_sheet(recorded, build_projection(recorded), as_of=AS_OF, stage="half_year")
     assert book.caption.startswith(f"{STAGE_NAMES['half_year']}排名 · 截至 {AS_OF}")
     assert book.sheets[0].headers[3] == FIGURE_NAMES["half_year_comp"]
     expected = cli_json("standings", "--stage", "half_year", "--as-of", AS_OF, "--db", database_url)
     table = [book.sheets[0].headers, *(row for sheet in book.sheets for row in sheet.rows)]
     assert as_standings(table) == [{k: r[k] for k in ("rank", "unit", "name", "score")} for r in expected]
     with pytest.raises(Exception, match="stage"):
-        standings_sheet(recorded, ScoresProjection(recorded), stage="weekly")
+        standings_sheet(recorded, build_projection(recorded), stage="weekly")
 
 
 def test_figures_of_limits_the_other_units_to_their_standings_columns(recorded):
-    book = standings_sheet(recorded, ScoresProjection(recorded), as_of=AS_OF, figures_of={"D03"})
-    full = standings_sheet(recorded, ScoresProjection(recorded), as_of=AS_OF)
+    book = standings_sheet(recorded, build_projection(recorded), as_of=AS_OF, figures_of={"D03"})
+    full = standings_sheet(recorded, build_projection(recorded), as_of=AS_OF)
     for limited, every in zip(book.sheets, full.sheets, strict=True):
         for row, whole in zip(limited.rows, every.rows, strict=True):
             assert len(row) == len(whole)
@@ -187,7 +187,7 @@ def test_the_title_row_names_stage_as_of_time_ledger_size_and_checkpoint(recorde
     size = len(recorded.log.refresh())
     assert latest is not None and latest.size == size
     for as_of, when in ((AS_OF, f"截至 {AS_OF}"), (None, "当前成绩")):
-        book = standings_sheet(recorded, ScoresProjection(recorded), as_of=as_of)
+        book = standings_sheet(recorded, build_projection(recorded), as_of=as_of)
         assert book.caption == " · ".join([
             f"{STAGE_NAMES['annual']}排名", when, GENERATED, f"账本 {size} 条记录",
             f"已签名检查点：第 {latest.size} 条，根哈希 {latest.checkpoint.root_b64[:12]}…"])
@@ -214,7 +214,7 @@ def _letter(n: int) -> str:
 
 
 def test_every_worksheet_has_a_frozen_header_an_autofilter_and_a_print_set_up(recorded):
-    standings = load_workbook(io.BytesIO(to_xlsx(standings_sheet(recorded, ScoresProjection(recorded)))))
+    standings = load_workbook(io.BytesIO(to_xlsx(standings_sheet(recorded, build_projection(recorded)))))
     unit = load_workbook(io.BytesIO(to_xlsx(unit_sheet(recorded, "D03"))))
     for worksheet, frozen in [*((w, "D3") for w in standings.worksheets), (unit.worksheets[0], "A3")]:
         last = worksheet.max_row
@@ -268,7 +268,7 @@ def test_xlsx_has_a_frozen_header_numbers_as_numbers_and_widths():
 
 
 def test_csv_starts_with_a_bom_and_parses(recorded):
-    book = standings_sheet(recorded, ScoresProjection(recorded), as_of=AS_OF)
+    book = standings_sheet(recorded, build_projection(recorded), as_of=AS_OF)
     body = to_csv(book)
     assert body.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))

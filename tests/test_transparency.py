@@ -23,7 +23,6 @@ from kaoping.domain.chain import GENESIS, entry_hash
 from kaoping.domain.errors import InvalidCommand, NotFound, RuleViolation
 from kaoping.domain.merkle import CompactTree, leaf_hash, verify_consistency, verify_inclusion
 from kaoping.domain.notes import Checkpoint, Verifier, open_checkpoint
-from kaoping.ledger import tree
 from kaoping.ledger.group_commit import PendingBatch
 from kaoping.ledger.keys import NoSigningKey
 from tests.conftest import events_table, raw_execute
@@ -146,18 +145,19 @@ def test_concurrent_writers_never_sign_two_roots_for_one_size(ledger: Any, make_
     assert ledger.verify()["ok"]
 
 
-def test_a_failure_before_the_checkpoint_is_signed_appends_nothing(ledger: Any,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failure_in_the_signer_s_gate_appends_nothing(ledger: Any,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # the gate runs inside the append's transaction, after the tree has grown: a failure there
+    # (a power cut, a refusal) must take the entries, links and tree back with it
     before = ledger.verify()["entries"]
-    real = tree._sign
 
     def crash(*args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("power cut between the tree and the checkpoint")
+        raise RuntimeError("power cut between the tree and the commit")
 
-    monkeypatch.setattr(tree, "_sign", crash)
+    monkeypatch.setattr(ledger.notary, "_gate", crash)
     with pytest.raises(RuntimeError):
         ledger.ingest([task(1)], actor="office")
-    monkeypatch.setattr(tree, "_sign", real)
+    monkeypatch.delattr(ledger.notary, "_gate")
     assert ledger.verify()["entries"] == before and ledger.index.seqs("t-D03-1") == []
     ledger.ingest([task(1)], actor="office")
     assert ledger.notary.at(None).size == before + 1 and ledger.verify()["ok"]
@@ -178,7 +178,7 @@ def test_init_made_an_owner_only_key_with_a_unique_origin(ledger: Any, signing_k
 
 def test_without_its_key_the_ledger_appends_nothing(ledger: Any, signing_key: Path) -> None:
     signing_key.unlink()
-    ledger.notary._signer = None  # as a new process would find it
+    ledger.notary.signatory._key = None  # as a new process would find it
     before = ledger.verify()["entries"]
     with pytest.raises(NoSigningKey):
         ledger.ingest([task(1)], actor="office")
@@ -392,7 +392,9 @@ def test_stream_heads_in_one_statement_match_each_stream_read_alone(ledger: Any)
     with ledger.recorder.reading() as tx:
         heads = _stream_heads(tx, ids)
     for originator_id in ids:
-        alone = ledger.recorder.query(f"SELECT hash FROM {CHAIN_TABLE} WHERE originator_id = %s "
-                                      "ORDER BY version DESC LIMIT 1", [originator_id])
-        assert heads[originator_id] == (alone[0]["hash"] if alone else GENESIS)
-    assert sum(h != GENESIS for h in heads.values()) == len(rows)
+        alone = ledger.recorder.query(f"SELECT hash, version FROM {CHAIN_TABLE} "
+                                      "WHERE originator_id = %s ORDER BY version DESC LIMIT 1",
+                                      [originator_id])
+        assert heads[originator_id] == ((alone[0]["hash"], alone[0]["version"]) if alone
+                                        else (GENESIS, 0))
+    assert sum(h != GENESIS for h, _ in heads.values()) == len(rows)

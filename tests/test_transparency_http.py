@@ -90,12 +90,14 @@ def test_proof_requests_for_what_is_not_there(client: TestClient, ledger: Any, q
     assert response.json()["detail"]["field"] == field
 
 
-def test_a_witness_cosignature_is_kept_and_shown(client: TestClient, ledger: Any, tmp_path: Path) -> None:
+def test_a_registered_witness_s_cosignature_is_kept_and_shown(client: TestClient, ledger: Any,
+                                                              tmp_path: Path) -> None:
     from kaoping.ledger import keys
     from kaoping.domain.notes import cosign
 
     auditor = bearer(ledger, "auditor")
     witness = keys.generate(tmp_path / "w.key", "witness.example/w1", cosigner=True)
+    ledger.admin.add_witness(witness.verifier.text)
     note = client.get("/v1/checkpoint", headers=auditor).text
     text, _ = split_note(note)
     line = cosign(text, witness, 1_800_000_000).line
@@ -110,6 +112,46 @@ def test_a_witness_cosignature_is_kept_and_shown(client: TestClient, ledger: Any
     unit = bearer(ledger, "unit", unit="D03")
     assert client.post("/v1/checkpoint/cosignatures", headers=unit,
                        json={"note": note + line, "vkey": witness.verifier.text}).status_code == 403
+    listed = client.get("/v1/witnesses", headers=unit).json()
+    assert [(w["name"], w["vkey"], w["cosigned_size"]) for w in listed] == [
+        ("witness.example/w1", witness.verifier.text, int(text.split("\n")[1]))]
+
+
+def test_a_cosignature_forged_under_a_registered_witness_s_name_is_refused(client: TestClient, ledger: Any,
+                                                                           tmp_path: Path) -> None:
+    from kaoping.ledger import keys
+    from kaoping.domain.notes import cosign
+
+    office = bearer(ledger, "office")
+    real = keys.generate(tmp_path / "real.key", "witness.example/w1", cosigner=True)
+    ledger.admin.add_witness(real.verifier.text)
+    # an office token's holder makes a key of its own under the real witness's name
+    forger = keys.generate(tmp_path / "forged.key", "witness.example/w1", cosigner=True)
+    note = client.get("/v1/checkpoint", headers=office).text
+    text, _ = split_note(note)
+    line = cosign(text, forger, 1_800_000_000).line
+    refused = client.post("/v1/checkpoint/cosignatures", headers=office,
+                          json={"note": note + line, "vkey": forger.verifier.text})
+    assert refused.status_code == 422 and "witness.example/w1" in refused.json()["detail"]["message"]
+    stranger = keys.generate(tmp_path / "stranger.key", "witness.example/nobody", cosigner=True)
+    unknown = client.post("/v1/checkpoint/cosignatures", headers=office, json={
+        "note": note + cosign(text, stranger, 1_800_000_000).line, "vkey": stranger.verifier.text})
+    assert unknown.status_code == 422 and unknown.json()["detail"]["code"] == "witness.unregistered"
+    # a row written behind the endpoint's back is not shown either
+    ledger.recorder.write("INSERT INTO kaoping_cosignatures VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                          [int(text.split("\n")[1]), real.name, real.id.hex(), 1_800_000_000,
+                           real.verifier.text, line, "2026-12-01T00:00:00+00:00"])
+    assert client.get("/v1/checkpoint", headers=office).text == note
+    assert "witness.example/w1" not in client.get("/signin").text
+    # a removed witness's genuine cosignatures are no longer shown
+    genuine = cosign(text, real, 1_800_000_001).line
+    ledger.recorder.write("DELETE FROM kaoping_cosignatures")
+    assert client.post("/v1/checkpoint/cosignatures", headers=office,
+                       json={"note": note + genuine}).status_code == 201
+    assert client.get("/v1/checkpoint", headers=office).text == note + genuine
+    ledger.admin.remove_witness(real.name)  # an entry: the latest checkpoint is a newer one
+    assert ledger.notary.note(ledger.notary.at(int(text.split("\n")[1]))) == note
+    assert ledger.notary.witnesses() == []
 
 
 def _signed_in(client: TestClient, ledger: Any, role: str, **scope: Any) -> None:
@@ -150,7 +192,8 @@ def witness(base: str, token: str, vkey: Path, state: Path, *more: str) -> tuple
     return result.exit_code, json.loads(result.stdout)
 
 
-def test_a_witness_follows_the_ledger_and_refuses_a_rollback_and_a_fork(tmp_path: Path) -> None:
+def test_a_witness_follows_the_ledger_and_refuses_a_rollback_and_a_fork(
+        tmp_path: Path, signing_key: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ledger_file = tmp_path / "a.db"
     db = f"sqlite:///{ledger_file}"
     assert cli("init", "--db", db).exit_code == 0
@@ -169,8 +212,10 @@ def test_a_witness_follows_the_ledger_and_refuses_a_rollback_and_a_fork(tmp_path
         assert code == 0 and first["ok"] and first["old_size"] == 0
         shutil.copyfile(ledger_file, tmp_path / "before.db")  # the ledger as the witness saw it
         append(db, task(1), task(2))
-        assert cli("key", "generate", "--origin", "witness.example/w1", "--out", str(tmp_path / "w.key"),
-                   "--cosigner").exit_code == 0
+        made = cli("key", "generate", "--origin", "witness.example/w1", "--out", str(tmp_path / "w.key"),
+                   "--cosigner")
+        assert made.exit_code == 0
+        assert cli("witness", "add", made.stdout.strip(), "--db", db).exit_code == 0
         code, second = witness(base, token, vkey, state, "--cosign", str(tmp_path / "w.key"))
         assert code == 0 and second["old_size"] == first["new_size"] and second["new_size"] > first["new_size"]
         assert "witness.example/w1" in cli("checkpoint", "--db", db).stdout
@@ -183,12 +228,23 @@ def test_a_witness_follows_the_ledger_and_refuses_a_rollback_and_a_fork(tmp_path
     assert code == 1 and not report["ok"] and "rollback" in report["reason"]
     assert state.read_text() == held
 
-    # a fork: the copy, grown differently, is as long as the ledger the witness saw, then longer
+    # a fork: the copy, grown differently, is as long as the ledger the witness saw, then longer.
+    # The key's own record refuses to sign it (the copy is smaller than what it signed) ...
+    batch.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in
+                             (task(7, unit="D05"), task(8, unit="D05"), task(9, unit="D05"))))
+    refused = cli("ingest", str(batch), "--db", older)
+    assert refused.exit_code == 1 and "账本分叉" in refused.output
+    # ... so only a copy of the key without its record (a thief of the key file) can sign one;
+    # the witness still refuses it
+    stolen = tmp_path / "stolen.signing-key"
+    shutil.copyfile(signing_key, stolen)
+    monkeypatch.setenv("KAOPING_SIGNING_KEY", str(stolen))
     append(older, task(7, unit="D05"), task(8, unit="D05"), task(9, unit="D05"))
     with serving(older, tmp_path / "c.log", timeout=60) as base:
         code, report = witness(base, token, vkey, state)
     assert code == 1 and not report["ok"] and "fork" in report["reason"]
     assert state.read_text() == held
+    monkeypatch.setenv("KAOPING_SIGNING_KEY", str(signing_key))
 
     # a bad signature: another log's key
     other = tmp_path / "other.vkey"

@@ -1,6 +1,5 @@
 """`kaoping publish`, `publication`, `publications`, `disputes`, `dispute preview`, `compare`: the
-office's 公示 and appeals (CONTRACT.md, "Publication", "Disputes as a worklist", "Comparing two
-units")."""
+office's 公示 and appeals (docs/commands.md §7 "公示", "异议工作单", "比较")."""
 
 from __future__ import annotations
 
@@ -11,7 +10,6 @@ import typer
 from rich.table import Table
 
 from kaoping.domain.labels import DISPUTE_STATES, ENTRY_TYPES, FIGURE_NAMES, GROUP_NAMES, STAGE_NAMES
-from kaoping.ledger.compare import compare as compare_units
 from kaoping.ledger.writer import BatchRejected
 
 from .common import AsJson, AsOf, Db, fail, opened, out, print_json
@@ -47,7 +45,7 @@ def publish(
             services.ledger.ingest([command], actor="office")
         except BatchRejected as rejected:
             raise fail(rejected.error.message) from None
-        document = services.ledger.appeals.publication(command["id"])
+        document = services.ledger.publication(command["id"])
     if as_json:
         print_json(document)
     else:
@@ -60,7 +58,7 @@ def publication(publication_id: Annotated[str, typer.Argument(help="公示的编
                 db: Db = None, as_json: AsJson = False) -> None:
     """一次公示：冻结的排名，以及此后成绩有变化的每个单位。"""
     with opened(db) as services:
-        document = services.ledger.appeals.publication(publication_id)
+        document = services.ledger.publication(publication_id)
     if as_json:
         print_json(document)
         return
@@ -83,7 +81,7 @@ def publication(publication_id: Annotated[str, typer.Argument(help="公示的编
 def publications(db: Db = None, as_json: AsJson = False) -> None:
     """全部公示，从早到晚。"""
     with opened(db) as services:
-        rows = services.ledger.appeals.publications()
+        rows = services.ledger.publications()
     if as_json:
         print_json(rows)
         return
@@ -101,7 +99,7 @@ def disputes(
 ) -> None:
     """各单位的异议，从早到晚：考评办的待办清单。"""
     with opened(db) as services:
-        rows = services.ledger.appeals.disputes(status=status, unit=unit)
+        rows = services.ledger.disputes(status=status, unit=unit)
     if as_json:
         print_json([{k: v for k, v in row.items() if k != "target_entry"} for row in rows])
         return
@@ -120,7 +118,7 @@ def dispute_preview(code: Annotated[str, typer.Argument(help="异议代码，例
                     as_json: AsJson = False) -> None:
     """如果异议成立会改变什么：每个会变动的单位、成绩项和名次。"""
     with opened(db) as services:
-        document = services.ledger.appeals.preview(code)
+        document = services.ledger.dispute_preview(code)
     if as_json:
         print_json(document)
         return
@@ -138,7 +136,7 @@ def compare(a: Annotated[str, typer.Argument(help="单位代码，例如 D03")],
             as_of: AsOf = None, db: Db = None, as_json: AsJson = False) -> None:
     """A 与 B 相比为什么排在这里：每项成绩、差值及其在总分中的权重。"""
     with opened(db) as services:
-        document = compare_units(services.ledger.reader, a, b, as_of=as_of)
+        document = services.ledger.compare(a, b, as_of=as_of)
     if as_json:
         print_json(document)
         return

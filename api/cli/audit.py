@@ -35,6 +35,8 @@ def verify(
                                                    "的已签名检查点（文件）")] = None,
     vkey: Annotated[str | None, typer.Option("--vkey", help="签署检查点的账本验证公钥（或存有它的文件）")]
     = None,
+    files: Annotated[Path | None, typer.Option("--files", help="与 --file 同用：kaoping export --files 写出的"
+                                                              "文件夹，逐个重算被引用文件的哈希")] = None,
     as_json: AsJson = False,
 ) -> None:
     """校验账本：逐条核对哈希链，重算 Merkle 树，检查每个检查点；遇到第一条被改动、删除、插入或调换顺序的
@@ -44,10 +46,12 @@ def verify(
         if file is not None:
             if db is not None:
                 raise fail("--file 校验导出文件，不用数据库：请去掉 --db", 2)
-            report = _verify_file(file, _note(checkpoint) if checkpoint else None, key)
+            if files is not None and not files.is_dir():
+                raise fail(f"--files {files} 不是一个文件夹", 2)
+            report = _verify_file(file, _note(checkpoint) if checkpoint else None, key, files)
         else:
-            if checkpoint is not None:
-                raise fail("--checkpoint 只用于校验导出文件（与 --file 同用）", 2)
+            if checkpoint is not None or files is not None:
+                raise fail("--checkpoint 和 --files 只用于校验导出文件（与 --file 同用）", 2)
             with opened(db) as services:
                 report = services.verify(vkey=key)
     except NoteError as error:
@@ -64,7 +68,13 @@ def verify(
                   + (f"；末条哈希 {report['head']}" if report.get("head") else "") + extra,
                   highlight=False, soft_wrap=True)
     else:
-        err.print(f"[bold red]账本被篡改[/]：{_first_problem(report)}", highlight=False, soft_wrap=True)
+        first = _first_problem(report)
+        err.print(f"[bold red]账本被篡改[/]：{first}", highlight=False, soft_wrap=True)
+        signer = report.get("signer")
+        if signer and not signer["ok"] and not first.startswith("签名记录"):  # which sizes the key signed
+            from kaoping.ledger.audit import signer_problem
+
+            err.print(f"签名记录：{signer_problem(signer)[0]}", highlight=False, soft_wrap=True)
     if not report["ok"]:
         raise typer.Exit(1)
 
@@ -88,14 +98,15 @@ def _note(path: str) -> str:
         raise fail(f"无法读取检查点文件 {path}：{file_problem(error)}", 2) from None
 
 
-def _verify_file(path: str, checkpoint: str | None, vkey: str | None) -> dict[str, Any]:
+def _verify_file(path: str, checkpoint: str | None, vkey: str | None,
+                 files: Path | None = None) -> dict[str, Any]:
     from kaoping.ledger.export import verify_export
 
     try:
         if path == "-":
-            return verify_export(sys.stdin, checkpoint=checkpoint, vkey=vkey)
+            return verify_export(sys.stdin, checkpoint=checkpoint, vkey=vkey, files=files)
         with open(path, encoding="utf-8-sig") as lines:
-            return verify_export(lines, checkpoint=checkpoint, vkey=vkey)
+            return verify_export(lines, checkpoint=checkpoint, vkey=vkey, files=files)
     except OSError as error:
         raise fail(f"无法读取 {path}：{file_problem(error)}", 2) from None
     except UnicodeDecodeError:
@@ -106,6 +117,8 @@ def _verify_file(path: str, checkpoint: str | None, vkey: str | None) -> dict[st
 def export(
     db: Db = None,
     out_file: Annotated[str | None, typer.Option("--out", help="写入此文件（默认：标准输出）")] = None,
+    files: Annotated[Path | None, typer.Option("--files", help="另把记录引用的每个已存文件写为 DIR/<sha256>")]
+    = None,
 ) -> None:
     """导出整个账本为 JSON Lines：按序号每条记录一行，附哈希链和存储的原始字节，
     可用 kaoping verify --file 在没有数据库的地方校验。"""
@@ -124,4 +137,10 @@ def export(
         finally:
             if out_file:
                 target.close()
+        if files is not None:
+            try:
+                written = services.ledger.export_files(files)
+            except OSError as error:
+                raise fail(f"无法写入 {files}：{file_problem(error)}") from None
+            err.print(f"已导出 {written} 个被引用的文件到 {files}", highlight=False, soft_wrap=True)
     err.print(f"已导出 {count} 条记录；末条哈希 {head}", highlight=False, soft_wrap=True)

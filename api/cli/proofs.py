@@ -1,5 +1,5 @@
-"""`kaoping key`, `checkpoint`, `prove`, `consistency`: the log that outsiders can check (CONTRACT.md,
-"Signing key and checkpoints", "Proofs and receipts"). Nothing here prints a private key."""
+"""`kaoping key`, `checkpoint`, `prove`, `consistency`: the log that outsiders can check (docs/commands.md
+§6 "密钥", "检查点", "证明", "回执"). Nothing here prints a private key."""
 
 from __future__ import annotations
 
@@ -58,8 +58,8 @@ def checkpoint(db: Db = None, as_json: AsJson = False) -> None:
     with opened(db) as services:
         ledger = services.ledger
         ledger.registry()
-        stored = ledger.notary.sign_current(ledger.clock())
-        note = ledger.notary.note(stored) if stored else ""
+        stored = ledger.sign_checkpoint()
+        note = ledger.checkpoint_note() if stored else ""
     if stored is None:
         raise fail("账本还是空的，没有可签署的内容：请先运行 kaoping init")
     if as_json:
@@ -78,7 +78,7 @@ def prove(
 ) -> None:
     """序号为 SEQ 的记录在已存检查点中的包含证明（RFC 9162），附检查点签名文本。"""
     with opened(db) as services:
-        document = services.ledger.notary.inclusion(seq, size)
+        document = services.ledger.prove(seq, size)
     if as_json:
         print_json(document)
         return
@@ -98,7 +98,7 @@ def consistency(
 ) -> None:
     """从大小为 OLD 的树到大小为 NEW 的检查点的一致性证明（RFC 9162）。"""
     with opened(db) as services:
-        document = services.ledger.notary.consistency(old, new)
+        document = services.ledger.consistency(old, new)
     if as_json:
         print_json(document)
         return

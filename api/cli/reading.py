@@ -83,10 +83,9 @@ def replay(
     as_json: AsJson = False,
 ) -> None:
     """总分是怎样得来的：每条相关记录之后这个单位的总分。"""
-    from kaoping.ledger.replay import explain as explained
 
     with opened(db) as services:
-        rows = explained(services.ledger.reader, unit.upper()) if explain else services.ledger.replay(unit.upper())
+        rows = services.ledger.replay_explained(unit.upper()) if explain else services.ledger.replay(unit.upper())
     if as_json:
         print_json(rows)
         return

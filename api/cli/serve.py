@@ -13,9 +13,10 @@ from typing import Annotated
 
 import typer
 
+from kaoping.domain.errors import LedgerForked
 from kaoping.ledger.settings import Settings
 
-from .common import Db, fail, opened, settings_for
+from .common import Db, err, fail, opened, settings_for
 
 app = typer.Typer()
 
@@ -42,9 +43,12 @@ def serve(
     settings = settings_for(db)
     with opened(db) as services:  # before serving: its key is there, and an older ledger has its tree
         ledger = services.ledger
-        ledger.notary.signer()
+        ledger.check_key()
         if ledger.status()["initialised"]:
-            ledger.notary.sign_current(ledger.clock())
+            try:
+                ledger.sign_checkpoint()
+            except LedgerForked as fork:  # served for reading: every page and refusal says why
+                err.print(f"[bold red]只读启动[/]：{fork.message}", highlight=False, soft_wrap=True)
     if server is ServerName.granian:
         _hand_over(settings)
         _granian(host, port, workers, access_log)

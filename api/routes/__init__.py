@@ -1,1 +1,1 @@
-"""The JSON API of CONTRACT.md, one router per concern: commands in, readings out, spreadsheets."""
+"""The JSON API of docs/commands.md §5, one router per concern: commands in, readings out, spreadsheets."""

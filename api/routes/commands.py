@@ -12,13 +12,12 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
-from starlette.concurrency import run_in_threadpool
-
 from kaoping.domain import errors as e
+from kaoping.domain.principals import Principal
 from kaoping.ledger.group_commit import PendingBatch
 from kaoping.ledger.writer import BatchRejected
 
-from ..deps import TOKEN, CommitterDep, LedgerDep, bearer_token
+from ..deps import CommitterDep, LedgerDep, Permit, bearer_token
 from ..errors import PayloadTooLarge
 
 router = APIRouter(tags=["commands"])
@@ -60,11 +59,10 @@ def parsed_batch(body: bytes, limit: int) -> list[Any]:
                         403: {"description": "the token's role may not record a command"},
                         413: {"description": "the body or the batch is over its limit"}})
 async def post_commands(request: Request, ledger: LedgerDep, committer: CommitterDep,
+                        caller: Annotated[Principal, Permit("commands")],
                         authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
     """Append an array of commands, all or nothing; the entries' actor is the token's actor."""
     token = bearer_token(authorization)
-    if await run_in_threadpool(ledger.principal_for, token) is None:
-        raise e.NotAuthenticated("auth.unknown", field="authorization", label=TOKEN)
     settings = ledger.settings
     items = parsed_batch(await bounded_body(request, settings.max_body_bytes), settings.max_batch_commands)
     # Concurrent requests are committed together, each keeping its own all-or-nothing result, and

@@ -8,7 +8,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
-from ..deps import AsOf, Caller, LedgerDep, ProjectionDep, Stage, readable_unit
+from kaoping.domain.principals import Principal
+
+from ..deps import AsOf, LedgerDep, Permit, ProjectionDep, Stage
 from ..sheets import (XLSX, as_of_suffix, download, figures_for, file_part, standings_names,
                       standings_sheet, unit_sheet)
 
@@ -22,20 +24,21 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/standings.{fmt}", response_class=Response, responses=_RESPONSES)
-def standings_export(fmt: Format, ledger: LedgerDep, projection: ProjectionDep, caller: Caller,
+def standings_export(fmt: Format, ledger: LedgerDep, projection: ProjectionDep,
+                     caller: Annotated[Principal, Permit("standings.sheet")],
                      as_of: AsOf = None, stage: Stage = "annual") -> Response:
     """Every unit's figures, one worksheet per group in rank order by the stage's figure (the CSV:
     one file with a group column), as .xlsx or .csv; every role may read standings, and a unit
     token gets the other units' standings columns only (rank, code, name, the ranked figure)."""
-    book = standings_sheet(ledger, projection, as_of=as_of, stage=stage, figures_of=figures_for(caller))
+    book = standings_sheet(ledger, projection, as_of=as_of, stage=stage, figures_of=figures_for(caller, ledger.registry().units))
     return download(book, fmt, *standings_names(stage, as_of))
 
 
 @router.get("/units/{code}/score.{fmt}", response_class=Response, responses=_RESPONSES)
-def unit_score_export(code: Annotated[str, Path()], fmt: Format, ledger: LedgerDep, caller: Caller,
-                      as_of: AsOf = None) -> Response:
+def unit_score_export(code: Annotated[str, Path()], fmt: Format, ledger: LedgerDep,
+                      caller: Annotated[Principal, Permit("unit.sheet", "code")], as_of: AsOf = None) -> Response:
     """A unit's score sheet (its explanation tree) as .xlsx or .csv; a unit token reads its own."""
-    unit = readable_unit(code, caller)
+    unit = code.upper()
     book = unit_sheet(ledger, unit, as_of=as_of)
     name = ledger.registry().unit(unit).name
     return download(book, fmt, f"{unit}-{name}-得分{as_of_suffix(as_of)}",

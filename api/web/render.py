@@ -1,5 +1,6 @@
 """Rendering a page: the templates with the Chinese vocabulary, the footer every page shows (the
-ledger's size, its last entry, the hash-chain check), the security headers, the problem page."""
+ledger's size, its last entry, the hash-chain check, and a ledger the signer refuses as forked),
+the security headers, the problem page."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from kaoping.domain import labels
+from kaoping.domain import labels, policy
 
-from .visitors import Visitor, services_of
+from .visitors import PageRefused, Visitor, services_of
 
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -35,22 +36,25 @@ CSRF_REFUSED = "表单校验码（CSRF）缺失或不符，请刷新页面后重
 
 def footer(request: Request, who: Visitor | None) -> dict[str, Any]:
     ledger = services_of(request).ledger
-    entries = ledger.log.refresh()
-    tz = ledger.settings.zone
+    entries = ledger.entries()
+    tz = ledger.zone
     info: dict[str, Any] = {"entries": len(entries), "last": None, "verify": None}
+    fork = ledger.fork()
+    if fork is not None:  # the signer refuses this tree: read only, and every page says why
+        info["fork"] = fork
     if entries:
         last = entries[-1]
         info["last"] = last.appended_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
         info["last_recorded"] = last.recorded_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-    if who is not None and who.principal.may_verify:
-        info["verify"] = ledger.audit.verify_status(len(entries))
-    latest = ledger.notary.latest()
+    if who is not None and policy.may(who.principal, "verify"):
+        info["verify"] = ledger.verify_status()
+    latest = ledger.latest_checkpoint()
     if latest is not None:
         info["checkpoint"] = {"size": latest.size, "root": latest.checkpoint.root_b64,
                               "origin": latest.origin,
-                              "signed_at": _local(latest.signed_at, ledger.settings.zone),
-                              "witnesses": [{**w, "at": _local_ts(w["time"], ledger.settings.zone)}
-                                            for w in ledger.notary.witnesses()]}
+                              "signed_at": _local(latest.signed_at, tz),
+                              "witnesses": [{**w, "at": _local_ts(w["time"], tz)}
+                                            for w in ledger.witnesses()]}
     return info
 
 
@@ -64,8 +68,11 @@ def _local_ts(timestamp: int, zone: Any) -> str:
 
 def render(request: Request, name: str, who: Visitor | None, status_code: int = 200,
            **context: Any) -> HTMLResponse:
-    context.update(who=who, principal=who.principal if who else None,
-                   csrf=who.session.csrf if who else None, footer=footer(request, who))
+    principal = who.principal if who else None
+    context.update(who=who, principal=principal, csrf=who.session.csrf if who else None,
+                   footer=footer(request, who),
+                   # what the visitor may do, as the policy table says: menus and links ask it
+                   may=lambda action, *units: principal is not None and policy.may(principal, action, *units))
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     response.headers.update(SECURITY_HEADERS)
     return response
@@ -76,4 +83,10 @@ def problem(request: Request, who: Visitor | None, status_code: int, title: str,
     return render(request, "problem.html", who, status_code, title=title, message=message)
 
 
-__all__ = ["CSRF_REFUSED", "SECURITY_HEADERS", "problem", "render", "templates"]
+def refused_page(request: Request, refused: PageRefused) -> HTMLResponse:
+    """What a page shows when the policy table does not let its visitor do what it does."""
+    title = "未找到" if refused.status_code == 404 else "无权查看"
+    return problem(request, refused.who, refused.status_code, title, refused.error.sentence + "。")
+
+
+__all__ = ["CSRF_REFUSED", "SECURITY_HEADERS", "problem", "refused_page", "render", "templates"]

@@ -8,6 +8,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from kaoping.domain import policy
+
 from .render import CSRF_REFUSED, problem, render
 from .sessions import COOKIE
 from .visitors import SignInRequired, Who, cross_site, forged, services_of, sessions_of
@@ -52,9 +54,13 @@ def sign_in(request: Request, token: Annotated[str, Form()] = "",
     if principal is None:
         return render(request, "signin.html", None, 401, next=_safe_next(next),
                       error="令牌无效或已被撤销。")
+    if not policy.may(principal, "standings"):  # a calendar application's token reads its calendar only
+        return render(request, "signin.html", None, 403, next=_safe_next(next),
+                      error="日历订阅令牌只用于在日历软件里订阅本单位的节点日历，不能登录网页。")
     store.drop(request.cookies.get(COOKIE))  # a new id at every sign-in: no session fixation
     session = store.create(token.strip())
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    target = _safe_next(next)
+    response = RedirectResponse(policy.landing(principal) if target == "/" else target, status_code=303)
     response.set_cookie(COOKIE, session.id, path="/", httponly=True, samesite="strict",
                         secure=request.url.scheme == "https")
     return response

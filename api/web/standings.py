@@ -3,25 +3,27 @@ chart per group; a unit token sees every rank and may open its own unit only."""
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from kaoping.domain import errors as e
+from kaoping.domain import policy
 from kaoping.domain.labels import GROUP_NAMES, STAGE_NAMES
 from kaoping.domain.names import GROUPS
 from kaoping.domain.standings import stage_figure
 
 from .charts import bar_chart
 from .render import problem, render
-from .visitors import Who, services_of
+from .visitors import Page, Visitor, services_of
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse)
-def standings_page(request: Request, who: Who, stage: str = "annual",
+def standings_page(request: Request, who: Annotated[Visitor, Page("standings")], stage: str = "annual",
                    as_of: str | None = None) -> Response:
     as_of = (as_of or "").strip() or None
     services = services_of(request)
@@ -36,7 +38,7 @@ def standings_page(request: Request, who: Who, stage: str = "annual",
     suffix = f"?as_of={quote(as_of)}" if as_of else ""
 
     def link(code: str) -> str | None:
-        return f"/units/{code}{suffix}" if principal.may_read_unit(code) else None
+        return f"/units/{code}{suffix}" if policy.may(principal, "unit.read", code) else None
 
     groups = []
     for group in GROUPS:
@@ -44,7 +46,7 @@ def standings_page(request: Request, who: Who, stage: str = "annual",
         title = f"{GROUP_NAMES[group]} · {STAGE_NAMES[stage]}"
         groups.append({"key": group, "name": GROUP_NAMES[group], "rows": ranked,
                        "chart": bar_chart(ranked, title=title, link=link, highlight=principal.unit)})
-    disputed = {d["unit"] for d in services.ledger.appeals.disputes(status="open")}
+    disputed = {d["unit"] for d in services.ledger.disputes(status="open")}
     return render(request, "standings.html", who, stage=stage, as_of=as_of, groups=groups,
                   stages=STAGE_NAMES, disputed=disputed,
                   provisional=sum(1 for row in rows if row["pending"]))

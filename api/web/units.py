@@ -20,12 +20,11 @@ from kaoping.api.errors import status_of
 from kaoping.domain import errors as e
 from kaoping.domain.explain import PENDING
 from kaoping.domain.folds import RegistryState
+from kaoping.domain import policy
 from kaoping.domain.labels import DISPUTE_STATES, OUTCOMES, pending_name
-from kaoping.domain.names import FIGURES, UNDISPUTABLE_TYPES
-from kaoping.domain.principals import Principal
+from kaoping.domain.names import FIGURES
 from kaoping.domain.standings import pending_for
 from kaoping.ledger.group_commit import PendingBatch
-from kaoping.ledger.replay import explain as explain_replay
 from kaoping.ledger.replay import largest_moves
 from kaoping.ledger.writer import BatchRejected
 from kaoping.projections.scores import unit_score
@@ -33,7 +32,7 @@ from kaoping.projections.scores import unit_score
 from .charts import line_chart
 from .words import describe, replaced_by
 from .render import CSRF_REFUSED, problem, render
-from .visitors import Visitor, Who, forged, services_of
+from .visitors import Page, Visitor, forged, services_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -48,39 +47,21 @@ def _next_number(code: str) -> str:
 
 
 
-def _disputes(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _disputes(rows: list[dict[str, Any]], history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The unit's disputes as the worklist states them (`Ledger.disputes`), with the history rows
+    of their filing, target and ruling for the page to show."""
+    by_seq = {row["seq"]: row for row in history}
     by_id = {row["id"]: row for row in history}
-    resolutions = {row["payload"].get("dispute"): row for row in history
-                   if row["type"] == "dispute.resolved"}
-    disputes = []
-    for row in history:
-        if row["type"] != "dispute.filed":
-            continue
-        code = row["payload"].get("dispute")
-        resolved = resolutions.get(code)
-        target = by_id.get(row["payload"].get("target"))
-        if resolved is not None:
-            outcome = resolved["payload"].get("outcome")
-            state = OUTCOMES.get(outcome, outcome)
-        elif row["voided_by"]:
-            outcome, state = "voided", f"已作废（{row['voided_by']}）"
-        else:
-            outcome, state = "open", DISPUTE_STATES["open"]
-        disputes.append({"code": code, "filed": row, "resolved": resolved, "target": target,
-                         "target_id": row["payload"].get("target"), "outcome": outcome,
-                         "state": state})
-    return disputes
-
-
-def _dispute_targets(history: list[dict[str, Any]], principal: Principal,
-                     closed: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
-    """The entries of the unit's history it may dispute: recorded by others, standing, not a
-    ballot or a final act, not under dispute already, and not past a publication's appeal window."""
-    open_targets = {row["payload"].get("target") for row in history if row["type"] == "dispute.filed"}
-    return [row for row in history
-            if row["actor"] != principal.actor and row["voided_by"] is None
-            and row["type"] not in UNDISPUTABLE_TYPES and row["id"] not in open_targets
-            and not closed(row)]
+    shown = []
+    for d in rows:
+        filed = by_seq[d["filed_seq"]]
+        state = OUTCOMES.get(d["status"]) or DISPUTE_STATES.get(d["status"], d["status"])
+        if d["status"] == "voided" and filed["voided_by"]:
+            state = f"{state}（{filed['voided_by']}）"
+        shown.append({"code": d["dispute"], "filed": filed, "target": by_id.get(d["target"]),
+                      "target_id": d["target"], "outcome": d["status"], "state": state,
+                      "resolved": by_seq.get(d["resolved_seq"]) if d["resolved_seq"] else None})
+    return shown
 
 
 def _place(rows: list[dict[str, Any]], code: str, open_disputes: int) -> dict[str, Any] | None:
@@ -103,14 +84,11 @@ def _mark_pending(node: dict[str, Any]) -> dict[str, Any]:
             "children": [_mark_pending(child) for child in node.get("children", ())]}
 
 
-def unit_refusal(request: Request, who: Visitor, code: str,
-                 registry: RegistryState) -> Response | None:
-    """The page a visitor gets instead of unit `code`'s, if any: unknown unit, or not theirs to read."""
+def unknown_unit(request: Request, who: Visitor, code: str, registry: RegistryState) -> Response | None:
+    """The page a visitor gets instead of unit `code`'s when there is no such unit (whether the
+    visitor may read it, the page's `Page` declaration has already asked the policy table)."""
     if code not in registry.units:
         return problem(request, who, 404, "未找到", f"没有代码为 {code} 的被考评单位。")
-    if not who.principal.may_read_unit(code):
-        return problem(request, who, 403, "无权查看",
-                       f"单位令牌只能查看本单位（{who.principal.unit}）的成绩。")
     return None
 
 
@@ -168,7 +146,7 @@ def unit_page_response(request: Request, who: Visitor, code: str, *, as_of: str 
     ledger = services_of(request).ledger
     code = code.upper()
     registry = ledger.registry()
-    refused = unit_refusal(request, who, code, registry)
+    refused = unknown_unit(request, who, code, registry)
     if refused is not None:
         return refused
     as_of = (as_of or "").strip() or None
@@ -178,20 +156,20 @@ def unit_page_response(request: Request, who: Visitor, code: str, *, as_of: str 
     except e.InvalidCommand as bad:
         return problem(request, who, 422, "参数有误", bad.message)
     history = ledger.history(code)
-    replay = explain_replay(ledger.reader, code)
+    replay = ledger.replay_explained(code)
     unit = registry.units[code]
-    may_dispute = who.principal.role == "unit" and who.principal.unit == code
-    targets = _dispute_targets(history, who.principal, _closed_for(ledger)) if may_dispute else []
+    may_dispute = policy.may(who.principal, "dispute.file", code)
+    disputable = ledger.disputable(code, who.principal) if may_dispute else set()
     if as_of is not None:  # the place in the standings below (caught up by the score without as_of)
         services.projection.catch_up()
-    disputes = _disputes(history)
+    disputes = _disputes(ledger.disputes(status="all", unit=code), history)
     return render(
         request, "unit.html", who, status_code, unit=unit, score=score,
         tree=_mark_pending(score["explanation"]), history=history, as_of=as_of,
         chart=line_chart(replay, title=f"{unit.name}（{code}）总分随业务日期的变化"),
         moves=largest_moves(replay),
         replay=replay, disputes=disputes, may_dispute=may_dispute,
-        disputable={row["id"] for row in targets}, filed=filed, error=error,
+        disputable=disputable, filed=filed, error=error,
         history_page=history_page(history, code, registry.indicators, kind=h_type, date_from=h_from,
                                   date_to=h_to, page=h_page, as_of=as_of),
         place=_place(services.projection.standings(), code,
@@ -200,28 +178,12 @@ def unit_page_response(request: Request, who: Visitor, code: str, *, as_of: str 
         completeness={key: [pending_name(p) for p in pending_for(key, score["pending"])] for key in FIGURES})
 
 
-def _closed_for(ledger: Any) -> Callable[[dict[str, Any]], bool]:
-    """Whether a history row's entry is past the appeal window of a publication that counted it."""
-    now = ledger.clock()
-    windows = [(p["upto_seq"], datetime.fromisoformat(p["as_of"]), datetime.fromisoformat(p["appeal_closes"]))
-               for p in ledger.appeals.publications()]
-
-    def closed(row: dict[str, Any]) -> bool:
-        recorded = datetime.fromisoformat(row["recorded_at"])
-        return any(row["seq"] <= upto and recorded <= as_of and now > closes
-                   for upto, as_of, closes in windows)
-
-    return closed
-
-
 @router.get("/units/{code}/disputes/new", response_class=HTMLResponse)
-def dispute_form(request: Request, who: Who, code: str, target: str = "", error: str | None = None,
-                 reason: str = "", status_code: int = 200) -> Response:
+def dispute_form(request: Request, who: Annotated[Visitor, Page("dispute.file", "code")], code: str,
+                 target: str = "", error: str | None = None, reason: str = "",
+                 status_code: int = 200) -> Response:
     """One entry of the unit's history, its value and date, and the form to dispute it."""
     code = code.upper()
-    principal = who.principal
-    if principal.role != "unit" or principal.unit != code:
-        return problem(request, who, 403, "无权操作", "只有本单位的令牌可以对本单位的记录提出异议。")
     ledger = services_of(request).ledger
     history = ledger.history(code)
     entry = next((row for row in history if row["id"] == target), None)
@@ -234,7 +196,7 @@ def dispute_form(request: Request, who: Who, code: str, target: str = "", error:
 
 
 @router.get("/units/{code}", response_class=HTMLResponse)
-def unit_page(request: Request, who: Who, code: str, as_of: str | None = None,
+def unit_page(request: Request, who: Annotated[Visitor, Page("unit.read", "code")], code: str, as_of: str | None = None,
               filed: str | None = None, h_type: str | None = None, h_from: str | None = None,
               h_to: str | None = None, h_page: int = 1) -> Response:
     for name, value in (("h_from", h_from), ("h_to", h_to)):
@@ -246,15 +208,14 @@ def unit_page(request: Request, who: Who, code: str, as_of: str | None = None,
 
 
 @router.post("/units/{code}/disputes", response_class=HTMLResponse)
-def file_dispute(request: Request, who: Who, code: str, csrf: Annotated[str, Form()] = "",
+def file_dispute(request: Request, who: Annotated[Visitor, Page("dispute.file", "code")], code: str,
+                 csrf: Annotated[str, Form()] = "",
                  nonce: Annotated[str, Form()] = "", target: Annotated[str, Form()] = "",
                  reason: Annotated[str, Form()] = "", dispute: Annotated[str, Form()] = "") -> Response:
     code = code.upper()
     if forged(request, who, csrf):
         return problem(request, who, 403, "请求被拒绝", CSRF_REFUSED)
     principal = who.principal
-    if principal.role != "unit" or principal.unit != code:
-        return problem(request, who, 403, "无权操作", "只有本单位的令牌可以对本单位的记录提出异议。")
     if not NONCE.match(nonce):
         return dispute_form(request, who, code, target=target, reason=reason,
                             error="表单已失效，请重新填写。", status_code=422)
@@ -282,6 +243,6 @@ def file_dispute(request: Request, who: Who, code: str, csrf: Annotated[str, For
     duplicate = "&duplicate=1" if result.results[0].duplicate else ""
     if result.results[0].duplicate:  # a form sent again: its dispute has the number it was filed under
         # (under its stored id: a unit token's ids are kept in its unit's namespace)
-        command["dispute"] = services.ledger.index.dispute_of(result.results[0].id) or command["dispute"]
+        command["dispute"] = services.ledger.dispute_of(result.results[0].id) or command["dispute"]
     return RedirectResponse(f"/units/{code}?filed={quote(command['dispute'])}{duplicate}#disputes",
                             status_code=303)

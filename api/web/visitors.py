@@ -3,12 +3,14 @@ ledger's tokens on every request), and the checks every form shares (CSRF token,
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 
 from kaoping.api.bootstrap import Services
+from kaoping.domain import policy
+from kaoping.domain.errors import Forbidden, KaopingError, NotFound
 from kaoping.domain.principals import Principal
 
 from .sessions import COOKIE, Session, SessionStore, csrf_ok
@@ -20,6 +22,18 @@ class SignInRequired(Exception):
     def __init__(self, path: str, reason: str | None = None):
         super().__init__(reason or "sign in")
         self.path, self.reason = path, reason
+
+
+class PageRefused(Exception):
+    """The policy table does not let the visitor do what the page does: the problem page instead."""
+
+    def __init__(self, who: Visitor, error: KaopingError):
+        super().__init__(error.message)
+        self.who, self.error = who, error
+
+    @property
+    def status_code(self) -> int:
+        return 404 if isinstance(self.error, NotFound) else 403
 
 
 class Visitor:
@@ -41,7 +55,7 @@ def visitor(request: Request) -> Visitor:
     session = store.get(request.cookies.get(COOKIE))
     if session is None:
         raise SignInRequired(path, "expired" if request.cookies.get(COOKIE) else None)
-    principal = services_of(request).ledger.admin.principal_for_digest(session.digest)
+    principal = services_of(request).ledger.principal_for_digest(session.digest)
     if principal is None:
         store.drop(session.id)
         raise SignInRequired(path, "revoked")
@@ -49,6 +63,23 @@ def visitor(request: Request) -> Visitor:
 
 
 Who = Annotated[Visitor, Depends(visitor)]
+
+
+def Page(action: str, *about: str) -> Any:  # noqa: N802 - used as a type annotation's marker
+    """A page's declaration of what it does (`domain.policy.ACTIONS`): the signed-in visitor, or the
+    problem page when the policy table does not let them. `about` names the path or query
+    parameters that carry the unit codes the page concerns."""
+
+    def permitted(request: Request, who: Who) -> Visitor:
+        units = (request.path_params.get(name) or request.query_params.get(name) for name in about)
+        try:
+            policy.require(who.principal, action, *units)
+        except (Forbidden, NotFound) as error:
+            raise PageRefused(who, error) from None
+        return who
+
+    permitted.action = action  # type: ignore[attr-defined] - read by the test that walks the routes
+    return Depends(permitted)
 
 
 def cross_site(request: Request) -> bool:
@@ -65,5 +96,5 @@ def forged(request: Request, who: Visitor, csrf: str) -> bool:
     return not csrf_ok(who.session, csrf) or cross_site(request)
 
 
-__all__ = ["SignInRequired", "Visitor", "Who", "cross_site", "forged", "services_of", "sessions_of",
+__all__ = ["Page", "PageRefused", "SignInRequired", "Visitor", "Who", "cross_site", "forged", "services_of", "sessions_of",
            "visitor"]

@@ -43,10 +43,16 @@ def describe(row: Mapping[str, Any], unit: str, indicators: Mapping[str, Any]) -
         return (f"报告任务 {p['task']} 节点 {p['checkpoint']}：{done}，质量{labels.QUALITY.get(p.get('quality'), '')}，"
                 f"报告日期 {p['reported_on']}")
     if kind == "evidence.submitted":
-        return f"提交佐证 {p['evidence']}「{p['title']}」（任务 {p['task']} 节点 {p['checkpoint']}）"
+        where = (f"任务 {p['task']} 节点 {p['checkpoint']}" if p.get("task") else
+                 f"共性指标 {p['indicator']}" + (f" 核心指标 {p['sub']}" if p.get("sub") else ""))
+        unstored = "；文件未上传" if row.get("file") and not row["file"]["stored"] else ""
+        return f"提交佐证 {p['evidence']}「{p['title']}」（{where}{unstored}）"
     if kind == "evidence.verified":
+        seen = f"，附 {len(p['files'])} 个文件" if p.get("files") else ""
         return (f"核验佐证 {p['evidence']}：{labels.VERIFICATION_OUTCOMES.get(p['outcome'], p['outcome'])}"
-                f"（{labels.VERIFICATION_METHODS.get(p['method'], p['method'])}，{p['verified_on']}）")
+                f"（{labels.VERIFICATION_METHODS.get(p['method'], p['method'])}，{p['verified_on']}{seen}）")
+    if kind == "void.requested":
+        return f"申请作废记录 {p['target']}：{p['reason']}"
     if kind == "task.assessed":
         return f"年度考核任务 {p['task']}：{_result(p)}"
     if kind == "common.scored":

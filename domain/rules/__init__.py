@@ -17,7 +17,7 @@ from datetime import datetime, tzinfo
 from typing import Any, Protocol
 
 from .. import commands as c
-from ..errors import RuleViolation
+from ..errors import RuleViolation, UnknownReference
 from ..namespaces import check_id_namespace
 from ..folds import PublicationsState, RegistryState, RoundState, TokensState, UnitState
 from ..principals import Principal
@@ -58,6 +58,9 @@ class LedgerView(Protocol):
 
     def dispute_unit(self, dispute: str) -> str | None: ...
 
+    def file_stored(self, sha256: str) -> bool:
+        """Whether the file of this hash is stored (docs/commands.md §10.1)."""
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -84,6 +87,7 @@ DECIDERS: dict[type[c.Command], Decider] = {
     c.FundingRecorded: awards.funding_recorded,
     c.PenaltyImposed: awards.penalty_imposed,
     c.EntryVoided: voids.entry_voided,
+    c.VoidRequested: voids.void_requested,
     c.DisputeFiled: voids.dispute_filed,
     c.DisputeResolved: voids.dispute_resolved,
     c.ResultsPublished: publications.results_published,
@@ -99,6 +103,9 @@ def decide(cmd: c.Command, view: LedgerView, *, now: datetime, tz: tzinfo,
     check_id_namespace(cmd.id, principal, view.registry.units)
     recorded_at = cmd.recorded_at or now
     ctx = Context(view, recorded_at, tz, cmd.recorded_at is not None, principal=principal)
+    source = getattr(cmd, "source", None)
+    if isinstance(source, c.Source) and not view.file_stored(source.file):
+        raise UnknownReference("file.not_stored", field="source.file", sha256=source.file)
     streams = DECIDERS[type(cmd)](cmd, ctx)
     payload = cmd.payload() if payload is None else payload
     return Decision(tuple(streams), recorded_at, cmd.recorded_at is not None,

@@ -2,7 +2,7 @@
 
 Items are looked up in the scheme in force when the entry is recorded. The funding item (B10 in
 2018) is computed from funding.recorded and never awarded; items set per award (B11, B12) take
-points, the others a count (SCHEME-2018 §§4, 6, 7).
+points, the others a count (docs/scheme.md §§4, 6, 7).
 """
 
 from __future__ import annotations

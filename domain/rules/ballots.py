@@ -1,4 +1,4 @@
-"""The rules of the ballot rounds (SCHEME-2018 §5): who may rank whom, what a ballot must rank; a
+"""The rules of the ballot rounds (docs/scheme.md §5): who may rank whom, what a ballot must rank; a
 closed round takes no more.
 
 A ballot is an entry in its round's stream and in the stream of every unit it ranks, so that each
@@ -14,6 +14,7 @@ from .. import commands as c
 from ..errors import RuleViolation, UnknownReference
 from ..labels import GROUP_NAMES, ROUND_NAMES
 from ..names import round_stream, unit_stream
+from ..policy import charge
 from .checks import Context
 
 
@@ -46,8 +47,8 @@ def _complete(cmd: c.BallotCast, ctx: Context) -> None:
         judged = [u.code for u in registry.units.values() if u.group == cmd.group]
         whose = (f"领导小组办公室的选票应排列{GROUP_NAMES[cmd.group]}的全部单位",
                  f"an office ballot ranks every unit of {cmd.group}")
-    elif cmd.kind == "leader" and principal is not None and principal.role == "leader":
-        judged = [code for code in principal.units
+    elif cmd.kind == "leader" and (in_charge := charge(principal)) is not None:
+        judged = [code for code in in_charge
                   if code in registry.units and registry.units[code].group == cmd.group]
         whose = (f"领导的选票应排列其分管的{GROUP_NAMES[cmd.group]}全部单位",
                  f"a leader's ballot ranks every unit of {cmd.group} in the leader's charge")

@@ -1,7 +1,7 @@
 """The checks that several deciders share, each raising a refusal that names its field.
 
 A supplied `recorded_at` may not come before the entries a command refers to, and business dates may
-not come after it (CONTRACT.md, "Order"); a command names a unit and often one of its tasks; voids
+not come after it (docs/commands.md §3 "先后"); a command names a unit and often one of its tasks; voids
 and disputes name an earlier entry, which must still stand.
 """
 

@@ -1,4 +1,4 @@
-"""The rule of a publication (公示, SCHEME-2018 §9): the office publishes the standings of a stage as
+"""The rule of a publication (公示, docs/scheme.md §9): the office publishes the standings of a stage as
 of a knowledge time that has come, and the ledger freezes them into the entry, with the appeal
 window the scheme in force gives unless the office sets one."""
 

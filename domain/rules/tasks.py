@@ -2,7 +2,7 @@
 
 A task's level and scoring method must be the unit's group's under the scheme in force; a task code
 is never reused; reports and assessments are for standing, open tasks, and a checkpoint's report
-stands until it is voided (SCHEME-2018 §3, CONTRACT.md "Commands").
+stands until it is voided (docs/scheme.md §3, docs/commands.md §2).
 """
 
 from __future__ import annotations

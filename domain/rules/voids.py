@@ -2,8 +2,8 @@
 
 Voids, dispute resolutions and round closes are final; a dispute is on a standing entry of its unit
 that is not a ballot and not already under dispute, and, when a publication counted it, filed
-within that publication's appeal window (SCHEME-2018 §9); a resolution settles an open dispute
-once (CONTRACT.md, "Voids"). A void goes to every stream of its target.
+within that publication's appeal window (docs/scheme.md §9); a resolution settles an open dispute
+once (docs/commands.md §3 "作废"). A void goes to every stream of its target.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from ..errors import RuleViolation, UnknownReference
 from ..labels import ENTRY_TYPES
 from ..namespaces import check_dispute_namespace
 from ..names import FINAL_TYPES, UNDISPUTABLE_TYPES, unit_of, unit_stream
+from ..policy import bound_unit
 from .checks import Context, named_target, named_unit, not_before, standing_in
 
 if TYPE_CHECKING:
@@ -37,6 +38,25 @@ def entry_voided(cmd: c.EntryVoided, ctx: Context) -> list[str]:
     return list(target.streams)
 
 
+def void_requested(cmd: c.VoidRequested, ctx: Context) -> list[str]:
+    """A request that the office void an entry of the unit's own stream: one that still stands, is
+    not final, and has no other request open (`domain.roles` holds a unit token to entries its
+    unit's tokens recorded)."""
+    unit, state = named_unit(ctx, cmd.unit)
+    target = named_target(ctx, cmd.target)
+    if unit_stream(unit.code) not in target.streams:
+        if bound_unit(ctx.principal) is not None:
+            raise UnknownReference("entry.unknown", field="target", id=cmd.target)
+        raise RuleViolation("dispute.not_of_unit", field="target", id=target.command_id, unit=unit.code)
+    if target.type in FINAL_TYPES or target.type == "void.requested":
+        raise RuleViolation("void_request.final", field="target", id=target.command_id)
+    standing_in(ctx, target)
+    for request, aimed in state.void_requests.items():
+        if aimed == target.command_id and state.entries[request].voided_by is None:
+            raise RuleViolation("void_request.open", field="target", id=target.command_id, by=request)
+    return [unit_stream(unit.code)]
+
+
 def dispute_filed(cmd: c.DisputeFiled, ctx: Context) -> list[str]:
     unit, state = named_unit(ctx, cmd.unit)
     check_dispute_namespace(cmd.dispute, unit.code, ctx.view.registry.units)
@@ -44,7 +64,7 @@ def dispute_filed(cmd: c.DisputeFiled, ctx: Context) -> list[str]:
         raise RuleViolation("dispute.code_taken", field="dispute", code=cmd.dispute)
     target = named_target(ctx, cmd.target)
     if unit_stream(unit.code) not in target.streams:
-        if ctx.principal is not None and ctx.principal.role == "unit":
+        if bound_unit(ctx.principal) is not None:
             # another unit's entry is, to a unit token, an entry that does not exist
             raise UnknownReference("entry.unknown", field="target", id=cmd.target)
         raise RuleViolation("dispute.not_of_unit", field="target", id=target.command_id, unit=unit.code)
@@ -63,7 +83,7 @@ def dispute_filed(cmd: c.DisputeFiled, ctx: Context) -> list[str]:
 
 
 def _within_appeal_window(ctx: Context, target: RecordedCommand) -> None:
-    """SCHEME-2018 §9: an entry a publication counted is disputable until its window closes."""
+    """docs/scheme.md §9: an entry a publication counted is disputable until its window closes."""
     seq = ctx.view.first_seq(target.command_id)
     if seq is None:  # recorded in this very batch: no publication counted it
         return

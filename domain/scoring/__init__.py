@@ -4,9 +4,9 @@ Pure: no clock, no I/O, no database. Every number of the scheme (weights, bands,
 and penalty points, caps, task-load factors, the 70 gate) is read from the `Scheme`; arithmetic is
 `Decimal` at full precision, rounded only for display (`decimals.fmt`).
 
-One module per section of SCHEME-2018.md: `total` (§2), `tasks` (§3), `process` (§3.1), `annual`
+One module per section of docs/scheme.md: `total` (§2), `tasks` (§3), `process` (§3.1), `annual`
 (§3.2–3.3), `common` (§4), `comprehensive` (§5), `bonus` (§6), `penalty` (§7). `resolution` reads
-the entries at a cutoff as CONTRACT.md says (order, knowledge time, voids, supersession), once for
+the entries at a cutoff as docs/commands.md §3 says (order, knowledge time, voids, supersession), once for
 every unit scored at that cutoff.
 
 Public API: `Cutoff`, `make_cutoff`, `counted` (a `Resolution`), `score_unit`, `UnitScore` (with

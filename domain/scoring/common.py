@@ -14,7 +14,7 @@ from ..scheme import Scheme
 from .resolution import Resolution
 from .values import ZERO, dec
 
-#: 创城 beside the total, not in it (SCHEME-2018 §4: 创城成绩另行核算)
+#: 创城 beside the total, not in it (docs/scheme.md §4: 创城成绩另行核算)
 CHUANGCHENG_LABEL = "创城（另行核算，不计入总分）"
 
 

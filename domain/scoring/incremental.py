@@ -82,7 +82,7 @@ class Replayer:
             task = entry.payload.get("task")
             if task is None:  # a verification names its evidence, whose submission names the task
                 evidence = self.resolved.evidence.get((self.unit.code, entry.payload.get("evidence")))
-                task = evidence.payload["task"] if evidence is not None else None
+                task = evidence.payload.get("task") if evidence is not None else None
             if task is None:
                 self.generation["voids"] += 1
             else:

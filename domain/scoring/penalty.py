@@ -33,7 +33,7 @@ def _falsified(unit: Unit, tasks: list[Task], resolved: Resolution) -> list[_Fal
     important = {t.code for t in tasks if t.p.get("important")}
     found = []
     for evidence in resolved.of_unit("evidence.submitted", unit.code):
-        if evidence.payload["task"] not in important or not resolved.standing(evidence):
+        if evidence.payload.get("task") not in important or not resolved.standing(evidence):
             continue
         verification = resolved.latest("evidence.verified", unit.code, evidence.payload["evidence"])
         if verification is not None and verification.payload["outcome"] == "falsified":

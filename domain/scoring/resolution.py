@@ -1,4 +1,4 @@
-"""CONTRACT.md, the semantics every reader of the ledger shares: the cutoff, and the entries as a
+"""docs/commands.md §3, the semantics every reader of the ledger shares: the cutoff, and the entries as a
 cutoff sees them, resolved once for every section of the scheme (§3–§7) and every unit.
 
 - the entries counted are those within the cutoff (`recorded_at ≤ as_of` and `seq ≤ upto`), taken in
@@ -145,7 +145,7 @@ class Resolution:
             grouped: dict[tuple[str, str, str], list[Entry]] = defaultdict(list)
             for evidence in self.by_type["evidence.submitted"]:
                 p = evidence.payload
-                grouped[(p["unit"], p["task"], p["checkpoint"])].append(evidence)
+                grouped[(p["unit"], p.get("task"), p.get("checkpoint"))].append(evidence)
             self._evidence_at = grouped
         return self._evidence_at.get((unit_code, task, checkpoint), [])
 
@@ -180,7 +180,7 @@ class Resolution:
         if direct is not None:
             return direct
         p = entry.payload
-        if entry.type in TASK_DEPENDENTS:
+        if entry.type in TASK_DEPENDENTS and "task" in p:  # evidence for an indicator has no task
             assignment = self.assignments.get((p["unit"], p["task"]))
             if assignment is not None:
                 return self.void_of(assignment)
@@ -248,7 +248,7 @@ class Resolution:
         elif entry.type == "evidence.submitted":
             self.evidence[(p["unit"], p["evidence"])] = entry
             if self._evidence_at is not None:
-                self._evidence_at[(p["unit"], p["task"], p["checkpoint"])].append(entry)
+                self._evidence_at[(p["unit"], p.get("task"), p.get("checkpoint"))].append(entry)
         elif entry.type == "ballot.cast" and self._ballots is not None:
             self._ballots[(p["round"], p["kind"])].append(entry)
         voids = self._voided_by(entry)

@@ -32,8 +32,8 @@ _FROM_CUTOFF: Any = object()
 class UnitScore:
     """Every figure of `kaoping score --json`, unrounded.
 
-    `annual_individual` INCLUDES the task-load bonus (SCHEME-2018 §3.3: the bonus is added to the
-    annual individual score and may pass 100; CONTRACT.md), so `individual` is process × 0.2 +
+    `annual_individual` INCLUDES the task-load bonus (docs/scheme.md §3.3: the bonus is added to the
+    annual individual score and may pass 100; docs/commands.md §4), so `individual` is process × 0.2 +
     annual_individual × 0.8; `task_load_bonus` shows the bonus on its own.
     `bonus` is after every cap (group caps and the overall one); `penalty` is the positive sum
     deducted, derived P8s included.

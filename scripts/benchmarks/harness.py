@@ -18,6 +18,7 @@ import resource
 import statistics
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from eventsourcing.application import Application
@@ -69,10 +70,19 @@ def rss_mb() -> float:
 
 
 # -- the ledger, as the CLI builds it ----------------------------------------------------------------
-def open_ledger(url: str) -> Any:
-    from kaoping.api.bootstrap import build_ledger, load_settings
+def key_of(url: str) -> str:
+    """The signing key of the ledger at `url`: one of its own, in the run's scratch folder (beside
+    the run's KAOPING_SIGNING_KEY). A key signs one log: its signer's record would refuse a second
+    ledger signed with it as a fork."""
+    folder = Path(os.environ["KAOPING_SIGNING_KEY"]).parent
+    return str(folder / f"{url.split('?')[0].rstrip('/').rsplit('/', 1)[-1]}.signing-key")
 
-    return build_ledger(load_settings(url))
+
+def open_ledger(url: str) -> Any:
+    from kaoping.api.bootstrap import build_ledger
+    from kaoping.ledger.settings import Settings
+
+    return build_ledger(Settings(database_url=url, signing_key=key_of(url)))
 
 
 def cli_items(commands: list[dict[str, Any]], path: str) -> list[Any]:
@@ -88,7 +98,7 @@ def cli_items(commands: list[dict[str, Any]], path: str) -> list[Any]:
 
 def ingest_like_cli(ledger: Any, items: list[Any]) -> tuple[int, float, float]:
     """(events appended, seconds in `ledger.ingest`, seconds in the projection catch-up after it)."""
-    from kaoping.projections.scores import ScoresProjection
+    from kaoping.api.bootstrap import build_projection
 
     before = ledger.recorder.max_notification_id() or 0
     started = time.perf_counter()
@@ -96,7 +106,7 @@ def ingest_like_cli(ledger: Any, items: list[Any]) -> tuple[int, float, float]:
     ingested = time.perf_counter() - started
     events = (ledger.recorder.max_notification_id() or 0) - before
     started = time.perf_counter()
-    ScoresProjection(ledger).catch_up()  # what `kaoping ingest` does next
+    build_projection(ledger).catch_up()  # what `kaoping ingest` does next
     return events, ingested, time.perf_counter() - started
 
 
@@ -286,7 +296,7 @@ def read_all_notifications(recorder: Any) -> int:
 def step_rebuild(url: str, *, repeats: int = 3, label: str = "demo year") -> list[dict[str, Any]]:
     """ScoresProjection.rebuild() from a fresh ledger object (so the log is read as well), alternating
     with a bare read of the notification log in pages."""
-    from kaoping.projections.scores import ScoresProjection
+    from kaoping.api.bootstrap import build_projection
 
     rates, baselines, seconds_runs = [], [], []
     events = 0
@@ -300,7 +310,7 @@ def step_rebuild(url: str, *, repeats: int = 3, label: str = "demo year") -> lis
             ledger.close()
         ledger = open_ledger(url)
         try:
-            projection = ScoresProjection(ledger)
+            projection = build_projection(ledger)
             started = time.perf_counter()
             projection.rebuild()
             seconds = time.perf_counter() - started
@@ -330,7 +340,8 @@ def step_latency(url: str, *, rounds: int = 3, units_per_group: int | None = Non
                  standings_n: int = 60, log_standings_n: int = 3, replays: int = 2,
                  label: str = "demo year", targets: bool = True) -> list[dict[str, Any]]:
     """Latencies of the read paths on an ingested ledger, after one warm-up call of each."""
-    from kaoping.projections.scores import ScoresProjection, current_document
+    from kaoping.api.bootstrap import build_projection
+    from kaoping.projections.scores import current_document
 
     ledger = open_ledger(url)
     try:
@@ -346,7 +357,7 @@ def step_latency(url: str, *, rounds: int = 3, units_per_group: int | None = Non
                 started = time.perf_counter()
                 ledger.score(code)
                 score_samples.append(time.perf_counter() - started)
-        projection = ScoresProjection(ledger)
+        projection = build_projection(ledger)
         projection.catch_up()
 
         def standings() -> Any:  # what GET /v1/standings does
@@ -393,7 +404,7 @@ def step_build_large(url: str, *, scale: int, seed: int = 2018, workdir: str,
     but fill the read model with one rebuild: catch_up after a 75k-command batch recomputes scores
     page by page over a growing prefix."""
     from kaoping.demo import demo_year
-    from kaoping.projections.scores import ScoresProjection
+    from kaoping.api.bootstrap import build_projection
 
     commands = demo_year(seed=seed, scale=scale)
     items = cli_items(commands, os.path.join(workdir, f"demo-{scale}.jsonl"))
@@ -408,7 +419,7 @@ def step_build_large(url: str, *, scale: int, seed: int = 2018, workdir: str,
         seconds = time.perf_counter() - started
         events = (ledger.recorder.max_notification_id() or 0) - before
         started = time.perf_counter()
-        ScoresProjection(ledger).rebuild()
+        build_projection(ledger).rebuild()
         rebuild = time.perf_counter() - started
     finally:
         ledger.close()

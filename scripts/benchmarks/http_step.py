@@ -16,7 +16,7 @@ from typing import Any
 
 from kaoping.domain.names import unit_of
 
-from .harness import latency_row, raw_insert_rate, row
+from .harness import key_of, latency_row, raw_insert_rate, row
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -118,6 +118,7 @@ def step_http(url: str, baseline_target: str, commands: list[dict[str, Any]], *,
               duration: float = 20.0, warmup: int = 2, baseline_seconds: float = 2.0,
               label: str = "demo year") -> list[dict[str, Any]]:
     kaoping = kaoping_command()
+    os.environ["KAOPING_SIGNING_KEY"] = key_of(url)  # this ledger's own (the server inherits it)
     subprocess.run([*kaoping, "init", "--db", url], check=True, capture_output=True)
     made = subprocess.run([*kaoping, "token", "create", "--actor", "bench-office", "--role", "office",
                            "--db", url], check=True, capture_output=True, text=True)

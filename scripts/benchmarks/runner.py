@@ -51,10 +51,13 @@ class Config:
     log_million_leaves: int = 1_000_000
     log_proof_samples: int = 300
     in_process: bool = False
-    #: the steps to run (ingest, http, rebuild, latency, log, scale); None: all. The demo-year ledger
+    #: the steps to run (ingest, http, rebuild, latency, log, files, scale); None: all. The demo-year ledger
     #: of the ingest step is built whenever a step that reads it is chosen.
     only: set[str] | None = None
     child_timeout: float = 420.0
+    #: the evidence file uploaded, in MiB, and the 待办 page's samples (issue 24)
+    upload_mb: int = 20
+    todo_samples: int = 200
 
     @classmethod
     def quick(cls, **overrides: Any) -> Config:
@@ -63,7 +66,8 @@ class Config:
                                       rebuild_repeats=1, score_rounds=1, standings_n=10,
                                       log_standings_n=1, replays=1, large_scale=3,
                                       large_score_units_per_group=2, large_standings_n=3,
-                                      log_commits=20, log_million_leaves=20_000, log_proof_samples=20)
+                                      log_commits=20, log_million_leaves=20_000, log_proof_samples=20,
+                                      upload_mb=4, todo_samples=20)
         values.update(overrides)
         return cls(**values)
 
@@ -102,7 +106,10 @@ def _run_step(config: Config, step: str, **kwargs: Any) -> list[dict[str, Any]]:
 def run_kind(kind: str, config: Config, log: Log) -> list[dict[str, Any]]:
     scratch = Scratch(kind)
     rows: list[dict[str, Any]] = []
-    # every ledger of this run signs with one key of the scratch folder's, never one beside the repo
+    # every ledger of this run signs with a key of its own in the scratch folder (`harness.key_of`),
+    # never one beside the repo; the variable is put back afterwards (a caller's next ledger must
+    # not sign with a key these ledgers used: one key signs one log)
+    previous_key = os.environ.get("KAOPING_SIGNING_KEY")
     os.environ["KAOPING_SIGNING_KEY"] = scratch.path("signing-key")
 
     def add(new: list[dict[str, Any]], started: float) -> None:
@@ -133,7 +140,7 @@ def run_kind(kind: str, config: Config, log: Log) -> list[dict[str, Any]]:
         ledgers = [scratch.url(f"ingest{i}") for i in range(config.ingest_repeats)]
         bares = [scratch.url(f"bare{i}") for i in range(config.ingest_repeats)]
         demo = ledgers[0]
-        readers = config.only is not None and bool(config.only & {"rebuild", "latency", "log"})
+        readers = config.only is not None and bool(config.only & {"rebuild", "latency", "log", "files"})
         if guarded("ingest", "bulk ingest, demo year", lambda: _run_step(
                 config, "ingest", ledger_urls=ledgers, baseline_urls=bares, scale=1,
                 seed=config.seed, workdir=scratch.folder), needed=readers) is False:
@@ -180,6 +187,13 @@ def run_kind(kind: str, config: Config, log: Log) -> list[dict[str, Any]]:
             config, "log_million", url=scratch.url("million"), leaves=config.log_million_leaves,
             samples=config.log_proof_samples))
 
+        # evidence files and the unit's 待办 page (issue 24)
+        log(f"[{kind}] files: a 20 MiB upload, the unit's 待办 page")
+        guarded("files", "evidence files", lambda: _run_step(
+            config, "files", url=demo, workdir=scratch.folder, mb=config.upload_mb))
+        guarded("files", "the unit's 待办 page, demo year", lambda: _run_step(
+            config, "todo", url=demo, workdir=scratch.folder, samples=config.todo_samples))
+
         # 6. a large ledger
         large_kinds = config.large_kinds if config.large_kinds is not None else config.kinds
         if config.large_scale and kind in large_kinds:
@@ -199,10 +213,17 @@ def run_kind(kind: str, config: Config, log: Log) -> list[dict[str, Any]]:
                     label=f"scale {scale}", targets=False))
                 guarded("log", f"verify --file, scale {scale}", lambda: _run_step(
                     config, "log_verify_file", url=large, workdir=scratch.folder))
+                guarded("files", f"the unit's 待办 page, scale {scale}", lambda: _run_step(
+                    config, "todo", url=large, workdir=scratch.folder, samples=config.todo_samples,
+                    label=f"scale {scale}"))
         else:
             log(f"[{kind}] 6/6 large ledger skipped")
     finally:
         scratch.close()
+        if previous_key is None:
+            os.environ.pop("KAOPING_SIGNING_KEY", None)
+        else:
+            os.environ["KAOPING_SIGNING_KEY"] = previous_key
     return rows
 
 
