@@ -187,8 +187,21 @@ def test_mutual_ballot_ranking_its_own_rater_is_refused(setup):
 
 
 def test_a_mutual_ballot_of_the_other_group_is_accepted(setup):
-    accept(setup, ballot(["D03", "D05"], kind="mutual", rater="T01", group="departments"),
-           ballot(["T02", "Z01"], kind="mutual", rater="D03", group="towns_zones"))
+    """A town rates departments and a department rates towns and zones: both are appended, each in
+    its round and in every unit it ranks (the rater's own unit is not among them)."""
+    before = entries(setup)
+    by_town = ballot(["D03", "D05"], kind="mutual", rater="T01", group="departments")
+    by_department = ballot(["T02", "Z01"], kind="mutual", rater="D03", group="towns_zones")
+    result = accept(setup, by_town, by_department)
+    assert result.appended == 2 and result.duplicates == 0
+    assert [len(r.seqs) for r in result.results] == [1 + 2, 1 + 2]
+    assert entries(setup) == before + 6
+    for cast, ranked in ((by_town, ("D03", "D05")), (by_department, ("T02", "Z01"))):
+        for code in ranked:
+            mine = [e for e in setup.history(code) if e["id"] == cast["id"]]
+            assert len(mine) == 1 and mine[0]["payload"]["ranking"] == list(ranked)
+            assert mine[0]["payload"]["rater"] == cast["rater"]
+    assert not [e for e in setup.history("T01") if e["id"] == by_town["id"]]
 
 
 def test_recorded_at_in_the_future_is_refused(setup, clock):
