@@ -6,8 +6,10 @@ unless KAOPING_REQUIRE_POSTGRES is set (as `.ci/run` does): then they fail.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import shutil
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -49,17 +51,90 @@ def _pg_url(admin: str, dbname: str) -> str:
     return admin.rsplit("/", 1)[0] + "/" + dbname
 
 
+#: every database a test run makes is named with this prefix (KAOPING_TEST_DB_PREFIX), then the
+#: xdist worker and a token of this process, so that two runs on one server never meet
+DB_PREFIX = os.environ.get("KAOPING_TEST_DB_PREFIX", "kaoping_test_")
+_RUN = f"{DB_PREFIX}{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:6]}_"
+_made = itertools.count()
+
+
+def database_name(kind: str = "db") -> str:
+    """A new name of this run for a database of `kind` (e.g. a template), within PostgreSQL's 63."""
+    return f"{_RUN}{kind}{next(_made)}"[:63]
+
+
+class _DatabasePool:
+    """This worker's scratch databases, made once and emptied between tests: CREATE DATABASE costs a
+    checkpoint (~0.3 s), dropping the schemas a test made costs milliseconds."""
+
+    def __init__(self) -> None:
+        self.admin: str | None = None
+        self.free: list[str] = []
+        self.made: list[str] = []
+
+    def take(self, admin: str) -> str:
+        self.admin = admin
+        if self.free:
+            return self.free.pop()
+        name = database_name()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+            # a test needs no durability across a crash of the server: commits need not wait on disk
+            conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+        self.made.append(name)
+        return name
+
+    def give_back(self, admin: str, name: str) -> None:
+        """Empty the database (its sessions ended, every schema but the system's dropped, `public`
+        made again) and keep it; a database that will not empty is dropped instead."""
+        try:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
+            with psycopg.connect(_pg_url(admin, name), autocommit=True) as conn:
+                schemas = [row[0] for row in conn.execute(
+                    "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
+                    "AND nspname <> 'information_schema'")]
+                for schema in schemas:
+                    conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+                conn.execute("CREATE SCHEMA public")
+        except psycopg.Error:
+            self.drop(admin, name)
+            return
+        self.free.append(name)
+
+    def drop(self, admin: str, name: str) -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if name in self.made:
+            self.made.remove(name)
+
+    def drop_all(self) -> None:
+        if self.admin is not None:
+            for name in list(self.made):
+                self.drop(self.admin, name)
+        self.free.clear()
+
+
+POOL = _DatabasePool()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Drop every database this worker made."""
+    try:
+        POOL.drop_all()
+    except psycopg.Error:
+        pass
+
+
 @contextmanager
 def scratch_database(admin: str) -> Iterator[str]:
-    """A PostgreSQL database of its own for one test, dropped afterwards."""
-    dbname = f"kaoping_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{dbname}"')
+    """An empty PostgreSQL database of its own for one test, emptied afterwards."""
+    name = POOL.take(admin)
     try:
-        yield _pg_url(admin, dbname)
+        yield _pg_url(admin, name)
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+        POOL.give_back(admin, name)
 
 
 @pytest.fixture(autouse=True)
@@ -125,6 +200,31 @@ def year() -> list[dict[str, Any]]:
     return load_year()
 
 
+@pytest.fixture(scope="session")
+def demo_recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo year (`kaoping.demo.demo_year()`) recorded once per test process on SQLite: a closed
+    folder holding `demo.db` and its signing key beside it. Tests take copies (`demo_copy`)."""
+    from kaoping.demo import demo_year
+
+    folder = tmp_path_factory.mktemp("demo-year")
+    db = folder / "demo.db"
+    ledger = build_ledger(Settings(database_url=f"sqlite:///{db}", signing_key=f"{db}.signing-key"))
+    try:
+        ledger.init()
+        ledger.ingest(demo_year(), actor="office")
+    finally:
+        ledger.close()
+    return folder
+
+
+def demo_copy(recorded: Path, into: Path) -> str:
+    """A copy of the recorded demo year in `into` (its key beside it, where the ledger looks): the
+    database URL of the copy."""
+    target = into / "demo-year"
+    shutil.copytree(recorded, target)
+    return f"sqlite:///{target / 'demo.db'}"
+
+
 def raw_execute(database_url: str, statement: str, params: tuple[Any, ...] = ()) -> list[Any]:
     """Change the store behind the library's back, as an intruder with database access would."""
     if database_url.startswith("sqlite:///"):
@@ -142,3 +242,17 @@ def events_table(database_url: str) -> tuple[str, str]:
     if database_url.startswith("sqlite:///"):
         return "stored_events", "rowid"
     return "kaoping_events", "notification_id"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`--dist loadgroup`, as scripts/test runs), the tests of a module that
+    share a module- or class-scoped fixture (a year recorded once, a served app) stay on one worker,
+    so that the fixture is made once; every other test goes wherever a worker is free."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None or item.get_closest_marker("xdist_group"):
+            continue
+        shared = any(d.scope in ("module", "class", "package")
+                     for name in info.names_closure for d in info.name2fixturedefs.get(name, ()))
+        if shared:
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))

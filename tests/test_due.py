@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from scoring_helpers import SCHEME, TZ, UNITS, ScoringLog, end_of
 
 from kaoping.api.http import create_app
+from conftest import demo_copy
 from kaoping.demo import demo_year
 from kaoping.domain.due import due_items
 from kaoping.domain.scoring import Resolution, make_cutoff
@@ -104,14 +105,12 @@ def independent_board(commands: list[dict[str, Any]], as_of: date, within: int) 
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Any:
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_recorded: Any) -> Any:
     from kaoping.api.bootstrap import build_ledger
     from kaoping.ledger.settings import Settings
 
-    ledger = build_ledger(Settings(database_url=f"sqlite:///{tmp_path_factory.mktemp('due') / 'demo.db'}"))
-    ledger.init()
+    ledger = build_ledger(Settings(database_url=demo_copy(demo_recorded, tmp_path_factory.mktemp("due"))))
     commands = demo_year()
-    ledger.ingest(commands, actor="office")
     yield ledger, commands
     ledger.close()
 

@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from kaoping.api.bootstrap import build_ledger
 from kaoping.api.http import create_app
 from kaoping.ledger.settings import Settings
-from tests.conftest import scratch_database
+from conftest import scratch_database
 
 KAOPING = Path(sys.executable).parent / "kaoping"  # the installed console script of this venv
 SHANGHAI = timezone(timedelta(hours=8))

@@ -10,7 +10,7 @@ import pytest
 
 from kaoping.api.bootstrap import bootstrap
 from kaoping.ledger.settings import Settings
-from tests.conftest import scratch_database
+from conftest import scratch_database
 
 
 @pytest.fixture

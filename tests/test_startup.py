@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import scratch_database
+from conftest import scratch_database
 
 STARTS = 8
 

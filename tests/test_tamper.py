@@ -128,7 +128,6 @@ def test_the_lowest_bad_seq_is_reported_when_several_are_bad():
 # a file copy on SQLite, `CREATE DATABASE … TEMPLATE` on PostgreSQL, so the table runs in seconds.
 
 import shutil
-import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -138,6 +137,7 @@ from kaoping.api.bootstrap import bootstrap
 from kaoping.ledger.export import export_line, verify_export
 from kaoping.ledger.settings import Settings
 from tests.conftest import _pg_url, load_year
+from conftest import database_name
 
 
 @dataclass
@@ -155,7 +155,7 @@ def template(request, tmp_path_factory):
         url = f"sqlite:///{folder / 'ledger.db'}"
     else:
         admin = request.getfixturevalue("postgres_admin")
-        name = f"kaoping_tpl_{uuid.uuid4().hex[:10]}"
+        name = database_name("tpl")
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         url = _pg_url(admin, name)
@@ -192,7 +192,7 @@ def copy(template, tmp_path, signing_key):
         yield f"sqlite:///{target}", template.seqs
         return
     admin = template.url.rsplit("/", 1)[0] + "/postgres"
-    name = f"kaoping_test_{uuid.uuid4().hex[:12]}"
+    name = database_name("copy")
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template.url.rsplit("/", 1)[1]}"')
     try:

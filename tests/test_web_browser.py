@@ -65,7 +65,6 @@ def kaoping(*args: str) -> str:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("browser")
     LEDGER_KEY["KAOPING_SIGNING_KEY"] = str(tmp / "demo.signing-key")
-    os.environ.update(LEDGER_KEY)  # for the server the fixture starts (conftest resets it per test)
     db = f"sqlite:///{tmp / 'demo.db'}"
     kaoping("demo", "--db", db)
     tokens = {
@@ -75,8 +74,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         "office": kaoping("token", "create", "--actor", "县考评办", "--role", "office", "--db", db),
     }
     tokens = {name: out.strip().splitlines()[-1] for name, out in tokens.items()}
-    with serving(db, tmp / "serve.log", timeout=30) as base:
-        yield {"base": base, "tokens": tokens, "db": db, "tmp": tmp}
+    # the key for the server the fixture starts, in this process's environment only while it starts:
+    # left there, every later ledger of this process without a key of its own would sign with it
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KAOPING_SIGNING_KEY", LEDGER_KEY["KAOPING_SIGNING_KEY"])
+        with serving(db, tmp / "serve.log", timeout=30) as base:
+            patch.undo()
+            yield {"base": base, "tokens": tokens, "db": db, "tmp": tmp}
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,19 +15,17 @@ from kaoping.api.bootstrap import build_ledger
 from kaoping.api.http import create_app
 from kaoping.api.web.charts import bar_chart, line_chart
 from kaoping.api.web.sessions import COOKIE
-from kaoping.demo import demo_year
 from kaoping.domain.labels import FIGURE_NAMES, GROUP_NAMES, pending_name
 from kaoping.domain.names import GROUPS
 from kaoping.ledger.application import Ledger
 from kaoping.ledger.settings import Settings
+from conftest import demo_copy
 
 
 @pytest.fixture(scope="module")
-def demo_ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
-    db = tmp_path_factory.mktemp("web") / "demo.db"
-    ledger = build_ledger(Settings(database_url=f"sqlite:///{db}"))
-    ledger.init()
-    ledger.ingest(demo_year(), actor="office")
+def demo_ledger(tmp_path_factory: pytest.TempPathFactory, demo_recorded: Path) -> Iterator[Ledger]:
+    """A copy of the demo year, recorded once per session (tests/conftest.py)."""
+    ledger = build_ledger(Settings(database_url=demo_copy(demo_recorded, tmp_path_factory.mktemp("web"))))
     yield ledger
     ledger.close()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,10 +22,10 @@ from typer.testing import CliRunner
 from kaoping.api.bootstrap import build_ledger
 from kaoping.api.cli import app
 from kaoping.api.web.words import describe
-from kaoping.demo import demo_year
 from kaoping.domain.labels import PENDING_HEADING, pending_name, pending_names
 from kaoping.ledger.application import Ledger
 from kaoping.ledger.settings import Settings
+from conftest import demo_copy
 
 from scoring_helpers import ScoringLog
 
@@ -59,15 +60,14 @@ def test_the_definition_finds_words_and_lets_codes_through() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return f"sqlite:///{tmp_path_factory.mktemp('words') / 'demo.db'}"
+def demo_db(tmp_path_factory: pytest.TempPathFactory, demo_recorded: Path) -> str:
+    """A copy of the demo year, recorded once per session (tests/conftest.py)."""
+    return demo_copy(demo_recorded, tmp_path_factory.mktemp("words"))
 
 
 @pytest.fixture(scope="module")
 def demo_ledger(demo_db: str) -> Iterator[Ledger]:
     ledger = build_ledger(Settings(database_url=demo_db))
-    ledger.init()
-    ledger.ingest(demo_year(), actor="office")
     yield ledger
     ledger.close()
 
