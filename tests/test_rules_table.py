@@ -7,7 +7,7 @@ from kaoping.domain.rules import DECIDERS
 
 def test_every_command_type_has_a_decider():
     assert set(DECIDERS) == set(COMMAND_TYPES.values())
-    assert len(COMMAND_TYPES) == 16  # the contract's 15 and results.published (Extensions 2026-12)
+    assert len(COMMAND_TYPES) == 17  # the contract's 15, results.published and void.requested (Extensions)
 
 
 def test_each_decider_is_a_function_named_for_its_command_type():
