@@ -195,9 +195,8 @@ class Outbox:
         codes = tuple(sorted({u.strip().upper() for u in units if u.strip()}))
         for code in codes:
             registry.unit(code)  # refuses an unknown unit, naming it
-        entries = self.ledger.entries()
         hook = Hook(id="h-" + random.token_hex(4), url=url.strip(), format=format, secret=secret, events=chosen,
-                    units=codes, since=entries[-1].seq if entries else 0, created_at=stamp(self.ledger.clock()),
+                    units=codes, since=self.ledger.head(), created_at=stamp(self.ledger.clock()),
                     removed_at=None)
         self.view.execute(f"INSERT INTO {HOOKS_TABLE} VALUES (?,?,?,?,?,?,?,?,?)",
                           (hook.id, hook.url, hook.format, hook.secret, ",".join(hook.events), ",".join(hook.units),
@@ -225,20 +224,22 @@ class Outbox:
     # -- feeding ---------------------------------------------------------------------------------------
     def feed(self) -> int:
         """The deliveries the entries after the outbox's position owe, written with the new
-        position, a page per transaction; the new position."""
-        entries = self.ledger.entries()
-        total = len(entries)
+        position, a page per transaction; the new position. Entries are read from the store
+        (`Ledger.entries_after`), not through the process's shared log, so a server's writer is not
+        made to read back what it appends; the page is read before the turn is taken (the turn
+        holds SQLite's write lock) and read again if another feeder moved the position meanwhile."""
         while True:
+            position = self.view.position()
+            page = self.ledger.entries_after(position, PAGE)
+            if not page:
+                return position
             with self.view.turn() as cursor:
-                position = self.view.position_in(cursor)
-                start = _index_after(entries, position)
-                if start >= total:
-                    return position
-                page = entries[start:start + PAGE]
+                if self.view.position_in(cursor) != position:
+                    continue  # another feeder wrote this page first: read from its position
                 hooks = [hook for hook in self._hooks_in(cursor) if hook.removed_at is None]
                 self.view.insert_deliveries(cursor, self._owed(hooks, page))
                 self.view.track(cursor, page[-1].seq)
-            if start + PAGE >= total:
+            if len(page) < PAGE:
                 return page[-1].seq
 
     def _hooks_in(self, cursor: Any) -> list[Hook]:
@@ -413,17 +414,6 @@ def _hook(r: Any) -> Hook:
 
 def _delivery(r: Any) -> Delivery:
     return Delivery(**{c: r[c] for c in _DELIVERY_COLUMNS})
-
-
-def _index_after(entries: Sequence[Entry], position: int) -> int:
-    lo, hi = 0, len(entries)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if entries[mid].seq <= position:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
 
 
 __all__ = ["Delivery", "Hook", "Outbox", "PostgresOutboxView", "SQLiteOutboxView", "stamp", "unstamp"]
