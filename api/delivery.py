@@ -32,16 +32,24 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
+#: seconds between two messages to one DingTalk or WeCom robot (they take about 20 a minute)
+CHAT_GAP = 3.0
+
+
 class Deliverer:
     def __init__(self, outbox: Outbox, settings: Settings, clock: Callable[[], datetime], *,
-                 client: httpx.Client | None = None):
+                 client: httpx.Client | None = None, chat_gap: float = CHAT_GAP):
         self.outbox = outbox
+        self.chat_gap = chat_gap
         self.settings = settings
         self.clock = clock
         self.client = client or httpx.Client(timeout=settings.hook_timeout, follow_redirects=False,
                                              headers={"User-Agent": "kaoping-hooks/1"})
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        #: when the outbox was last fed, and when each chat robot was last sent to (monotonic)
+        self._fed = float("-inf")
+        self._sent: dict[str, float] = {}
 
     # -- one turn ----------------------------------------------------------------------------------------
     def run_once(self) -> dict[str, int]:
@@ -50,7 +58,12 @@ class Deliverer:
         hooks = self.outbox.hooks()
         if not hooks:
             return counts  # nothing is owed to anyone (a hook registered later starts at its own seq)
-        self.outbox.feed()
+        chat = any(hook.format in h.CHAT_FORMATS for hook in hooks)
+        # a chat robot takes about 20 messages a minute: with one registered, the outbox is fed at
+        # most every CHAT_GAP seconds, so that the entries of that time make one message
+        if not chat or time.monotonic() - self._fed >= self.chat_gap:
+            self.outbox.feed()
+            self._fed = time.monotonic()
         self.outbox.remind(self.clock())
         for hook in hooks:
             self._drain(hook, counts)
@@ -60,6 +73,8 @@ class Deliverer:
 
     def _drain(self, hook: Hook, counts: dict[str, int]) -> None:
         while not self._stop.is_set():
+            if hook.format in h.CHAT_FORMATS and time.monotonic() - self._sent.get(hook.id, float("-inf")) < self.chat_gap:
+                return  # at most one message every CHAT_GAP seconds to a robot
             delivery = self.outbox.head(hook.id)
             now = self.clock()
             if delivery is None or delivery.next_at > stamp(now):
@@ -67,6 +82,7 @@ class Deliverer:
             if not self.outbox.claim(delivery, now, self.settings.hook_timeout + 5):
                 return  # another worker holds it
             problem = self.send(hook, delivery)
+            self._sent[hook.id] = time.monotonic()
             if problem is None:
                 self.outbox.delivered(delivery, self.clock())
                 counts["delivered"] += 1

@@ -128,10 +128,10 @@ def scores(n: int, start: int = 0) -> list[dict[str, Any]]:
              "score": str(60 + i % 40), "recorded_at": "2018-08-15T10:00:00+08:00"} for i in range(start, start + n)]
 
 
-def worker(ledger: Any, outbox: Any, **settings: Any) -> Deliverer:
+def worker(ledger: Any, outbox: Any, chat_gap: float = 0.0, **settings: Any) -> Deliverer:
     chosen = Settings(database_url=ledger.settings.database_url,
                       **({"hook_timeout": 1.0, "hook_backoff": 0.0} | settings))
-    return Deliverer(outbox, chosen, ledger.clock)
+    return Deliverer(outbox, chosen, ledger.clock, chat_gap=chat_gap)
 
 
 def drain(deliverer: Deliverer, turns: int = 50) -> None:
@@ -270,6 +270,22 @@ def test_chat_robots_get_one_message_per_feed_and_dingtalk_signs_it(ledger: Any)
         assert "D03" in message["markdown"]["text"] and "另有 15 条" in message["markdown"]["text"]
         assert outbox.deliveries()[0].id == f"{ding.id}-{seqs[0]}-{seqs[-1]}"
         assert wecom.taken == []  # its unit had no entry
+
+
+def test_a_chat_robot_gets_at_most_one_message_every_few_seconds(ledger: Any) -> None:
+    outbox = build_outbox(ledger)
+    with Receiver(secret=None) as wecom:
+        outbox.add(url=wecom.url, format="wecom", events=["entry"])
+        deliverer = worker(ledger, outbox, chat_gap=3.0)
+        for start in (0, 5, 10):  # three commits within the gap
+            ledger.ingest(scores(5, start), actor="office")
+            deliverer.run_once()
+        assert len(wecom.taken) == 1  # the first; the rest wait to be fed together
+        time.sleep(3.1)
+        deliverer.run_once()
+        assert len(wecom.taken) == 2
+        second = json.loads(wecom.taken[1]["body"])["markdown"]["content"]
+        assert "10 条记录" in second  # the two later commits in one message
 
 
 def test_a_removed_hook_gets_nothing_more(ledger: Any) -> None:

@@ -38,10 +38,12 @@ def step_hooks(urls_none: list[str], urls_hook: list[str], baseline_target: str,
     (with a secret) whose receiver is down. The ratio is the medians' (hook / none)."""
     kaoping = kaoping_command()
     none_rates, hook_rates, notes = [], [], []
+    none_cpu, hook_cpu = [], []  # the server's CPU ms per request: less swayed by the machine's other load
     for plain, hooked in zip(urls_none, urls_hook):
         result = step_http(plain, baseline_target, commands, workdir=workdir, clients=clients, duration=duration,
                            warmup=warmup, baseline_seconds=baseline_seconds, label=label)[0]
         none_rates.append(result["value"])
+        none_cpu.append(result["details"]["server_cpu_ms_per_request"])
         os.environ["KAOPING_SIGNING_KEY"] = key_of(hooked)
         subprocess.run([*kaoping, "init", "--db", hooked], check=True, capture_output=True)
         subprocess.run([*kaoping, "hooks", "add", "--url", f"http://127.0.0.1:{_closed_port()}/down",
@@ -50,13 +52,17 @@ def step_hooks(urls_none: list[str], urls_hook: list[str], baseline_target: str,
         result = step_http(hooked, baseline_target, commands, workdir=workdir, clients=clients, duration=duration,
                            warmup=warmup, baseline_seconds=baseline_seconds, label=label)[0]
         hook_rates.append(result["value"])
+        hook_cpu.append(result["details"]["server_cpu_ms_per_request"])
         listed = subprocess.run([*kaoping, "hooks", "list", "--db", hooked], capture_output=True, text=True)
         notes.append(listed.stdout.strip().splitlines()[-1] if listed.stdout.strip() else "")
     none, hooked_rate = statistics.median(none_rates), statistics.median(hook_rates)
     return [row("hooks", f"HTTP appends, one generic hook with its receiver down, {label}", "req/s", hooked_rate,
                 baseline=none, baseline_name="the same appends with no hook", target="ratio >= 0.95",
                 target_ratio=0.95, runs_none=[round(r) for r in none_rates],
-                runs_hook=[round(r) for r in hook_rates], outbox=notes)]
+                runs_hook=[round(r) for r in hook_rates], outbox=notes,
+                notes=f"server CPU ms/request: none {statistics.median(none_cpu):.2f}, "
+                      f"hook {statistics.median(hook_cpu):.2f}",
+                cpu_ms_none=none_cpu, cpu_ms_hook=hook_cpu)]
 
 
 def _times(client: httpx.Client, path: str, samples: int) -> list[float]:
