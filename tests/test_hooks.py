@@ -386,3 +386,26 @@ def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
     yield
+
+
+def test_the_command_line_refuses_in_words_and_never_prints_the_secret(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+
+    def kaoping(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(KAOPING), *args, "--db", db], capture_output=True, text=True, timeout=120)
+
+    assert kaoping("init").returncode == 0
+    refused = kaoping("hooks", "add", "--url", "ftp://example.org/x")
+    assert refused.returncode == 1 and "地址（url）" in refused.stderr and "http://" in refused.stderr
+    refused = kaoping("hooks", "add", "--url", "https://example.org/x", "--events", "entry,paid")
+    assert refused.returncode == 1 and "事件（events）" in refused.stderr and "paid" in refused.stderr
+    made = kaoping("hooks", "add", "--url", "https://example.org/x?access_token=ABC", "--format", "dingtalk",
+                   "--secret", SECRET, "--unit", "d03,t06")
+    hook = made.stdout.strip()
+    assert made.returncode == 0 and hook.startswith("h-")
+    listed = kaoping("hooks", "list", "--json")
+    shown = json.loads(listed.stdout)
+    assert shown[0]["units"] == ["D03", "T06"] and shown[0]["secret"] is True
+    assert SECRET not in listed.stdout + kaoping("hooks", "list").stdout
+    assert kaoping("hooks", "retry", "nope").returncode == 1
+    assert kaoping("hooks", "remove", hook).returncode == 0 and json.loads(kaoping("hooks", "list", "--json").stdout) == []
