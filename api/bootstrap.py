@@ -29,6 +29,7 @@ from kaoping.ledger.store import ChainedPostgresRecorder, ChainedSQLiteRecorder,
 from kaoping.ledger.streams import StreamStates
 from kaoping.ledger.supervision import Supervision
 from kaoping.ledger.writer import Writer
+from kaoping.projections.outbox import Outbox, PostgresOutboxView, SQLiteOutboxView
 from kaoping.projections.scores import ScoresProjection, with_read_model
 from kaoping.projections.views import PostgresScoresView, SQLiteScoresView
 
@@ -68,6 +69,13 @@ def build_projection(ledger: Ledger) -> ScoresProjection:
     return ScoresProjection(ledger, ledger.store.factory.tracking_recorder(view_class))
 
 
+def build_outbox(ledger: Ledger) -> Outbox:
+    """推送's hooks and deliveries, in tables of the ledger's own database (made when missing), fed
+    from the log by the library's exactly-once tracking."""
+    view_class = PostgresOutboxView if ledger.settings.is_postgres else SQLiteOutboxView
+    return Outbox(ledger, ledger.store.factory.tracking_recorder(view_class), link=ledger.settings.public_url)
+
+
 def build_committer(ledger: Ledger) -> GroupCommitter:
     return GroupCommitter(ledger.writer)
 
@@ -86,6 +94,11 @@ class Services:
     def projection(self) -> ScoresProjection:
         """Made when first used: most commands never read the read model (it creates its table)."""
         return build_projection(self.ledger)
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        """Made when first used, as the read model: most commands never push anything."""
+        return build_outbox(self.ledger)
 
     @cached_property
     def committer(self) -> GroupCommitter:
@@ -109,4 +122,4 @@ def bootstrap(settings: Settings, clock: Clock = utc_now, *, ledger: Ledger | No
     return Services(ledger, owns_ledger=own)
 
 
-__all__ = ["Services", "bootstrap", "build_committer", "build_ledger", "build_projection", "load_settings"]
+__all__ = ["Services", "bootstrap", "build_committer", "build_ledger", "build_outbox", "build_projection", "load_settings"]

@@ -20,9 +20,9 @@ from kaoping.domain import commands as c
 from kaoping.ledger.application import Ledger
 from kaoping.ledger.settings import Settings
 
-from . import errors, limits, redaction, web
+from . import delivery, errors, limits, redaction, web
 from .bootstrap import bootstrap
-from .routes import appeals, commands, exports, files, log, reading, supervision
+from .routes import appeals, commands, exports, files, hooks, log, reading, supervision
 
 
 def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -> FastAPI:
@@ -36,9 +36,14 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         app.state.services = bootstrap(chosen, ledger=ledger)
         # the pieces of uploads a killed server left behind (no file row names them)
         app.state.services.ledger.sweep_uploads()
+        # 推送: a server that built its own services delivers in its own thread (not an app a test
+        # wrapped around its ledger; tests run the worker themselves)
+        worker = delivery.start_worker(app.state.services) if ledger is None and chosen.hook_worker else None
         try:
             yield
         finally:
+            if worker is not None:
+                worker.stop()
             app.state.services.close()
 
     # /docs and /redoc from the assets fastapi-offline packages: a county intranet has no CDN
@@ -55,7 +60,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         return {"status": "ok"}
 
     for router in (commands.router, reading.router, appeals.router, log.router, exports.router,
-                   supervision.router, files.router):
+                   supervision.router, files.router, hooks.router):
         app.include_router(router)
     _document_commands(app)
     web.mount(app)

@@ -25,7 +25,8 @@ from urllib.parse import quote
 
 from fastapi.responses import Response
 
-from kaoping.domain.labels import FIGURE_NAMES, GROUP_NAMES, PENDING_HEADING, STAGE_NAMES, pending_names
+from kaoping.domain.labels import (DUE_STATUSES, FIGURE_NAMES, GROUP_NAMES, LIGHTS, PENDING_HEADING, STAGE_NAMES,
+                                  pending_names)
 from kaoping.domain.names import FIGURES, GROUPS
 from kaoping.domain import policy
 from kaoping.domain.principals import Principal
@@ -121,6 +122,31 @@ def standings_sheet(ledger: Ledger, projection: ScoresProjection, *, as_of: str 
                 for row in ranked if row["group"] == group]
         sheets.append(Sheet(GROUP_NAMES[group], list(headers), rows, STANDINGS_KEY_COLUMNS))
     return Book(caption(ledger, f"{STAGE_NAMES[stage]}排名", as_of, size), sheets)
+
+
+BOARD_HEADERS = ["灯", "单位代码", "单位名称", "单位红灯", "单位黄灯", "单位可挽回分数", "任务", "任务名称", "节点",
+                 "到期日", "剩余天数", "状态", "可挽回分数", "重要任务", "佐证（交/核）"]
+
+
+def board_sheet(ledger: Ledger, rows: Sequence[dict[str, Any]], *, as_of: str | None, within: int,
+                important: bool) -> Book:
+    """The 督办 board (`domain.board` rows, reddest unit first) as the sheet the office hands to the
+    leaders: one worksheet per group, a row per red or yellow item under its unit's counts (a unit
+    with none keeps one row with its counts)."""
+    subject = f"督办看板（{within} 天内到期为黄灯{'，只含重要任务' if important else ''}）"
+    sheets = []
+    for group in GROUPS:
+        lines: list[list[Any]] = []
+        for row in (r for r in rows if r["group"] == group):
+            head = [row["unit"], row["name"], row["red"], row["yellow"], row["stake"]]
+            if not row["items"]:
+                lines.append([LIGHTS["green"], *head, "", "", "", "", None, "", None, "", ""])
+            for i in row["items"]:
+                lines.append([LIGHTS[i["light"]], *head, i["task"], i["title"], i["checkpoint"], i["due"], i["days"],
+                              DUE_STATUSES.get(i["status"], i["status"]), Decimal(str(i["points_at_stake"])),
+                              "是" if i["important"] else "", f"{i['evidence']['submitted']}/{i['evidence']['verified']}"])
+        sheets.append(Sheet(GROUP_NAMES[group], list(BOARD_HEADERS), lines, 3))
+    return Book(caption(ledger, subject, as_of, len(ledger.entries())), sheets)
 
 
 def figures_for(principal: Principal, codes: Collection[str]) -> Collection[str]:
@@ -308,6 +334,6 @@ def download(book: Book, fmt: str, name: str, ascii_name: str, *,
                     headers={"Content-Disposition": disposition, **(headers or {})})
 
 
-__all__ = ["Book", "Sheet", "as_of_suffix", "caption", "download", "figure_keys", "figures_for", "file_part",
+__all__ = ["Book", "Sheet", "as_of_suffix", "board_sheet", "caption", "download", "figure_keys", "figures_for", "file_part",
            "standings_headers", "standings_names", "standings_sheet", "to_csv", "to_xlsx",
            "unit_sheet"]

@@ -124,7 +124,8 @@ FIELD_NAMES = {
     "from": "起始大小", "status": "状态", "body": "请求内容", "indicators": "共性指标",
     "to": "终止大小", "key": "密钥", "vkey": "验证公钥", "signature": "签名", "cosignature": "见证签名",
     "proof": "证明", "leaf_index": "叶子序号", "root": "根哈希", "origin": "来源名", "time": "时间",
-    "url": "地址", "state": "状态文件", "out": "输出文件", "units": "分管单位",
+    "url": "地址", "format": "格式", "events": "事件", "secret": "密钥", "hook": "推送",
+    "delivery": "投递", "state": "状态文件", "out": "输出文件", "units": "分管单位",
 }
 
 

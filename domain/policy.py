@@ -91,7 +91,10 @@ ACTIONS: dict[str, Action] = {
     "commands": Action("登记命令", EVERY_ROLE),
     # 督办
     "due": Action("督办：到期事项", EVERY_ROLE, Scope.CHARGE, scope_refusal="due.outside_charge"),
+    "board": Action("督办看板与下载", EVERY_ROLE, Scope.CHARGE, scope_refusal="due.outside_charge"),
     "calendar": Action("单位节点日历", EVERY_ROLE | {"calendar"}, Scope.OWN_UNIT),
+    # 推送 (docs/commands.md §10.6): the operator's configuration
+    "hooks": Action("推送的登记与投递", OFFICE_ONLY, refusal="hooks.office_only"),
     # evidence files (docs/commands.md §10.1): who reads which file is `may_read_file`'s
     "file.upload": Action("上传佐证文件", frozenset({"unit", "office", "verifier", "assessor"}),
                           refusal="file.upload_role"),

@@ -163,6 +163,14 @@ class Ledger:
         """The whole log as `Entry` values, in seq order, read up to now (shared: never mutate)."""
         return self.log.refresh()
 
+    def entries_after(self, seq: int, limit: int) -> list[Entry]:
+        """Up to `limit` entries after `seq`, straight from the store (not the shared log above)."""
+        return self.log.read_after(seq, limit)
+
+    def head(self) -> int:
+        """The seq of the last entry stored (0 for an empty ledger), one cheap query."""
+        return self.recorder.max_notification_id() or 0
+
     def stream_entries(self, stream: str, upto: int | None = None) -> Sequence[Entry]:
         """The entries of one stream as read so far, up to seq `upto` (all when None)."""
         return self.log.index.stream(stream) if upto is None else self.log.index.stream(stream, upto)

@@ -49,6 +49,13 @@ class EntryLog:
         self.follower.follow()
         return self._entries
 
+    def read_after(self, after: int, limit: int) -> list[Entry]:
+        """Up to `limit` entries after seq `after`, read from the store and kept nowhere: for a
+        reader of its own position (the hooks' outbox) that must not make this process's follower
+        read back every page its writer appends."""
+        page = self.recorder.select_notifications(after, limit, inclusive_of_start=False)
+        return [entry_of(self.mapper, notification, self._fast) for notification in page]
+
     def _read_up_to(self, position: int) -> None:
         """The log from its start up to `position` (where the follower stands), read in pages."""
         after = self._seqs[-1] if self._seqs else 0

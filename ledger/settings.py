@@ -40,6 +40,17 @@ class Settings(BaseSettings):
     #: Off by default: the contract has ids and dispute codes ledger-wide as sent (the office voids
     #: and rules by the id and code the unit chose), and a namespace changes what every party sees
     unit_namespaces: bool = False
+    #: 推送 (docs/commands.md §10.6): attempts of one delivery before it is `failed`, the seconds a
+    #: receiver may take to answer, the first backoff (doubled after each failed attempt, at most an
+    #: hour), how often the worker looks for new entries and deliveries, and whether `kaoping serve`
+    #: runs the worker in its process
+    hook_max_attempts: Annotated[int, Field(ge=1, le=1000)] = 10
+    hook_timeout: Annotated[float, Field(gt=0, le=300)] = 10.0
+    hook_backoff: Annotated[float, Field(ge=0, le=3600)] = 2.0
+    hook_poll: Annotated[float, Field(gt=0, le=3600)] = 1.0
+    hook_worker: bool = True
+    #: the address the office reaches the pages at, for the links in chat messages (none: no link)
+    public_url: str | None = None
 
     @field_validator("database_url")
     @classmethod

@@ -19,6 +19,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from kaoping.domain.board import board
+
 from .forms import Form, FormRefused, read_form, record
 from .render import render
 from .visitors import Page, Visitor, services_of
@@ -64,7 +66,8 @@ def todo_page(request: Request, who: Visitor, *, status_code: int = 200, errors:
                   open_items=[i for i in items if i["status"] in OPEN], reports=list(reversed(reports)),
                   evidence=list(reversed(evidence)), requests=list(reversed(requests)), requested=requested,
                   own=_own(state, who), nonce=secrets.token_hex(6), errors=errors or {}, values=values or {},
-                  form_of=form_of, done=done, carriers=carriers, accept=ACCEPT)
+                  form_of=form_of, done=done, carriers=carriers, accept=ACCEPT,
+                  lights=board(due)[0] if due["units"] else None)
 
 
 #: what the file inputs offer (the server decides from the bytes; this only guides the picker)

@@ -17,6 +17,7 @@ from .dbs import Scratch, postgres_problem
 from .harness import rss_mb, row
 from .steps import STEPS
 from .http_step import REPO, step_http
+from .supervision_step import step_hooks
 
 
 @dataclass
@@ -51,13 +52,16 @@ class Config:
     log_million_leaves: int = 1_000_000
     log_proof_samples: int = 300
     in_process: bool = False
-    #: the steps to run (ingest, http, rebuild, latency, log, files, scale); None: all. The demo-year ledger
+    #: the steps to run (ingest, http, hooks, rebuild, latency, log, files, due, scale); None: all. The demo-year ledger
     #: of the ingest step is built whenever a step that reads it is chosen.
     only: set[str] | None = None
     child_timeout: float = 420.0
     #: the evidence file uploaded, in MiB, and the 待办 page's samples (issue 24)
     upload_mb: int = 20
     todo_samples: int = 200
+    #: 推送 and 督办 (issue 27): alternating runs with and without a hook, and the due/board samples
+    hook_rounds: int = 2
+    due_samples: int = 100
 
     @classmethod
     def quick(cls, **overrides: Any) -> Config:
@@ -67,7 +71,7 @@ class Config:
                                       log_standings_n=1, replays=1, large_scale=3,
                                       large_score_units_per_group=2, large_standings_n=3,
                                       log_commits=20, log_million_leaves=20_000, log_proof_samples=20,
-                                      upload_mb=4, todo_samples=20)
+                                      upload_mb=4, todo_samples=20, hook_rounds=1, due_samples=20)
         values.update(overrides)
         return cls(**values)
 
@@ -140,7 +144,7 @@ def run_kind(kind: str, config: Config, log: Log) -> list[dict[str, Any]]:
         ledgers = [scratch.url(f"ingest{i}") for i in range(config.ingest_repeats)]
         bares = [scratch.url(f"bare{i}") for i in range(config.ingest_repeats)]
         demo = ledgers[0]
-        readers = config.only is not None and bool(config.only & {"rebuild", "latency", "log", "files"})
+        readers = config.only is not None and bool(config.only & {"rebuild", "latency", "log", "files", "due"})
         if guarded("ingest", "bulk ingest, demo year", lambda: _run_step(
                 config, "ingest", ledger_urls=ledgers, baseline_urls=bares, scale=1,
                 seed=config.seed, workdir=scratch.folder), needed=readers) is False:
@@ -164,6 +168,21 @@ def run_kind(kind: str, config: Config, log: Log) -> list[dict[str, Any]]:
 
         for server in config.http_servers:
             guarded("http", f"HTTP appends, {server}", lambda server=server: http(server))
+
+        # 推送: the same appends with one hook whose receiver is down (issue 27)
+        def hooks() -> list[dict[str, Any]]:
+            from kaoping.demo import demo_year
+
+            target = scratch.path("raw-insert.db") if kind == "sqlite" else scratch.url("raw")
+            return step_hooks([scratch.url(f"hooknone{i}") for i in range(config.hook_rounds)],
+                              [scratch.url(f"hookdown{i}") for i in range(config.hook_rounds)], target,
+                              demo_year(seed=config.seed, scale=config.http_scale), workdir=scratch.folder,
+                              clients=config.http_clients, duration=config.http_seconds,
+                              warmup=config.http_warmup, baseline_seconds=config.insert_baseline_seconds,
+                              label=f"demo year x{config.http_scale}")
+
+        log(f"[{kind}] hooks: HTTP appends with a hook whose receiver is down, against none")
+        guarded("hooks", "HTTP appends with a hook down", hooks)
 
         # 3. rebuild
         log(f"[{kind}] 3/5 rebuild of the scores read model + bare log read")
@@ -193,6 +212,8 @@ def run_kind(kind: str, config: Config, log: Log) -> list[dict[str, Any]]:
             config, "files", url=demo, workdir=scratch.folder, mb=config.upload_mb))
         guarded("files", "the unit's 待办 page, demo year", lambda: _run_step(
             config, "todo", url=demo, workdir=scratch.folder, samples=config.todo_samples))
+        guarded("due", "due and the board, demo year", lambda: _run_step(
+            config, "due", url=demo, workdir=scratch.folder, samples=config.due_samples))
 
         # 6. a large ledger
         large_kinds = config.large_kinds if config.large_kinds is not None else config.kinds
@@ -205,7 +226,8 @@ def run_kind(kind: str, config: Config, log: Log) -> list[dict[str, Any]]:
             large = scratch.url(f"scale{scale}")
             if guarded("scale", f"build scale {scale}", lambda: _run_step(
                     config, "build_large", url=large, scale=scale, seed=config.seed,
-                    workdir=scratch.folder, batch=batch)):
+                    workdir=scratch.folder, batch=batch),
+                    needed=config.only is not None and "due" in config.only):
                 guarded("scale", f"read latencies, scale {scale}", lambda: _run_step(
                     config, "latency", url=large, rounds=1,
                     units_per_group=config.large_score_units_per_group,
@@ -213,6 +235,9 @@ def run_kind(kind: str, config: Config, log: Log) -> list[dict[str, Any]]:
                     label=f"scale {scale}", targets=False))
                 guarded("log", f"verify --file, scale {scale}", lambda: _run_step(
                     config, "log_verify_file", url=large, workdir=scratch.folder))
+                guarded("due", f"due and the board, scale {scale}", lambda: _run_step(
+                    config, "due", url=large, workdir=scratch.folder, samples=config.due_samples,
+                    label=f"scale {scale}"))
                 guarded("files", f"the unit's 待办 page, scale {scale}", lambda: _run_step(
                     config, "todo", url=large, workdir=scratch.folder, samples=config.todo_samples,
                     label=f"scale {scale}"))

@@ -1,0 +1,95 @@
+"""The 督办 board in a real browser (Playwright driving Debian's Chromium against a real `kaoping
+serve`): the office opens the demo year's board as of 2018-06-20, expands a red unit to its items and
+downloads the sheet; screenshots at 1366 and 390 px wide go to docs/screenshots/board/. Both stores
+(screenshots from SQLite's run)."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from conftest import scratch_database
+from tests.test_http_e2e import serving
+from tests.test_web_browser import ARGS, CHROMIUM, KAOPING, ROOT, _browser_missing
+
+SCREENSHOTS = ROOT / "docs" / "screenshots" / "board"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    problem = _browser_missing()
+    if problem:
+        if os.environ.get("KAOPING_REQUIRE_BROWSER"):
+            pytest.fail(f"browser tests are required: {problem}")
+        pytest.skip(problem)
+    if request.param == "sqlite":
+        yield request.param, f"sqlite:///{tmp_path / 'board.db'}"
+        return
+    with scratch_database(request.getfixturevalue("postgres_admin")) as url:
+        yield request.param, url
+
+
+def kaoping(db: str, *args: str) -> str:
+    done = subprocess.run([str(KAOPING), *args, "--db", db], capture_output=True, text=True, timeout=600,
+                          env={**os.environ})
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_board_in_a_browser(store: tuple[str, str], tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    name, db = store
+    kaoping(db, "init")
+    kaoping(db, "demo")
+    token = kaoping(db, "token", "create", "--actor", "县考评办", "--role", "office").strip().splitlines()[-1]
+    shots = SCREENSHOTS if name == "sqlite" else tmp_path
+    shots.mkdir(parents=True, exist_ok=True)
+    with serving(db, tmp_path / "serve.log", timeout=30) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        desk = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN", accept_downloads=True)
+        page = desk.new_page()
+        page.goto(base + "/signin")
+        page.fill("input[name=token]", token)
+        page.click("form[action='/signin'] button[type=submit]")
+        page.wait_for_url(base + "/")
+        page.click("header nav a[href='/board']")
+        page.wait_for_url(base + "/board")
+        page.fill("input[name=as_of]", "2018-06-20")
+        page.click("form.board-filters button[type=submit]")
+        page.wait_for_url(base + "/board?*as_of=2018-06-20*")
+        red = page.locator("details.board-unit[data-light='red']").first
+        code = (red.get_attribute("data-testid") or "").removeprefix("board-")
+        assert code and not red.locator("table").is_visible()
+        red.locator("summary").click()
+        assert red.locator("table").is_visible()
+        reds = red.locator("tr[data-light='red']")
+        assert reds.count() >= 1 and "逾期未报" in reds.first.inner_text()
+        page.screenshot(path=str(shots / "board-1366.png"), full_page=True)
+        with page.expect_download() as fetched:
+            page.click("[data-testid=board-sheet]")
+        sheet = fetched.value
+        assert sheet.suggested_filename.endswith(".xlsx")
+        book = openpyxl.load_workbook(io.BytesIO(Path(sheet.path()).read_bytes()))
+        rows = [row for ws in book.worksheets for row in ws.iter_rows(values_only=True)]
+        assert any(row[1] == code and row[0] == "红灯" for row in rows)
+        phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True)
+        small = phone.new_page()
+        small.goto(base + "/signin")
+        small.fill("input[name=token]", token)
+        small.click("form[action='/signin'] button[type=submit]")
+        small.wait_for_url(base + "/")
+        small.goto(base + "/board?as_of=2018-06-20")
+        first = small.locator("details.board-unit[data-light='red']").first
+        first.locator("summary").click()
+        assert first.locator("table").is_visible()
+        width = small.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390 + 1, f"the page is {width} px wide at 390"
+        small.screenshot(path=str(shots / "board-390.png"), full_page=True)
+        browser.close()
