@@ -20,7 +20,7 @@ from kaoping.domain import commands as c
 from kaoping.ledger.application import Ledger
 from kaoping.ledger.settings import Settings
 
-from . import delivery, errors, limits, redaction, web
+from . import bodies, delivery, errors, limits, redaction, web
 from .bootstrap import bootstrap
 from .routes import appeals, commands, exports, files, hooks, log, reading, supervision
 
@@ -51,9 +51,11 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
                          default_response_class=errors.SafeJSONResponse,
                          description="An event-sourced audit ledger for government performance "
                                      "evaluation. Every request but /healthz, /docs and the OpenAPI "
-                                     "description needs `Authorization: Bearer TOKEN`.")
+                                     "description needs `Authorization: Bearer TOKEN`.",
+                         form_limits=bodies.FORM_LIMITS)
     errors.install(app)
     limits.install(app)
+    app.add_middleware(bodies.BodyBounds)
 
     @app.get("/healthz", tags=["service"])
     def healthz() -> dict[str, str]:

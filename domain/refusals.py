@@ -82,6 +82,8 @@ REFUSALS: dict[str, Words] = {
     "unit.own_only": Words("单位令牌只能读取本单位（{unit}）的数据", "a unit token reads its own unit ({unit}) only"),
     "request.not_found": Words("没有这个接口或资源：{path}", "no such endpoint or resource: {path}"),
     "request.body_unreadable": Words("不是可读的 JSON（UTF-8 编码的 JSON 对象）", "not readable JSON (a UTF-8 JSON object)"),
+    "request.too_large": Words("请求内容超过 {limit} 字节的上限：其余部分未读取，未登记任何内容",
+                               "the body is over the limit of {limit} bytes: the rest was not read, nothing was recorded"),
     "request.method": Words("此接口不接受 {method} 请求", "this endpoint does not accept {method}"),
 
     # -- when an entry is recorded (domain.rules.checks, rules) ---------------------------------------

@@ -209,6 +209,21 @@ def test_stage_selector_and_as_of_date(app, tokens, demo_ledger):
     assert browser.get("/?as_of=not-a-date").status_code == 422
 
 
+def test_the_download_links_keep_the_stage_and_the_date(app, tokens, demo_ledger):
+    browser = signed_in(app, tokens["auditor"])
+    page = browser.get("/?stage=half_year&as_of=2018-07-31")
+    links = re.findall(r'href="(/exports/standings\.(?:xlsx|csv)[^"]*)"', page.text)
+    assert len(links) == 2
+    for link in links:
+        assert "stage=half_year" in link and "as_of=2018-07-31" in link, link
+        sheet = browser.get(link.replace("&amp;", "&"))
+        assert sheet.status_code == 200
+    csv = browser.get(links[1].replace("&amp;", "&")).content.decode("utf-8-sig")
+    assert "半年" in csv.splitlines()[0]
+    current = browser.get("/?stage=process").text
+    assert 'href="/exports/standings.csv?stage=process"' in current
+
+
 def test_a_unit_token_sees_standings_but_only_its_own_unit(app, tokens):
     browser = signed_in(app, tokens["d03"])
     standings = browser.get("/")
