@@ -4,6 +4,7 @@ line is the operator's tool: it holds the database itself and records with the o
 from __future__ import annotations
 
 import json
+from datetime import datetime
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -89,15 +90,28 @@ def demo(
 ) -> None:
     """登记模拟的 2018 年全年数据（59 个单位），与真实命令走同一条登记路径。"""
     from kaoping.demo import demo_year, in_batches
+    from kaoping.demo.cores import AMENDED_AT, AMENDMENT
 
-    commands = demo_year(seed=seed, scale=scale)
+    commands = demo_year(seed=seed, scale=scale, sub_indicators=True)
     appended = duplicates = 0
     with opened(db) as services:
         services.ledger.init()
+        # the core sub-indicators (docs/scheme.md §4.1) are in force before the first score by parts
+        amended = any(v["version"] == AMENDMENT["version"] for v in services.ledger.schemes())
+        steps: list[list[dict[str, Any]] | None] = []  # None: the amendment, in its place in time
         for batch in in_batches(commands):  # a publication counts what was stored before it
+            if not amended and datetime.fromisoformat(batch[-1]["recorded_at"]) >= AMENDED_AT:
+                before = [c for c in batch if datetime.fromisoformat(c["recorded_at"]) < AMENDED_AT]
+                steps += [before, None] if before else [None]
+                batch, amended = batch[len(before):], True
+            steps.append(batch)
+        for step in steps:
+            if step is None:
+                services.ledger.amend_scheme(AMENDMENT, actor=actor, recorded_at=AMENDED_AT.isoformat())
+                continue
             try:
-                with progress(len(batch)) as advance:
-                    result = services.ledger.ingest(batch, actor=actor, progress=advance)
+                with progress(len(step)) as advance:
+                    result = services.ledger.ingest(step, actor=actor, progress=advance)
             except BatchRejected as rejected:
                 raise fail(f"模拟命令 {rejected.command_id}：{rejected.error.message}") from None
             appended, duplicates = appended + result.appended, duplicates + result.duplicates
