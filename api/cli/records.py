@@ -4,8 +4,8 @@ line is the operator's tool: it holds the database itself and records with the o
 from __future__ import annotations
 
 import json
-from datetime import datetime
 import sys
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -117,6 +117,46 @@ def demo(
             appended, duplicates = appended + result.appended, duplicates + result.duplicates
         services.projection.catch_up()
     out.print(f"模拟年度（种子 {seed}，规模 {scale}）：新登记 {appended} 条，重复 {duplicates} 条")
+
+
+@app.command("demo-tokens")
+def demo_tokens(
+    file: Annotated[Path, typer.Option(help="保存令牌的文件（权限 0600）；其中仍有效的令牌照旧使用")],
+    db: Db = None,
+    as_json: AsJson = False,
+) -> None:
+    """模拟年度每个角色一个令牌（考评办、领导小组办公室、县领导、考核主体、两个单位、核验人员、审计）：
+    文件中仍然有效的令牌照旧显示，被吊销或账本新建的才重新签发。"""
+    from kaoping.demo import demo_year
+    from kaoping.demo.accounts import demo_accounts
+
+    try:
+        kept = json.loads(file.read_text(encoding="utf-8")) if file.exists() else {}
+    except (OSError, ValueError):
+        kept = {}
+    kept = kept if isinstance(kept, dict) else {}
+    shown: list[dict[str, Any]] = []
+    with opened(db) as services:
+        ledger = services.ledger
+        for account in demo_accounts(demo_year()):
+            token = kept.get(account["key"])
+            principal = ledger.principal_for(token) if isinstance(token, str) else None
+            if principal is None or principal.actor != account["actor"] or principal.role != account["role"]:
+                _, token = ledger.create_token(actor=account["actor"], role=account["role"], unit=account["unit"],
+                                               units=account["units"], indicators=account["indicators"])
+            kept[account["key"]] = token
+            shown.append({**account, "token": token})
+    file.touch(mode=0o600)
+    file.chmod(0o600)
+    file.write_text(json.dumps(kept, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    if as_json:
+        print_json(shown)
+        return
+    for account in shown:
+        scope = account["unit"] or ",".join(account["units"] + account["indicators"])
+        out.print(f"{ROLE_NAMES.get(account['role'], account['role'])}（{account['actor']}"
+                  f"{'，' + scope if scope else ''}）：", highlight=False)
+        out.print(account["token"], highlight=False, soft_wrap=True)
 
 
 scheme_app = typer.Typer(no_args_is_help=True, help="考评方案：按版本登记的数据，修订也是一条记录。")
