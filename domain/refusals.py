@@ -557,6 +557,16 @@ REFUSALS: dict[str, Words] = {
     # -- the pages of the checkpoint loop (api.web.todo, api.web.queue) -----------------------------
     "todo.unit_only": Words("待办页只给单位的令牌（{role}没有待办）", "the to-do page is a unit token's ({role_code} has none)"),
     "queue.role": Words("核验队列只给核验人员和考评办（{role}不能核验）", "the verification queue is the verifier's and the office's"),
+    "ballots.role": Words("投票页只给县领导、领导小组办公室和单位的令牌（{role}不投票）",
+                          "the ballots page is for leaders, the leading-group office and units"),
+    "ballots.rank_not_number": Words("名次应为 1、2、3 这样的正整数，“{given}”不是", "a rank is a whole number from 1"),
+    "ballots.rank_repeated": Words("名次 {rank} 给了两个单位（{units}）：名次不并列、不重复",
+                                   "rank {rank} is given twice"),
+    "ballots.rank_gap": Words("名次应从 1 起连续编号：共排 {count} 个单位，缺名次 {missing}",
+                              "ranks must run 1..{count} with no gap; missing {missing}"),
+    "ballots.empty": Words("至少给一个单位填名次", "rank at least one unit", lead=False),
+    "ballots.unknown": Words("没有这一轮或这一组：轮次为 half_year 或 year_end，分组为 departments 或 towns_zones",
+                             "no such round or group", lead=False),
     "form.expired": Words("表单已失效，请重新填写", "the form has expired: fill it in again", lead=False),
 }
 
