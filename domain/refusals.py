@@ -567,6 +567,8 @@ REFUSALS: dict[str, Words] = {
     "ballots.empty": Words("至少给一个单位填名次", "rank at least one unit", lead=False),
     "ballots.unknown": Words("没有这一轮或这一组：轮次为 half_year 或 year_end，分组为 departments 或 towns_zones",
                              "no such round or group", lead=False),
+    "scoring.role": Words("评分表只给考核主体和考评办的令牌（{role}不评共性指标）",
+                          "the scoring grid is for assessment bodies and the office"),
     "form.expired": Words("表单已失效，请重新填写", "the form has expired: fill it in again", lead=False),
 }
 
