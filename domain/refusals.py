@@ -569,6 +569,8 @@ REFUSALS: dict[str, Words] = {
                              "no such round or group", lead=False),
     "scoring.role": Words("评分表只给考核主体和考评办的令牌（{role}不评共性指标）",
                           "the scoring grid is for assessment bodies and the office"),
+    "office.only": Words("考评办的表单只给考评办的令牌（{role}不能使用）", "the office's forms are for office tokens"),
+    "accounts.office_only": Words("只有考评办能签发和吊销令牌（{role}不能）", "only the office issues and revokes tokens"),
     "form.expired": Words("表单已失效，请重新填写", "the form has expired: fill it in again", lead=False),
 }
 
