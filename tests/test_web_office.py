@@ -117,3 +117,25 @@ def test_a_token_form_by_a_non_office_is_refused(ledger: Any) -> None:
         assert client.post("/office/accounts", data={"actor": "x", "role": "office"}).status_code == 403
         assert client.get("/office").status_code == 403
         assert len(ledger.tokens()) == before
+
+
+def test_a_void_from_a_history_line_shows_its_preview_first(desk: Any, ledger: Any) -> None:
+    ledger.ingest([{"id": "s1", "type": "common.scored", "unit": "D03", "indicator": "C02", "score": "88"}],
+                  actor="县委办公室")
+    assert "/office/void?target=s1" in desk.get("/units/D03").text  # from its line in the history
+    before = len(ledger.entries())
+    page = desk.get("/office/void?target=s1").text
+    preview = re.search(r'data-testid="void-preview">(.*?)</section>', page, re.S).group(1)  # type: ignore[union-attr]
+    assert "D03" in preview and "88.00" in preview and "共性指标" in preview
+    assert len(ledger.entries()) == before  # the preview appends nothing
+    data = {name: re.search(rf'name="{name}" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+            for name in ("csrf", "nonce")}
+    refused = desk.post("/office/void?target=s1", data={**data, "reason": ""}, follow_redirects=False)
+    assert refused.status_code == 422 and beside(refused, "reason") and len(ledger.entries()) == before
+    done = desk.post("/office/void?target=s1", data={**data, "reason": "录入错误"}, follow_redirects=False)
+    assert done.status_code == 303 and ledger.score("D03")["common"] == "0.00"
+    void_id = next(e.id for e in ledger.entries() if e.type == "entry.voided")
+    before = len(ledger.entries())
+    again = desk.post(f"/office/void?target={void_id}", data={**hidden(desk), "reason": "撤销作废"},
+                      follow_redirects=False)  # a void of a void
+    assert again.status_code in (409, 422) and beside(again, "target") and len(ledger.entries()) == before

@@ -202,6 +202,38 @@ async def publish(request: Request, who: Office) -> Response:
     return await _recorded(request, who, "publish", _publish)
 
 
+# -- voids ----------------------------------------------------------------------------------------
+def void_page(request: Request, who: Visitor, target: str, *, status_code: int = 200,
+              errors: dict[str, str] | None = None, values: dict[str, str] | None = None) -> Response:
+    """An entry, what voiding it would move (nothing appended), and the form that voids it."""
+    ledger = services_of(request).ledger
+    try:
+        preview = ledger.void_preview(target)
+    except e.KaopingError as error:
+        return render(request, "problem.html", who, 404, title="未找到", message=error.message + "。")
+    return render(request, "void.html", who, status_code, preview=preview, errors=errors or {},
+                  values=values or {}, nonce=secrets.token_hex(6), names=FIGURE_NAMES)
+
+
+@router.get("/office/void", response_class=HTMLResponse)
+def void(request: Request, who: Office, target: str) -> Response:
+    return void_page(request, who, target)
+
+
+@router.post("/office/void", response_class=HTMLResponse)
+async def void_entry(request: Request, who: Office, target: str) -> Response:
+    form: Form | None = None
+    try:
+        form = await read_form(request, who)
+        receipts = await run_in_threadpool(record, request, who, [{
+            "id": form.command_id("void", target[:24]), "type": "entry.voided", "target": target,
+            "reason": form.value("reason")}])
+    except FormRefused as refused:
+        return await run_in_threadpool(void_page, request, who, target, status_code=refused.status,
+                                       errors={refused.field: refused.message}, values=form.fields if form else {})
+    return RedirectResponse(f"/office?done={quote(receipts[0].id)}", status_code=303)
+
+
 # -- accounts ---------------------------------------------------------------------------------------
 def accounts_page(request: Request, who: Visitor, *, status_code: int = 200, errors: dict[str, str] | None = None,
                   values: dict[str, str] | None = None, issued: dict[str, Any] | None = None) -> Response:
