@@ -139,3 +139,18 @@ def test_a_void_from_a_history_line_shows_its_preview_first(desk: Any, ledger: A
     again = desk.post(f"/office/void?target={void_id}", data={**hidden(desk), "reason": "撤销作废"},
                       follow_redirects=False)  # a void of a void
     assert again.status_code in (409, 422) and beside(again, "target") and len(ledger.entries()) == before
+
+
+def test_the_sub_indicators_compiled_and_a_task_withdrawn(desk: Any, ledger: Any) -> None:
+    ledger.amend_scheme({"version": "2018.2", "common": {"sub_indicators": {"C05": [
+        {"code": "C05.1", "name": "投诉按时办结率", "standard": "按时办结率不低于 95%", "evidence": "投诉办理台账"}]}}})
+    page = desk.get("/office/sub-indicators").text
+    assert 'data-testid="subs-C05"' in page and "投诉办理台账" in page and "C16 依法行政" in page
+    ledger.clock.now = ledger.clock.now.replace(hour=ledger.clock.now.hour + 1)
+    post(desk, "/office/task", {"unit": "D03", "task": "P9", "title": "价格监测", "level": "own",
+                                "method": "direct_deduction", "checkpoints": "Q4 2019-12-15"})
+    before = len(ledger.entries())
+    refused = post(desk, "/office/withdraw", {"unit": "D03", "task": "P8", "reason": "调整"})
+    assert refused.status_code in (404, 422) and "P8" in beside(refused, "task") and len(ledger.entries()) == before
+    assert post(desk, "/office/withdraw", {"unit": "D03", "task": "P9", "reason": "调整"}).status_code == 303
+    assert ledger.unit_state("D03").tasks["P9"].withdrawn_by

@@ -48,7 +48,8 @@ def waiting(ledger: Ledger) -> dict[str, Any]:
     rounds = {name: any(x.type == "round.closed" for x in ledger.stream_entries(f"round:{name}"))
               for name in ROUND_NAMES}
     return {"disputes": len(ledger.disputes(status="open")), "void_requests": len(ledger.void_requests(status="open")),
-            "unverified": unverified, "rounds": rounds}
+            "unverified": unverified, "rounds": rounds,
+            "incomplete": {stage: len(pending_units(ledger, stage)) for stage in ("half_year", "annual")}}
 
 
 def pending_units(ledger: Ledger, stage: str) -> list[dict[str, Any]]:
@@ -167,6 +168,17 @@ async def task(request: Request, who: Office) -> Response:
     return await _recorded(request, who, "task", _task)
 
 
+def _withdraw(ledger: Ledger, form: Form) -> tuple[list[dict[str, Any]], None]:
+    unit = form.value("unit").upper()
+    return [{"id": form.command_id("withdraw", unit, form.value("task")), "type": "task.withdrawn", "unit": unit,
+             "task": form.value("task"), "reason": form.value("reason")}], None
+
+
+@router.post("/office/withdraw", response_class=HTMLResponse)
+async def withdraw(request: Request, who: Office) -> Response:
+    return await _recorded(request, who, "withdraw", _withdraw)
+
+
 def _close(ledger: Ledger, form: Form) -> tuple[list[dict[str, Any]], None]:
     return [{"id": form.command_id("close", form.value("round")), "type": "round.closed",
              "round": form.value("round")}], None
@@ -200,6 +212,19 @@ def _publish(ledger: Ledger, form: Form) -> tuple[list[dict[str, Any]], None]:
 @router.post("/office/publish", response_class=HTMLResponse)
 async def publish(request: Request, who: Office) -> Response:
     return await _recorded(request, who, "publish", _publish)
+
+
+@router.get("/office/sub-indicators", response_class=HTMLResponse)
+def sub_indicators(request: Request, who: Office) -> Response:
+    """Every body's core sub-indicators in the scheme in force, compiled as the list the office
+    issues (汇总并统一印发, docs/scheme.md §4.1), printable."""
+    registry = services_of(request).ledger.registry()
+    scheme = registry.scheme
+    rows = [{"indicator": registry.indicators[code], "subs": scheme.sub_indicators(code)}
+            for code in sorted(scheme.data["common"].get("sub_indicators", {})) if code in registry.indicators]
+    missing = [i for code, i in sorted(registry.indicators.items())
+               if not scheme.sub_indicators(code) and i.assessor != "县委宣传部"]
+    return render(request, "sub_indicators.html", who, rows=rows, missing=missing, version=scheme.version)
 
 
 # -- voids ----------------------------------------------------------------------------------------
