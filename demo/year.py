@@ -33,7 +33,7 @@ from typing import Any
 
 from kaoping.domain.reference import Unit
 
-from . import unit_wide
+from . import cores, unit_wide
 from .draws import END, LAST_DUE, TZ, YEAR, Draws, dec, month_end
 
 
@@ -341,7 +341,8 @@ class _Year(Draws):
         return {"points": lines}
 
 
-def demo_year(seed: int = 2018, scale: int = 1, *, actors: bool = False) -> list[dict[str, Any]]:
+def demo_year(seed: int = 2018, scale: int = 1, *, actors: bool = False,
+              sub_indicators: bool = False) -> list[dict[str, Any]]:
     """A complete, realistic simulated 2018 year for all 59 units, as contract command dicts in the
     order they should be ingested (recorded_at ascending, so knowledge time follows ledger order),
     deterministic for a given seed.
@@ -349,9 +350,13 @@ def demo_year(seed: int = 2018, scale: int = 1, *, actors: bool = False) -> list
     `scale` multiplies the per-unit tasks and everything that hangs on them (for benchmarking
     ledgers many years in size). With `actors=True` each command names who recorded it (the unit,
     the verifier, the assessment body, the leader…); leave it off for HTTP, where the actor comes
-    from the token.
+    from the token. With `sub_indicators=True` three indicators are scored by their core indicators
+    (`cores.py`), which the scheme must have first: record `cores.AMENDMENT` at `cores.AMENDED_AT`
+    (`kaoping demo` does); every figure is the same.
     """
-    return _Year(seed, scale, actors).build()
+    year = _Year(seed, scale, actors).build()
+    # the indicators with core indicators scored by parts: needs `cores.AMENDMENT` recorded first
+    return cores.by_parts(year) if sub_indicators else year
 
 
 __all__ = ["demo_year"]

@@ -362,11 +362,30 @@ class TaskAssessed(Command):
         return next(f for f in self.RESULT_FIELD.values() if getattr(self, f) is not None)
 
 
+class CommonPart(BaseModel):
+    """§4.1 (docs/commands.md §10.4): one core sub-indicator's score within a common score."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    sub: RegistryCode
+    score: Annotated[Dec, Field(ge=0, le=100)]
+
+
 class CommonScored(Command):
     type: Literal["common.scored"]
     unit: RegistryCode
     indicator: RegistryCode
-    score: Annotated[Dec, Field(ge=0, le=100)]
+    #: required unless `parts` gives it (the ledger then records their weighted mean)
+    score: Annotated[Dec, Field(ge=0, le=100)] | None = None
+    #: one score per sub-indicator, where the scheme in force has them (docs/commands.md §10.4)
+    parts: Annotated[list[CommonPart], Field(min_length=1, max_length=10)] | None = None
+
+    ADDED_FIELDS: ClassVar[frozenset[str]] = Command.ADDED_FIELDS | {"score", "parts"}
+
+    @model_validator(mode="after")
+    def _score_or_parts(self) -> CommonScored:
+        if self.score is None and self.parts is None:
+            raise InvalidCommand("common.score_missing", field="score")
+        return self
 
 
 class BallotCast(Command):

@@ -114,7 +114,7 @@ FIELD_NAMES = {
     "difficulty": "难度系数", "important": "重要指标", "checkpoints": "序时节点", "checkpoint": "节点",
     "due": "到期日", "reported_on": "报告日期", "completed": "是否完成", "quality": "质量", "note": "说明",
     "evidence": "佐证", "sha256": "文件哈希", "file": "文件", "files": "核验所见的文件", "source": "来源",
-    "sub": "核心指标", "outcome": "结果", "verified_on": "核验日期",
+    "sub": "核心指标", "parts": "核心指标分数", "outcome": "结果", "verified_on": "核验日期",
     "actual": "实际完成值", "deductions": "扣分", "vetoed": "是否否决", "points": "分值",
     "indicator": "共性指标", "score": "分数", "round": "轮次", "kind": "类别", "rater": "评价人",
     "group": "分组", "ranking": "排序", "item": "加减分项", "count": "次数", "reason": "理由",

@@ -103,10 +103,17 @@ ACTIONS: dict[str, Action] = {
     "todo": Action("本单位待办：报告节点、上传佐证、申请作废", frozenset({"unit"}), Scope.OWN_UNIT,
                    refusal="todo.unit_only"),
     "queue": Action("佐证核验队列", frozenset({"verifier", "office"}), refusal="queue.role"),
+    # the other roles' recording in the browser
+    "ballots": Action("投票：按比例排序评价", frozenset({"leader", "group_office", "unit"}), refusal="ballots.role"),
+    "office": Action("考评办的表单：加减分、任务、关闭轮次、公示", OFFICE_ONLY, refusal="office.only"),
+    "accounts": Action("账户：签发和吊销令牌", OFFICE_ONLY, refusal="accounts.office_only"),
+    "scoring": Action("考核主体评分：共性指标及其核心指标", frozenset({"assessor", "office"}), refusal="scoring.role"),
 }
 
 #: the page each role lands on after signing in, by its action (others: the standings, `/`)
-LANDING = {"unit": ("todo", "/todo"), "verifier": ("queue", "/queue")}
+LANDING = {"unit": ("todo", "/todo"), "verifier": ("queue", "/queue"), "leader": ("ballots", "/ballots"),
+           "group_office": ("ballots", "/ballots"), "assessor": ("scoring", "/scoring"),
+           "office": ("office", "/office")}
 #: the roles that read every stored file, cited or not (docs/commands.md §10.1)
 FILE_READERS = frozenset({"office", "verifier", "auditor"})
 

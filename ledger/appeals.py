@@ -152,6 +152,33 @@ class Appeals:
                 "changes": changes}
 
 
+    def void_preview(self, target: str) -> dict[str, Any]:
+        """What voiding entry `target` now would move: every figure and rank of every unit, as
+        `preview` gives for a dispute; nothing is appended (the office's void form shows it first)."""
+        log = self.reader.log.refresh()
+        entry = next((e for e in log if e.id == target), None)
+        if entry is None:
+            raise NotFound("entry.unknown", field="target", id=target)
+        now = self.clock()
+        void = Entry(seq=log[-1].seq + 1, stream=entry.stream, id=f"preview:void:{target}", type="entry.voided",
+                     recorded_at=now, appended_at=now, actor="preview", backdated=False,
+                     payload={"target": target, "reason": "preview"})
+        before, after = self.reader.as_if([]), self.reader.as_if([void])
+        registry = self.reader.registry()
+        ranks_before, ranks_after = _ranks(registry, before), _ranks(registry, after)
+        changes = []
+        for unit_code in sorted(registry.units):
+            for figure in FIGURES:
+                was, would = fmt(getattr(before[unit_code], figure)), fmt(getattr(after[unit_code], figure))
+                if was != would:
+                    changes.append({"unit": unit_code, "figure": figure, "now": was, "if_voided": would})
+            if ranks_before[unit_code] != ranks_after[unit_code]:
+                changes.append({"unit": unit_code, "figure": "rank", "now": ranks_before[unit_code],
+                                "if_voided": ranks_after[unit_code]})
+        return {"target": target, "type": entry.type, "seq": entry.seq, "payload": dict(entry.payload),
+                "actor": entry.actor, "recorded_at": self._local(entry.recorded_at), "changes": changes}
+
+
 def _may_move(entry: Entry) -> bool:
     """Whether an entry can move a figure: a dispute filed, or rejected, moves nothing."""
     if entry.type == "dispute.filed":

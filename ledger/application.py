@@ -275,6 +275,10 @@ class Ledger:
     def dispute_preview(self, code: str) -> dict[str, Any]:
         return self.appeals.preview(code)
 
+    def void_preview(self, target: str) -> dict[str, Any]:
+        """What voiding entry `target` now would move (every figure and rank); appends nothing."""
+        return self.appeals.void_preview(target)
+
     def disputable(self, code: str, principal: Principal) -> set[str]:
         """The ids of the entries of unit `code`'s history that `principal` may dispute now: those a
         `dispute.filed` of theirs would be accepted on, as the write path judges it."""

@@ -403,8 +403,12 @@ def command_row_problem(row: dict[str, Any], entries: Sequence[EntryRecorded]) -
         if len(stored) != 64 or stored.strip("0123456789abcdef") or not stored.strip("0"):
             return "its index row's content hash is not a SHA-256: a retry would be refused"
         return None
-    if stored not in (content_hash(first.entry_type, first.payload, None),
-                      content_hash(first.entry_type, first.payload, first.recorded_at)):
+    sent = [first.payload]
+    if first.entry_type == "common.scored" and "parts" in first.payload:
+        # the score the ledger computed from the parts when none was sent (docs/commands.md §10.4)
+        sent.append({k: v for k, v in first.payload.items() if k != "score"})
+    if stored not in {content_hash(first.entry_type, payload, at)
+                      for payload in sent for at in (None, first.recorded_at)}:
         return "its index row's content hash is not its entries' content: a retry would be refused"
     return None
 

@@ -205,3 +205,24 @@ def test_a_refusal_is_one_chinese_line_with_no_traceback(sqlite_db):
     assert result.exit_code == 1 and (result.exception is None or isinstance(result.exception, SystemExit))
     assert text(result).startswith("错误：截至时间（as_of）：“2018-13-45”不是日期或时间")
     assert "例如 2018-03-31" in text(result) and "Traceback" not in text(result)
+
+
+def test_demo_tokens_gives_one_token_per_role_and_keeps_them(sqlite_db, tmp_path):
+    kept = tmp_path / "demo.tokens"
+    assert run("init", "--db", sqlite_db).exit_code == 0
+    first = run("demo-tokens", "--db", sqlite_db, "--file", kept, "--json")
+    assert first.exit_code == 0, first.output
+    accounts = json.loads(first.stdout)
+    assert {"office", "leader", "assessor", "unit", "verifier", "auditor", "group_office"} <= {
+        a["role"] for a in accounts}
+    assert next(a for a in accounts if a["role"] == "leader")["units"]  # the charge its ballots show
+    assert oct(kept.stat().st_mode & 0o777) == "0o600"
+    again = json.loads(run("demo-tokens", "--db", sqlite_db, "--file", kept, "--json").stdout)
+    assert [a["token"] for a in again] == [a["token"] for a in accounts]  # reused across restarts
+    listed = json.loads(run("token", "list", "--db", sqlite_db, "--json").stdout)
+    assert len(listed) == len(accounts)
+    office = next(t for t in listed if t["role"] == "office")
+    assert run("token", "revoke", office["token_id"], "--db", sqlite_db).exit_code == 0
+    third = json.loads(run("demo-tokens", "--db", sqlite_db, "--file", kept, "--json").stdout)
+    assert [a["token"] for a in third][1:] == [a["token"] for a in accounts][1:]
+    assert third[0]["token"] != accounts[0]["token"]  # only the revoked one is issued again

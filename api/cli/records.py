@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -89,20 +90,73 @@ def demo(
 ) -> None:
     """登记模拟的 2018 年全年数据（59 个单位），与真实命令走同一条登记路径。"""
     from kaoping.demo import demo_year, in_batches
+    from kaoping.demo.cores import AMENDED_AT, AMENDMENT
 
-    commands = demo_year(seed=seed, scale=scale)
+    commands = demo_year(seed=seed, scale=scale, sub_indicators=True)
     appended = duplicates = 0
     with opened(db) as services:
         services.ledger.init()
+        # the core sub-indicators (docs/scheme.md §4.1) are in force before the first score by parts
+        amended = any(v["version"] == AMENDMENT["version"] for v in services.ledger.schemes())
+        steps: list[list[dict[str, Any]] | None] = []  # None: the amendment, in its place in time
         for batch in in_batches(commands):  # a publication counts what was stored before it
+            if not amended and datetime.fromisoformat(batch[-1]["recorded_at"]) >= AMENDED_AT:
+                before = [c for c in batch if datetime.fromisoformat(c["recorded_at"]) < AMENDED_AT]
+                steps += [before, None] if before else [None]
+                batch, amended = batch[len(before):], True
+            steps.append(batch)
+        for step in steps:
+            if step is None:
+                services.ledger.amend_scheme(AMENDMENT, actor=actor, recorded_at=AMENDED_AT.isoformat())
+                continue
             try:
-                with progress(len(batch)) as advance:
-                    result = services.ledger.ingest(batch, actor=actor, progress=advance)
+                with progress(len(step)) as advance:
+                    result = services.ledger.ingest(step, actor=actor, progress=advance)
             except BatchRejected as rejected:
                 raise fail(f"模拟命令 {rejected.command_id}：{rejected.error.message}") from None
             appended, duplicates = appended + result.appended, duplicates + result.duplicates
         services.projection.catch_up()
     out.print(f"模拟年度（种子 {seed}，规模 {scale}）：新登记 {appended} 条，重复 {duplicates} 条")
+
+
+@app.command("demo-tokens")
+def demo_tokens(
+    file: Annotated[Path, typer.Option(help="保存令牌的文件（权限 0600）；其中仍有效的令牌照旧使用")],
+    db: Db = None,
+    as_json: AsJson = False,
+) -> None:
+    """模拟年度每个角色一个令牌（考评办、领导小组办公室、县领导、考核主体、两个单位、核验人员、审计）：
+    文件中仍然有效的令牌照旧显示，被吊销或账本新建的才重新签发。"""
+    from kaoping.demo import demo_year
+    from kaoping.demo.accounts import demo_accounts
+
+    try:
+        kept = json.loads(file.read_text(encoding="utf-8")) if file.exists() else {}
+    except (OSError, ValueError):
+        kept = {}
+    kept = kept if isinstance(kept, dict) else {}
+    shown: list[dict[str, Any]] = []
+    with opened(db) as services:
+        ledger = services.ledger
+        for account in demo_accounts(demo_year()):
+            token = kept.get(account["key"])
+            principal = ledger.principal_for(token) if isinstance(token, str) else None
+            if principal is None:  # revoked, or a ledger made anew: issue another
+                _, token = ledger.create_token(actor=account["actor"], role=account["role"], unit=account["unit"],
+                                               units=account["units"], indicators=account["indicators"])
+            kept[account["key"]] = token
+            shown.append({**account, "token": token})
+    file.touch(mode=0o600)
+    file.chmod(0o600)
+    file.write_text(json.dumps(kept, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    if as_json:
+        print_json(shown)
+        return
+    for account in shown:
+        scope = account["unit"] or ",".join(account["units"] + account["indicators"])
+        out.print(f"{ROLE_NAMES.get(account['role'], account['role'])}（{account['actor']}"
+                  f"{'，' + scope if scope else ''}）：", highlight=False)
+        out.print(account["token"], highlight=False, soft_wrap=True)
 
 
 scheme_app = typer.Typer(no_args_is_help=True, help="考评方案：按版本登记的数据，修订也是一条记录。")

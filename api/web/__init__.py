@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from . import board, desk, downloads, queue, signin, standings, todo, units
+from . import ballots, board, desk, downloads, office, queue, scoring, signin, standings, todo, units
 from .render import refused_page
 from .sessions import SessionStore
 from .visitors import PageRefused, SignInRequired
@@ -21,7 +21,7 @@ STATIC = Path(__file__).parent / "static"
 def mount(app: FastAPI) -> None:
     """Add the pages, their static files and their session store to the API's app."""
     app.state.web_sessions = SessionStore()
-    for room in (signin, standings, units, downloads, desk, todo, queue, board):
+    for room in (signin, standings, units, downloads, desk, todo, queue, board, ballots, scoring, office):
         app.include_router(room.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.add_exception_handler(SignInRequired, signin.sign_in_redirect)  # type: ignore[arg-type]

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
-from ..decimals import fmt
+from ..decimals import exact, fmt
 from ..explain import PENDING, Node, leaf_without_entries
 from ..labels import FIGURE_NAMES, indicator_name
 from ..reference import Indicator, Unit
@@ -45,6 +46,11 @@ def common_score(unit: Unit, resolved: Resolution, scheme: Scheme, pending: list
             leaves.append(Node(label, score, f"{fmt(score)}，不计入平均", entries=cited))
             continue
         counted.append(score)
+        parts = latest.payload.get("parts")
+        if parts:
+            leaves.append(by_parts(label, score, parts, scheme.sub_indicators(code),
+                                   resolved.cite_all([latest], unit.code), cited))
+            continue
         leaves.append(Node(label, score, f"最新的现行评分 = {fmt(score)}", entries=cited))
     label = f"{FIGURE_NAMES['common']}（{'、'.join(sorted(excluded))} 除外的平均）"
     # pending follows the contract's figure order: common, then chuangcheng
@@ -61,3 +67,24 @@ def common_score(unit: Unit, resolved: Resolution, scheme: Scheme, pending: list
     common = sum(counted, ZERO) / len(counted)
     formula = f"({' + '.join(fmt(s) for s in counted)}) / {len(counted)} = {fmt(common)}"
     return common, chuangcheng, Node(label, common, formula, leaves), chuang_node
+
+
+def by_parts(label: str, score: Decimal, parts: list[dict[str, Any]], subs: list[dict[str, Any]],
+             latest: list[dict[str, Any]], cited: list[dict[str, Any]]) -> Node:
+    """§4.1: an indicator scored by its core sub-indicators, each part a node with its standard
+    (可考核标准) and evidence carrier (可核查证明载体) as the scheme has them."""
+    known = {sub["code"]: sub for sub in subs}
+    children, terms, weights = [], [], []
+    for part in parts:
+        sub = known.get(part["sub"], {})
+        weight, value = dec(sub.get("weight", 1)), dec(part["score"])
+        name = f"核心指标 {part['sub']} {sub.get('name', '')}".rstrip()
+        why = f"权重 {exact(weight)}，评分 {fmt(value)}"
+        if sub:
+            why += f"；可考核标准：{sub['standard']}；证明载体：{sub['evidence']}"
+        children.append(Node(name, value, why, entries=latest))
+        terms.append(f"{exact(weight)}×{fmt(value)}")
+        weights.append(weight)
+    formula = (f"按核心指标加权平均：({' + '.join(terms)}) / {exact(sum(weights, ZERO))} = {fmt(score)}"
+               "（保留 2 位小数）")
+    return Node(label, score, formula, children, entries=cited)

@@ -14,6 +14,18 @@ from .resolution import Resolution, key_of
 from .values import ZERO, dec
 
 
+def band_of(position: int, ranked: int, scheme: Scheme) -> tuple[str, Decimal]:
+    """The band (its label) and points position p among n ranked earns, as `band_points` scores it:
+    what a ballot form shows beside each 名次."""
+    cumulative = ZERO
+    bands = scheme.bands()
+    for label, share, points in bands:
+        cumulative += share
+        if position <= int((ranked * cumulative).to_integral_value(rounding=ROUND_CEILING)):
+            return label, points
+    return bands[-1][0], bands[-1][2]
+
+
 def band_points(position: int, ranked: int, scheme: Scheme) -> tuple[Decimal, str]:
     """Points for position p (1 = best) among n ranked: band k ends at ceil(n × cumulative share)."""
     cumulative = ZERO

@@ -1,0 +1,181 @@
+"""The other roles' recording walked in a real browser (issue 25), once per store, with one token per
+role against a real `kaoping serve`: a leader, the leading-group office and two units cast ballots by
+名次 (previewing the bands first); an assessment body scores by parts where the amended scheme gives
+an indicator core sub-indicators; the office closes the half-year round and the leader's ballot turns
+read-only. The standings then equal those of the same commands sent as JSON to another ledger.
+Screenshots of every page at 1366 and 390 px (SQLite walk) go to docs/screenshots/roles/."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import scratch_database
+from tests.test_http_e2e import serving
+from tests.test_web_browser import ARGS, CHROMIUM, KAOPING, ROOT, _browser_missing
+
+SCREENSHOTS = ROOT / "docs" / "screenshots" / "roles"
+AMENDMENT = {"version": "2018.2", "common": {"sub_indicators": {"C05": [
+    {"code": "C05.1", "name": "投诉按时办结率", "standard": "按时办结率不低于 95%", "evidence": "投诉办理台账"},
+    {"code": "C05.2", "name": "群众满意度", "standard": "回访满意度不低于 90%", "evidence": "回访记录表"},
+    {"code": "C05.3", "name": "重复投诉化解", "standard": "重复投诉件全部化解", "evidence": "化解情况报告"}]}}}
+RECORDED = ("ballot.cast", "common.scored", "round.closed")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    problem = _browser_missing()
+    if problem:
+        if os.environ.get("KAOPING_REQUIRE_BROWSER"):
+            pytest.fail(f"browser tests are required: {problem}")
+        pytest.skip(problem)
+    if request.param == "sqlite":
+        yield request.param, f"sqlite:///{tmp_path / 'roles.db'}"
+        return
+    with scratch_database(request.getfixturevalue("postgres_admin")) as url:
+        yield request.param, url
+
+
+def kaoping(db: str, *args: str, stdin: str | None = None, key: Path | None = None) -> str:
+    env = {**os.environ, **({"KAOPING_SIGNING_KEY": str(key)} if key else {})}
+    done = subprocess.run([str(KAOPING), *args, "--db", db], capture_output=True, text=True, timeout=300,
+                          input=stdin, env=env)
+    assert done.returncode == 0, done.stderr + done.stdout
+    return done.stdout
+
+
+def test_ballots_and_scores_in_a_browser(store: tuple[str, str], tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    name, db = store
+    kaoping(db, "init")
+    amendment = tmp_path / "amendment.json"
+    amendment.write_text(json.dumps(AMENDMENT, ensure_ascii=False), encoding="utf-8")
+    kaoping(db, "scheme", "amend", str(amendment))
+    accounts = {"leader": ("副县长陈立新", "leader", ("--units", "D01,D02,D03,D04")),
+                "group_office": ("领导小组办公室", "group_office", ()),
+                "body": ("县政府办公室", "assessor", ("--indicators", "C03,C05")),
+                "town": ("沙岭镇填报员", "unit", ("--unit", "T01")),
+                "department": ("物价局填报员", "unit", ("--unit", "D03"))}
+    tokens = {who: kaoping(db, "token", "create", "--actor", actor, "--role", role, *scope).strip().splitlines()[-1]
+              for who, (actor, role, scope) in accounts.items()}
+    shots = SCREENSHOTS if name == "sqlite" else tmp_path / "shots"
+    shots.mkdir(parents=True, exist_ok=True)
+
+    def shoot(page: Any, file: str) -> None:
+        for width in (1366, 390):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.screenshot(path=str(shots / f"{file}-{width}.png"), full_page=True)
+            assert page.evaluate("document.documentElement.scrollWidth") <= width + 1  # no sideways page
+
+    with serving(db, tmp_path / "serve.log", timeout=30) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+
+        def signed_in(who: str, landing: str) -> Any:
+            page = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN").new_page()
+            page.goto(base + "/signin")
+            page.fill("input[name=token]", tokens[who])
+            page.click("form[action='/signin'] button[type=submit]")
+            page.wait_for_url(base + landing)
+            assert page.locator("script[src^='http']").count() == 0
+            return page
+
+        def rank(page: Any, order: list[str]) -> None:
+            for i, code in enumerate(order):
+                page.fill(f"input[name=rank_{code}]", str(i + 1))
+
+        # the leader lands on the ballots it owes, previews the bands, casts, then replaces its ballot
+        leader = signed_in("leader", "/ballots")
+        assert leader.locator("[data-testid=owed-half_year-departments]").count() == 1
+        shoot(leader, "1-leader-ballots")
+        leader.click("[data-testid=owed-half_year-departments] a")
+        rank(leader, ["D02", "D01", "D04", "D03"])
+        leader.click("button[value=preview]")
+        assert "优秀 100" in leader.locator("[data-testid=band-D02]").inner_text()
+        shoot(leader, "2-leader-ballot-preview")
+        leader.click("button[value=cast]")
+        leader.wait_for_url(base + "/ballots?done=*")
+        assert leader.locator("[data-testid=owed-half_year-departments]").count() == 0
+        leader.goto(base + "/ballots/half_year/departments")
+        rank(leader, ["D01", "D02", "D04", "D03"])
+        leader.click("button[value=cast]")
+        leader.wait_for_url(base + "/ballots?done=*")
+        leader.goto(base + "/ballots/half_year/departments")
+        assert leader.get_by_text("已被替换").count() == 1
+        # a gap is refused beside its unit, nothing recorded
+        rank(leader, ["D01", "D02", "D04"])
+        leader.fill("input[name=rank_D03]", "5")
+        leader.click("button[value=cast]")
+        assert "缺名次 4" in leader.locator("[data-field=rank_D03]").inner_text()
+        shoot(leader, "3-leader-ballot-refused")
+
+        # the leading-group office ranks every town; a short ballot is refused first
+        office = signed_in("group_office", "/ballots")
+        office.goto(base + "/ballots/half_year/towns_zones")
+        towns = [n.removeprefix("rank_") for n in
+                 office.locator("input[name^=rank_]").evaluate_all("ns => ns.map(n => n.name)")]
+        rank(office, towns[:-1])
+        office.click("button[value=cast]")
+        assert towns[-1] in office.locator("[data-field=ranking]").inner_text()
+        rank(office, towns)
+        office.click("button[value=cast]")
+        office.wait_for_url(base + "/ballots?done=*")
+
+        # two units cast mutual ballots of the other group
+        for who, order in (("town", ["D03", "D01", "D02"]), ("department", ["T02", "T01"])):
+            unit = signed_in(who, "/todo")
+            unit.goto(base + "/ballots")
+            unit.locator("[data-testid^=owed-half_year-] a").click()
+            rank(unit, order)
+            unit.click("button[value=cast]")
+            unit.wait_for_url(base + "/ballots?done=*")
+            if who == "town":
+                shoot(unit, "4-unit-mutual-ballots")
+
+        # the body scores by parts and by one score, as one batch
+        body = signed_in("body", "/scoring")
+        body.fill("input[name='p_D03_C05.1']", "90")
+        body.fill("input[name='p_D03_C05.2']", "86")
+        body.fill("input[name='p_D03_C05.3']", "82")
+        body.fill("input[name=s_D03_C03]", "88")
+        body.fill("input[name=s_T01_C03]", "101")
+        body.click("form.grid-form button[type=submit]")
+        assert "100" in body.locator("[data-field=s_T01_C03]").inner_text()  # refused, nothing recorded
+        shoot(body, "5-body-grid-refused")
+        body.fill("input[name=s_T01_C03]", "91")
+        body.click("form.grid-form button[type=submit]")
+        body.wait_for_url(base + "/scoring?done=3")
+        assert body.locator("input[name='p_D03_C05.3']").input_value() == "82"
+        shoot(body, "6-body-grid-saved")
+
+        # the office closes the half-year round: the leader's ballot is read-only
+        kaoping(db, "ingest", "-", stdin=json.dumps({"id": "close-half", "type": "round.closed",
+                                                      "round": "half_year"}) + "\n")
+        leader.goto(base + "/ballots/half_year/departments")
+        assert leader.locator("[data-testid=closed]").count() == 1 and leader.locator("button[value=cast]").count() == 0
+        shoot(leader, "7-leader-ballot-closed")
+        browser.close()
+
+    # the same commands sent as JSON to another ledger give the same standings
+    recorded: dict[str, dict[str, Any]] = {}
+    for line in kaoping(db, "export").splitlines():
+        row = json.loads(line)
+        if row.get("type") in RECORDED and row["id"] not in recorded:
+            recorded[row["id"]] = {"id": row["id"], "type": row["type"], **row["payload"]}
+    assert sum(c["type"] == "ballot.cast" for c in recorded.values()) == 5
+    assert sum(c["type"] == "common.scored" for c in recorded.values()) == 3
+    other = f"sqlite:///{tmp_path / 'json.db'}"
+    key = tmp_path / "json.signing-key"
+    kaoping(other, "init", key=key)
+    kaoping(other, "scheme", "amend", str(amendment), key=key)
+    kaoping(other, "ingest", "-", stdin="".join(json.dumps(c, ensure_ascii=False) + "\n" for c in recorded.values()),
+            key=key)
+    for stage in ("half_year", "annual"):
+        assert json.loads(kaoping(db, "standings", "--stage", stage, "--json")) == \
+            json.loads(kaoping(other, "standings", "--stage", stage, "--json", key=key))
+    assert json.loads(kaoping(db, "score", "D03", "--json"))["common"] == "87.00"  # (88 + (90 + 86 + 82) / 3) / 2
