@@ -22,7 +22,7 @@ from kaoping.ledger.settings import Settings
 
 from . import errors, limits, redaction, web
 from .bootstrap import bootstrap
-from .routes import appeals, commands, exports, files, log, reading, supervision
+from .routes import appeals, commands, exports, files, imports, log, reading, supervision
 
 
 def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -> FastAPI:
@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         return {"status": "ok"}
 
     for router in (commands.router, reading.router, appeals.router, log.router, exports.router,
-                   supervision.router, files.router):
+                   supervision.router, files.router, imports.router):
         app.include_router(router)
     _document_commands(app)
     web.mount(app)

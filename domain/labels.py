@@ -125,6 +125,7 @@ FIELD_NAMES = {
     "to": "终止大小", "key": "密钥", "vkey": "验证公钥", "signature": "签名", "cosignature": "见证签名",
     "proof": "证明", "leaf_index": "叶子序号", "root": "根哈希", "origin": "来源名", "time": "时间",
     "url": "地址", "state": "状态文件", "out": "输出文件", "units": "分管单位",
+    "rank": "名次", "unit_name": "单位名称", "funding_source": "资金来源",
 }
 
 
