@@ -221,3 +221,29 @@ def test_over_http_a_sheet_is_previewed_then_appended_and_a_template_downloaded(
                           files={"file": ("x.csv", "单位代码（unit）,任务编号（task）\nX99,P1\n".encode("gb18030"),
                                           "text/csv")})
         assert bad.status_code == 422 and bad.json()["errors"]
+
+
+def test_over_http_bad_files_are_named_and_nothing_is_appended(make_ledger: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi.testclient import TestClient
+
+    from kaoping.api.http import create_app
+
+    monkeypatch.setenv("KAOPING_MAX_FILE_BYTES", str(64 * 1024))
+    ledger = make_ledger()
+    ledger.init()
+    auth = {"Authorization": f"Bearer {ledger.create_token(actor='县考核办', role='office')[1]}"}
+    size = len(ledger.entries())
+    with TestClient(create_app(ledger=ledger)) as client:
+        big = client.post("/v1/imports?kind=tasks", headers=auth,
+                          files={"file": ("big.csv", b"a,b\n" * 40_000, "text/csv")})
+        assert big.status_code == 413
+        page = client.post("/v1/imports?kind=tasks", headers=auth,
+                           files={"file": ("x.html", b"<html><script>alert(1)</script></html>", "text/html")})
+        assert page.status_code == 415
+        unknown = client.post("/v1/imports?kind=salaries", headers=auth,
+                              files={"file": ("x.csv", b"a,b\n", "text/csv")})
+        assert unknown.status_code == 422
+        pdf = client.post("/v1/imports?kind=tasks", headers=auth,
+                          files={"file": ("x.pdf", b"%PDF-1.4\n" + b"\x00\x01" * 100 + b"\n%%EOF\n", "application/pdf")})
+        assert pdf.status_code == 422 and pdf.json()["detail"]["code"] == "import.not_sheet"
+    assert len(ledger.entries()) == size

@@ -58,3 +58,12 @@ def test_errors_are_shown_on_their_cells_then_the_fixed_sheet_is_committed_once(
 def test_a_template_downloads_from_the_page(office: Any) -> None:
     response = office.get("/imports/templates/tasks.xlsx")
     assert response.status_code == 200 and response.content.startswith(b"PK")
+
+
+def test_an_imported_entry_links_to_its_row_of_the_sheet_on_the_unit_page(office: Any, ledger: Any) -> None:
+    from tests.test_imports import imported
+
+    reports = [c for c in demo_subset("node_results", YEAR) if c["unit"] == "D03"][:1]
+    answer = imported(ledger, "node_results", sheet(ledger, "node_results", reports), "节点.xlsx")
+    page = office.get("/units/D03").text
+    assert f'href="/files/{answer["file_sha256"]}"' in page and "来自表格“节点考核结果”第 3 行" in page
