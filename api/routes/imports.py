@@ -34,7 +34,7 @@ from ..uploads import read_multipart
 router = APIRouter(tags=["imports"])
 KIND = "^(" + "|".join(KINDS) + ")$"
 
-_ANSWER = {"type": "object", "required": ["kind", "file_sha256", "rows", "commands", "applied", "errors", "moves",
+ANSWER = {"type": "object", "required": ["kind", "file_sha256", "rows", "commands", "applied", "errors", "moves",
                                           "results"],
            "properties": {"kind": {"type": "string"}, "file_sha256": {"type": "string"},
                           "rows": {"type": "integer"}, "commands": {"type": "integer"},
@@ -69,11 +69,15 @@ def get_template(ledger: LedgerDep, caller: Annotated[Principal, Permit("templat
                  "schema": {"type": "object", "required": ["file"],
                             "properties": {"file": {"type": "string", "format": "binary"}}}}}}},
              responses={200: {"description": "a dry run, or a sheet recorded before (nothing appended)",
-                              "content": {"application/json": {"schema": _ANSWER}}},
+                              "content": {"application/json": {"schema": ANSWER}}},
                         201: {"description": "the sheet's commands, appended as one batch",
-                              "content": {"application/json": {"schema": _ANSWER}}},
-                        422: {"description": "every error of the sheet, by sheet, row and column; nothing appended",
-                              "content": {"application/json": {"schema": _ANSWER}}},
+                              "content": {"application/json": {"schema": ANSWER}}},
+                        422: {"description": "every error of the sheet, by sheet, row and column (the answer), or "
+                                             "a refusal of the request itself (`detail`: not a spreadsheet, an "
+                                             "unknown kind); nothing appended",
+                              "content": {"application/json": {"schema": {"anyOf": [
+                                  ANSWER, {"type": "object", "required": ["detail"],
+                                            "properties": {"detail": {"type": "object"}}}]}}}},
                         413: {"description": "the file is over KAOPING_MAX_FILE_BYTES"},
                         415: {"description": "not a kind of file the ledger accepts"}})
 async def post_import(request: Request, ledger: LedgerDep, committer: CommitterDep, projection: ProjectionDep,
