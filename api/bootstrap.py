@@ -22,6 +22,7 @@ from kaoping.ledger.entry_log import EntryLog
 from kaoping.ledger.files import FileStore
 from kaoping.ledger.follower import LogFollower
 from kaoping.ledger.group_commit import GroupCommitter
+from kaoping.ledger.imports import Imports
 from kaoping.ledger.notary import Notary
 from kaoping.ledger.reader import Reader
 from kaoping.ledger.settings import Settings
@@ -58,7 +59,8 @@ def build_ledger(settings: Settings, clock: Clock = utc_now) -> Ledger:
                   files=files, citations=Citations(log),
                   reader=reader, admin=Admin(streams, writer, notary, settings, clock),
                   audit=Audit(store, index, notary, settings),
-                  appeals=Appeals(reader, notary, settings, clock), supervision=Supervision(reader, clock))
+                  appeals=Appeals(reader, notary, settings, clock), supervision=Supervision(reader, clock),
+                  imports=Imports(writer, reader, streams, index, log, settings))
     return Ledger(settings, clock, rooms)
 
 

@@ -22,7 +22,8 @@ from kaoping.ledger.settings import Settings
 
 from . import bodies, delivery, errors, limits, redaction, web
 from .bootstrap import bootstrap
-from .routes import appeals, commands, exports, files, hooks, log, reading, supervision
+from .routes import appeals, commands, exports, files, hooks, imports, log, reading, supervision
+from .routes.imports import ANSWER as IMPORT_ANSWER
 
 
 def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -> FastAPI:
@@ -62,7 +63,8 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         return {"status": "ok"}
 
     for router in (commands.router, reading.router, appeals.router, log.router, exports.router,
-                   supervision.router, files.router, hooks.router):
+                   supervision.router, files.router, hooks.router,
+                   imports.router):
         app.include_router(router)
     _document_commands(app)
     web.mount(app)
@@ -142,11 +144,14 @@ def _document_refusals(document: dict[str, Any]) -> None:
             if path == "/v1/commands" and method == "post":
                 statuses |= {409: "an id already recorded with other content",
                              413: "the body or the batch is over its limit"}
-            if path == "/v1/files" and method == "post":
+            if path in ("/v1/files", "/v1/imports") and method == "post":
                 statuses |= {413: "the file is over KAOPING_MAX_FILE_BYTES",
                              415: "not a kind of file the ledger accepts"}
             for status, description in statuses.items():
                 shape = "BatchRefusal" if path == "/v1/commands" and status in (409, 422) else "Refusal"
+                schema: dict[str, Any] = {"$ref": f"#/components/schemas/{shape}"}
+                if path == "/v1/imports" and status == 422:  # or the sheet's every error (routes/imports.py)
+                    schema = {"anyOf": [schema, IMPORT_ANSWER]}
                 responses[str(status)] = {
                     "description": responses.get(str(status), {}).get("description", description),
-                    "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{shape}"}}}}
+                    "content": {"application/json": {"schema": schema}}}

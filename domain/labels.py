@@ -126,6 +126,7 @@ FIELD_NAMES = {
     "proof": "证明", "leaf_index": "叶子序号", "root": "根哈希", "origin": "来源名", "time": "时间",
     "url": "地址", "format": "格式", "events": "事件", "secret": "密钥", "hook": "推送",
     "delivery": "投递", "state": "状态文件", "out": "输出文件", "units": "分管单位",
+    "rank": "名次", "unit_name": "单位名称", "funding_source": "资金来源",
 }
 
 

@@ -108,7 +108,43 @@ ACTIONS: dict[str, Action] = {
     "office": Action("考评办的表单：加减分、任务、关闭轮次、公示", OFFICE_ONLY, refusal="office.only"),
     "accounts": Action("账户：签发和吊销令牌", OFFICE_ONLY, refusal="accounts.office_only"),
     "scoring": Action("考核主体评分：共性指标及其核心指标", frozenset({"assessor", "office"}), refusal="scoring.role"),
+    # spreadsheets in (docs/commands.md §10.3): which kinds each role imports is `IMPORT_KINDS`
+    "import": Action("导入表格", frozenset({"office", "assessor", "leader", "group_office", "unit"}),
+                     refusal="import.action_role"),
+    "template": Action("下载导入模板", frozenset({"office", "assessor", "leader", "group_office", "unit"}),
+                       refusal="import.action_role"),
+    "imports.list": Action("导入的表格", frozenset({"office", "auditor"}), refusal="import.list_role"),
 }
+
+#: the kinds of sheet each role may import (docs/commands.md §10.3); each command is then held to
+#: `RECORD` and the role's scope on the write path (an assessor its indicators, a rater its ballot)
+IMPORT_KINDS = {
+    "office": frozenset({"tasks", "node_results", "assessments", "common_scores", "awards", "ballot"}),
+    "assessor": frozenset({"common_scores"}),
+    "leader": frozenset({"ballot"}), "group_office": frozenset({"ballot"}), "unit": frozenset({"ballot"}),
+}
+
+
+def ballot_caster(principal: Principal) -> tuple[str, str] | None:
+    """(kind, rater) of the ballots a rater token casts (`BALLOT_KIND_OF_ROLE`: a unit token's
+    rater is its unit, the others' their actor); None for a token that casts as any rater."""
+    kind = BALLOT_KIND_OF_ROLE.get(principal.role)
+    if kind is None:
+        return None
+    return kind, (principal.unit or "") if principal.role == "unit" else principal.actor
+
+
+def scored_indicators(principal: Principal) -> frozenset[str] | None:
+    """The common indicators an assessment body's token scores; None: any (the office)."""
+    return principal.indicators if principal.role == "assessor" and principal.indicators else None
+
+
+def require_import(principal: Principal, kind: str, kind_name: str) -> None:
+    """Raise unless the principal may import sheets of `kind` (`IMPORT_KINDS`)."""
+    require(principal, "import")
+    if kind not in IMPORT_KINDS.get(principal.role, frozenset()):
+        raise _refused(Forbidden, "import.role", field="kind", role=ROLE_NAMES.get(principal.role, principal.role),
+                       role_code=principal.role, kind=kind_name, kind_code=kind)
 
 #: the page each role lands on after signing in, by its action (others: the standings, `/`)
 LANDING = {"unit": ("todo", "/todo"), "verifier": ("queue", "/queue"), "leader": ("ballots", "/ballots"),
@@ -266,6 +302,6 @@ def readable_units(principal: Principal, codes: Iterable[str]) -> set[str]:
     return {code for code in codes if may(principal, "unit.read", code)}
 
 
-__all__ = ["ACTIONS", "BALLOT_KIND_OF_ROLE", "EVERY_ROLE", "FILE_READERS", "LANDING", "RECORD", "TOKEN_IN_URL", "Action", "Recording", "Scope",
+__all__ = ["ACTIONS", "BALLOT_KIND_OF_ROLE", "EVERY_ROLE", "FILE_READERS", "IMPORT_KINDS", "ballot_caster", "require_import", "scored_indicators", "LANDING", "RECORD", "TOKEN_IN_URL", "Action", "Recording", "Scope",
            "bound_unit", "charge", "landing", "token_in_url", "may", "may_read_file", "may_record", "readable_units", "require", "scoped_unit",
            "visible_units"]

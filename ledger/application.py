@@ -32,6 +32,7 @@ from .compare import compare
 from .entry_log import EntryLog
 from .files import NOT_STORED, FileStore, StoredFile, Upload, Uploader, store_paths
 from .group_commit import Outcome, PendingBatch, commit_group
+from .imports import Imports, Plan, read_book
 from .notary import Notary
 from .reader import Reader
 from .replay import explain
@@ -66,6 +67,7 @@ class Rooms:
     supervision: Supervision
     files: FileStore
     citations: Citations
+    imports: Imports | None = None
 
 
 class Ledger:
@@ -79,6 +81,7 @@ class Ledger:
         self.reader, self.admin, self.audit, self.appeals = rooms.reader, rooms.admin, rooms.audit, rooms.appeals
         self.supervision = rooms.supervision
         self.files, self.citations = rooms.files, rooms.citations
+        self.imports = rooms.imports
 
     def close(self) -> None:
         self.store.close()
@@ -388,6 +391,61 @@ class Ledger:
     def sweep_uploads(self) -> None:
         """Drop the pieces of uploads a killed server left (`FileStore.sweep`)."""
         self.files.sweep()
+
+    # -- spreadsheets in (docs/commands.md §10.3) ----------------------------------------------
+    def import_plan(self, kind: str, data: bytes, name: str, principal: Principal) -> Plan:
+        """A sheet read and held to the ledger (duplicates left out, every error listed); nothing
+        appended."""
+        assert self.imports is not None
+        return self.imports.plan(kind, data, name, principal)
+
+    def import_trial(self, plan: Plan, principal: Principal, actor: str, *, moves: bool = True) -> None:
+        """The plan decided on a trial group (refusals on their rows) and, with no error, the
+        figures it would move; nothing appended."""
+        assert self.imports is not None
+        self.imports.trial(plan, principal, actor, moves=moves)
+
+    def import_grids(self, data: bytes, name: str) -> list[Any]:
+        """A sheet's cells as an import reads them (`domain.sheets_in.Grid`s), for a page to show."""
+        return read_book(data, name)
+
+    def import_known(self, principal: Principal) -> Any:
+        """What a template is filled in with and a sheet read against (`domain.sheets_in.Known`)."""
+        assert self.imports is not None
+        return self.imports.known(principal)
+
+    def store_bytes(self, data: bytes, name: str, actor: str) -> StoredFile:
+        """Bytes held in memory (an imported sheet) stored as a file."""
+        upload = self.files.put(name, self.settings.max_file_bytes)
+        try:
+            upload.write(data)
+            stored, _ = upload.commit(Uploader(actor))
+        except BaseException:
+            upload.abort()
+            raise
+        return stored
+
+    def imported_sheets(self) -> list[dict[str, Any]]:
+        """Every imported sheet (a stored file entries cite as their `source`), newest first: its
+        hash, name, who imported it, when, and the entries it produced."""
+        by_file: dict[str, dict[str, Any]] = {}
+        for entry in self.log.refresh():
+            source = entry.payload.get("source")
+            if not isinstance(source, dict) or "file" not in source:
+                continue
+            row = by_file.setdefault(source["file"], {"sha256": source["file"], "actor": entry.actor,
+                                                      "appended_at": entry.appended_at, "ids": set(),
+                                                      "first_seq": entry.seq, "last_seq": entry.seq})
+            row["ids"].add(entry.id)
+            row["last_seq"] = entry.seq
+        stored = self.files.many(list(by_file))
+        rows = []
+        for sha, row in by_file.items():
+            file = stored.get(sha)
+            rows.append({"sha256": sha, "name": file.name if file else None, "actor": row["actor"],
+                         "imported_at": row["appended_at"].astimezone(self.zone).isoformat(timespec="seconds"),
+                         "commands": len(row["ids"]), "first_seq": row["first_seq"], "last_seq": row["last_seq"]})
+        return sorted(rows, key=lambda r: -r["last_seq"])
 
     # -- the log outsiders check --------------------------------------------------------------------
     def latest_checkpoint(self) -> StoredCheckpoint | None:

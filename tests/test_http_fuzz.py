@@ -42,8 +42,9 @@ RULES_DECIDE = ["/v1/commands", "/v1/checkpoint/cosignatures", "/v1/proofs/consi
                 "/v1/proofs/inclusion", "/v1/units/{code}/score", "/v1/compare", "/v1/due",
                 "/v1/units/{code}/outlook"]
 #: an upload the schema allows may still be over the size limit (413) or of a kind the ledger does not
-#: take (415), which only its bytes tell
-CONTENT_DECIDES = ["/v1/files"]
+#: take (415), which only its bytes tell; an import reads the file's bytes too: a file that is not a
+#: spreadsheet (422) or not a kind the ledger stores at all (415), which the schema's `binary` cannot say
+CONTENT_DECIDES = ["/v1/files", "/v1/imports"]
 REFUSED = ["2xx", "401", "403", "404", "409", "413", "422"]
 CONFIG = SchemathesisConfig.from_dict({"operations": [
     *({"include-path": path, "checks": {"positive_data_acceptance": {"expected-statuses": REFUSED}}}

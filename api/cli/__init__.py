@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 import typer.rich_utils as help_panels
 
-from . import appeals, audit, files, hooks, proofs, reading, records, serve, supervision, witness
+from . import appeals, audit, files, hooks, imports, proofs, reading, records, serve, supervision, witness
 
 # the help screens' own headings, in the words of the rest (typer keeps them as module settings)
 help_panels.ARGUMENTS_PANEL_TITLE = "参数"
@@ -24,7 +24,7 @@ help_panels.REQUIRED_LONG_STRING = "[必填]"
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="考评（Kaoping）：绩效考评的审计账本。每条记录只增不改、以哈希链相连，"
                        "每个分数都可回放、可解释。")
-for room in (records, appeals, audit, files, proofs, witness, reading, supervision, hooks, serve):
+for room in (records, appeals, audit, files, imports, proofs, witness, reading, supervision, hooks, serve):
     app.add_typer(room.app)
 
 

@@ -68,7 +68,8 @@ def describe(row: Mapping[str, Any], unit: str, indicators: Mapping[str, Any]) -
         amount = f"{p['points']} 分" if p.get("points") is not None else f"{p.get('count', 1)} 次"
         return f"加分 {p['item']}：{amount}" + (f"，{p['reason']}" if p.get("reason") else "")
     if kind == "funding.recorded":
-        return f"争取资金 {p['amount']} 万元" + (f"（{p['source']}）" if p.get("source") else "")
+        named = p.get("source") if isinstance(p.get("source"), str) else ""  # an object: where it was read from
+        return f"争取资金 {p['amount']} 万元" + (f"（{named}）" if named else "")
     if kind == "penalty.imposed":
         return f"减分 {p['item']}：{p.get('count', 1)} 次" + (f"，{p['reason']}" if p.get("reason") else "")
     if kind == "entry.voided":
