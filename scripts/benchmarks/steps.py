@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .harness import STEPS as CORE
 from .log_step import LOG_STEPS
+from .import_step import IMPORT_STEPS
 from .upload_step import UPLOAD_STEPS
 
-STEPS = {**CORE, **LOG_STEPS, **UPLOAD_STEPS}
+STEPS = {**CORE, **LOG_STEPS, **UPLOAD_STEPS, **IMPORT_STEPS}
