@@ -5,6 +5,7 @@ entry's seq; a node result a unit reported through the pages is reconciled; erro
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -247,3 +248,38 @@ def test_over_http_bad_files_are_named_and_nothing_is_appended(make_ledger: Any,
                           files={"file": ("x.pdf", b"%PDF-1.4\n" + b"\x00\x01" * 100 + b"\n%%EOF\n", "application/pdf")})
         assert pdf.status_code == 422 and pdf.json()["detail"]["code"] == "import.not_sheet"
     assert len(ledger.entries()) == size
+
+
+def test_an_assessment_body_imports_scores_of_its_own_indicators_only(ledger: Ledger) -> None:
+    from openpyxl import load_workbook
+
+    body = Principal(actor="县政府办公室", role="assessor", indicators=frozenset({"C05"}))
+    known = ledger.import_known(body)
+    template = load_workbook(io.BytesIO(template_book("common_scores", known, body)), read_only=True)
+    header = next(template.worksheets[0].iter_rows(min_row=2, max_row=2, values_only=True))
+    assert [h for h in header if h and h.startswith("C")] == ["C05 处理投诉事件"]
+    heads = [c.header for c in COLUMNS["common_scores"]] + ["C05 处理投诉事件", "C06 " + known.indicators["C06"]]
+    rows = [["D03", None, None, 92, None], ["D04", None, None, 88, 75]]
+    answer = imported(ledger, "common_scores", fill("common_scores", known, rows, extra_headers=heads), who=body)
+    assert [(e["row"], e["column"], e["code"]) for e in answer["errors"]] == [(4, "E", "role.assessor_indicators")]
+    rows[1][4] = None
+    answer = imported(ledger, "common_scores", fill("common_scores", known, rows, extra_headers=heads), who=body)
+    assert answer["errors"] == [] and answer["appended"] == 2
+    assert {e.actor for e in ledger.entries() if e.type == "common.scored"} == {"县政府办公室"}
+
+
+def test_a_rater_imports_its_own_ballot_its_kind_and_name_from_its_token(ledger: Ledger) -> None:
+    from openpyxl import load_workbook
+
+    unit = Principal(actor="D03", role="unit", unit="D03")
+    known = ledger.import_known(unit)
+    book = load_workbook(io.BytesIO(template_book("ballot", known, unit)), read_only=True)
+    listed = [row[4] for row in book.worksheets[0].iter_rows(min_row=3, values_only=True) if row[4]]
+    assert listed and all(known.units[code][1] == "towns_zones" for code in listed)  # the other group only
+    rows = [["半年综合评价", None, None, "镇、街道及经济园区", code, None, rank, None]
+            for rank, code in enumerate(listed[:3], start=1)]
+    answer = imported(ledger, "ballot", fill("ballot", known, rows), who=unit)
+    assert answer["errors"] == [] and answer["appended"] == 1
+    [ballot] = {e.id: e for e in ledger.entries() if e.type == "ballot.cast"}.values()  # an entry a stream
+    assert ballot.payload["kind"] == "mutual" and ballot.payload["rater"] == "D03"
+    assert ballot.payload["ranking"] == listed[:3]
