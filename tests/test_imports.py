@@ -283,3 +283,38 @@ def test_a_rater_imports_its_own_ballot_its_kind_and_name_from_its_token(ledger:
     [ballot] = {e.id: e for e in ledger.entries() if e.type == "ballot.cast"}.values()  # an entry a stream
     assert ballot.payload["kind"] == "mutual" and ballot.payload["rater"] == "D03"
     assert ballot.payload["ranking"] == listed[:3]
+
+
+def test_the_command_line_writes_a_template_and_imports_a_sheet(database_url: str, tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from kaoping.api.cli import app
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", "--db", database_url]).exit_code == 0
+    template = tmp_path / "任务清单.xlsx"
+    made = runner.invoke(app, ["template", "tasks", "--group", "departments", "--out", str(template), "--db", database_url])
+    assert made.exit_code == 0 and template.read_bytes().startswith(b"PK")
+    tasks = [c for c in demo_subset("tasks", YEAR) if c["unit"] == "D03"]
+    from kaoping.api.bootstrap import build_ledger
+
+    ledger = build_ledger(Settings(database_url=database_url))
+    try:
+        sheet_file = tmp_path / "d03.xlsx"
+        sheet_file.write_bytes(sheet(ledger, "tasks", tasks))
+    finally:
+        ledger.close()
+    dry = runner.invoke(app, ["import", str(sheet_file), "--kind", "tasks", "--dry-run", "--json", "--db", database_url])
+    assert dry.exit_code == 0, dry.output
+    answer = json.loads(dry.output)
+    assert answer["applied"] is False and answer["commands"] == len(tasks) and answer["errors"] == []
+    done = runner.invoke(app, ["import", str(sheet_file), "--kind", "tasks", "--db", database_url])
+    assert done.exit_code == 0 and f"新登记 {len(tasks)} 条" in done.output
+    again = runner.invoke(app, ["import", str(sheet_file), "--kind", "tasks", "--db", database_url])
+    assert again.exit_code == 0 and "已全部登记过" in again.output
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes("单位代码（unit）,任务编号（task）\nX99,P1\n".encode("gb18030"))
+    refused = runner.invoke(app, ["import", str(broken), "--kind", "tasks", "--db", database_url])
+    assert refused.exit_code == 1 and "未写入任何内容" in refused.output
