@@ -38,6 +38,7 @@ from kaoping.domain.errors import InvalidCommand, KaopingError
 from kaoping.domain.names import FIGURES
 from kaoping.domain.principals import Principal
 from kaoping.domain.sheets_in import KINDS, Grid, Known, Read, error_order, read_sheets
+from kaoping.domain.standings import by_group
 
 from .entry_log import EntryLog
 from .reader import Reader
@@ -312,12 +313,22 @@ class Imports:
                  for n, event in enumerate(group.events, start=1)]
         before, after = self.reader.as_if([]), self.reader.as_if(extra)
         registry = self.reader.registry()
+        ranks_before, ranks_after = _ranks(registry, before), _ranks(registry, after)
         for code in sorted(registry.units):
             for figure in FIGURES:
                 was, would = fmt(getattr(before[code], figure)), fmt(getattr(after[code], figure))
                 if was != would:
                     plan.moves.append({"unit": code, "name": registry.units[code].name, "figure": figure,
                                        "now": was, "after": would})
+            if ranks_before[code] != ranks_after[code]:  # as a dispute's preview lists it
+                plan.moves.append({"unit": code, "name": registry.units[code].name, "figure": "rank",
+                                   "now": ranks_before[code], "after": ranks_after[code]})
+
+
+def _ranks(registry: Any, scores: dict[str, Any]) -> dict[str, int]:
+    """Each unit's rank by its total within its group (the annual standings)."""
+    rows = by_group((u.group, u.code, u.name, fmt(scores[u.code].total)) for u in registry.units.values())
+    return {str(row["unit"]): int(row["rank"]) for row in rows}  # type: ignore[call-overload]
 
 
 def _whole(error: KaopingError, sheet: str) -> dict[str, Any]:
