@@ -37,7 +37,7 @@ from kaoping.domain.entries import Entry, by_seq
 from kaoping.domain.errors import InvalidCommand, KaopingError
 from kaoping.domain.names import FIGURES
 from kaoping.domain.principals import Principal
-from kaoping.domain.sheets_in import KINDS, Grid, Known, Read, error_order, read_sheets
+from kaoping.domain.sheets_in import HEADER_SEARCH, KINDS, Grid, Known, Read, error_order, read_sheets
 from kaoping.domain.standings import by_group
 
 from .entry_log import EntryLog
@@ -220,14 +220,15 @@ class Imports:
         grids = read_book(data, name)
         rows = sum(sum(1 for row in g.rows if any(v is not None and str(v).strip() for v in row)) for g in grids)
         limit = self.settings.max_batch_commands
-        if rows - len(grids) > limit:  # a header row a sheet
+        # far over the limit: said before a row is read (a title and a header a sheet allowed for)
+        if rows - HEADER_SEARCH * len(grids) > limit:
             error = InvalidCommand("import.too_many_rows", field="file", count=rows - len(grids), limit=limit)
             return Plan(kind, sha, name, rows - len(grids), [], [_whole(error, grids[0].name)])
         read = read_sheets(kind, grids, self.known(principal), sha)
+        if read.rows > limit:  # the data rows counted as the import counts them: the one error
+            error = InvalidCommand("import.too_many_rows", field="file", count=read.rows, limit=limit)
+            return Plan(kind, sha, name, read.rows, [], [_whole(error, grids[0].name)])
         plan = Plan(kind, sha, name, read.rows, [], list(read.errors))
-        if read.rows > limit:
-            plan.errors.append(_whole(InvalidCommand("import.too_many_rows", field="file", count=read.rows,
-                                                     limit=limit), grids[0].name))
         self._recorded(plan, read)
         return plan
 

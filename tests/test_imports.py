@@ -318,3 +318,16 @@ def test_the_command_line_writes_a_template_and_imports_a_sheet(database_url: st
     broken.write_bytes("单位代码（unit）,任务编号（task）\nX99,P1\n".encode("gb18030"))
     refused = runner.invoke(app, ["import", str(broken), "--kind", "tasks", "--db", database_url])
     assert refused.exit_code == 1 and "未写入任何内容" in refused.output
+
+
+def test_the_row_limit_counts_data_rows_only(make_ledger: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KAOPING_MAX_BATCH_COMMANDS", "20")
+    ledger = make_ledger()
+    ledger.init()
+    ledger.ingest([{"id": "t", "type": "task.assigned", "unit": "D03", "task": "P1", "title": "任务", "level": "own",
+                    "method": "veto", "checkpoints": [{"checkpoint": f"C{n}", "due": "2019-12-31"} for n in range(20)]}],
+                  actor="office")
+    rows = [{"unit": "D03", "task": "P1", "checkpoint": f"C{n}", "reported_on": "2019-01-14", "completed": True}
+            for n in range(20)]
+    answer = imported(ledger, "node_results", sheet(ledger, "node_results", rows))  # a title, a header, 20 rows
+    assert answer["errors"] == [] and answer["appended"] == 20
