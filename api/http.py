@@ -123,6 +123,7 @@ def _document_refusals(document: dict[str, Any]) -> None:
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
     schemas["Refusal"], schemas["BatchRefusal"] = REFUSAL, BATCH_REFUSAL
+    schemas["ImportRefusal"] = {"anyOf": [{"$ref": "#/components/schemas/Refusal"}, IMPORT_ANSWER]}
     components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
@@ -149,9 +150,8 @@ def _document_refusals(document: dict[str, Any]) -> None:
                              415: "not a kind of file the ledger accepts"}
             for status, description in statuses.items():
                 shape = "BatchRefusal" if path == "/v1/commands" and status in (409, 422) else "Refusal"
-                schema: dict[str, Any] = {"$ref": f"#/components/schemas/{shape}"}
                 if path == "/v1/imports" and status == 422:  # or the sheet's every error (routes/imports.py)
-                    schema = {"anyOf": [schema, IMPORT_ANSWER]}
+                    shape = "ImportRefusal"
                 responses[str(status)] = {
                     "description": responses.get(str(status), {}).get("description", description),
-                    "content": {"application/json": {"schema": schema}}}
+                    "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{shape}"}}}}

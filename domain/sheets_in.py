@@ -222,7 +222,10 @@ def _shown(value: Any) -> str | None:
 
 
 def _refusal(code: str, fld: str | None = None, **params: Any) -> KaopingError:
-    return KaopingError(code, field=fld, **params)
+    """The words of a cell's error: its codes are data here (a `CellError` carries one from the
+    reading that failed), each checked against the catalogue by tests/test_sheets_in.py."""
+    kind: type[KaopingError] = KaopingError
+    return kind(code, field=fld, **params)
 
 
 class CellError(Exception):

@@ -5,6 +5,7 @@ entry's seq; a node result a unit reported through the pages is reconciled; erro
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -247,3 +248,86 @@ def test_over_http_bad_files_are_named_and_nothing_is_appended(make_ledger: Any,
                           files={"file": ("x.pdf", b"%PDF-1.4\n" + b"\x00\x01" * 100 + b"\n%%EOF\n", "application/pdf")})
         assert pdf.status_code == 422 and pdf.json()["detail"]["code"] == "import.not_sheet"
     assert len(ledger.entries()) == size
+
+
+def test_an_assessment_body_imports_scores_of_its_own_indicators_only(ledger: Ledger) -> None:
+    from openpyxl import load_workbook
+
+    body = Principal(actor="县政府办公室", role="assessor", indicators=frozenset({"C05"}))
+    known = ledger.import_known(body)
+    template = load_workbook(io.BytesIO(template_book("common_scores", known, body)), read_only=True)
+    header = next(template.worksheets[0].iter_rows(min_row=2, max_row=2, values_only=True))
+    assert [h for h in header if h and h.startswith("C")] == ["C05 处理投诉事件"]
+    heads = [c.header for c in COLUMNS["common_scores"]] + ["C05 处理投诉事件", "C06 " + known.indicators["C06"]]
+    rows = [["D03", None, None, 92, None], ["D04", None, None, 88, 75]]
+    answer = imported(ledger, "common_scores", fill("common_scores", known, rows, extra_headers=heads), who=body)
+    assert [(e["row"], e["column"], e["code"]) for e in answer["errors"]] == [(4, "E", "role.assessor_indicators")]
+    rows[1][4] = None
+    answer = imported(ledger, "common_scores", fill("common_scores", known, rows, extra_headers=heads), who=body)
+    assert answer["errors"] == [] and answer["appended"] == 2
+    assert {e.actor for e in ledger.entries() if e.type == "common.scored"} == {"县政府办公室"}
+
+
+def test_a_rater_imports_its_own_ballot_its_kind_and_name_from_its_token(ledger: Ledger) -> None:
+    from openpyxl import load_workbook
+
+    unit = Principal(actor="D03", role="unit", unit="D03")
+    known = ledger.import_known(unit)
+    book = load_workbook(io.BytesIO(template_book("ballot", known, unit)), read_only=True)
+    listed = [row[4] for row in book.worksheets[0].iter_rows(min_row=3, values_only=True) if row[4]]
+    assert listed and all(known.units[code][1] == "towns_zones" for code in listed)  # the other group only
+    rows = [["半年综合评价", None, None, "镇、街道及经济园区", code, None, rank, None]
+            for rank, code in enumerate(listed[:3], start=1)]
+    answer = imported(ledger, "ballot", fill("ballot", known, rows), who=unit)
+    assert answer["errors"] == [] and answer["appended"] == 1
+    [ballot] = {e.id: e for e in ledger.entries() if e.type == "ballot.cast"}.values()  # an entry a stream
+    assert ballot.payload["kind"] == "mutual" and ballot.payload["rater"] == "D03"
+    assert ballot.payload["ranking"] == listed[:3]
+
+
+def test_the_command_line_writes_a_template_and_imports_a_sheet(database_url: str, tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from kaoping.api.cli import app
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", "--db", database_url]).exit_code == 0
+    template = tmp_path / "任务清单.xlsx"
+    made = runner.invoke(app, ["template", "tasks", "--group", "departments", "--out", str(template), "--db", database_url])
+    assert made.exit_code == 0 and template.read_bytes().startswith(b"PK")
+    tasks = [c for c in demo_subset("tasks", YEAR) if c["unit"] == "D03"]
+    from kaoping.api.bootstrap import build_ledger
+
+    ledger = build_ledger(Settings(database_url=database_url))
+    try:
+        sheet_file = tmp_path / "d03.xlsx"
+        sheet_file.write_bytes(sheet(ledger, "tasks", tasks))
+    finally:
+        ledger.close()
+    dry = runner.invoke(app, ["import", str(sheet_file), "--kind", "tasks", "--dry-run", "--json", "--db", database_url])
+    assert dry.exit_code == 0, dry.output
+    answer = json.loads(dry.output)
+    assert answer["applied"] is False and answer["commands"] == len(tasks) and answer["errors"] == []
+    done = runner.invoke(app, ["import", str(sheet_file), "--kind", "tasks", "--db", database_url])
+    assert done.exit_code == 0 and f"新登记 {len(tasks)} 条" in done.output
+    again = runner.invoke(app, ["import", str(sheet_file), "--kind", "tasks", "--db", database_url])
+    assert again.exit_code == 0 and "已全部登记过" in again.output
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes("单位代码（unit）,任务编号（task）\nX99,P1\n".encode("gb18030"))
+    refused = runner.invoke(app, ["import", str(broken), "--kind", "tasks", "--db", database_url])
+    assert refused.exit_code == 1 and "未写入任何内容" in refused.output
+
+
+def test_the_row_limit_counts_data_rows_only(make_ledger: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KAOPING_MAX_BATCH_COMMANDS", "20")
+    ledger = make_ledger()
+    ledger.init()
+    ledger.ingest([{"id": "t", "type": "task.assigned", "unit": "D03", "task": "P1", "title": "任务", "level": "own",
+                    "method": "veto", "checkpoints": [{"checkpoint": f"C{n}", "due": "2019-12-31"} for n in range(20)]}],
+                  actor="office")
+    rows = [{"unit": "D03", "task": "P1", "checkpoint": f"C{n}", "reported_on": "2019-01-14", "completed": True}
+            for n in range(20)]
+    answer = imported(ledger, "node_results", sheet(ledger, "node_results", rows))  # a title, a header, 20 rows
+    assert answer["errors"] == [] and answer["appended"] == 20

@@ -81,5 +81,13 @@ def test_a_sheet_with_three_errors_is_fixed_and_committed_in_a_browser(store: tu
         assert "新登记 4 条" in page.locator("[data-testid=import-done]").inner_text()
         assert page.get_by_text("节点考核结果.xlsx").count() == 1
         page.screenshot(path=str(shots / "3-imported.png"), full_page=True)
+        # the upload form on a 390 px phone: nothing wider than the screen
+        phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True).new_page()
+        phone.goto(base + "/signin")
+        phone.fill("input[name=token]", token)
+        phone.click("form[action='/signin'] button[type=submit]")
+        phone.goto(base + "/imports/new")
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+        phone.screenshot(path=str(shots / "4-upload-form-390.png"), full_page=True)
         browser.close()
     assert json.loads(kaoping(db, "verify", "--json"))["entries"] == before + 4

@@ -165,3 +165,16 @@ def test_a_ballot_is_one_raters_ranking_by_rank() -> None:
     tie = rows[:2] + [["年终综合评价", "领导评价", "副县长甲", "镇、街道及经济园区", "D03", None, 1, None]]
     read = read_sheets("ballot", [Grid("排序", tie)], KNOWN, SHA)
     assert [e["code"] for e in read.errors] == ["import.rank_tie"]
+
+
+def test_every_code_a_sheet_is_refused_with_is_in_the_catalogue() -> None:
+    import re
+    from pathlib import Path
+
+    from kaoping.domain.refusals import REFUSALS
+
+    root = Path(__file__).resolve().parents[1]
+    used = set()
+    for path in (root / "domain" / "sheets_in.py", root / "ledger" / "imports.py"):
+        used |= set(re.findall(r'"(import\.[a-z_]+)"', path.read_text(encoding="utf-8")))
+    assert len(used) > 20 and sorted(used - set(REFUSALS)) == []

@@ -20,7 +20,8 @@ from fastapi.responses import JSONResponse, Response
 
 from kaoping.domain import errors as e
 from kaoping.domain.principals import Principal
-from kaoping.domain.sheets_in import KINDS
+from kaoping.domain import policy
+from kaoping.domain.sheets_in import KIND_NAMES, KINDS
 from kaoping.ledger.group_commit import GroupCommitter, PendingBatch
 from kaoping.ledger.writer import BatchResult
 
@@ -85,6 +86,7 @@ async def post_import(request: Request, ledger: LedgerDep, committer: CommitterD
                       kind: Annotated[str, Query(pattern=KIND)],
                       dry_run: Annotated[bool, Query()] = False) -> Any:
     """Import a sheet (xlsx, or CSV in UTF-8 or GB18030): all or nothing, every error listed."""
+    policy.require_import(caller, kind, KIND_NAMES[kind])  # before a byte of the body is stored
     received = await read_multipart(request, ledger, uploader_of(caller), max_files=1)
     named = [item for item in received.files if item[0] == "file"]
     if not named:

@@ -13,6 +13,8 @@ import is idempotent by content, so a second click appends nothing.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 from typing import Annotated, Any
@@ -48,14 +50,15 @@ def _kinds(who: Visitor) -> list[tuple[str, str]]:
 
 
 def new_page(request: Request, who: Visitor, *, status_code: int = 200, errors: dict[str, str] | None = None,
-             kind: str = "") -> Response:
+             kind: str = "", done: str = "", appended: int = 0) -> Response:
     return render(request, "import_new.html", who, status_code, kinds=_kinds(who), kind=kind,
-                  nonce=secrets.token_hex(6), errors=errors or {})
+                  nonce=secrets.token_hex(6), errors=errors or {}, done=done, appended=appended)
 
 
 @router.get("/imports/new", response_class=HTMLResponse)
-def upload_form(request: Request, who: Importer, kind: str = "") -> Response:
-    return new_page(request, who, kind=kind if kind in KINDS else "")
+def upload_form(request: Request, who: Importer, kind: str = "", done: str = "", appended: int = 0) -> Response:
+    return new_page(request, who, kind=kind if kind in KINDS else "", done=done if SHA.match(done) else "",
+                    appended=appended)
 
 
 @router.get("/imports/templates/{kind}.xlsx")
@@ -103,6 +106,13 @@ def _rendering(grids: list[Any], errors: list[dict[str, Any]]) -> list[dict[str,
     return sheets
 
 
+def vouched(who: Visitor, sha256: str) -> str:
+    """What the commit form carries beside the sheet's hash: proof that this session previewed it
+    (an HMAC under the session's secret CSRF token), so that a hash alone commits nothing (a file
+    another role uploaded is not this visitor's to import or to see)."""
+    return hmac.new(who.session.csrf.encode(), f"import:{sha256}".encode(), hashlib.sha256).hexdigest()
+
+
 def _preview(request: Request, who: Visitor, kind: str, sha256: str, name: str, status_code: int = 200) -> Response:
     services = services_of(request)
     ledger = services.ledger
@@ -115,7 +125,7 @@ def _preview(request: Request, who: Visitor, kind: str, sha256: str, name: str, 
     answer = plan.as_json()
     return render(request, "import_preview.html", who, 422 if answer["errors"] else status_code,
                   kind=kind, kind_name=KIND_NAMES[kind], answer=answer, file_name=name, sha256=sha256,
-                  sheets=_rendering(grids, answer["errors"]), figure_names=FIGURE_NAMES,
+                  sheets=_rendering(grids, answer["errors"]), figure_names=FIGURE_NAMES, proof=vouched(who, sha256),
                   nonce=secrets.token_hex(6), errors={})
 
 
@@ -147,7 +157,8 @@ async def commit(request: Request, who: Importer) -> Response:
     kind, sha256 = form.value("kind"), form.value("sha256").lower()
     services = services_of(request)
     ledger = services.ledger
-    stored = ledger.readable_file(sha256, who.principal) if SHA.match(sha256) else None
+    previewed = SHA.match(sha256) and hmac.compare_digest(vouched(who, sha256), form.value("proof"))
+    stored = ledger.stored_file(sha256) if previewed else None
     if kind not in KINDS or stored is None:
         return new_page(request, who, status_code=422, errors={"file": "要提交的表格不存在：请重新上传。"})
 
@@ -166,7 +177,8 @@ async def commit(request: Request, who: Importer) -> Response:
     if not plan.applied:  # the ledger moved since the preview: show what is wrong now
         return await run_in_threadpool(_preview, request, who, kind, sha256, stored.name, 409)
     answer = plan.as_json()
-    return RedirectResponse(f"/imports?done={sha256}&appended={answer['appended']}", status_code=303)
+    landing = "/imports" if policy.may(who.principal, "imports.list") else "/imports/new"
+    return RedirectResponse(f"{landing}?done={sha256}&appended={answer['appended']}", status_code=303)
 
 
 @router.get("/imports", response_class=HTMLResponse)

@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="where to build the large ledger (default: every measured kind)")
     parser.add_argument("--http-seconds", type=float, help="timed part of the HTTP load")
     parser.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients")
-    parser.add_argument("--only", help="comma-separated steps: ingest,http,hooks,rebuild,latency,log,files,due,scale")
+    parser.add_argument("--only", help="comma-separated steps: ingest,http,hooks,rebuild,latency,log,files,due,imports,scale")
     parser.add_argument("--json-out", type=Path, help="default: bench-results/bench-<timestamp>.json")
     args = parser.parse_args(argv)
 

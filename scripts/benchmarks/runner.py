@@ -52,7 +52,7 @@ class Config:
     log_million_leaves: int = 1_000_000
     log_proof_samples: int = 300
     in_process: bool = False
-    #: the steps to run (ingest, http, hooks, rebuild, latency, log, files, due, scale); None: all. The demo-year ledger
+    #: the steps to run (ingest, http, hooks, rebuild, latency, log, files, due, imports, scale); None: all. The demo-year ledger
     #: of the ingest step is built whenever a step that reads it is chosen.
     only: set[str] | None = None
     child_timeout: float = 420.0
@@ -214,6 +214,12 @@ def run_kind(kind: str, config: Config, log: Log) -> list[dict[str, Any]]:
             config, "todo", url=demo, workdir=scratch.folder, samples=config.todo_samples))
         guarded("due", "due and the board, demo year", lambda: _run_step(
             config, "due", url=demo, workdir=scratch.folder, samples=config.due_samples))
+
+        # spreadsheets in (issue 26): xlsx imports against ingest of the same JSON Lines, the preview
+        log(f"[{kind}] imports: the demo year's tasks and node results as xlsx, the preview step")
+        guarded("imports", "imports of sheets", lambda: _run_step(
+            config, "imports", json_url=scratch.url("imp_json"), sheet_url=scratch.url("imp_sheet"),
+            served_url=scratch.url("imp_served"), workdir=scratch.folder, seed=config.seed))
 
         # 6. a large ledger
         large_kinds = config.large_kinds if config.large_kinds is not None else config.kinds
