@@ -214,17 +214,76 @@ async def publish(request: Request, who: Office) -> Response:
     return await _recorded(request, who, "publish", _publish)
 
 
-@router.get("/office/sub-indicators", response_class=HTMLResponse)
-def sub_indicators(request: Request, who: Office) -> Response:
-    """Every body's core sub-indicators in the scheme in force, compiled as the list the office
-    issues (汇总并统一印发, docs/scheme.md §4.1), printable."""
+SUB_ROWS = 3
+
+
+def subs_page(request: Request, who: Visitor, *, status_code: int = 200, errors: dict[str, str] | None = None,
+              values: dict[str, str] | None = None, done: str | None = None) -> Response:
     registry = services_of(request).ledger.registry()
     scheme = registry.scheme
     rows = [{"indicator": registry.indicators[code], "subs": scheme.sub_indicators(code)}
             for code in sorted(scheme.data["common"].get("sub_indicators", {})) if code in registry.indicators]
     missing = [i for code, i in sorted(registry.indicators.items())
                if not scheme.sub_indicators(code) and i.assessor != "县委宣传部"]
-    return render(request, "sub_indicators.html", who, rows=rows, missing=missing, version=scheme.version)
+    return render(request, "sub_indicators.html", who, status_code, rows=rows, missing=missing,
+                  version=scheme.version, indicators=sorted(registry.indicators.values(), key=lambda i: i.code),
+                  errors=errors or {}, values=values or {}, done=done, nonce=secrets.token_hex(6), n=SUB_ROWS)
+
+
+def _same_subs(stored: list[dict[str, Any]], sent: list[dict[str, Any]]) -> bool:
+    """Whether the sub-indicators in force are those sent (a form sent again after it was recorded)."""
+    def norm(subs: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        try:
+            return [(s["code"], s["name"], s["standard"], s["evidence"], Decimal(str(s.get("weight", 1))))
+                    for s in subs]
+        except ArithmeticError:
+            return []
+    return bool(stored) and norm(stored) == norm(sent)
+
+
+@router.get("/office/sub-indicators", response_class=HTMLResponse)
+def sub_indicators(request: Request, who: Office, done: str | None = None) -> Response:
+    """Every body's core sub-indicators in the scheme in force, compiled as the list the office
+    issues (汇总并统一印发, docs/scheme.md §4.1), printable; and the form that sets one indicator's
+    (an amendment of the scheme, docs/scheme.md §10)."""
+    return subs_page(request, who, done=done)
+
+
+@router.post("/office/sub-indicators", response_class=HTMLResponse)
+async def set_sub_indicators(request: Request, who: Office) -> Response:
+    """One indicator's core sub-indicators, recorded as a scheme amendment; sent again once it is
+    in force, a no-op."""
+    form: Form | None = None
+    ledger = services_of(request).ledger
+    try:
+        form = await read_form(request, who)
+        indicator = form.value("indicator").upper()
+        subs = []
+        for i in range(1, SUB_ROWS + 1):
+            if not any(form.value(f"{k}_{i}") for k in ("name", "standard", "evidence")):
+                continue
+            sub = {"code": f"{indicator}.{i}", "name": form.value(f"name_{i}"),
+                   "standard": form.value(f"standard_{i}"), "evidence": form.value(f"evidence_{i}")}
+            if form.value(f"weight_{i}"):
+                sub["weight"] = form.value(f"weight_{i}")
+            subs.append(sub)
+        scheme = ledger.registry().scheme
+        if subs and scheme.version == form.value("version") and \
+                _same_subs(scheme.sub_indicators(indicator), subs):
+            return RedirectResponse(f"/office/sub-indicators?done={quote(scheme.version)}", status_code=303)
+        amendment = {"version": form.value("version"), "common": {"sub_indicators": {indicator: subs or None}}}
+        version = await run_in_threadpool(lambda: ledger.amend_scheme(amendment, actor=who.principal.actor))
+    except FormRefused as refused:
+        return subs_page(request, who, status_code=refused.status, errors={refused.field: refused.message},
+                         values=form.fields if form else {})
+    except e.KaopingError as error:
+        field = error.field or ""
+        parts = field.split(".")  # common.sub_indicators.C05.0.name → name_1
+        if len(parts) >= 5 and parts[3].isdigit():
+            field = f"{parts[4]}_{int(parts[3]) + 1}"
+        return subs_page(request, who, status_code=422, errors={field: error.message},
+                         values=form.fields if form else {})
+    return RedirectResponse(f"/office/sub-indicators?done={quote(version)}", status_code=303)
 
 
 # -- voids ----------------------------------------------------------------------------------------
