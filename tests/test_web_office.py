@@ -169,3 +169,16 @@ def test_the_office_sets_an_indicator_s_sub_indicators_from_the_web(desk: Any, l
     assert [s["code"] for s in ledger.registry().scheme.sub_indicators("C05")] == ["C05.1", "C05.2", "C05.3"]
     assert [v["version"] for v in ledger.schemes()][-1] == "2018.2" and len(ledger.schemes()) == 2
     assert 'data-testid="subs-C05"' in desk.get(path).text
+
+
+def test_a_task_is_assessed_by_its_method(desk: Any, ledger: Any) -> None:
+    post(desk, "/office/task", {"unit": "D03", "task": "P9", "title": "价格监测", "level": "own",
+                                "method": "direct_deduction", "checkpoints": "Q4 2019-12-15"})
+    assert 'value="D03/P9"' in desk.get("/office").text
+    before = len(ledger.entries())
+    wrong = post(desk, "/office/assess", {"target": "D03/P9", "actual": "90"})  # not its method's result
+    assert wrong.status_code == 422 and "deductions" in beside(wrong, "actual") and len(ledger.entries()) == before
+    assert post(desk, "/office/assess", {"target": "D03/P9", "deductions": "2 迟报一次\n1 材料不全"}).status_code == 303
+    assessed = [x for x in ledger.entries() if x.type == "task.assessed"]
+    assert [line["points"] for line in assessed[0].payload["deductions"]] == ["2", "1"]
+    assert 'value="D03/P9"' not in desk.get("/office").text

@@ -69,7 +69,8 @@ def desk_page(request: Request, who: Visitor, *, status_code: int = 200, errors:
                   units=list(registry.units.values()), bonus_items=scheme.data["bonus"]["items"],
                   penalty_items=scheme.data["penalty"]["items"], stages=STAGES, rounds=ROUND_NAMES,
                   levels=LEVEL_NAMES, methods=METHOD_NAMES, groups=GROUP_NAMES,
-                  pending=pending_units(ledger, stage) if form_of == "publish" else [], today=ledger.today().isoformat())
+                  pending=pending_units(ledger, stage) if form_of == "publish" else [], today=ledger.today().isoformat(),
+                  open_tasks=open_tasks(ledger))
 
 
 @router.get("/office", response_class=HTMLResponse)
@@ -83,7 +84,8 @@ async def _recorded(request: Request, who: Visitor, form_of: str, make: Any) -> 
     try:
         form = await read_form(request, who)
         commands, note = await run_in_threadpool(make, services_of(request).ledger, form)
-        receipts = await run_in_threadpool(record, request, who, commands)
+        receipts = await run_in_threadpool(record, request, who, commands,
+                                           lambda index, field: field.split(".")[0] if form_of == "assess" else field)
     except FormRefused as refused:
         return await run_in_threadpool(desk_page, request, who, status_code=refused.status,
                                        errors={refused.field: refused.message},
@@ -177,6 +179,46 @@ def _withdraw(ledger: Ledger, form: Form) -> tuple[list[dict[str, Any]], None]:
 @router.post("/office/withdraw", response_class=HTMLResponse)
 async def withdraw(request: Request, who: Office) -> Response:
     return await _recorded(request, who, "withdraw", _withdraw)
+
+
+def open_tasks(ledger: Ledger) -> list[dict[str, Any]]:
+    """The tasks not yet assessed and not withdrawn, with their scoring method (the assess form's list)."""
+    entries = ledger.entries()
+    assessed = {(x.payload["unit"], x.payload["task"]) for x in entries if x.type == "task.assessed"}
+    withdrawn = {(x.payload["unit"], x.payload["task"]) for x in entries if x.type == "task.withdrawn"}
+    return [{"unit": x.payload["unit"], "task": x.payload["task"], "title": x.payload["title"],
+             "method": x.payload["method"]} for x in entries if x.type == "task.assigned"
+            and (x.payload["unit"], x.payload["task"]) not in assessed | withdrawn]
+
+
+def _lines(text: str) -> list[dict[str, str]]:
+    """"2 迟报一次" per line → [{"points": "2", "reason": "迟报一次"}]."""
+    rows = []
+    for line in text.splitlines():
+        points, _, reason = line.strip().partition(" ")
+        if points:
+            rows.append({"points": points, "reason": reason.strip()})
+    return rows
+
+
+def _assess(ledger: Ledger, form: Form) -> tuple[list[dict[str, Any]], None]:
+    unit, _, task = form.value("target").partition("/")
+    command: dict[str, Any] = {"id": form.command_id("assess", unit, task), "type": "task.assessed",
+                               "unit": unit, "task": task}
+    if form.value("actual"):
+        command["actual"] = form.value("actual")
+    if form.value("deductions") or form.value("nothing_deducted") == "yes":
+        command["deductions"] = _lines(form.value("deductions"))
+    if form.value("vetoed"):
+        command["vetoed"] = form.value("vetoed") == "yes"
+    if form.value("points"):
+        command["points"] = _lines(form.value("points"))
+    return [command], None
+
+
+@router.post("/office/assess", response_class=HTMLResponse)
+async def assess(request: Request, who: Office) -> Response:
+    return await _recorded(request, who, "assess", _assess)
 
 
 def _close(ledger: Ledger, form: Form) -> tuple[list[dict[str, Any]], None]:
