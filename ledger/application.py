@@ -81,6 +81,7 @@ class Ledger:
         self.files, self.citations = rooms.files, rooms.citations
 
     def close(self) -> None:
+        self.audit.settle()  # the footer's background check, if one is running, before the store closes
         self.store.close()
 
     @property
