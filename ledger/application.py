@@ -84,6 +84,7 @@ class Ledger:
         self.imports = rooms.imports
 
     def close(self) -> None:
+        self.audit.settle()  # the footer's background check, if one is running, before the store closes
         self.store.close()
 
     @property

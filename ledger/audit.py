@@ -242,9 +242,16 @@ class Audit:
             if known is None and size <= SYNC_VERIFY_LIMIT:
                 self._verify_and_keep()
                 return self.verify_status(size) if self._last else {"fresh": False, "ok": None}
-            threading.Thread(target=self._verify_and_keep, daemon=True,
-                             name="kaoping-verify").start()
+            self._thread = threading.Thread(target=self._verify_and_keep, daemon=True, name="kaoping-verify")
+            self._thread.start()
         return {**known, "fresh": False} if known else {"fresh": False, "ok": None}
+
+    def settle(self, timeout: float = 30) -> None:
+        """Wait for a background check still running (the ledger is about to close its store: a
+        check reading a closed connection would crash the process)."""
+        thread = getattr(self, "_thread", None)
+        if thread is not None and thread.is_alive():
+            thread.join(timeout)
 
     def _verify_and_keep(self) -> None:
         result = None

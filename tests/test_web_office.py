@@ -154,3 +154,31 @@ def test_the_sub_indicators_compiled_and_a_task_withdrawn(desk: Any, ledger: Any
     assert refused.status_code in (404, 422) and "P8" in beside(refused, "task") and len(ledger.entries()) == before
     assert post(desk, "/office/withdraw", {"unit": "D03", "task": "P9", "reason": "调整"}).status_code == 303
     assert ledger.unit_state("D03").tasks["P9"].withdrawn_by
+
+
+def test_the_office_sets_an_indicator_s_sub_indicators_from_the_web(desk: Any, ledger: Any) -> None:
+    path = "/office/sub-indicators"
+    data = hidden(desk, path)
+    fields = {"indicator": "C05", "version": "2018.2",
+              **{f"{k}_{i}": f"{k}{i}" for k in ("name", "standard", "evidence") for i in (1, 2, 3)}}
+    before = len(ledger.entries())
+    bad = desk.post(path, data={**data, **fields, "weight_2": "0"}, follow_redirects=False)
+    assert bad.status_code == 422 and beside(bad, "weight_2") and len(ledger.entries()) == before
+    assert desk.post(path, data={**data, **fields}, follow_redirects=False).status_code == 303
+    assert desk.post(path, data={**data, **fields}, follow_redirects=False).status_code == 303  # again: in force
+    assert [s["code"] for s in ledger.registry().scheme.sub_indicators("C05")] == ["C05.1", "C05.2", "C05.3"]
+    assert [v["version"] for v in ledger.schemes()][-1] == "2018.2" and len(ledger.schemes()) == 2
+    assert 'data-testid="subs-C05"' in desk.get(path).text
+
+
+def test_a_task_is_assessed_by_its_method(desk: Any, ledger: Any) -> None:
+    post(desk, "/office/task", {"unit": "D03", "task": "P9", "title": "价格监测", "level": "own",
+                                "method": "direct_deduction", "checkpoints": "Q4 2019-12-15"})
+    assert 'value="D03/P9"' in desk.get("/office").text
+    before = len(ledger.entries())
+    wrong = post(desk, "/office/assess", {"target": "D03/P9", "actual": "90"})  # not its method's result
+    assert wrong.status_code == 422 and "deductions" in beside(wrong, "actual") and len(ledger.entries()) == before
+    assert post(desk, "/office/assess", {"target": "D03/P9", "deductions": "2 迟报一次\n1 材料不全"}).status_code == 303
+    assessed = [x for x in ledger.entries() if x.type == "task.assessed"]
+    assert [line["points"] for line in assessed[0].payload["deductions"]] == ["2", "1"]
+    assert 'value="D03/P9"' not in desk.get("/office").text

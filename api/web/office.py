@@ -69,7 +69,8 @@ def desk_page(request: Request, who: Visitor, *, status_code: int = 200, errors:
                   units=list(registry.units.values()), bonus_items=scheme.data["bonus"]["items"],
                   penalty_items=scheme.data["penalty"]["items"], stages=STAGES, rounds=ROUND_NAMES,
                   levels=LEVEL_NAMES, methods=METHOD_NAMES, groups=GROUP_NAMES,
-                  pending=pending_units(ledger, stage) if form_of == "publish" else [], today=ledger.today().isoformat())
+                  pending=pending_units(ledger, stage) if form_of == "publish" else [], today=ledger.today().isoformat(),
+                  open_tasks=open_tasks(ledger))
 
 
 @router.get("/office", response_class=HTMLResponse)
@@ -83,7 +84,8 @@ async def _recorded(request: Request, who: Visitor, form_of: str, make: Any) -> 
     try:
         form = await read_form(request, who)
         commands, note = await run_in_threadpool(make, services_of(request).ledger, form)
-        receipts = await run_in_threadpool(record, request, who, commands)
+        receipts = await run_in_threadpool(record, request, who, commands,
+                                           lambda index, field: field.split(".")[0] if form_of == "assess" else field)
     except FormRefused as refused:
         return await run_in_threadpool(desk_page, request, who, status_code=refused.status,
                                        errors={refused.field: refused.message},
@@ -179,6 +181,46 @@ async def withdraw(request: Request, who: Office) -> Response:
     return await _recorded(request, who, "withdraw", _withdraw)
 
 
+def open_tasks(ledger: Ledger) -> list[dict[str, Any]]:
+    """The tasks not yet assessed and not withdrawn, with their scoring method (the assess form's list)."""
+    entries = ledger.entries()
+    assessed = {(x.payload["unit"], x.payload["task"]) for x in entries if x.type == "task.assessed"}
+    withdrawn = {(x.payload["unit"], x.payload["task"]) for x in entries if x.type == "task.withdrawn"}
+    return [{"unit": x.payload["unit"], "task": x.payload["task"], "title": x.payload["title"],
+             "method": x.payload["method"]} for x in entries if x.type == "task.assigned"
+            and (x.payload["unit"], x.payload["task"]) not in assessed | withdrawn]
+
+
+def _lines(text: str) -> list[dict[str, str]]:
+    """"2 迟报一次" per line → [{"points": "2", "reason": "迟报一次"}]."""
+    rows = []
+    for line in text.splitlines():
+        points, _, reason = line.strip().partition(" ")
+        if points:
+            rows.append({"points": points, "reason": reason.strip()})
+    return rows
+
+
+def _assess(ledger: Ledger, form: Form) -> tuple[list[dict[str, Any]], None]:
+    unit, _, task = form.value("target").partition("/")
+    command: dict[str, Any] = {"id": form.command_id("assess", unit, task), "type": "task.assessed",
+                               "unit": unit, "task": task}
+    if form.value("actual"):
+        command["actual"] = form.value("actual")
+    if form.value("deductions") or form.value("nothing_deducted") == "yes":
+        command["deductions"] = _lines(form.value("deductions"))
+    if form.value("vetoed"):
+        command["vetoed"] = form.value("vetoed") == "yes"
+    if form.value("points"):
+        command["points"] = _lines(form.value("points"))
+    return [command], None
+
+
+@router.post("/office/assess", response_class=HTMLResponse)
+async def assess(request: Request, who: Office) -> Response:
+    return await _recorded(request, who, "assess", _assess)
+
+
 def _close(ledger: Ledger, form: Form) -> tuple[list[dict[str, Any]], None]:
     return [{"id": form.command_id("close", form.value("round")), "type": "round.closed",
              "round": form.value("round")}], None
@@ -214,17 +256,76 @@ async def publish(request: Request, who: Office) -> Response:
     return await _recorded(request, who, "publish", _publish)
 
 
-@router.get("/office/sub-indicators", response_class=HTMLResponse)
-def sub_indicators(request: Request, who: Office) -> Response:
-    """Every body's core sub-indicators in the scheme in force, compiled as the list the office
-    issues (汇总并统一印发, docs/scheme.md §4.1), printable."""
+SUB_ROWS = 3
+
+
+def subs_page(request: Request, who: Visitor, *, status_code: int = 200, errors: dict[str, str] | None = None,
+              values: dict[str, str] | None = None, done: str | None = None) -> Response:
     registry = services_of(request).ledger.registry()
     scheme = registry.scheme
     rows = [{"indicator": registry.indicators[code], "subs": scheme.sub_indicators(code)}
             for code in sorted(scheme.data["common"].get("sub_indicators", {})) if code in registry.indicators]
     missing = [i for code, i in sorted(registry.indicators.items())
                if not scheme.sub_indicators(code) and i.assessor != "县委宣传部"]
-    return render(request, "sub_indicators.html", who, rows=rows, missing=missing, version=scheme.version)
+    return render(request, "sub_indicators.html", who, status_code, rows=rows, missing=missing,
+                  version=scheme.version, indicators=sorted(registry.indicators.values(), key=lambda i: i.code),
+                  errors=errors or {}, values=values or {}, done=done, nonce=secrets.token_hex(6), n=SUB_ROWS)
+
+
+def _same_subs(stored: list[dict[str, Any]], sent: list[dict[str, Any]]) -> bool:
+    """Whether the sub-indicators in force are those sent (a form sent again after it was recorded)."""
+    def norm(subs: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        try:
+            return [(s["code"], s["name"], s["standard"], s["evidence"], Decimal(str(s.get("weight", 1))))
+                    for s in subs]
+        except ArithmeticError:
+            return []
+    return bool(stored) and norm(stored) == norm(sent)
+
+
+@router.get("/office/sub-indicators", response_class=HTMLResponse)
+def sub_indicators(request: Request, who: Office, done: str | None = None) -> Response:
+    """Every body's core sub-indicators in the scheme in force, compiled as the list the office
+    issues (汇总并统一印发, docs/scheme.md §4.1), printable; and the form that sets one indicator's
+    (an amendment of the scheme, docs/scheme.md §10)."""
+    return subs_page(request, who, done=done)
+
+
+@router.post("/office/sub-indicators", response_class=HTMLResponse)
+async def set_sub_indicators(request: Request, who: Office) -> Response:
+    """One indicator's core sub-indicators, recorded as a scheme amendment; sent again once it is
+    in force, a no-op."""
+    form: Form | None = None
+    ledger = services_of(request).ledger
+    try:
+        form = await read_form(request, who)
+        indicator = form.value("indicator").upper()
+        subs = []
+        for i in range(1, SUB_ROWS + 1):
+            if not any(form.value(f"{k}_{i}") for k in ("name", "standard", "evidence")):
+                continue
+            sub = {"code": f"{indicator}.{i}", "name": form.value(f"name_{i}"),
+                   "standard": form.value(f"standard_{i}"), "evidence": form.value(f"evidence_{i}")}
+            if form.value(f"weight_{i}"):
+                sub["weight"] = form.value(f"weight_{i}")
+            subs.append(sub)
+        scheme = ledger.registry().scheme
+        if subs and scheme.version == form.value("version") and \
+                _same_subs(scheme.sub_indicators(indicator), subs):
+            return RedirectResponse(f"/office/sub-indicators?done={quote(scheme.version)}", status_code=303)
+        amendment = {"version": form.value("version"), "common": {"sub_indicators": {indicator: subs or None}}}
+        version = await run_in_threadpool(lambda: ledger.amend_scheme(amendment, actor=who.principal.actor))
+    except FormRefused as refused:
+        return subs_page(request, who, status_code=refused.status, errors={refused.field: refused.message},
+                         values=form.fields if form else {})
+    except e.KaopingError as error:
+        field = error.field or ""
+        parts = field.split(".")  # common.sub_indicators.C05.0.name → name_1
+        if len(parts) >= 5 and parts[3].isdigit():
+            field = f"{parts[4]}_{int(parts[3]) + 1}"
+        return subs_page(request, who, status_code=422, errors={field: error.message},
+                         values=form.fields if form else {})
+    return RedirectResponse(f"/office/sub-indicators?done={quote(version)}", status_code=303)
 
 
 # -- voids ----------------------------------------------------------------------------------------
