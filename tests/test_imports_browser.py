@@ -17,8 +17,9 @@ from tests.test_http_e2e import serving
 from tests.test_imports import YEAR
 from tests.test_loop_browser import kaoping, store  # noqa: F401 (the fixture)
 from tests.test_web_browser import ARGS, CHROMIUM, ROOT
+from tests.screens import screenshots
 
-SCREENSHOTS = ROOT / "docs" / "screenshots" / "imports"
+SCREENSHOTS = screenshots("imports")
 
 
 def node_sheet(db: str, rows: list[dict[str, Any]]) -> bytes:

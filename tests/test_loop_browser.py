@@ -18,8 +18,9 @@ import pytest
 from conftest import scratch_database
 from tests.test_http_e2e import serving
 from tests.test_web_browser import ARGS, CHROMIUM, KAOPING, ROOT, _browser_missing
+from tests.screens import screenshots
 
-SCREENSHOTS = ROOT / "docs" / "screenshots" / "loop"
+SCREENSHOTS = screenshots("loop")
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x02\x00\x00\x00\x90\x91h6"
        b"\x00\x00\x00\x19IDATx\x9cc\xfc\xcf\xc0\xc0\xc0\xc4\x80\x0b0\x8e*\x18U0\xaa`T\xc1\x00\x00\xd1\xa0\x03"
        b"\x1d\xa6\xc6\xdb\xe1\x00\x00\x00\x00IEND\xaeB`\x82")

@@ -21,8 +21,9 @@ import pytest
 from conftest import scratch_database
 from tests.test_http_e2e import serving
 from tests.test_web_browser import ARGS, CHROMIUM, KAOPING, ROOT, _browser_missing
+from tests.screens import screenshots
 
-SCREENSHOTS = ROOT / "docs" / "screenshots" / "roles"
+SCREENSHOTS = screenshots("roles")
 AMENDMENT = {"version": "2018.2", "common": {"sub_indicators": {"C05": [
     {"code": "C05.1", "name": "投诉按时办结率", "standard": "按时办结率不低于 95%", "evidence": "投诉办理台账"},
     {"code": "C05.2", "name": "群众满意度", "standard": "回访满意度不低于 90%", "evidence": "回访记录表"},
