@@ -36,9 +36,10 @@ app = create_app(settings=SETTINGS)
 #: operations where a request the schema allows may still be refused with 422 for what the ledger
 #: holds, which no schema can say: a command breaking a rule (a unit or task that does not exist),
 #: a cosignature that does not verify, a proof between sizes the tree does not have, `upto` past the
-#: last entry, a unit compared with itself
+#: last entry, a unit compared with itself; a hook whose URL is not http(s) (docs/commands.md §10.6),
+#: a due list as of a day after today
 RULES_DECIDE = ["/v1/commands", "/v1/checkpoint/cosignatures", "/v1/proofs/consistency",
-                "/v1/proofs/inclusion", "/v1/units/{code}/score", "/v1/compare"]
+                "/v1/proofs/inclusion", "/v1/units/{code}/score", "/v1/compare", "/v1/hooks", "/v1/due"]
 CONFIG = SchemathesisConfig.from_dict({"operations": [
     {"include-path": path, "checks": {"positive_data_acceptance": {
         "expected-statuses": ["2xx", "401", "403", "404", "409", "413", "422"]}}}
