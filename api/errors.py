@@ -9,6 +9,8 @@ request held, the body is encodable: a lone surrogate echoed from the input beco
 
 from __future__ import annotations
 
+import re
+
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -127,12 +129,25 @@ def install(app: FastAPI) -> None:
             refused: e.KaopingError = e.NotFound("request.not_found", path=request.url.path[:ECHO_LENGTH])
         elif error.status_code == 405:
             refused = e.InvalidCommand("request.method", method=request.method)
+            # every method the path answers (Starlette names only its first route's: a path served
+            # by two routes, GET and POST /v1/hooks, would be said to allow GET alone)
+            allowed = _documented_methods(request)
+            if allowed:
+                return refusal(refused, 405, headers={"Allow": ", ".join(allowed)})
         elif error.status_code == 400:  # a body FastAPI could not even decode: refused as any unreadable body
             return refusal(e.InvalidCommand("request.body_unreadable", field="body"), 422)
         else:
             refused = e.KaopingError.worded(f"http.{error.status_code}", str(error.detail),
                                             str(error.detail))
         return refusal(refused, error.status_code, headers=getattr(error, "headers", None))
+
+
+def _documented_methods(request: Request) -> list[str]:
+    """The methods the OpenAPI description documents for the request's path, over every operation
+    path it matches; none if it matches none."""
+    return sorted({method.upper() for template, operations in request.app.openapi().get("paths", {}).items()
+                   if re.fullmatch(re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(template)), request.url.path)
+                   for method in operations})
 
 
 __all__ = ["ECHO_LENGTH", "PayloadTooLarge", "STATUS", "SafeJSONResponse", "encodable", "error_detail", "install",

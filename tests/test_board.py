@@ -129,3 +129,14 @@ def test_the_todo_page_shows_the_units_lights(demo: Any) -> None:
     row = board(ledger.due(units=["D03"]))[0]
     lights = re.search(r'data-testid="todo-lights">(.*?)</p>', page.text, re.S).group(1)
     assert f"红灯 <b>{row['red']}</b>" in lights and f"黄灯 <b>{row['yellow']}</b>" in lights
+
+
+def test_a_unit_expands_to_at_most_thirty_items_the_rest_counted(demo: Any) -> None:
+    app, ledger, _, tokens = demo
+    page = signed_in(app, tokens["office"]).get("/board?within=366")  # today: the whole year has fallen due
+    units = parsed(page.text)
+    rows = {r["unit"]: r for r in board(ledger.due(within=366))}
+    assert all(len(u["items"]) == min(30, len(rows[code]["items"])) for code, u in units.items())
+    for code, row in rows.items():
+        if len(row["items"]) > 30:
+            assert f'data-testid="more-{code}">另有 {len(row["items"]) - 30} 项' in page.text

@@ -17,8 +17,9 @@ import pytest
 from conftest import scratch_database
 from tests.test_http_e2e import serving
 from tests.test_web_browser import ARGS, CHROMIUM, KAOPING, ROOT, _browser_missing
+from tests.screens import screenshots
 
-SCREENSHOTS = ROOT / "docs" / "screenshots" / "board"
+SCREENSHOTS = screenshots("board")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -37,10 +37,10 @@ app = create_app(settings=SETTINGS)
 #: holds, which no schema can say: a command breaking a rule (a unit or task that does not exist),
 #: a cosignature that does not verify, a proof between sizes the tree does not have, `upto` past the
 #: last entry, a unit compared with itself, an `as_of` after the ledger's clock (due lists, a unit's
-#: outlook)
+#: outlook), a hook whose URL is not http(s) (docs/commands.md §10.6)
 RULES_DECIDE = ["/v1/commands", "/v1/checkpoint/cosignatures", "/v1/proofs/consistency",
                 "/v1/proofs/inclusion", "/v1/units/{code}/score", "/v1/compare", "/v1/due",
-                "/v1/units/{code}/outlook"]
+                "/v1/units/{code}/outlook", "/v1/hooks"]
 #: an upload the schema allows may still be over the size limit (413) or of a kind the ledger does not
 #: take (415), which only its bytes tell; an import reads the file's bytes too: a file that is not a
 #: spreadsheet (422) or not a kind the ledger stores at all (415), which the schema's `binary` cannot say

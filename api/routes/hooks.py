@@ -1,6 +1,6 @@
 """推送 over HTTP (docs/commands.md §10.6), office tokens only: `GET|POST /v1/hooks`, `DELETE
-/v1/hooks/{id}`, and the deliveries (`GET /v1/hooks/deliveries?failed=`, `POST
-/v1/hooks/deliveries/{id}/retry`). A hook's secret is taken, never shown."""
+/v1/hooks/{id}`, and the deliveries (`GET /v1/hook-deliveries?failed=`, `POST
+/v1/hook-deliveries/{id}/retry`). A hook's secret is taken, never shown."""
 
 from __future__ import annotations
 
@@ -52,14 +52,14 @@ def add_hook(outbox: OutboxDep, caller: Office, body: Annotated[NewHook, Body()]
                       units=body.units).shown()
 
 
-@router.get("/v1/hooks/deliveries")
+@router.get("/v1/hook-deliveries")
 def deliveries(outbox: OutboxDep, caller: Office, failed: Annotated[bool, Query()] = False,
                hook: Annotated[str | None, Query(max_length=64)] = None) -> list[dict[str, Any]]:
     """The latest deliveries (200), newest first; `failed=true`: those that gave up."""
     return [d.shown() for d in outbox.deliveries(failed=failed, hook=hook)]
 
 
-@router.post("/v1/hooks/deliveries/{delivery}/retry")
+@router.post("/v1/hook-deliveries/{delivery}/retry")
 def retry(delivery: str, outbox: OutboxDep, caller: Office) -> dict[str, Any]:
     """Send a delivery again, with the same id."""
     return outbox.retry(delivery).shown()

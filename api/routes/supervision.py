@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import msgspec
 from fastapi import APIRouter, Query, Response
 
 from kaoping.domain import policy
@@ -15,15 +16,19 @@ from ..deps import AsOf, LedgerDep, Permit, PermitCalendar
 router = APIRouter(tags=["supervision"])
 
 
-@router.get("/v1/due")
+@router.get("/v1/due", response_class=Response,
+            responses={200: {"content": {"application/json": {"schema": {"type": "object"}}},
+                             "description": "the due document (docs/commands.md §10.5)"}})
 def due(ledger: LedgerDep, caller: Annotated[Principal, Permit("due", "unit")],
         unit: Annotated[str | None, Query(max_length=64)] = None,
-        within: Annotated[int | None, Query(ge=0, le=366)] = None, as_of: AsOf = None) -> dict[str, Any]:
+        within: Annotated[int | None, Query(ge=0, le=366)] = None, as_of: AsOf = None) -> Response:
     """Every checkpoint of the units the caller may see, with its status, light (red overdue,
-    yellow due soon) and the points at stake; units with red items first."""
+    yellow due soon) and the points at stake; units with red items first. Encoded by msgspec: at
+    scale 20 the document holds some 40,000 items, and FastAPI's own encoding of it took seconds."""
     codes = [unit] if unit else list(ledger.registry().units)
-    return ledger.due(units=policy.visible_units(caller, "due", [c.upper() for c in codes]),
-                      within=within, as_of=as_of)
+    document = ledger.due(units=policy.visible_units(caller, "due", [c.upper() for c in codes]),
+                          within=within, as_of=as_of)
+    return Response(msgspec.json.encode(document), media_type="application/json")
 
 
 @router.get("/v1/units/{code}/outlook")

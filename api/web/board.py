@@ -27,6 +27,9 @@ router = APIRouter(include_in_schema=False)
 
 Board = Annotated[Visitor, Page("board")]
 HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+#: items a unit shows when expanded, reddest first; the rest are counted and are in the sheet (at
+#: scale 20 a unit has some 70 lit items, and rendering every one made the page take a second)
+SHOWN = 30
 
 
 def _read(request: Request, who: Visitor, group: str | None, within: str | None, important: str | None,
@@ -60,7 +63,9 @@ def board_page(request: Request, who: Board, group: str | None = None, within: s
         return refused
     query = {k: v for k, v in (("group", chosen["group"]), ("within", chosen["within"]),
                                 ("important", "1" if chosen["important"] else ""), ("as_of", chosen["as_of"])) if v}
-    groups = [{"key": g, "name": GROUP_NAMES[g], "rows": [{**r, "light": light_of(r)} for r in rows if r["group"] == g]}
+    groups = [{"key": g, "name": GROUP_NAMES[g],
+               "rows": [{**r, "light": light_of(r), "shown": r["items"][:SHOWN], "more": max(0, len(r["items"]) - SHOWN)}
+                        for r in rows if r["group"] == g]}
               for g in GROUPS if not chosen["group"] or g == chosen["group"]]
     return render(request, "board.html", who, chosen=chosen, groups=groups, group_names=GROUP_NAMES,
                   sheet=f"/board.xlsx?{urlencode(query)}" if query else "/board.xlsx",
