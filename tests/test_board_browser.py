@@ -1,6 +1,6 @@
 """The 督办 board in a real browser (Playwright driving Debian's Chromium against a real `kaoping
 serve`): the office opens the demo year's board as of 2018-06-20, expands a red unit to its items and
-downloads the sheet; screenshots at 1366 and 390 px wide go to docs/screenshots/board/. Both stores
+downloads the sheet; screenshots at 1366 and 390 px wide go to screenshots("board") (tests/screens.py). Both stores
 (screenshots from SQLite's run)."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 serve`: a node-results sheet with three errors is uploaded; all three are listed and highlighted on
 their cells, nothing appended; the fixed sheet previews the figures it would move; one click
 commits it, and the imports page lists it. Screenshots of the SQLite walk go to
-docs/screenshots/imports/."""
+screenshots("imports") (tests/screens.py)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 a real `kaoping serve`: a unit's clerk on a 390 px phone reports a checkpoint with a photo and a
 PDF; the verifier opens both, marks the photo falsified on site with a photo of its own; the unit's
 page, the explanation tree (the P8 derived from the verification, citing it) and `verify`'s files
-section show it. Screenshots of each step of the SQLite walk go to docs/screenshots/loop/."""
+section show it. Screenshots of each step of the SQLite walk go to screenshots("loop") (tests/screens.py)."""
 
 from __future__ import annotations
 

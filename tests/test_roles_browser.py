@@ -5,7 +5,7 @@ an indicator core sub-indicators (set by the office on its page, beside two task
 checkpoints); the office awards a bonus past its cap, voids a score after its
 preview, closes the half-year round (the leader's ballot turns read-only), publishes after the
 pending warning and prints the 公示 (A4 PDF), and issues a token with its sign-in card. The standings then equal those of the same commands sent as JSON to another ledger.
-Screenshots of every page at 1366 and 390 px (SQLite walk) go to docs/screenshots/roles/."""
+Screenshots of every page at 1366 and 390 px (SQLite walk) go to screenshots("roles") (tests/screens.py)."""
 
 from __future__ import annotations
 
