@@ -104,7 +104,7 @@ class Sniffer:
             self._classify(bytes(self.head))
             self._scan(bytes(self.head))
         if self.kind == "text":
-            for name, decoder in self._decoders.items():
+            for name, decoder in list(self._decoders.items()):  # a failing decoder is dropped
                 try:
                     self._text_piece(name, decoder.decode(b"", final=True))
                 except UnicodeDecodeError:

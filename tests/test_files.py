@@ -87,6 +87,14 @@ def test_sniffer_refuses_markup_scripts_executables_and_the_unknown(data: bytes)
         sniff(data)
 
 
+def test_sniffer_refuses_text_cut_inside_a_character_in_every_encoding() -> None:
+    # found by the HTTP fuzz test: both decoders failing at the end once raised a RuntimeError (500)
+    with pytest.raises(UnsupportedMediaType):
+        sniff("报送".encode("utf-8")[:-1])
+    with pytest.raises(UnsupportedMediaType):
+        sniff(b"\x81")
+
+
 def test_sniffer_refuses_an_executable_at_its_head_before_the_rest_arrives() -> None:
     sniffer = Sniffer()
     with pytest.raises(UnsupportedMediaType):
