@@ -275,12 +275,18 @@ class _Year(Draws):
                                        "when": recorded})
 
     def correct_reports(self) -> None:
-        """A unit keyed a report wrongly: the office voids it and the unit reports again."""
+        """A unit keyed a report wrongly: it asks the office for a void (`void.requested`), the office
+        voids it and the unit reports again."""
         candidates = [(t, r) for t in self.tasks if t.withdrawn is None for r in t.reports
                       if "note" not in r and r["reported_on"] < "2018-11-01"]
         for task, report in self.rng.sample(candidates, min(len(candidates), 2 * self.scale)):
             reported = datetime.fromisoformat(report["recorded_at"])
             voided = self.after(reported, min_minutes=60 * 24, max_days=3)
+            # halfway between the report and the void, drawing nothing from the seed: every other
+            # command of the year stays as it was
+            self.emit(reported + (voided - reported) / 2,
+                      {"id": f"{report['id']}-void-request", "type": "void.requested", "unit": task.unit.code,
+                       "target": report["id"], "reason": self.text.void_reasons["request"]}, task.unit.code)
             self.emit(voided, {"id": f"{report['id']}-void", "type": "entry.voided", "target": report["id"],
                                "reason": self.text.void_reasons["report"]})
             again = self.after(voided, min_minutes=60, max_days=1)

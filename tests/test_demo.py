@@ -59,10 +59,23 @@ def test_same_seed_same_year_other_seed_other_year(year: list[dict[str, Any]]) -
     (2018, 1, True, "78cb4172560617216e12112ed6da73e170a9809a519b5ad89e20341bc475cf78"),
 ])
 def test_the_year_is_pinned_byte_for_byte(seed: int, scale: int, actors: bool, digest: str) -> None:
-    # the half-year publication (公示) came later, drawing nothing: without it, the year is the same
-    year = [c for c in demo_year(seed=seed, scale=scale, actors=actors) if c["type"] != "results.published"]
+    # the half-year publication (公示) and the units' void requests came later, drawing nothing:
+    # without them, the year is the same
+    later = {"results.published", "void.requested"}
+    year = [c for c in demo_year(seed=seed, scale=scale, actors=actors) if c["type"] not in later]
     canonical = json.dumps(year, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     assert hashlib.sha256(canonical.encode("utf-8")).hexdigest() == digest
+
+
+def test_each_void_of_a_report_answers_the_unit_s_request_for_it() -> None:
+    year = demo_year(seed=2018)
+    requests = {c["target"]: c for c in year if c["type"] == "void.requested"}
+    voided = {c["target"]: c for c in year if c["type"] == "entry.voided" and c["target"] in requests}
+    assert requests and voided.keys() == requests.keys()
+    by_id = {c["id"]: c for c in year}
+    for target, request in requests.items():
+        assert request["unit"] == by_id[target]["unit"]
+        assert by_id[target]["recorded_at"] < request["recorded_at"] < voided[target]["recorded_at"]
 
 
 def test_the_half_year_publication_starts_a_batch_of_its_own() -> None:
