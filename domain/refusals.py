@@ -84,6 +84,9 @@ REFUSALS: dict[str, Words] = {
     "request.body_unreadable": Words("不是可读的 JSON（UTF-8 编码的 JSON 对象）", "not readable JSON (a UTF-8 JSON object)"),
     "request.too_large": Words("请求内容超过 {limit} 字节的上限：其余部分未读取，未登记任何内容",
                                "the body is over the limit of {limit} bytes: the rest was not read, nothing was recorded"),
+    "store.unavailable": Words("账本数据库暂时无法读写（{reason}）：请稍后重试；重发同一编号的命令不会重复登记",
+                               "the ledger's database cannot be read or written just now ({reason_en}): retry "
+                               "later; the same command ids sent again record nothing twice"),
     "request.method": Words("此接口不接受 {method} 请求", "this endpoint does not accept {method}"),
 
     # -- when an entry is recorded (domain.rules.checks, rules) ---------------------------------------

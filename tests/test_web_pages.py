@@ -225,6 +225,13 @@ def test_the_download_links_keep_the_stage_and_the_date(app, tokens, demo_ledger
     assert 'href="/exports/standings.csv?stage=process"' in current
 
 
+def test_a_receipt_of_a_seq_no_database_holds_is_a_404_not_a_500(app, tokens):
+    browser = signed_in(app, tokens["auditor"])
+    for seq in ("9223372036854775808", "99999999999999999999999", "0", "-1"):
+        page = browser.get(f"/units/D03/receipts/{seq}.json")
+        assert page.status_code == 404, (seq, page.status_code)
+
+
 def test_a_unit_token_sees_standings_but_only_its_own_unit(app, tokens):
     browser = signed_in(app, tokens["d03"])
     standings = browser.get("/")

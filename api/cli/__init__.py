@@ -6,9 +6,14 @@ The commands live in rooms by what they do (`records`, `appeals`, `reading`, `au
 
 from __future__ import annotations
 
+import sys
+
 import typer
 import typer.rich_utils as help_panels
 
+from kaoping.api.outages import trouble
+
+from .common import err
 from . import appeals, audit, files, proofs, reading, records, serve, supervision, witness
 
 # the help screens' own headings, in the words of the rest (typer keeps them as module settings)
@@ -29,7 +34,16 @@ for room in (records, appeals, audit, files, proofs, witness, reading, supervisi
 
 
 def main() -> None:
-    app()
+    """The command line; whatever goes wrong, a line in Chinese on stderr and an exit code, never a
+    traceback (a store out of reach: 75, retry the same command; anything else: 1)."""
+    try:
+        app()
+    except Exception as error:  # what no command turned into words of its own
+        refused = trouble(error)
+        words = refused.message if refused is not None else \
+            f"内部错误（{type(error).__name__}）：{str(error)[:300]}；命令未完成，请把这一行告诉维护者"
+        err.print(f"[bold red]错误：[/]{words}", highlight=False, soft_wrap=True)
+        sys.exit(75 if refused is not None else 1)
 
 
 __all__ = ["app", "main"]
