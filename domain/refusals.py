@@ -240,6 +240,8 @@ REFUSALS: dict[str, Words] = {
                              "（例如某一单位、某一截至日期），或请管理员调大 KAOPING_READ_TIMEOUT",
                              "the read ran past its {seconds} s bound and was stopped: try again later, "
                              "or ask for less (one unit, one as-of date)"),
+    "verify.busy": Words("另一次账本校验正在进行（每个服务进程同时只做一次）：请稍后再试",
+                         "another verify is running (one at a time in each server process): try again later"),
     "read.cancelled": Words("查询已停止：请求方已断开连接", "the read was stopped: its caller went away"),
 
     # -- the ledger itself -----------------------------------------------------------------------
