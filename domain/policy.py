@@ -102,6 +102,10 @@ ACTIONS: dict[str, Action] = {
     "queue": Action("佐证核验队列", frozenset({"verifier", "office"}), refusal="queue.role"),
 }
 
+#: who reads a ballot whole (its rater, its ranking of every unit); every other reader sees, of a
+#: ballot, the points a unit earned from it and its kind and round (`domain.confidential`)
+BALLOT_READERS = frozenset({"office", "group_office", "auditor"})
+
 #: the page each role lands on after signing in, by its action (others: the standings, `/`)
 LANDING = {"unit": ("todo", "/todo"), "verifier": ("queue", "/queue")}
 #: the roles that read every stored file, cited or not (docs/commands.md §10.1)
@@ -251,11 +255,16 @@ def may_read_file(principal: Principal, *, citing_units: set[str] | None, own_up
     return bool(visible_units(principal, "unit.read", sorted(citing_units)))
 
 
+def sees_ballots(principal: Principal) -> bool:
+    """Whether the principal reads ballots whole (`BALLOT_READERS`), or as `domain.confidential` shows them."""
+    return principal.role in BALLOT_READERS
+
+
 def readable_units(principal: Principal, codes: Iterable[str]) -> set[str]:
     """Of `codes`, the units whose own pages (score, history, replay) the principal may read."""
     return {code for code in codes if may(principal, "unit.read", code)}
 
 
-__all__ = ["ACTIONS", "BALLOT_KIND_OF_ROLE", "EVERY_ROLE", "FILE_READERS", "LANDING", "RECORD", "TOKEN_IN_URL", "Action", "Recording", "Scope",
+__all__ = ["ACTIONS", "BALLOT_KIND_OF_ROLE", "BALLOT_READERS", "sees_ballots", "EVERY_ROLE", "FILE_READERS", "LANDING", "RECORD", "TOKEN_IN_URL", "Action", "Recording", "Scope",
            "bound_unit", "charge", "landing", "token_in_url", "may", "may_read_file", "may_record", "readable_units", "require", "scoped_unit",
            "visible_units"]
