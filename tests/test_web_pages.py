@@ -102,6 +102,16 @@ def test_the_session_cookie_is_opaque_httponly_strict_and_site_wide(app, tokens)
     assert len(value) >= 40 and not value.startswith("kp_")
 
 
+def test_the_sign_in_page_shows_nothing_of_the_ledger(app, demo_ledger):
+    page = client(app).get("/signin")
+    assert page.status_code == 200
+    latest = demo_ledger.latest_checkpoint()
+    for shown in ("账本共", "最后一条写入", "检查点", latest.checkpoint.root_b64[:12], 'data-testid="ledger-size"'):
+        assert shown not in page.text, shown
+    refused = client(app).post("/signin", data={"token": "nonsense"})
+    assert refused.status_code == 401 and "账本共" not in refused.text
+
+
 def test_a_wrong_token_is_refused_and_no_session_is_made(app):
     response = client(app).post("/signin", data={"token": "kp_nope_nope", "next": "/"})
     assert response.status_code == 401
