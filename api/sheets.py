@@ -127,7 +127,7 @@ def figures_for(principal: Principal, codes: Collection[str]) -> Collection[str]
     """Whose figures a caller's standings sheet shows: the units whose own pages it may read
     (`domain.policy`; a unit token its own unit's: of the others, what `standings` shows — rank,
     code, name and the ranked figure)."""
-    return policy.readable_units(principal, codes)
+    return {code for code in codes if policy.sees_figures(principal, code)}
 
 
 def _standings_row(row: dict[str, Any], document: dict[str, Any], keys: Sequence[str], *,

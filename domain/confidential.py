@@ -95,6 +95,21 @@ def score(principal: Principal | None, document: dict[str, Any]) -> dict[str, An
     return {**document, "explanation": walk(document["explanation"])}
 
 
+def compare(principal: Principal | None, document: dict[str, Any]) -> dict[str, Any]:
+    """A comparison as `principal` may read it (`policy.sees_figures`): of a unit whose figures it
+    may not read, the totals the standings publish and nothing of the figures behind them (each
+    row's value of that unit, difference and contribution are null; `withheld` names the unit)."""
+    if principal is None:
+        return document
+    hidden = [document[side] for side in ("a", "b") if not policy.sees_figures(principal, document[side])]
+    if not hidden:
+        return document
+    sides = [side for side in ("a", "b") if document[side] in hidden]
+    rows = [{**row, **{side: None for side in sides}, "difference": None, "contribution": None}
+            for row in document["by_figure"]]
+    return {**document, "by_figure": rows, "withheld": hidden}
+
+
 def unmask(rows: list[dict[str, Any]], name: str) -> str:
     """The stored id a masked name (`选票#SEQ`) stands for in `rows` (a history read whole), so a
     unit disputes a ballot it cannot read by the name it was shown; any other name as it is."""
@@ -104,4 +119,4 @@ def unmask(rows: list[dict[str, Any]], name: str) -> str:
     return name
 
 
-__all__ = ["BALLOT", "HIDDEN", "history", "masked", "replay", "score", "unmask"]
+__all__ = ["BALLOT", "HIDDEN", "compare", "history", "masked", "replay", "score", "unmask"]

@@ -260,11 +260,19 @@ def sees_ballots(principal: Principal) -> bool:
     return principal.role in BALLOT_READERS
 
 
+def sees_figures(principal: Principal, code: str) -> bool:
+    """Whether the principal reads every figure of unit `code`: of the units whose pages it may
+    read, yes; of any other unit (a unit token's view of the others) only what the standings
+    publish — rank, name and the stage's ranked figure (the annual one is the total). One rule for
+    the standings sheet, the comparison (API and page) and the unit pages (issue 28, item 6)."""
+    return may(principal, "unit.read", code)
+
+
 def readable_units(principal: Principal, codes: Iterable[str]) -> set[str]:
     """Of `codes`, the units whose own pages (score, history, replay) the principal may read."""
     return {code for code in codes if may(principal, "unit.read", code)}
 
 
-__all__ = ["ACTIONS", "BALLOT_KIND_OF_ROLE", "BALLOT_READERS", "sees_ballots", "EVERY_ROLE", "FILE_READERS", "LANDING", "RECORD", "TOKEN_IN_URL", "Action", "Recording", "Scope",
+__all__ = ["ACTIONS", "BALLOT_KIND_OF_ROLE", "BALLOT_READERS", "sees_ballots", "sees_figures", "EVERY_ROLE", "FILE_READERS", "LANDING", "RECORD", "TOKEN_IN_URL", "Action", "Recording", "Scope",
            "bound_unit", "charge", "landing", "token_in_url", "may", "may_read_file", "may_record", "readable_units", "require", "scoped_unit",
            "visible_units"]

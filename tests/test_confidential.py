@@ -116,3 +116,23 @@ def test_who_reads_ballots_is_the_policy_tables():
     assert shown[1]["payload"]["target"] == "选票#7"
     assert confidential.unmask([row], "选票#7") == "hy-leader-1"
     assert row["payload"]["rater"] == "周文斌"  # the stored document unchanged
+
+
+def test_another_units_figures_one_rule_compare_page_and_sheet(demo, client):
+    headers = bearer(demo, "unit", unit="D03")
+    whole = client.get("/v1/compare?a=D03&b=D04", headers=bearer(demo, "office")).json()
+    shown = client.get("/v1/compare?a=D03&b=D04", headers=headers).json()
+    assert shown["withheld"] == ["D04"]
+    assert (shown["total_a"], shown["total_b"]) == (whole["total_a"], whole["total_b"])  # as the standings
+    assert all(row["b"] is None and row["difference"] is None for row in shown["by_figure"])
+    assert [row["a"] for row in shown["by_figure"]] == [row["a"] for row in whole["by_figure"]]
+    assert all(policy.sees_figures(Principal("o", "office"), code) for code in ("D03", "D04"))
+    unit = Principal("u", "unit", unit="D03")
+    assert policy.sees_figures(unit, "D03") and not policy.sees_figures(unit, "D04")
+    _, token = demo.create_token(actor="物价局经办人", role="unit", unit="D03")
+    browser = TestClient(client.app, follow_redirects=False)
+    browser.post("/signin", data={"token": token, "next": "/"})
+    page = browser.get("/compare?a=D04&b=D03").text
+    assert "D04 的各项得分不公开" in page
+    figure = next(row for row in whole["by_figure"] if row["b"] != row["a"])
+    assert f'<td class="num">{figure["b"]}</td><td class="num">—' not in page

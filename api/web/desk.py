@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kaoping.api.errors import status_of
+from kaoping.domain import confidential
 from kaoping.domain import errors as e
 from kaoping.ledger.application import Ledger
 from kaoping.ledger.group_commit import PendingBatch
@@ -193,7 +194,8 @@ def publication_page(request: Request, who: Annotated[Visitor, Page("publication
 def compare_page(request: Request, who: Annotated[Visitor, Page("compare", "a", "b")], a: str = "",
                  b: str = "", as_of: str | None = None) -> Response:
     try:
-        document = services_of(request).ledger.compare(a, b, as_of=(as_of or "").strip() or None)
+        document = confidential.compare(who.principal, services_of(request).ledger.compare(
+            a, b, as_of=(as_of or "").strip() or None))
     except e.KaopingError as error:
         return problem(request, who, 404 if isinstance(error, e.NotFound) else 422, "参数有误", error.message)
     return render(request, "compare.html", who, comparison=document)
