@@ -69,6 +69,8 @@ REFUSALS: dict[str, Words] = {
     "as_of.unreadable": Words(f"“{{given}}”不是日期或时间，应为 YYYY-MM-DD（当天结束时），例如 {DATE_EXAMPLE}，"
                               f"或带时区的时间，例如 {MOMENT_EXAMPLE}",
                               "{given!r} is not an ISO date or datetime in range"),
+    "date.no_such_day": Words("{given} 这一天不存在：{year} 年 {month} 月只有 {days} 天",
+                              "{given}: no such day ({year}-{month:02d} has {days} days)"),
     "batch.not_json": Words("不是有效的 JSON：{reason}", "not valid JSON: {reason}"),
     "batch.not_array": Words("应为命令的 JSON 数组，例如 [{{\"id\": \"…\", \"type\": \"common.scored\", …}}]",
                              "expected a JSON array of commands"),

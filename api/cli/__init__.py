@@ -14,7 +14,7 @@ import typer.rich_utils as help_panels
 from kaoping.api.outages import trouble
 
 from .common import err
-from . import appeals, audit, files, proofs, reading, records, serve, supervision, witness
+from . import appeals, usage, audit, files, proofs, reading, records, serve, supervision, witness
 
 # the help screens' own headings, in the words of the rest (typer keeps them as module settings)
 help_panels.ARGUMENTS_PANEL_TITLE = "参数"
@@ -25,6 +25,7 @@ help_panels.ABORTED_TEXT = "已中止。"
 help_panels.RICH_HELP = "运行 [blue]'{command_path} {help_option}'[/] 查看帮助。"
 help_panels.DEFAULT_STRING = "[默认：{}]"
 help_panels.REQUIRED_LONG_STRING = "[必填]"
+usage.install()  # usage errors (a missing argument, an unknown option) in Chinese
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="考评（Kaoping）：绩效考评的审计账本。每条记录只增不改、以哈希链相连，"
