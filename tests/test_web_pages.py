@@ -480,3 +480,14 @@ def _esc(text: str) -> str:
             .replace('"', "&#34;").replace("'", "&#39;"))
 
 
+
+
+def test_the_compare_page_alone_offers_a_pair_to_pick(app, tokens):
+    auditor = signed_in(app, tokens["auditor"])
+    page = auditor.get("/compare")
+    assert page.status_code == 200 and 'data-testid="compare-pick"' in page.text
+    assert 'href="/compare"' in auditor.get("/").text  # in the menu
+    picked = auditor.get("/compare?a=D03&b=D04")
+    assert picked.status_code == 200 and "D03 与 D04 的比较" in picked.text
+    unit = signed_in(app, tokens["d03"]).get("/compare")
+    assert unit.status_code == 200 and '<input type="hidden" name="a" value="D03">' in unit.text
