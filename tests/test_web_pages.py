@@ -491,3 +491,13 @@ def test_the_compare_page_alone_offers_a_pair_to_pick(app, tokens):
     assert picked.status_code == 200 and "D03 与 D04 的比较" in picked.text
     unit = signed_in(app, tokens["d03"]).get("/compare")
     assert unit.status_code == 200 and '<input type="hidden" name="a" value="D03">' in unit.text
+
+
+def test_badges_are_explained_in_words_and_a_past_ranking_shows_no_dispute_of_today(app, tokens, demo_ledger):
+    browser = signed_in(app, tokens["auditor"])
+    now = browser.get("/").text
+    assert 'data-testid="legend"' in now and "尚缺输入，按 0 计" in now  # readable without hovering
+    assert demo_ledger.disputes(status="open"), "the tests above filed a dispute that is still open"
+    assert 'title="有待裁决的异议">异议中' in now
+    past = browser.get("/?as_of=2018-03-31").text
+    assert 'title="有待裁决的异议">异议中' not in past
