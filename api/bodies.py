@@ -34,7 +34,7 @@ MAX_FORM_FILES = 10
 #: a multipart body's room beyond its files' bytes (boundaries, part headers, ordinary fields)
 MULTIPART_OVERHEAD = 4 * 1024 * 1024
 #: what FastAPI's own form parsing may hold: no file (forms with files go through `api.uploads`)
-FORM_LIMITS = {"max_files": 0, "max_fields": 64, "max_part_size": 64 * 1024}
+FORM_LIMITS = {"max_files": 0, "max_fields": 64, "max_part_size": FORM_BYTES}
 UNBOUNDED_METHODS = ("GET", "HEAD", "OPTIONS")
 
 Scope = dict[str, Any]

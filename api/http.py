@@ -20,7 +20,7 @@ from kaoping.domain import commands as c
 from kaoping.ledger.application import Ledger
 from kaoping.ledger.settings import Settings
 
-from . import bodies, delivery, errors, limits, redaction, web
+from . import bodies, delivery, errors, limits, outages, redaction, web
 from .bootstrap import bootstrap
 from .routes import appeals, commands, exports, files, hooks, imports, log, reading, supervision
 from .routes.imports import ANSWER as IMPORT_ANSWER
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
                          form_limits=bodies.FORM_LIMITS)
     errors.install(app)
     limits.install(app)
+    outages.install(app)
     app.add_middleware(bodies.BodyBounds)
 
     @app.get("/healthz", tags=["service"])
@@ -102,8 +103,9 @@ BATCH_REFUSAL = {"type": "object", "required": ["detail"], "properties": {"detai
 REFUSALS = {401: "no token, or one unknown or revoked", 403: "the token's role may not do this",
             404: "what the path or a parameter names does not exist",
             422: "a parameter or the body is refused; `message` says why in Chinese",
-            503: "the ledger is not initialised (kaoping init), or a read passed its time bound "
-                 "(Retry-After)"}
+            503: "the ledger is not initialised (kaoping init), a read passed its time bound, or the "
+                 "database cannot be read or written just now (a full disk, a lost connection: "
+                 "Retry-After; send the same ids again)"}
 
 
 def _not_null(parameter: dict[str, Any]) -> None:

@@ -28,7 +28,7 @@ from fastapi.responses import Response
 from kaoping.domain.labels import (DUE_STATUSES, FIGURE_NAMES, GROUP_NAMES, LIGHTS, PENDING_HEADING, STAGE_NAMES,
                                   pending_names)
 from kaoping.domain.names import FIGURES, GROUPS
-from kaoping.domain import policy
+from kaoping.domain import confidential, policy
 from kaoping.domain.principals import Principal
 from kaoping.domain.standings import by_group, stage_figure
 from kaoping.ledger.application import Ledger
@@ -153,7 +153,7 @@ def figures_for(principal: Principal, codes: Collection[str]) -> Collection[str]
     """Whose figures a caller's standings sheet shows: the units whose own pages it may read
     (`domain.policy`; a unit token its own unit's: of the others, what `standings` shows — rank,
     code, name and the ranked figure)."""
-    return policy.readable_units(principal, codes)
+    return {code for code in codes if policy.sees_figures(principal, code)}
 
 
 def _standings_row(row: dict[str, Any], document: dict[str, Any], keys: Sequence[str], *,
@@ -164,10 +164,12 @@ def _standings_row(row: dict[str, Any], document: dict[str, Any], keys: Sequence
             pending_names(document["pending"]) if full else None]
 
 
-def unit_sheet(ledger: Ledger, code: str, *, as_of: str | None = None) -> Book:
-    """A unit's score sheet: its explanation tree, one row per node, depth first."""
+def unit_sheet(ledger: Ledger, code: str, *, as_of: str | None = None,
+               reader: Principal | None = None) -> Book:
+    """A unit's score sheet: its explanation tree, one row per node, depth first (its ballots as
+    `reader` may read them: `domain.confidential`)."""
     entries = ledger.entries()
-    document = ledger.score(code.upper(), as_of=as_of, entries=entries)
+    document = confidential.score(reader, ledger.score(code.upper(), as_of=as_of, entries=entries))
     rows: list[list[Any]] = []
 
     def walk(node: dict[str, Any], level: int) -> None:

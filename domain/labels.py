@@ -136,9 +136,19 @@ def actor_name(actor: str) -> str:
     return ROLE_NAMES.get(actor, actor)
 
 
+#: a coded value by its field, as a clerk reads it ("质量：合格", not "质量：ok")
+VALUE_NAMES: dict[str, Mapping[str, str]] = {
+    "quality": QUALITY, "kind": BALLOT_KINDS, "round": ROUND_NAMES, "group": GROUP_NAMES,
+    "stage": STAGE_NAMES, "method": VERIFICATION_METHODS, "outcome": {**VERIFICATION_OUTCOMES, **OUTCOMES},
+}
+
+
 def payload_words(payload: Mapping[str, Any]) -> str:
-    """An entry's content as a clerk reads it: each field by its Chinese name, "单位：D03，分数：94"."""
-    def said(value: Any) -> str:
+    """An entry's content as a clerk reads it: each field by its Chinese name and each coded value by
+    its name, "单位：D03，分数：94，质量：合格"."""
+    def said(value: Any, key: str = "") -> str:
+        if isinstance(value, str) and value in VALUE_NAMES.get(key, {}):
+            return VALUE_NAMES[key][value]
         if isinstance(value, bool):
             return "是" if value else "否"
         if isinstance(value, (list, tuple)):
@@ -146,7 +156,7 @@ def payload_words(payload: Mapping[str, Any]) -> str:
         if isinstance(value, Mapping):
             return "（" + payload_words(value) + "）"
         return str(value)
-    return "，".join(f"{FIELD_NAMES.get(key, key)}：{said(value)}" for key, value in payload.items())
+    return "，".join(f"{FIELD_NAMES.get(key, key)}：{said(value, key)}" for key, value in payload.items())
 
 
 def coded(code: str, names: dict[str, str]) -> str:

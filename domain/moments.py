@@ -3,6 +3,7 @@ means the end of that day in the office's zone; a datetime without an offset is 
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from .errors import InvalidCommand
@@ -23,5 +24,23 @@ def parse_as_of(text: str, tz: tzinfo) -> datetime:
         moment.astimezone(timezone.utc)
         moment.astimezone(tz)
     except (ValueError, OverflowError):
+        missing = no_such_day(text)
+        if missing is not None:
+            raise missing from None
         raise InvalidCommand("as_of.unreadable", field="as_of", given=text[:64]) from None
     return moment
+
+
+def no_such_day(text: str) -> InvalidCommand | None:
+    """The refusal for a date of a month the calendar has but of a day it does not (2018-02-30,
+    2018-04-31), None for anything else."""
+    head = text[:10]
+    if len(head) != 10 or head[4] != "-" or head[7] != "-" or not (head[:4] + head[5:7] + head[8:]).isdigit():
+        return None
+    year, month, day = int(head[:4]), int(head[5:7]), int(head[8:])
+    if not 1 <= month <= 12 or year < 1:  # not a calendar date at all: the general refusal
+        return None
+    days = calendar.monthrange(year, month)[1]
+    if 1 <= day <= days:
+        return None
+    return InvalidCommand("date.no_such_day", field="as_of", given=head, year=year, month=month, days=days)

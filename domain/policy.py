@@ -146,6 +146,11 @@ def require_import(principal: Principal, kind: str, kind_name: str) -> None:
         raise _refused(Forbidden, "import.role", field="kind", role=ROLE_NAMES.get(principal.role, principal.role),
                        role_code=principal.role, kind=kind_name, kind_code=kind)
 
+
+#: who reads a ballot whole (its rater, its ranking of every unit); every other reader sees, of a
+#: ballot, the points a unit earned from it and its kind and round (`domain.confidential`)
+BALLOT_READERS = frozenset({"office", "group_office", "auditor"})
+
 #: the page each role lands on after signing in, by its action (others: the standings, `/`)
 LANDING = {"unit": ("todo", "/todo"), "verifier": ("queue", "/queue"), "leader": ("ballots", "/ballots"),
            "group_office": ("ballots", "/ballots"), "assessor": ("scoring", "/scoring"),
@@ -297,11 +302,24 @@ def may_read_file(principal: Principal, *, citing_units: set[str] | None, own_up
     return bool(visible_units(principal, "unit.read", sorted(citing_units)))
 
 
+def sees_ballots(principal: Principal) -> bool:
+    """Whether the principal reads ballots whole (`BALLOT_READERS`), or as `domain.confidential` shows them."""
+    return principal.role in BALLOT_READERS
+
+
+def sees_figures(principal: Principal, code: str) -> bool:
+    """Whether the principal reads every figure of unit `code`: of the units whose pages it may
+    read, yes; of any other unit (a unit token's view of the others) only what the standings
+    publish — rank, name and the stage's ranked figure (the annual one is the total). One rule for
+    the standings sheet, the comparison (API and page) and the unit pages (issue 28, item 6)."""
+    return may(principal, "unit.read", code)
+
+
 def readable_units(principal: Principal, codes: Iterable[str]) -> set[str]:
     """Of `codes`, the units whose own pages (score, history, replay) the principal may read."""
     return {code for code in codes if may(principal, "unit.read", code)}
 
 
-__all__ = ["ACTIONS", "BALLOT_KIND_OF_ROLE", "EVERY_ROLE", "FILE_READERS", "IMPORT_KINDS", "ballot_caster", "require_import", "scored_indicators", "LANDING", "RECORD", "TOKEN_IN_URL", "Action", "Recording", "Scope",
+__all__ = ["ACTIONS", "BALLOT_KIND_OF_ROLE", "BALLOT_READERS", "sees_ballots", "sees_figures", "EVERY_ROLE", "FILE_READERS", "IMPORT_KINDS", "ballot_caster", "require_import", "scored_indicators", "LANDING", "RECORD", "TOKEN_IN_URL", "Action", "Recording", "Scope",
            "bound_unit", "charge", "landing", "token_in_url", "may", "may_read_file", "may_record", "readable_units", "require", "scoped_unit",
            "visible_units"]

@@ -117,6 +117,8 @@ REFUSALS: dict[str, Words] = {
     "as_of.unreadable": Words(f"“{{given}}”不是日期或时间，应为 YYYY-MM-DD（当天结束时），例如 {DATE_EXAMPLE}，"
                               f"或带时区的时间，例如 {MOMENT_EXAMPLE}",
                               "{given!r} is not an ISO date or datetime in range"),
+    "date.no_such_day": Words("{given} 这一天不存在：{year} 年 {month} 月只有 {days} 天",
+                              "{given}: no such day ({year}-{month:02d} has {days} days)"),
     "batch.not_json": Words("不是有效的 JSON：{reason}", "not valid JSON: {reason}"),
     "batch.not_array": Words("应为命令的 JSON 数组，例如 [{{\"id\": \"…\", \"type\": \"common.scored\", …}}]",
                              "expected a JSON array of commands"),
@@ -132,6 +134,9 @@ REFUSALS: dict[str, Words] = {
     "request.body_unreadable": Words("不是可读的 JSON（UTF-8 编码的 JSON 对象）", "not readable JSON (a UTF-8 JSON object)"),
     "request.too_large": Words("请求内容超过 {limit} 字节的上限：其余部分未读取，未登记任何内容",
                                "the body is over the limit of {limit} bytes: the rest was not read, nothing was recorded"),
+    "store.unavailable": Words("账本数据库暂时无法读写（{reason}）：请稍后重试；重发同一编号的命令不会重复登记",
+                               "the ledger's database cannot be read or written just now ({reason_en}): retry "
+                               "later; the same command ids sent again record nothing twice"),
     "request.method": Words("此接口不接受 {method} 请求", "this endpoint does not accept {method}"),
 
     # -- when an entry is recorded (domain.rules.checks, rules) ---------------------------------------
@@ -285,6 +290,8 @@ REFUSALS: dict[str, Words] = {
                              "（例如某一单位、某一截至日期），或请管理员调大 KAOPING_READ_TIMEOUT",
                              "the read ran past its {seconds} s bound and was stopped: try again later, "
                              "or ask for less (one unit, one as-of date)"),
+    "verify.busy": Words("另一次账本校验正在进行（每个服务进程同时只做一次）：请稍后再试",
+                         "another verify is running (one at a time in each server process): try again later"),
     "read.cancelled": Words("查询已停止：请求方已断开连接", "the read was stopped: its caller went away"),
 
     # -- the ledger itself -----------------------------------------------------------------------

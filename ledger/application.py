@@ -194,7 +194,10 @@ class Ledger:
                 else row for row in rows]
 
     def unit_of_seq(self, seq: int) -> str | None:
-        """The stream entry `seq` is in (None when no entry has that seq)."""
+        """The stream entry `seq` is in (None when no entry has that seq, also when no database
+        could hold that number: SQLite's integers end at 2**63 - 1)."""
+        if not 0 < seq < 2**63:
+            return None
         return self.index.stream_of_seq(seq)
 
     def score(self, code: str, *, as_of: str | None = None, upto: int | None = None,

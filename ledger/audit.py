@@ -9,6 +9,7 @@ the answer by ledger size and recomputes it, in the background on a big ledger, 
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from datetime import datetime
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -16,12 +17,12 @@ from typing import Any
 from kaoping.domain.chain import Break, ChainLink, first_break
 from kaoping.domain.commands import COMMAND_TYPES, content_hash
 from kaoping.domain.entry_types import VIEWS, files_cited
-from kaoping.domain.errors import KaopingError
+from kaoping.domain.errors import KaopingError, TimeLimitExceeded
 from kaoping.domain.events import EntryRecorded
 from kaoping.domain.merkle import CompactTree, leaf_hash, node_hash
 from kaoping.domain.notes import NoteError, Verifier, open_checkpoint
 
-from . import tree
+from . import budget, tree
 from .export import decode_entry, export_entries
 from .notary import Notary
 from .settings import Settings
@@ -39,6 +40,7 @@ class Audit:
         self._lock = threading.Lock()
         self._last: dict[str, Any] | None = None
         self._running = False
+        self._verifying = threading.Lock()
 
     def verify(self, vkey: str | None = None) -> dict[str, Any]:
         """The chain, the tree and the checkpoints. `vkey` checks the checkpoints' signatures
@@ -50,11 +52,28 @@ class Audit:
         # checkpoints first: each covers entries committed before it was read, so within the snapshot
         # the signer's record before the checkpoints: every size it holds was stored (bar a line
         # being written meanwhile, `unstored`) and committed before the snapshot's entries
+        with self._one_at_a_time():
+            return self._verify(vkey)
+
+    @contextmanager
+    def _one_at_a_time(self) -> Iterator[None]:
+        """At most one verify runs in this process (it reads the whole ledger): another waits for
+        it, within its request's time bound if it has one (503 `verify.busy` past it)."""
+        left = budget.remaining()
+        if not self._verifying.acquire(timeout=-1 if left is None else left):
+            raise TimeLimitExceeded("verify.busy")
+        try:
+            yield
+        finally:
+            self._verifying.release()
+
+    def _verify(self, vkey: str | None) -> dict[str, Any]:
         record, unreadable = self._record()
         checkpoints = self.notary.all()
         end = max(self.recorder.max_notification_id() or 0, self.index.last_link_seq())
-        entries = [e for e in self.index.all_entries() if e.seq <= end]
-        links = [link for link in self.index.all_links() if link.seq <= end]
+        # every walk below checks the request's time bound as it goes (`budget`; none in the CLI)
+        entries = budget.Checked(e for e in budget.checking(self.index.all_entries()) if e.seq <= end)
+        links = budget.Checked(link for link in budget.checking(self.index.all_links()) if link.seq <= end)
         events = {e.seq: decode_entry(self.store.mapper, e) for e in entries}
         broken = first_break(entries, links)
         if broken is None:
@@ -91,7 +110,7 @@ class Audit:
         problems: list[tuple[int, str, str]] = []
         rows = 0
         unmatched: list[str] = []
-        for row in self.index.command_rows():
+        for row in budget.checking(self.index.command_rows()):
             rows += 1
             found = entries_of.pop(row["command_id"], None)
             if found is None:
@@ -126,6 +145,7 @@ class Audit:
         level = [leaf_hash(bytes.fromhex(link.hash)) for link in links[:len(seqs)]]
         depth = 0
         while problem is None and level:
+            budget.check()
             if not self._stored_level_is(depth, level):
                 problem = f"stored subtree hashes at level {depth} are not the chain's"
             level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
@@ -141,6 +161,7 @@ class Audit:
             page = self.recorder.query(
                 f"SELECT idx, hash FROM {tree.TREE_TABLE} WHERE level = %s AND idx > %s AND idx < %s "
                 "ORDER BY idx LIMIT 10000", [depth, after, len(expected)])
+            budget.check()
             for row in page:
                 index = int(row["idx"])
                 if index != count or index >= len(expected) or bytes.fromhex(row["hash"]) != expected[index]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from kaoping.domain.errors import ReadCancelled, TimeLimitExceeded
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 _current: ContextVar[Budget | None] = ContextVar("kaoping_budget", default=None)
 
 
@@ -62,6 +63,30 @@ def applied(budget: Budget) -> Iterator[Budget]:
         _current.reset(token)
 
 
+def remaining() -> float | None:
+    """Seconds left of the current request's budget (None: no bound, or outside a request)."""
+    budget = _current.get()
+    if budget is None or budget.deadline is None:
+        return None
+    return max(0.0, budget.deadline - budget.clock())
+
+
+def checking(items: Iterable[T], every: int = 1000) -> Iterator[T]:
+    """`items`, the current request's budget checked every `every` of them."""
+    for index, item in enumerate(items):
+        if index % every == 0:
+            check()
+        yield item
+
+
+class Checked(list):  # type: ignore[type-arg]
+    """A list whose every walk checks the current request's budget as it goes: handed to a pure
+    loop (the domain's chain walk) that knows nothing of budgets."""
+
+    def __iter__(self) -> Iterator[Any]:
+        return checking(list.__iter__(self))
+
+
 def unbounded(func: F) -> F:
     """`func` runs outside any request's budget: shared upkeep a reader triggers (the read model
     catching up, which commits what other requests then read) is not stopped halfway for the
@@ -76,4 +101,4 @@ def unbounded(func: F) -> F:
     return call  # type: ignore[return-value]
 
 
-__all__ = ["Budget", "applied", "check", "unbounded"]
+__all__ = ["Budget", "Checked", "applied", "check", "checking", "remaining", "unbounded"]

@@ -43,7 +43,7 @@ def bearer(ledger) -> dict[str, str]:
 
 HEAVY = ["/v1/units/D03/replay", "/v1/units/D03/replay?explain=true", "/v1/units/D03/history",
          "/v1/standings?as_of=2018-07-31", "/v1/compare?a=D03&b=D04&as_of=2018-07-31",
-         "/v1/exports/standings.csv?as_of=2018-07-31"]
+         "/v1/exports/standings.csv?as_of=2018-07-31", "/v1/verify"]
 
 
 def test_a_bound_of_almost_nothing_answers_503_and_stops_the_loop(recorded, checks):
@@ -124,3 +124,26 @@ def test_a_caller_that_disconnects_stops_the_work(recorded, checks):
     assert len(checks) == 4 and checks[-1].gone.is_set()
     assert len(checks) < total
     assert sent[0]["status"] == 503
+
+
+def test_one_verify_at_a_time_others_wait_within_their_bound_or_get_503(recorded):
+    headers = bearer(recorded)
+    recorded.settings = recorded.settings.model_copy(update={"read_timeout": 0.5})
+    gate = recorded.audit._verifying
+    with TestClient(create_app(ledger=recorded)) as client:
+        assert client.get("/v1/verify", headers=headers).json()["ok"] is True
+        gate.acquire()  # a verify running
+        try:
+            busy = client.get("/v1/verify", headers=headers)
+            assert busy.status_code == 503 and int(busy.headers["retry-after"]) > 0
+            assert busy.json()["detail"]["code"] == "verify.busy"
+            waited: list[dict[str, Any]] = []
+            cli = threading.Thread(target=lambda: waited.append(recorded.verify()))  # no bound: it waits
+            cli.start()
+            cli.join(0.3)
+            assert cli.is_alive() and not waited
+        finally:
+            gate.release()
+        cli.join(10)
+        assert waited and waited[0]["ok"] is True
+        assert client.get("/v1/verify", headers=headers).status_code == 200

@@ -101,6 +101,16 @@ def test_the_session_cookie_is_opaque_httponly_strict_and_site_wide(app, tokens)
     assert len(value) >= 40 and not value.startswith("kp_")
 
 
+def test_the_sign_in_page_shows_nothing_of_the_ledger(app, demo_ledger):
+    page = client(app).get("/signin")
+    assert page.status_code == 200
+    latest = demo_ledger.latest_checkpoint()
+    for shown in ("账本共", "最后一条写入", "检查点", latest.checkpoint.root_b64[:12], 'data-testid="ledger-size"'):
+        assert shown not in page.text, shown
+    refused = client(app).post("/signin", data={"token": "nonsense"})
+    assert refused.status_code == 401 and "账本共" not in refused.text
+
+
 def test_a_wrong_token_is_refused_and_no_session_is_made(app):
     response = client(app).post("/signin", data={"token": "kp_nope_nope", "next": "/"})
     assert response.status_code == 401
@@ -222,6 +232,13 @@ def test_the_download_links_keep_the_stage_and_the_date(app, tokens, demo_ledger
     assert "半年" in csv.splitlines()[0]
     current = browser.get("/?stage=process").text
     assert 'href="/exports/standings.csv?stage=process"' in current
+
+
+def test_a_receipt_of_a_seq_no_database_holds_is_a_404_not_a_500(app, tokens):
+    browser = signed_in(app, tokens["auditor"])
+    for seq in ("9223372036854775808", "99999999999999999999999", "0", "-1"):
+        page = browser.get(f"/units/D03/receipts/{seq}.json")
+        assert page.status_code == 404, (seq, page.status_code)
 
 
 def test_a_unit_token_sees_standings_but_only_its_own_unit(app, tokens):
@@ -462,3 +479,24 @@ def _esc(text: str) -> str:
             .replace('"', "&#34;").replace("'", "&#39;"))
 
 
+
+
+def test_the_compare_page_alone_offers_a_pair_to_pick(app, tokens):
+    auditor = signed_in(app, tokens["auditor"])
+    page = auditor.get("/compare")
+    assert page.status_code == 200 and 'data-testid="compare-pick"' in page.text
+    assert 'href="/compare"' in auditor.get("/").text  # in the menu
+    picked = auditor.get("/compare?a=D03&b=D04")
+    assert picked.status_code == 200 and "D03 与 D04 的比较" in picked.text
+    unit = signed_in(app, tokens["d03"]).get("/compare")
+    assert unit.status_code == 200 and '<input type="hidden" name="a" value="D03">' in unit.text
+
+
+def test_badges_are_explained_in_words_and_a_past_ranking_shows_no_dispute_of_today(app, tokens, demo_ledger):
+    browser = signed_in(app, tokens["auditor"])
+    now = browser.get("/").text
+    assert 'data-testid="legend"' in now and "尚缺输入，按 0 计" in now  # readable without hovering
+    assert demo_ledger.disputes(status="open"), "the tests above filed a dispute that is still open"
+    assert 'title="有待裁决的异议">异议中' in now
+    past = browser.get("/?as_of=2018-03-31").text
+    assert 'title="有待裁决的异议">异议中' not in past

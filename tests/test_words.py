@@ -186,3 +186,13 @@ def test_no_english_word_where_the_year_does_not_go(as_of: str | None) -> None:
         found += [name for name in map(pending_name, score.pending) if english_words(name, ids)]
     assert nodes > 30
     assert found == []
+
+
+def test_coded_values_read_in_chinese_in_an_entrys_content():
+    from kaoping.domain.labels import payload_words
+
+    text = payload_words({"quality": "ok", "completed": True, "kind": "mutual", "round": "half_year",
+                          "outcome": "confirmed", "method": "on_site", "group": "departments"})
+    assert "ok" not in text and "mutual" not in text and "half_year" not in text
+    assert "合格" in text and "互评" in text and "半年综合评价" in text and "属实" in text and "实地核验" in text
+    assert payload_words({"reason": "ok"}) .endswith("ok")  # free text stays as written

@@ -13,6 +13,7 @@ from kaoping.domain.labels import DISPUTE_STATES, ENTRY_TYPES, FIGURE_NAMES, GRO
 from kaoping.ledger.writer import BatchRejected
 
 from .common import AsJson, AsOf, Db, fail, opened, out, print_json
+from .usage import stage_value
 
 app = typer.Typer()
 #: `kaoping disputes --status`, in words
@@ -23,8 +24,9 @@ app.add_typer(dispute_app, name="dispute")
 
 @app.command()
 def publish(
-    stage: Annotated[str, typer.Option(help="阶段：process（过程成绩）、half_year（半年综合评价）或 "
-                                            "annual（年度专项考评成绩）")],
+    stage: Annotated[str, typer.Option(help="阶段：process（过程成绩，也可写 过程）、half_year（半年综合评价，"
+                                            "也可写 半年）或 annual（年度专项考评成绩，也可写 年度）",
+                                       callback=stage_value)],
     title: Annotated[str, typer.Option(help="公示标题，例如 2018年半年综合评价结果公示")],
     as_of: AsOf = None,
     appeal_days: Annotated[int | None, typer.Option("--appeal-days", help="申诉期天数（默认：方案的 "

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from kaoping.api import bootstrap as root
+from kaoping.api.outages import trouble
 from kaoping.domain.errors import KaopingError
 from kaoping.ledger.keys import file_problem
 from kaoping.ledger.settings import Settings
@@ -60,13 +61,28 @@ def settings_for(db: str | None) -> Settings:
 @contextmanager
 def opened(db: str | None) -> Iterator[root.Services]:
     """The services over the ledger at `db`; a domain error ends the command with its Chinese message."""
-    services = root.bootstrap(settings_for(db))
+    try:
+        services = root.bootstrap(settings_for(db))
+    except Exception as error:  # the database out of reach before anything was asked of it
+        refused = trouble(error)
+        if refused is None:
+            raise
+        raise fail(f"{refused.message}。未读取、未登记任何内容。") from None
     try:
         yield services
     except KaopingError as error:
         raise fail(str(error)) from None
+    except Exception as error:
+        refused = trouble(error)
+        if refused is None:
+            raise
+        raise fail(f"{refused.message}（命令未完成；重新运行同一命令即可）", 75) from None
     finally:
-        services.close()
+        try:
+            services.close()
+        except Exception as error:  # a connection that is gone cannot be closed: nothing to keep
+            if trouble(error) is None:
+                raise
 
 
 def print_json(document: Any) -> None:

@@ -12,6 +12,7 @@ from kaoping.domain.labels import (ENTRY_TYPES, GROUP_NAMES, PENDING_HEADING, ST
                                    pending_names)
 
 from .common import AsJson, AsOf, Db, err, opened, out, print_json
+from .usage import group_value, stage_value
 
 app = typer.Typer()
 
@@ -107,10 +108,12 @@ def replay(
 @app.command()
 def standings(
     db: Db = None,
-    group: Annotated[str | None, typer.Option(help="分组：departments（县政府各部门）或 towns_zones"
-                                               "（镇、街道及经济园区）；默认两组都列")] = None,
-    stage: Annotated[str, typer.Option(help="阶段：process（过程成绩）、half_year（半年综合评价）或 "
-                                             "annual（年度专项考评成绩）")] = "annual",
+    group: Annotated[str | None, typer.Option(help="分组：departments（县政府各部门，也可写 部门）或 towns_zones"
+                                               "（镇、街道及经济园区，也可写 乡镇）；默认两组都列",
+                                               callback=group_value)] = None,
+    stage: Annotated[str, typer.Option(help="阶段：process（过程成绩，也可写 过程）、half_year（半年综合评价，"
+                                             "也可写 半年）或 annual（年度专项考评成绩，也可写 年度）",
+                                       callback=stage_value)] = "annual",
     as_of: AsOf = None,
     as_json: AsJson = False,
 ) -> None:

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from kaoping.api.outages import trouble
 from kaoping.domain.labels import ENTRY_TYPES, FIGURE_NAMES, ROLE_NAMES
 from kaoping.domain.refusals import REFUSALS
 from kaoping.ledger.keys import file_problem
@@ -64,21 +65,36 @@ def ingest(
 ) -> None:
     """登记一个命令文件：要么全部登记，要么一条也不登记；已登记过的命令（同一编号、同一内容）不重复登记。"""
     numbered = read_commands(file)
+    behind = None  # what kept the read model from catching up after the commands were committed
     with opened(db) as services:
         try:
             with progress(len(numbered)) as advance:
                 result = services.ledger.ingest([item for _, item in numbered], actor=actor,
                                                 progress=advance)
-            services.projection.catch_up()
         except BatchRejected as rejected:
             line = numbered[rejected.index][0]
             ident = f"（编号 {rejected.command_id}）" if rejected.command_id else ""
             raise fail(f"第 {line} 行{ident}：{rejected.error.message}；未登记任何内容") from None
+        except Exception as error:
+            refused = trouble(error)
+            if refused is None:
+                raise
+            raise fail(f"{refused.message}。这一批 {len(numbered)} 条命令未能确认登记（要么全部登记，要么一条也没有）："
+                       "排除故障后重新运行同一命令，已登记的命令不会重复登记", 75) from None
+        try:
+            services.projection.catch_up()
+        except Exception as error:
+            behind = trouble(error)
+            if behind is None:
+                raise
     if as_json:
         print_json({"appended": result.appended, "duplicates": result.duplicates,
                     "results": [r.as_json() for r in result.results]})
     else:
         out.print(f"新登记 {result.appended} 条，重复（已登记过）{result.duplicates} 条")
+    if behind is not None:  # committed: the operator must not send them again believing they were lost
+        err.print(f"[bold yellow]注意：[/]以上命令已全部写入账本；之后更新读模型时出错：{behind.message}。"
+                  "排除故障后运行 kaoping rebuild（或任一读取时自动补上）", highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from kaoping.domain import errors as e
-from kaoping.domain import policy
+from kaoping.domain import confidential, policy
 from kaoping.domain.principals import Principal
 
 from ..deps import AsOf, DisputeStatus, LedgerDep, Permit
@@ -55,4 +55,4 @@ def compare(ledger: LedgerDep, caller: Annotated[Principal, Permit("compare", "a
             a: Annotated[str, Query(max_length=64)], b: Annotated[str, Query(max_length=64)],
             as_of: AsOf = None) -> dict[str, Any]:
     """Every figure of A and B side by side, with each difference's contribution to the totals'."""
-    return ledger.compare(a, b, as_of=as_of)
+    return confidential.compare(caller, ledger.compare(a, b, as_of=as_of))

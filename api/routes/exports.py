@@ -39,7 +39,7 @@ def unit_score_export(code: Annotated[str, Path()], fmt: Format, ledger: LedgerD
                       caller: Annotated[Principal, Permit("unit.sheet", "code")], as_of: AsOf = None) -> Response:
     """A unit's score sheet (its explanation tree) as .xlsx or .csv; a unit token reads its own."""
     unit = code.upper()
-    book = unit_sheet(ledger, unit, as_of=as_of)
+    book = unit_sheet(ledger, unit, as_of=as_of, reader=caller)
     name = ledger.registry().unit(unit).name
     return download(book, fmt, f"{unit}-{name}-得分{as_of_suffix(as_of)}",
                     f"{file_part(unit)}-score{as_of_suffix(as_of)}")

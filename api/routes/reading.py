@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from kaoping.domain import confidential, policy
 from kaoping.domain.principals import Principal
 from kaoping.projections.scores import current_document, with_read_model
 
@@ -30,7 +31,7 @@ def units(ledger: LedgerDep, caller: Annotated[Principal, Permit("units.list")])
 
 @router.get("/v1/units/{code}/history")
 def history(code: str, ledger: LedgerDep, caller: UnitReader) -> list[dict[str, Any]]:
-    return ledger.history(code.upper())
+    return confidential.history(caller, ledger.history(code.upper()))
 
 
 @router.get("/v1/units/{code}/score", response_model=dict[str, Any])
@@ -41,10 +42,12 @@ def unit_score(code: str, ledger: LedgerDep, projection: ProjectionDep, caller: 
     if as_of is None and upto is None:
         document = current_document(projection, unit)
         if document is not None:
+            if not policy.sees_ballots(caller):  # ballots in words that name no rater
+                return confidential.score(caller, ledger.show_files(json.loads(document)))
             if EVIDENCE not in document:  # as stored; an evidence entry shows its file as it is now
                 return Response(document, media_type="application/json")
             return ledger.show_files(json.loads(document))
-    return ledger.score(unit, as_of=as_of, upto=upto)
+    return confidential.score(caller, ledger.score(unit, as_of=as_of, upto=upto))
 
 
 @router.get("/v1/units/{code}/replay")
@@ -52,7 +55,7 @@ def unit_replay(code: str, ledger: LedgerDep, caller: UnitReader, explain: bool 
     """The unit's total after each of its entries; with `explain`, each row's date, change and actor,
     and rows of type `checkpoint.due` where a checkpoint falling due moved the total."""
     unit = code.upper()
-    return ledger.replay_explained(unit) if explain else ledger.replay(unit)
+    return confidential.replay(caller, ledger.replay_explained(unit) if explain else ledger.replay(unit))
 
 
 @router.get("/v1/standings")

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kaoping.api.errors import status_of
+from kaoping.domain import confidential, policy
 from kaoping.domain import errors as e
 from kaoping.ledger.application import Ledger
 from kaoping.ledger.group_commit import PendingBatch
@@ -192,8 +193,14 @@ def publication_page(request: Request, who: Annotated[Visitor, Page("publication
 @router.get("/compare", response_class=HTMLResponse)
 def compare_page(request: Request, who: Annotated[Visitor, Page("compare", "a", "b")], a: str = "",
                  b: str = "", as_of: str | None = None) -> Response:
+    if not a.strip() or not b.strip():  # no pair yet: the form that picks one (issue 28, item 12)
+        units = services_of(request).ledger.registry().units
+        own = policy.bound_unit(who.principal)
+        return render(request, "compare.html", who, comparison=None, units=list(units.values()),
+                      a=(a.strip() or own or "").upper(), b=b.strip().upper(), own=own)
     try:
-        document = services_of(request).ledger.compare(a, b, as_of=(as_of or "").strip() or None)
+        document = confidential.compare(who.principal, services_of(request).ledger.compare(
+            a, b, as_of=(as_of or "").strip() or None))
     except e.KaopingError as error:
         return problem(request, who, 404 if isinstance(error, e.NotFound) else 422, "参数有误", error.message)
     return render(request, "compare.html", who, comparison=document)

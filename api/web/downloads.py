@@ -74,7 +74,7 @@ def unit_download(request: Request, who: Annotated[Visitor, Page("unit.sheet", "
         return refused
     as_of = (as_of or "").strip() or None
     try:
-        book = unit_sheet(ledger, code, as_of=as_of)
+        book = unit_sheet(ledger, code, as_of=as_of, reader=who.principal)
     except e.InvalidCommand as bad:
         return problem(request, who, 422, "参数有误", bad.message)
     name = registry.units[code].name

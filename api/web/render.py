@@ -34,7 +34,11 @@ SECURITY_HEADERS = {
 CSRF_REFUSED = "表单校验码（CSRF）缺失或不符，请刷新页面后重试。"
 
 
-def footer(request: Request, who: Visitor | None) -> dict[str, Any]:
+def footer(request: Request, who: Visitor | None) -> dict[str, Any] | None:
+    """What every page says of the ledger at its foot; nothing to a visitor not signed in (the
+    sign-in page shows no size, time or root of the ledger: issue 28, item 8)."""
+    if who is None:
+        return None
     ledger = services_of(request).ledger
     entries = ledger.entries()
     tz = ledger.zone

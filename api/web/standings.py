@@ -46,7 +46,8 @@ def standings_page(request: Request, who: Annotated[Visitor, Page("standings")],
         title = f"{GROUP_NAMES[group]} · {STAGE_NAMES[stage]}"
         groups.append({"key": group, "name": GROUP_NAMES[group], "rows": ranked,
                        "chart": bar_chart(ranked, title=title, link=link, highlight=principal.unit)})
-    disputed = {d["unit"] for d in services.ledger.disputes(status="open")}
+    # the disputes open now say nothing of a ranking as it stood on a past day: no badge there
+    disputed = set() if as_of else {d["unit"] for d in services.ledger.disputes(status="open")}
     return render(request, "standings.html", who, stage=stage, as_of=as_of, groups=groups,
                   stages=STAGE_NAMES, disputed=disputed,
                   provisional=sum(1 for row in rows if row["pending"]))

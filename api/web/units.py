@@ -20,7 +20,7 @@ from kaoping.api.errors import status_of
 from kaoping.domain import errors as e
 from kaoping.domain.explain import PENDING
 from kaoping.domain.folds import RegistryState
-from kaoping.domain import policy
+from kaoping.domain import confidential, policy
 from kaoping.domain.labels import DISPUTE_STATES, OUTCOMES, pending_name
 from kaoping.domain.names import FIGURES
 from kaoping.domain.standings import pending_for
@@ -155,8 +155,9 @@ def unit_page_response(request: Request, who: Visitor, code: str, *, as_of: str 
         score = unit_score(services.projection, code, as_of=as_of)
     except e.InvalidCommand as bad:
         return problem(request, who, 422, "参数有误", bad.message)
-    history = ledger.history(code)
-    replay = ledger.replay_explained(code)
+    history = confidential.history(who.principal, ledger.history(code))
+    replay = confidential.replay(who.principal, ledger.replay_explained(code))
+    score = confidential.score(who.principal, score)
     unit = registry.units[code]
     may_dispute = policy.may(who.principal, "dispute.file", code)
     disputable = ledger.disputable(code, who.principal) if may_dispute else set()
@@ -185,8 +186,9 @@ def dispute_form(request: Request, who: Annotated[Visitor, Page("dispute.file", 
     """One entry of the unit's history, its value and date, and the form to dispute it."""
     code = code.upper()
     ledger = services_of(request).ledger
-    history = ledger.history(code)
-    entry = next((row for row in history if row["id"] == target), None)
+    whole = ledger.history(code)
+    history = confidential.history(who.principal, whole)  # an entry named by its id or as shown
+    entry = next((shown for row, shown in zip(whole, history) if target in (row["id"], shown["id"])), None)
     if entry is None:
         return problem(request, who, 404, "未找到", f"本单位的历史记录中没有编号为 {target} 的记录。")
     count = sum(1 for row in history if row["type"] == "dispute.filed")
@@ -221,7 +223,9 @@ def file_dispute(request: Request, who: Annotated[Visitor, Page("dispute.file", 
                             error="表单已失效，请重新填写。", status_code=422)
     number = dispute if SHORT_CODE.match(dispute) and dispute.startswith(f"{code}-") else f"{code}-{nonce}"
     command = {"id": f"web-dispute-{code}-{nonce}", "type": "dispute.filed", "unit": code,
-               "dispute": number, "target": target.strip(), "reason": reason.strip()}
+               "dispute": number, "target": confidential.unmask(services_of(request).ledger.history(code),
+                                                                target.strip()),
+               "reason": reason.strip()}
     services = services_of(request)
     for _ in range(5):  # a number another form took meanwhile: the next one
         try:

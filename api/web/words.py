@@ -59,6 +59,9 @@ def describe(row: Mapping[str, Any], unit: str, indicators: Mapping[str, Any]) -
         indicator = indicators.get(p["indicator"])
         named = labels.indicator_name(p["indicator"], indicator.name if indicator is not None else "")
         return f"{labels.FIGURE_NAMES['common']} {named} 评分 {p['score']}"
+    if kind == "ballot.cast" and "ranking" not in p:  # as a reader who may not see ballots reads it
+        return (f"{labels.ROUND_NAMES.get(p.get('round', ''), p.get('round', ''))}·"
+                f"{labels.BALLOT_KINDS.get(p.get('kind', ''), p.get('kind', ''))}投票（评价人保密，得分见得分明细）")
     if kind == "ballot.cast":
         ranking = p["ranking"]
         place = f"本单位列第 {ranking.index(unit) + 1} 名 / 共 {len(ranking)} 个" if unit in ranking else "未列本单位"
