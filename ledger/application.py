@@ -81,6 +81,7 @@ class Ledger:
         self.files, self.citations = rooms.files, rooms.citations
 
     def close(self) -> None:
+        self.audit.wait()  # a background verify reads the store
         self.store.close()
 
     @property

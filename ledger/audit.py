@@ -39,6 +39,8 @@ class Audit:
         self._lock = threading.Lock()
         self._last: dict[str, Any] | None = None
         self._running = False
+        #: the background check `verify_status` started, if any (`wait` lets it end before a close)
+        self._thread: threading.Thread | None = None
 
     def verify(self, vkey: str | None = None) -> dict[str, Any]:
         """The chain, the tree and the checkpoints. `vkey` checks the checkpoints' signatures
@@ -242,9 +244,17 @@ class Audit:
             if known is None and size <= SYNC_VERIFY_LIMIT:
                 self._verify_and_keep()
                 return self.verify_status(size) if self._last else {"fresh": False, "ok": None}
-            threading.Thread(target=self._verify_and_keep, daemon=True,
-                             name="kaoping-verify").start()
+            self._thread = threading.Thread(target=self._verify_and_keep, daemon=True,
+                                            name="kaoping-verify")
+            self._thread.start()
         return {**known, "fresh": False} if known else {"fresh": False, "ok": None}
+
+    def wait(self) -> None:
+        """Let a background check end: the store must not close under its reads (on SQLite a read
+        on a closed connection ends the process)."""
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
 
     def _verify_and_keep(self) -> None:
         result = None
