@@ -41,6 +41,8 @@ class Audit:
         self._last: dict[str, Any] | None = None
         self._running = False
         self._verifying = threading.Lock()
+        #: the background check `verify_status` started, if any (`wait` lets it end before a close)
+        self._thread: threading.Thread | None = None
 
     def verify(self, vkey: str | None = None) -> dict[str, Any]:
         """The chain, the tree and the checkpoints. `vkey` checks the checkpoints' signatures
@@ -269,9 +271,9 @@ class Audit:
 
     def settle(self, timeout: float = 30) -> None:
         """Wait for a background check still running (the ledger is about to close its store: a
-        check reading a closed connection would crash the process)."""
-        thread = getattr(self, "_thread", None)
-        if thread is not None and thread.is_alive():
+        check reading a closed connection would end the process on SQLite)."""
+        thread = self._thread
+        if thread is not None and thread.is_alive() and thread is not threading.current_thread():
             thread.join(timeout)
 
     def _verify_and_keep(self) -> None:

@@ -25,6 +25,11 @@ from kaoping.api.bootstrap import build_ledger
 from kaoping.ledger.application import Ledger
 from kaoping.ledger.settings import Settings
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # pytest-xdist sets COLUMNS=80 in its workers; the CLI's rich consoles (made at import) would
+    # then wrap at 80 whatever COLUMNS a test gives CliRunner, as they never do in one process
+    os.environ.pop("COLUMNS", None)
+
 PG_ADMIN = os.environ.get("KAOPING_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 DATA = Path(__file__).parent / "data"
 
