@@ -59,7 +59,7 @@ def test_the_board_in_a_browser(store: tuple[str, str], tmp_path: Path) -> None:
         page.goto(base + "/signin")
         page.fill("input[name=token]", token)
         page.click("form[action='/signin'] button[type=submit]")
-        page.wait_for_url(base + "/")
+        page.wait_for_url(base + "/office")  # the office lands on its desk (policy.LANDING)
         page.click("header nav a[href='/board']")
         page.wait_for_url(base + "/board")
         page.fill("input[name=as_of]", "2018-06-20")
@@ -85,7 +85,7 @@ def test_the_board_in_a_browser(store: tuple[str, str], tmp_path: Path) -> None:
         small.goto(base + "/signin")
         small.fill("input[name=token]", token)
         small.click("form[action='/signin'] button[type=submit]")
-        small.wait_for_url(base + "/")
+        small.wait_for_url(base + "/office")
         small.goto(base + "/board?as_of=2018-06-20")
         first = small.locator("details.board-unit[data-light='red']").first
         first.locator("summary").click()
