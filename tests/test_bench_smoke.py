@@ -18,17 +18,18 @@ def test_bench_harness_runs_on_sqlite_and_reports_ratios() -> None:
     results = json.loads(json.dumps(run(config)))  # the JSON document, as written by the bench
     assert {"started_at", "seconds", "host", "config", "skipped", "rows"} <= set(results)
     rows = results["rows"]
-    assert {r["step"] for r in rows} == {"ingest", "http", "rebuild", "latency", "log"}
+    assert {r["step"] for r in rows} == {"ingest", "http", "hooks", "rebuild", "latency", "log", "files", "due",
+                                         "imports"}
     for r in rows:
         assert ROW_KEYS <= set(r), r["name"]
         assert r["db"] == "sqlite"
         assert r["value"] is not None and r["value"] > 0, r["name"]
         assert r["peak_rss_mb"] > 0
     compared = [r for r in rows if r["baseline"] is not None]
-    assert {r["step"] for r in compared} == {"ingest", "http", "rebuild", "log"}
+    assert {r["step"] for r in compared} == {"ingest", "http", "hooks", "rebuild", "log", "files", "imports"}
     for r in compared:
         assert r["baseline"] > 0 and r["ratio"] > 0 and r["target"].startswith(("ratio", "info"))
-    for step in ("ingest", "http", "rebuild"):  # each step's judged line is its first
+    for step in ("ingest", "http", "hooks", "rebuild", "files", "imports"):  # each step's judged line is its first
         assert next(r for r in compared if r["step"] == step)["target"].startswith("ratio")
     http = next(r for r in rows if r["step"] == "http")
     assert http["details"]["errors"] == 0 and http["details"]["requests"] > 0

@@ -4,12 +4,9 @@ the same as the operator's ingest of the same commands; and a real `kaoping serv
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -22,6 +19,7 @@ from kaoping.api.bootstrap import build_ledger
 from kaoping.api.http import create_app
 from kaoping.ledger.settings import Settings
 from conftest import scratch_database
+from scripts.benchmarks.serving import free_port, serving  # noqa: F401 (one home; the tests import them from here)
 
 KAOPING = Path(sys.executable).parent / "kaoping"  # the installed console script of this venv
 SHANGHAI = timezone(timedelta(hours=8))
@@ -137,47 +135,10 @@ def test_a_year_recorded_by_its_parties_over_http_equals_the_operators_ingest(
 
 # -- a real server ----------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def kaoping(*args: str) -> subprocess.CompletedProcess[str]:
     result = subprocess.run([str(KAOPING), *args], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     return result
-
-
-@contextmanager
-def serving(db: str, log_path: Path, *, timeout: float, server: str = "uvicorn") -> Iterator[str]:
-    """A real `kaoping serve --server SERVER` on a free port, once it answers /healthz; yields its
-    base URL."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with log_path.open("w") as log:
-        server = subprocess.Popen([str(KAOPING), "serve", "--host", "127.0.0.1", "--port", str(port),
-                                   "--server", server, "--db", db], stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                assert server.poll() is None, log_path.read_text()
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, \
-                    f"kaoping serve did not answer /healthz within {timeout:.0f} s"
-                time.sleep(0.1)
-            yield base
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=10)
 
 
 @pytest.mark.parametrize("server", ["uvicorn", "granian"])

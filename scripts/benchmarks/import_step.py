@@ -24,8 +24,8 @@ from typing import Any
 import httpx
 import psycopg
 
-from tests.test_http_e2e import serving
 
+from .serving import serving
 from .harness import key_of, row
 from .upload_step import rss, server_pid
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import httpx
 
-from tests.test_http_e2e import serving
 
+from .serving import serving
 from .harness import key_of, percentile, row
 from .http_step import kaoping_command, step_http
 
@@ -38,6 +38,7 @@ def step_hooks(urls_none: list[str], urls_hook: list[str], baseline_target: str,
     (with a secret) whose receiver is down. The ratio is the medians' (hook / none)."""
     kaoping = kaoping_command()
     none_rates, hook_rates, notes = [], [], []
+    hook_peaks: list[float | None] = []  # the hooked server's peak RSS, as the http step reports its own
     none_cpu, hook_cpu = [], []  # the server's CPU ms per request: less swayed by the machine's other load
     for plain, hooked in zip(urls_none, urls_hook):
         result = step_http(plain, baseline_target, commands, workdir=workdir, clients=clients, duration=duration,
@@ -52,17 +53,19 @@ def step_hooks(urls_none: list[str], urls_hook: list[str], baseline_target: str,
         result = step_http(hooked, baseline_target, commands, workdir=workdir, clients=clients, duration=duration,
                            warmup=warmup, baseline_seconds=baseline_seconds, label=label)[0]
         hook_rates.append(result["value"])
+        hook_peaks.append(result.get("peak_rss_mb"))
         hook_cpu.append(result["details"]["server_cpu_ms_per_request"])
         listed = subprocess.run([*kaoping, "hooks", "list", "--db", hooked], capture_output=True, text=True)
         notes.append(listed.stdout.strip().splitlines()[-1] if listed.stdout.strip() else "")
     none, hooked_rate = statistics.median(none_rates), statistics.median(hook_rates)
-    return [row("hooks", f"HTTP appends, one generic hook with its receiver down, {label}", "req/s", hooked_rate,
+    peaks = [p for p in hook_peaks if p is not None]
+    return [{**row("hooks", f"HTTP appends, one generic hook with its receiver down, {label}", "req/s", hooked_rate,
                 baseline=none, baseline_name="the same appends with no hook", target="ratio >= 0.95",
                 target_ratio=0.95, runs_none=[round(r) for r in none_rates],
                 runs_hook=[round(r) for r in hook_rates], outbox=notes,
                 notes=f"server CPU ms/request: none {statistics.median(none_cpu):.2f}, "
                       f"hook {statistics.median(hook_cpu):.2f}",
-                cpu_ms_none=none_cpu, cpu_ms_hook=hook_cpu)]
+                cpu_ms_none=none_cpu, cpu_ms_hook=hook_cpu), "peak_rss_mb": max(peaks) if peaks else None}]
 
 
 def _times(client: httpx.Client, path: str, samples: int) -> list[float]:

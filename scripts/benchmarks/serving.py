@@ -1,0 +1,54 @@
+"""A real `kaoping serve` on a free port, for the bench steps that measure through HTTP and for the
+tests that drive the product as a user would (tests/test_http_e2e.py re-exports it): one home, and
+the bench never imports the test suite (which needs pytest's conftest on its path)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+KAOPING = Path(sys.executable).parent / "kaoping"  # the installed console script of this venv
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serving(db: str, log_path: Path, *, timeout: float, server: str = "uvicorn") -> Iterator[str]:
+    """A real `kaoping serve --server SERVER` on a free port, once it answers /healthz; yields its
+    base URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with log_path.open("w") as log:
+        process = subprocess.Popen([str(KAOPING), "serve", "--host", "127.0.0.1", "--port", str(port),
+                                    "--server", server, "--db", db], stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                assert process.poll() is None, log_path.read_text()
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline, \
+                    f"kaoping serve did not answer /healthz within {timeout:.0f} s"
+                time.sleep(0.1)
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
