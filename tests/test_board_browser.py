@@ -12,28 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-import pytest
 
-from conftest import scratch_database
 from tests.test_http_e2e import serving
-from tests.test_web_browser import ARGS, CHROMIUM, KAOPING, ROOT, _browser_missing
+from tests.test_web_browser import ARGS, CHROMIUM, KAOPING
 from tests.screens import screenshots
+from tests.test_loop_browser import store  # noqa: F401 (the fixture: both stores, the browser required in CI)
 
 SCREENSHOTS = screenshots("board")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    problem = _browser_missing()
-    if problem:
-        if os.environ.get("KAOPING_REQUIRE_BROWSER"):
-            pytest.fail(f"browser tests are required: {problem}")
-        pytest.skip(problem)
-    if request.param == "sqlite":
-        yield request.param, f"sqlite:///{tmp_path / 'board.db'}"
-        return
-    with scratch_database(request.getfixturevalue("postgres_admin")) as url:
-        yield request.param, url
 
 
 def kaoping(db: str, *args: str) -> str:

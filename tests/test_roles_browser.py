@@ -16,12 +16,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 
-from conftest import scratch_database
 from tests.test_http_e2e import serving
-from tests.test_web_browser import ARGS, CHROMIUM, KAOPING, ROOT, _browser_missing
+from tests.test_web_browser import ARGS, CHROMIUM, KAOPING
 from tests.screens import screenshots
+from tests.test_loop_browser import store  # noqa: F401 (the fixture: both stores, the browser required in CI)
 
 SCREENSHOTS = screenshots("roles")
 AMENDMENT = {"version": "2018.2", "common": {"sub_indicators": {"C05": [
@@ -31,18 +30,6 @@ AMENDMENT = {"version": "2018.2", "common": {"sub_indicators": {"C05": [
 RECORDED = ("ballot.cast", "common.scored", "round.closed", "bonus.awarded", "entry.voided", "task.assigned")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    problem = _browser_missing()
-    if problem:
-        if os.environ.get("KAOPING_REQUIRE_BROWSER"):
-            pytest.fail(f"browser tests are required: {problem}")
-        pytest.skip(problem)
-    if request.param == "sqlite":
-        yield request.param, f"sqlite:///{tmp_path / 'roles.db'}"
-        return
-    with scratch_database(request.getfixturevalue("postgres_admin")) as url:
-        yield request.param, url
 
 
 def kaoping(db: str, *args: str, stdin: str | None = None, key: Path | None = None) -> str:

@@ -31,15 +31,20 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 
+#: the read-only notice a visitor not signed in reads (the signer's own message names sizes)
+ANONYMOUS_FORK = ("本服务器现在不登记任何记录：账本与签名者记住的历史不一致（可能被改写或截断）。"
+                  "请联系考评办，由运维人员运行 kaoping verify 查明。")
+
 CSRF_REFUSED = "表单校验码（CSRF）缺失或不符，请刷新页面后重试。"
 
 
 def footer(request: Request, who: Visitor | None) -> dict[str, Any] | None:
-    """What every page says of the ledger at its foot; nothing to a visitor not signed in (the
-    sign-in page shows no size, time or root of the ledger: issue 28, item 8)."""
-    if who is None:
-        return None
+    """What every page says of the ledger at its foot; to a visitor not signed in nothing of the
+    ledger (no size, time or root: issue 28, item 8) — only, when the signer refuses its tree, that
+    the server records nothing now (every page says so: issue 23), in words that name no size."""
     ledger = services_of(request).ledger
+    if who is None:
+        return {"fork": ANONYMOUS_FORK} if ledger.fork() is not None else None
     entries = ledger.entries()
     tz = ledger.zone
     info: dict[str, Any] = {"entries": len(entries), "last": None, "verify": None}
