@@ -496,7 +496,11 @@ def test_badges_are_explained_in_words_and_a_past_ranking_shows_no_dispute_of_to
     browser = signed_in(app, tokens["auditor"])
     now = browser.get("/").text
     assert 'data-testid="legend"' in now and "尚缺输入，按 0 计" in now  # readable without hovering
-    assert demo_ledger.disputes(status="open"), "the tests above filed a dispute that is still open"
+    if not demo_ledger.disputes(status="open"):  # on its own (another worker ran the dispute tests)
+        demo_ledger.ingest([{"id": "badge-dispute", "type": "dispute.filed", "unit": "D03", "dispute": "D03-901",
+                             "target": "demo-D03-common-C08", "reason": "评分未采纳已报送的佐证材料"}], actor="D03")
+        now = browser.get("/").text
+    assert demo_ledger.disputes(status="open")
     assert 'title="有待裁决的异议">异议中' in now
     past = browser.get("/?as_of=2018-03-31").text
     assert 'title="有待裁决的异议">异议中' not in past
