@@ -136,15 +136,7 @@ class Appeals:
         before, after = self.reader.as_if([]), self.reader.as_if([ruling])
         registry = self.reader.registry()
         ranks_before, ranks_after = _ranks(registry, before), _ranks(registry, after)
-        changes = []
-        for unit_code in sorted(registry.units):
-            for figure in FIGURES:
-                was, would = fmt(getattr(before[unit_code], figure)), fmt(getattr(after[unit_code], figure))
-                if was != would:
-                    changes.append({"unit": unit_code, "figure": figure, "now": was, "if_upheld": would})
-            if ranks_before[unit_code] != ranks_after[unit_code]:
-                changes.append({"unit": unit_code, "figure": "rank", "now": ranks_before[unit_code],
-                                "if_upheld": ranks_after[unit_code]})
+        changes = _moves(registry, before, after, ranks_before, ranks_after, "if_upheld")
         own = dispute["unit"]
         return {"dispute": code, "unit": own, "target": dispute["target"],
                 "now": {"total": fmt(before[own].total), "rank": ranks_before[own]},
@@ -165,16 +157,7 @@ class Appeals:
                      payload={"target": target, "reason": "preview"})
         before, after = self.reader.as_if([]), self.reader.as_if([void])
         registry = self.reader.registry()
-        ranks_before, ranks_after = _ranks(registry, before), _ranks(registry, after)
-        changes = []
-        for unit_code in sorted(registry.units):
-            for figure in FIGURES:
-                was, would = fmt(getattr(before[unit_code], figure)), fmt(getattr(after[unit_code], figure))
-                if was != would:
-                    changes.append({"unit": unit_code, "figure": figure, "now": was, "if_voided": would})
-            if ranks_before[unit_code] != ranks_after[unit_code]:
-                changes.append({"unit": unit_code, "figure": "rank", "now": ranks_before[unit_code],
-                                "if_voided": ranks_after[unit_code]})
+        changes = _moves(registry, before, after, _ranks(registry, before), _ranks(registry, after), "if_voided")
         return {"target": target, "type": entry.type, "seq": entry.seq, "payload": dict(entry.payload),
                 "actor": entry.actor, "recorded_at": self._local(entry.recorded_at), "changes": changes}
 
@@ -189,6 +172,22 @@ def _may_move(entry: Entry) -> bool:
 def _ranks(registry: Any, scores: dict[str, Any]) -> dict[str, int]:
     rows = by_group((u.group, u.code, u.name, fmt(scores[u.code].total)) for u in registry.units.values())
     return {str(row["unit"]): int(row["rank"]) for row in rows}  # type: ignore[call-overload]
+
+
+def _moves(registry: Any, before: dict[str, Any], after: dict[str, Any], ranks_before: dict[str, int],
+           ranks_after: dict[str, int], would: str) -> list[dict[str, Any]]:
+    """Every figure and rank that differs between two scorings of every unit, as a preview lists
+    them (`would` names the after-value's key: `if_upheld`, `if_voided`)."""
+    changes: list[dict[str, Any]] = []
+    for unit_code in sorted(registry.units):
+        for figure in FIGURES:
+            was, then = fmt(getattr(before[unit_code], figure)), fmt(getattr(after[unit_code], figure))
+            if was != then:
+                changes.append({"unit": unit_code, "figure": figure, "now": was, would: then})
+        if ranks_before[unit_code] != ranks_after[unit_code]:
+            changes.append({"unit": unit_code, "figure": "rank", "now": ranks_before[unit_code],
+                            would: ranks_after[unit_code]})
+    return changes
 
 
 def _closes(target: Entry | None, publications: list[dict[str, Any]]) -> str | None:
