@@ -12,7 +12,7 @@ import hmac
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote_plus, urlsplit
 
@@ -191,8 +191,8 @@ def _points(points: Any) -> str:
 
 def _positive(points: Any) -> bool:
     try:
-        return float(points) > 0
-    except (TypeError, ValueError):
+        return Decimal(str(points)) > 0
+    except (TypeError, ValueError, InvalidOperation):
         return False
 
 

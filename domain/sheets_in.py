@@ -266,7 +266,7 @@ def read_date(value: Any) -> date:
             except ValueError:
                 raise CellError("import.date") from None
     if re.fullmatch(r"\d{5}(\.0+)?", text):
-        return read_date(float(text))
+        return read_date(int(Decimal(text)))
     raise CellError("import.date")
 
 
@@ -329,7 +329,7 @@ def read_int(value: Any) -> int:
         return int(value)
     text = str(value).strip()
     if re.fullmatch(r"[+-]?\d+(\.0+)?", text):
-        return int(float(text))
+        return int(Decimal(text))
     raise CellError("import.whole")
 
 
