@@ -4,7 +4,6 @@ body is bounded while it is read; every refusal is the one Chinese JSON shape wi
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kaoping.api.http import create_app
+from tests.test_bodies import asgi_post as post_chunks
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -168,35 +168,7 @@ def test_an_unknown_path_is_a_404_in_the_same_shape(client, office):
 def asgi_post(app, headers: dict[str, str], chunks: Iterator[bytes]) -> tuple[int, dict[str, Any], int]:
     """POST /v1/commands straight to the ASGI app, the body sent chunk by chunk as the app asks
     for it: (status, JSON body, how many chunks the app read)."""
-    read = 0
-
-    async def run() -> list[dict[str, Any]]:
-        nonlocal read
-        sent: list[dict[str, Any]] = []
-
-        async def receive() -> dict[str, Any]:
-            nonlocal read
-            chunk = next(chunks, None)
-            if chunk is None:
-                return {"type": "http.request", "body": b"", "more_body": False}
-            read += 1
-            return {"type": "http.request", "body": chunk, "more_body": True}
-
-        async def send(message: dict[str, Any]) -> None:
-            sent.append(message)
-
-        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-                 "scheme": "http", "path": "/v1/commands", "raw_path": b"/v1/commands",
-                 "query_string": b"", "root_path": "", "server": ("testserver", 80),
-                 "client": ("127.0.0.1", 5000),
-                 "headers": [(k.lower().encode(), v.encode()) for k, v in
-                             {**headers, "content-type": "application/json"}.items()]}
-        await app(scope, receive, send)
-        return sent
-
-    sent = asyncio.run(run())
-    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
-    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    status, body, read = post_chunks(app, "/v1/commands", {**headers, "content-type": "application/json"}, chunks)
     return status, json.loads(body), read
 
 
