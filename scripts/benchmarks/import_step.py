@@ -15,7 +15,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -27,7 +26,7 @@ import psycopg
 
 from .serving import serving
 from .harness import key_of, row
-from .upload_step import rss, server_pid
+from .upload_step import peak_while, server_pid
 
 KAOPING = Path(sys.executable).with_name("kaoping")
 PG = os.environ.get("KAOPING_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -68,25 +67,6 @@ def _files(folder: Path, seed: int) -> dict[str, Any]:
     return made
 
 
-def _peak_while(pid: int, work: Any) -> tuple[Any, float, int, int]:
-    before, peak, done = rss(pid), 0, threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, rss(pid))
-            time.sleep(0.005)
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    started = time.perf_counter()
-    try:
-        answer = work()
-    finally:
-        seconds = time.perf_counter() - started
-        done.set()
-        sampler.join()
-    return answer, seconds, before, max(peak, before)
 
 
 def step_imports(json_url: str, sheet_url: str, served_url: str, workdir: str, seed: int = 7,
@@ -129,8 +109,8 @@ def step_imports(json_url: str, sheet_url: str, served_url: str, workdir: str, s
                     assert answer.status_code in (200, 201), answer.text[:500]
                     return answer
 
-                _answer, preview_s, before, peak_preview = _peak_while(pid, lambda: post(True))
-                _answer, commit_s, _before, peak_commit = _peak_while(pid, lambda: post(False))
+                _answer, preview_s, before, peak_preview = peak_while(pid, lambda: post(True))
+                _answer, commit_s, _before, peak_commit = peak_while(pid, lambda: post(False))
     finally:
         if env_key is not None:
             os.environ["KAOPING_SIGNING_KEY"] = env_key

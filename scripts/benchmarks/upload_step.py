@@ -44,6 +44,29 @@ def rss(pid: int) -> int:
     return 0
 
 
+def peak_while(pid: int, work: Any) -> tuple[Any, float, int, int]:
+    """(what `work()` answered, its seconds, the server's RSS before, its peak RSS meanwhile, sampled
+    every 5 ms)."""
+    before, peak, done = rss(pid), 0, threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, rss(pid))
+            time.sleep(0.005)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    started = time.perf_counter()
+    try:
+        answer = work()
+    finally:
+        seconds = time.perf_counter() - started
+        done.set()
+        sampler.join()
+    return answer, seconds, before, max(peak, before)
+
+
 def server_pid(port: int) -> int:
     found = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True).stdout
     return int(found.split("pid=")[1].split(",")[0])
@@ -78,22 +101,9 @@ def _upload(client: httpx.Client, pid: int, office: str, data: bytes) -> tuple[f
     """(seconds, RSS before, peak RSS) of one upload of `data`, the server's RSS sampled meanwhile."""
     client.post("/v1/files", files={"file": ("warm.pdf", b"%PDF-1.4\nwarm", "application/pdf")},
                 headers={"Authorization": f"Bearer {office}"})
-    before, peak, done = rss(pid), 0, threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, rss(pid))
-            time.sleep(0.005)
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    started = time.perf_counter()
-    answer = client.post("/v1/files", files={"file": ("bench.pdf", data, "application/pdf")},
-                         headers={"Authorization": f"Bearer {office}"})
-    seconds = time.perf_counter() - started
-    done.set()
-    sampler.join()
+    answer, seconds, before, peak = peak_while(pid, lambda: client.post(
+        "/v1/files", files={"file": ("bench.pdf", data, "application/pdf")},
+        headers={"Authorization": f"Bearer {office}"}))
     assert answer.status_code == 201, answer.text
     return seconds, before, peak
 
