@@ -57,19 +57,7 @@ class Admin:
         if self.streams.registry(required=False).version > 0:
             self.notary.sign_current(self.clock())
             return False
-        data = resources.files("kaoping.domain") / "data"
-        scheme = json.loads((data / "scheme-2018.json").read_text(encoding="utf-8"))
-        entries: list[tuple[str, str, dict[str, Any]]] = [
-            (f"kaoping:init:scheme:{scheme['version']}", "scheme.adopted", {"scheme": scheme}),
-        ]
-        for ind in parse_indicators((data / "common_indicators.tsv").read_text(encoding="utf-8")):
-            entries.append((f"kaoping:init:indicator:{ind.code}", "indicator.registered",
-                            {"code": ind.code, "name": ind.name, "name_en": ind.name_en,
-                             "assessor": ind.assessor, "in_average": ind.in_average}))
-        for unit in parse_units((data / "units.tsv").read_text(encoding="utf-8")):
-            entries.append((f"kaoping:init:unit:{unit.code}", "unit.registered",
-                            {"code": unit.code, "name": unit.name, "name_en": unit.name_en,
-                             "category": unit.category, "group": unit.group}))
+        entries = init_entries()
         try:
             self.writer.append_internal(REGISTRY_STREAM, 0, entries, actor="kaoping init")
         except IntegrityError:
@@ -286,3 +274,22 @@ def _redacted(url: str) -> str:
 
 
 __all__ = ["Admin", "Amendment"]
+
+
+def init_entries() -> list[tuple[str, str, dict[str, Any]]]:
+    """What `kaoping init` records in the registry stream: (id, type, payload) of the 2018 scheme,
+    the common indicators and the units, read from the package's data."""
+    data = resources.files("kaoping.domain") / "data"
+    scheme = json.loads((data / "scheme-2018.json").read_text(encoding="utf-8"))
+    entries: list[tuple[str, str, dict[str, Any]]] = [
+        (f"kaoping:init:scheme:{scheme['version']}", "scheme.adopted", {"scheme": scheme}),
+    ]
+    for ind in parse_indicators((data / "common_indicators.tsv").read_text(encoding="utf-8")):
+        entries.append((f"kaoping:init:indicator:{ind.code}", "indicator.registered",
+                        {"code": ind.code, "name": ind.name, "name_en": ind.name_en,
+                         "assessor": ind.assessor, "in_average": ind.in_average}))
+    for unit in parse_units((data / "units.tsv").read_text(encoding="utf-8")):
+        entries.append((f"kaoping:init:unit:{unit.code}", "unit.registered",
+                        {"code": unit.code, "name": unit.name, "name_en": unit.name_en,
+                         "category": unit.category, "group": unit.group}))
+    return entries

@@ -8,10 +8,8 @@ tests/test_rejections.py and tests/test_rules_integrity.py."""
 from __future__ import annotations
 
 import itertools
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,8 +23,8 @@ from kaoping.domain.folds import (PublicationsState, RegistryState, RoundState, 
 from kaoping.domain.names import (PUBLICATIONS_STREAM, REGISTRY_STREAM, TOKENS_STREAM, round_stream,
                                   unit_of, unit_stream)
 from kaoping.domain.principals import Principal
-from kaoping.domain.reference import parse_indicators, parse_units
 from kaoping.domain.rules import Decision, RecordedCommand, decide
+from kaoping.ledger.admin import init_entries
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 #: the clock of these tests: 2019-01-15 10:00 in Asia/Shanghai, as tests/conftest.py's `clock`
@@ -35,20 +33,8 @@ _ids = itertools.count()
 
 
 def _registry_entries() -> list[tuple[str, str, dict[str, Any]]]:
-    """What `kaoping init` records in the registry (ledger/admin.py): the scheme, the common
-    indicators, the units."""
-    data = resources.files("kaoping.domain") / "data"
-    scheme = json.loads((data / "scheme-2018.json").read_text(encoding="utf-8"))
-    entries = [(f"kaoping:init:scheme:{scheme['version']}", "scheme.adopted", {"scheme": scheme})]
-    for ind in parse_indicators((data / "common_indicators.tsv").read_text(encoding="utf-8")):
-        entries.append((f"kaoping:init:indicator:{ind.code}", "indicator.registered",
-                        {"code": ind.code, "name": ind.name, "name_en": ind.name_en,
-                         "assessor": ind.assessor, "in_average": ind.in_average}))
-    for unit in parse_units((data / "units.tsv").read_text(encoding="utf-8")):
-        entries.append((f"kaoping:init:unit:{unit.code}", "unit.registered",
-                        {"code": unit.code, "name": unit.name, "name_en": unit.name_en,
-                         "category": unit.category, "group": unit.group}))
-    return entries
+    """What `kaoping init` records in the registry (ledger/admin.py's own list)."""
+    return init_entries()
 
 
 @dataclass
