@@ -42,8 +42,10 @@ drivers' errors into its own (`IntegrityError` for a version conflict).
 
 from __future__ import annotations
 
+import random
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -612,6 +614,35 @@ class EventStore(Application):  # type: ignore[type-arg]
 
 class KaopingSQLiteFactory(SQLiteFactory):
     application_recorder_class = ChainedSQLiteRecorder
+
+    def __init__(self, env: Any):
+        _wal_before_first_connection(env.get("SQLITE_DBNAME") or "", float(env.get("SQLITE_LOCK_TIMEOUT") or 5))
+        super().__init__(env)
+
+
+def _wal_before_first_connection(db_name: str, timeout: float) -> None:
+    """Turn a fresh database file to WAL mode before the library's pool opens it. The library does it
+    on its first connection, once, without retrying; but SQLite refuses that switch with "database is
+    locked" at once, not after its busy timeout (the switch upgrades a read lock, where waiting could
+    deadlock), while another process holds the file. Processes starting together on a fresh file (a
+    service manager starting every worker, CLI commands side by side) each retry it here until the
+    lock timeout; once the file is in WAL mode it stays so, and this is one read."""
+    if not db_name or ":memory:" in db_name or "mode=memory" in db_name:
+        return
+    deadline = time.monotonic() + timeout
+    connection = sqlite3.connect(db_name, uri=True, timeout=timeout, isolation_level=None)
+    try:
+        while True:
+            try:
+                if connection.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+                    return
+                connection.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01 + random.random() * 0.04)  # noqa: S311 - spreading the retries, not a secret
+    finally:
+        connection.close()
 
 
 class KaopingPostgresFactory(PostgresFactory):
