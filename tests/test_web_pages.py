@@ -224,7 +224,7 @@ def test_the_download_links_keep_the_stage_and_the_date(app, tokens, demo_ledger
     browser = signed_in(app, tokens["auditor"])
     page = browser.get("/?stage=half_year&as_of=2018-07-31")
     links = re.findall(r'href="(/exports/standings\.(?:xlsx|csv)[^"]*)"', page.text)
-    assert len(links) == 2
+    assert len(links) == 3  # the full sheet as xlsx and csv, and the leaders' brief sheet (issue 28, item 13)
     for link in links:
         assert "stage=half_year" in link and "as_of=2018-07-31" in link, link
         sheet = browser.get(link.replace("&amp;", "&"))
