@@ -6,7 +6,8 @@ it was made, from which ledger size and signed checkpoint) over one `Sheet` per 
 unit. Sheets are plain data (headers, rows); figures are `Decimal`s equal to the JSON's 2-place
 strings, ranks and levels are ints, and every name is the pages' (`domain.labels`). `to_xlsx` gives
 each sheet a worksheet of its own, with the title row, a frozen header, an autofilter and a
-landscape fit-to-width print set-up; `to_csv` keeps one file (the title line, then the header and
+fit-to-width print set-up (A4 landscape; the leaders' brief standings sheet, `brief_standings_sheet`,
+A4 portrait); `to_csv` keeps one file (the title line, then the header and
 every sheet's rows, with a column naming the sheet). `download` makes the attachment response that
 the API (`routes/exports.py`) and the pages (`web/downloads.py`) serve.
 """
