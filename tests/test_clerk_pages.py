@@ -38,6 +38,9 @@ HASH = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])|(?<![0-9A-Za-z])[0-9a-
 CODE = re.compile(r"(?<![A-Za-z0-9_#:/.-])([DTZ]\d{2}|C\d{2})(?![A-Za-z0-9_/-]|\.\d)")
 #: the ledger's own entries' ids (kaoping:init:scheme:2018.1), which the word tokeniser splits at ":"
 OWN_ID = re.compile(r"kaoping:[\w:.-]+")
+#: the footer's signed checkpoint root (base64, shown by its first 12 characters, whole on hover): a
+#: value, not words, though one without a digit reads as letters (a random key makes one now and then)
+ROOT = re.compile(r"(?<![A-Za-z0-9+/])(?:[A-Za-z0-9+/]{12}…|[A-Za-z0-9+/]{43}=)")
 #: how near a code its name must stand, in characters of the page's text
 NEAR = 40
 
@@ -89,6 +92,7 @@ def read(html: str) -> Reader:
 def faults(html: str, ids: set[str], names: dict[str, str]) -> list[str]:
     """What a page shows that a clerk should not read: English words, hashes, codes without names."""
     text = OWN_ID.sub(lambda m: " " if m.group(0) in ids else m.group(0), " ".join(read(html).shown))
+    text = ROOT.sub(" ", text)
     found = [f"英文：{w}" for w in english_words(text, ids) if w not in ALLOWED]
     found += [f"哈希：{h}" for h in HASH.findall(text)]
     for match in CODE.finditer(text):
@@ -106,6 +110,8 @@ def test_the_reader_finds_words_hashes_and_bare_codes_outside_the_toggle() -> No
             f'<details class="tech"><summary>详情</summary>第 5 条 <code>{digest}</code> 下载回执 receipt</details>')
     assert faults(page, {"demo-D03-x"}, names) == []
     assert faults('<p>异议 D03-001，第 5 条 kaoping:init:x</p>', {"kaoping:init:x"}, names) == []
+    root = "LtKjODbAbcdEfGhIjKlMnOpQrStUvWxYzAbCdEfGhIj="  # a checkpoint root without a digit
+    assert faults(f'<p>根哈希 <code title="{root}">{root[:12]}…</code></p>', set(), names) == []
     assert faults('<p>D03 与 D29 的比较</p>', set(), {**names, "D29": "县统计局"}) == [
         "无名称的代码：D03（D03 与 D29 的比较）", "无名称的代码：D29（D03 与 D29 的比较）"]
     assert faults(f'<p title="{digest}">哈希 <code>{digest[:10]}…</code> Receipt</p>', set(), names) == [
