@@ -27,7 +27,7 @@ from urllib.parse import quote
 from fastapi.responses import Response
 
 from kaoping.domain.labels import (DUE_STATUSES, FIGURE_NAMES, GROUP_NAMES, LIGHTS, PENDING_HEADING, STAGE_NAMES,
-                                  pending_names)
+                                  code_names, name_codes, pending_names)
 from kaoping.domain.names import FIGURES, GROUPS
 from kaoping.domain import confidential, policy
 from kaoping.domain.principals import Principal
@@ -220,11 +220,12 @@ def unit_sheet(ledger: Ledger, code: str, *, as_of: str | None = None,
     `reader` may read them: `domain.confidential`)."""
     entries = ledger.entries()
     document = confidential.score(reader, ledger.score(code.upper(), as_of=as_of, entries=entries))
+    names = code_names(ledger.registry())  # each unit's and indicator's code with its name, as the pages
     rows: list[list[Any]] = []
 
     def walk(node: dict[str, Any], level: int) -> None:
-        rows.append([level, "\u3000" * level + node["label"], Decimal(node["value"]), node["formula"],
-                     ", ".join(_cite(entry) for entry in node["entries"])])
+        rows.append([level, "\u3000" * level + name_codes(node["label"], names), Decimal(node["value"]),
+                     name_codes(node["formula"], names), ", ".join(_cite(entry) for entry in node["entries"])])
         for child in node["children"]:
             walk(child, level + 1)
 

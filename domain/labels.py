@@ -166,6 +166,12 @@ def payload_words(payload: Mapping[str, Any]) -> str:
 BARE_CODE = re.compile(r"(?<![A-Za-z0-9_#:/.-])(?:[DTZ]\d{2}|C\d{2})(?![A-Za-z0-9_/-]|\.\d)")
 
 
+def code_names(registry: Any) -> dict[str, str]:
+    """The name of each unit and common indicator of `registry` (its `units` and `indicators`), by code."""
+    return {**{code: unit.name for code, unit in registry.units.items()},
+            **{code: indicator.name for code, indicator in registry.indicators.items()}}
+
+
 def name_codes(text: str, names: Mapping[str, str]) -> str:
     """`text` with each unit's code that stands alone given its name ("县物价局（D03）") and each common
     indicator's code its name after it ("C07 民心网民意诉求工作"), unless the name is beside it already."""

@@ -30,6 +30,8 @@ from kaoping.api.sheets import (
 from kaoping.api.http import create_app
 from kaoping.domain.labels import (
     FIGURE_NAMES,
+    code_names,
+    name_codes,
     GROUP_NAMES,
     PENDING_HEADING,
     STAGE_NAMES,
@@ -244,9 +246,11 @@ def test_the_unit_sheet_is_the_explanation_tree(recorded, database_url):
 
     walk(score["explanation"], 0)
     assert sheet.headers == UNIT_HEADERS and len(sheet.rows) == len(nodes)
+    names = code_names(recorded.registry())  # codes with their names, as the pages (issue 28, item 11)
+    assert any(row[1].strip("\u3000") != node["label"] for row, (_, node) in zip(sheet.rows, nodes))  # "C01 创城…"
     for row, (level, node) in zip(sheet.rows, nodes, strict=True):
-        assert row[0] == level and row[1].strip("\u3000") == node["label"]
-        assert f"{row[2]:.2f}" == node["value"] and row[3] == node["formula"]
+        assert row[0] == level and row[1].strip("\u3000") == name_codes(node["label"], names)
+        assert f"{row[2]:.2f}" == node["value"] and row[3] == name_codes(node["formula"], names)
         struck = [e.get("voided_by") or e.get("superseded_by") for e in node["entries"]]
         assert row[4] == ", ".join(f"#{e['seq']}" + (f"（已作废/被替代：{s}）" if s else "")
                                    for e, s in zip(node["entries"], struck, strict=True))

@@ -50,9 +50,7 @@ templates.env.filters.update(payload=_payload, named=_named, unit=_unit)
 
 def code_names(request: Request) -> dict[str, str]:
     """The name of each unit and common indicator, by code, as the registry holds them."""
-    registry = services_of(request).ledger.registry()
-    return {**{code: unit.name for code, unit in registry.units.items()},
-            **{code: indicator.name for code, indicator in registry.indicators.items()}}
+    return labels.code_names(services_of(request).ledger.registry())
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
