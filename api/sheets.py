@@ -6,7 +6,8 @@ it was made, from which ledger size and signed checkpoint) over one `Sheet` per 
 unit. Sheets are plain data (headers, rows); figures are `Decimal`s equal to the JSON's 2-place
 strings, ranks and levels are ints, and every name is the pages' (`domain.labels`). `to_xlsx` gives
 each sheet a worksheet of its own, with the title row, a frozen header, an autofilter and a
-landscape fit-to-width print set-up; `to_csv` keeps one file (the title line, then the header and
+fit-to-width print set-up (A4 landscape; the leaders' brief standings sheet, `brief_standings_sheet`,
+A4 portrait); `to_csv` keeps one file (the title line, then the header and
 every sheet's rows, with a column naming the sheet). `download` makes the attachment response that
 the API (`routes/exports.py`) and the pages (`web/downloads.py`) serve.
 """
@@ -26,7 +27,7 @@ from urllib.parse import quote
 from fastapi.responses import Response
 
 from kaoping.domain.labels import (DUE_STATUSES, FIGURE_NAMES, GROUP_NAMES, LIGHTS, PENDING_HEADING, STAGE_NAMES,
-                                  pending_names)
+                                  code_names, name_codes, pending_names)
 from kaoping.domain.names import FIGURES, GROUPS
 from kaoping.domain import confidential, policy
 from kaoping.domain.principals import Principal
@@ -49,6 +50,8 @@ class Sheet:
     headers: list[str]
     rows: list[list[Any]]
     frozen_columns: int = 0
+    #: each column's width in characters, where the content's own would not print well
+    widths: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,8 @@ class Book:
     caption: str
     sheets: list[Sheet]
     sheet_column: str = GROUP
+    #: printed upright on A4 (a brief sheet) rather than across (a working sheet's many columns)
+    portrait: bool = False
 
 
 # -- the title row -------------------------------------------------------------------------------
@@ -124,6 +129,51 @@ def standings_sheet(ledger: Ledger, projection: ScoresProjection, *, as_of: str 
     return Book(caption(ledger, f"{STAGE_NAMES[stage]}排名", as_of, size), sheets)
 
 
+#: the figures a leader reads of each stage's ranking, after the one it ranks by
+BRIEF_FIGURES = {"annual": ("indicator", "comprehensive", "bonus", "penalty"),
+                 "half_year": ("process", "common"), "process": ()}
+#: the county whose year the ledger keeps (盘县政办发〔2018〕144号)
+COUNTY = "盘县"
+BRIEF_UNIT = "单位"
+
+
+def brief_caption(ledger: Ledger, stage: str, as_of: str | None) -> str:
+    """"盘县 2018 年度专项考评 · 年度专项考评成绩排名 · 截至 2018-12-31": a leader's title, naming the
+    year, the county and the day — no ledger size or hash (the full sheet carries those)."""
+    scheme = ledger.registry().scheme
+    year = str(scheme.data.get("in_force_from", ""))[:4]
+    day = as_of[:10] if as_of else ledger.today().isoformat()
+    return f"{COUNTY} {year} 年度专项考评 · {STAGE_NAMES[stage]}排名 · 截至 {day}"
+
+
+def brief_headers(stage: str = "annual") -> list[str]:
+    ranked = stage_figure(stage)
+    return [RANK, BRIEF_UNIT, *(FIGURE_NAMES[key] for key in (ranked, *BRIEF_FIGURES[stage]))]
+
+
+def brief_standings_sheet(ledger: Ledger, projection: ScoresProjection, *, as_of: str | None = None,
+                          stage: str = "annual", figures_of: Collection[str] | None = None) -> Book:
+    """The standings for leaders (issue 28, item 13): one sheet per group in rank order, each unit's
+    rank, name, the figure the stage ranks by and its main parts (`BRIEF_FIGURES`), A4 upright. The
+    same documents and ranks as `standings_sheet`; `figures_of` withholds the same figures."""
+    ranked_key = stage_figure(stage)
+    keys = (ranked_key, *BRIEF_FIGURES[stage])
+    documents, _ = _documents(ledger, projection, as_of)
+    ranked = by_group((d["group"], code, d["name"], d[ranked_key]) for code, d in documents.items())
+    headers = brief_headers(stage)
+    widths = (6, 26, *(12 for _ in keys))
+    sheets = []
+    for group in GROUPS:
+        rows = []
+        for row in (r for r in ranked if r["group"] == group):
+            full = figures_of is None or row["unit"] in figures_of
+            document = documents[str(row["unit"])]
+            rows.append([row["rank"], row["name"],
+                         *(Decimal(document[key]) if full or key == ranked_key else None for key in keys)])
+        sheets.append(Sheet(GROUP_NAMES[group], list(headers), rows, 2, widths))
+    return Book(brief_caption(ledger, stage, as_of), sheets, portrait=True)
+
+
 BOARD_HEADERS = ["灯", "单位代码", "单位名称", "单位红灯", "单位黄灯", "单位可挽回分数", "任务", "任务名称", "节点",
                  "到期日", "剩余天数", "状态", "可挽回分数", "重要任务", "佐证（交/核）"]
 
@@ -170,11 +220,12 @@ def unit_sheet(ledger: Ledger, code: str, *, as_of: str | None = None,
     `reader` may read them: `domain.confidential`)."""
     entries = ledger.entries()
     document = confidential.score(reader, ledger.score(code.upper(), as_of=as_of, entries=entries))
+    names = code_names(ledger.registry())  # each unit's and indicator's code with its name, as the pages
     rows: list[list[Any]] = []
 
     def walk(node: dict[str, Any], level: int) -> None:
-        rows.append([level, "\u3000" * level + node["label"], Decimal(node["value"]), node["formula"],
-                     ", ".join(_cite(entry) for entry in node["entries"])])
+        rows.append([level, "\u3000" * level + name_codes(node["label"], names), Decimal(node["value"]),
+                     name_codes(node["formula"], names), ", ".join(_cite(entry) for entry in node["entries"])])
         for child in node["children"]:
             walk(child, level + 1)
 
@@ -251,7 +302,7 @@ def to_xlsx(book: Book) -> bytes:
         widths = []
         for i, header in enumerate(sheet.headers):
             widest = max([_width(header), *(_width(r[i]) for r in sheet.rows if len(r) > i)])
-            widths.append(min(max(widest + 2, 6), _WIDEST))
+            widths.append(sheet.widths[i] if sheet.widths else min(max(widest + 2, 6), _WIDEST))
             worksheet.column_dimensions[get_column_letter(i + 1)].width = widths[-1]
         wrap = Alignment(wrap_text=True, vertical="top")
         for row in sheet.rows:
@@ -268,7 +319,8 @@ def to_xlsx(book: Book) -> bytes:
         worksheet.auto_filter.ref = f"A2:{get_column_letter(columns)}{max(worksheet.max_row, 2)}"
         worksheet.print_title_rows = PRINT_TITLES
         setup = worksheet.page_setup
-        setup.orientation, setup.paperSize = "landscape", worksheet.PAPERSIZE_A4
+        setup.orientation = "portrait" if book.portrait else "landscape"
+        setup.paperSize = worksheet.PAPERSIZE_A4
         setup.fitToWidth, setup.fitToHeight = 1, 0  # one page wide, as many pages tall as it takes
         worksheet.sheet_properties.pageSetUpPr.fitToPage = True
         worksheet.print_options.horizontalCentered = True
@@ -316,13 +368,26 @@ def as_of_suffix(as_of: str | None) -> str:
     return f"-{when}" if when else ""
 
 
-def standings_names(stage: str, as_of: str | None) -> tuple[str, str]:
+def standings_names(stage: str, as_of: str | None, sheet: str = "full") -> tuple[str, str]:
     """(name, ASCII name) of a standings download: "考评排名-2018-07-31" for the annual stage, with
-    the stage's name in it for the others ("考评排名-半年综合评价-…", "standings-half_year-…")."""
+    the stage's name in it for the others ("考评排名-半年综合评价-…", "standings-half_year-…"); the
+    brief sheet's "考评排名简表…", "standings-brief…"."""
+    zh, en = ("考评排名简表", "standings-brief") if sheet == "brief" else ("考评排名", "standings")
     if stage == "annual":
-        return "考评排名" + as_of_suffix(as_of), "standings" + as_of_suffix(as_of)
-    return (f"考评排名-{STAGE_NAMES[stage]}{as_of_suffix(as_of)}",
-            f"standings-{file_part(stage)}{as_of_suffix(as_of)}")
+        return zh + as_of_suffix(as_of), en + as_of_suffix(as_of)
+    return (f"{zh}-{STAGE_NAMES[stage]}{as_of_suffix(as_of)}",
+            f"{en}-{file_part(stage)}{as_of_suffix(as_of)}")
+
+
+#: the standings sheets a download offers (`?sheet=`): the full working sheet, the leaders' brief one
+STANDINGS_SHEETS = {"full": "全部成绩", "brief": "简表"}
+
+
+def standings_book(ledger: Ledger, projection: ScoresProjection, *, sheet: str = "full", as_of: str | None = None,
+                   stage: str = "annual", figures_of: Collection[str] | None = None) -> Book:
+    """The standings sheet `sheet` names (`STANDINGS_SHEETS`)."""
+    build = brief_standings_sheet if sheet == "brief" else standings_sheet
+    return build(ledger, projection, as_of=as_of, stage=stage, figures_of=figures_of)
 
 
 def download(book: Book, fmt: str, name: str, ascii_name: str, *,
@@ -336,6 +401,7 @@ def download(book: Book, fmt: str, name: str, ascii_name: str, *,
                     headers={"Content-Disposition": disposition, **(headers or {})})
 
 
-__all__ = ["Book", "Sheet", "as_of_suffix", "board_sheet", "caption", "download", "figure_keys", "figures_for", "file_part",
+__all__ = ["BRIEF_FIGURES", "Book", "STANDINGS_SHEETS", "Sheet", "as_of_suffix", "board_sheet", "brief_caption",
+           "brief_headers", "brief_standings_sheet", "standings_book", "caption", "download", "figure_keys", "figures_for", "file_part",
            "standings_headers", "standings_names", "standings_sheet", "to_csv", "to_xlsx",
            "unit_sheet"]

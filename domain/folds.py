@@ -180,6 +180,8 @@ class Publication:
     published_at: datetime
     appeal_days: int
     upto_seq: int
+    #: its title, as the 公示 pages show it (a refusal names the publication by it)
+    title: str = ""
 
     @property
     def appeal_closes(self) -> datetime:
@@ -199,7 +201,7 @@ class PublicationsState(StreamState):
             p = event.payload
             self.publications[event.command_id] = Publication(
                 event.command_id, p["stage"], datetime.fromisoformat(p["as_of"]), event.recorded_at,
-                int(p["appeal_days"]), int(p["upto_seq"]))
+                int(p["appeal_days"]), int(p["upto_seq"]), str(p.get("title") or ""))
 
 
 @dataclass(frozen=True)

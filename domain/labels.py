@@ -7,6 +7,7 @@ groups of §1.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -156,7 +157,31 @@ def payload_words(payload: Mapping[str, Any]) -> str:
         if isinstance(value, Mapping):
             return "（" + payload_words(value) + "）"
         return str(value)
-    return "，".join(f"{FIELD_NAMES.get(key, key)}：{said(value, key)}" for key, value in payload.items())
+    return "，".join(f"{FIELD_NAMES.get(key, key)}：{said(value, key)}" for key, value in payload.items()
+                    if value is not None)  # a field left out reads as nothing, not "None"
+
+
+#: a unit's (D03, T06, Z02) or a common indicator's (C07) code standing alone: not part of an entry's
+#: id (demo-D03-common-C07), a dispute's number (D03-001) or a sub-indicator's code (C05.1)
+BARE_CODE = re.compile(r"(?<![A-Za-z0-9_#:/.-])(?:[DTZ]\d{2}|C\d{2})(?![A-Za-z0-9_/-]|\.\d)")
+
+
+def code_names(registry: Any) -> dict[str, str]:
+    """The name of each unit and common indicator of `registry` (its `units` and `indicators`), by code."""
+    return {**{code: unit.name for code, unit in registry.units.items()},
+            **{code: indicator.name for code, indicator in registry.indicators.items()}}
+
+
+def name_codes(text: str, names: Mapping[str, str]) -> str:
+    """`text` with each unit's code that stands alone given its name ("县物价局（D03）") and each common
+    indicator's code its name after it ("C07 民心网民意诉求工作"), unless the name is beside it already."""
+    def named(match: re.Match[str]) -> str:
+        code = match.group(0)
+        name = names.get(code)
+        if not name or name in text[max(0, match.start() - len(name) - 2):match.end() + len(name) + 2]:
+            return code
+        return f"{code} {name}" if code.startswith("C") else f"{name}（{code}）"
+    return BARE_CODE.sub(named, text)
 
 
 def coded(code: str, names: dict[str, str]) -> str:

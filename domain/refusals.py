@@ -355,13 +355,13 @@ REFUSALS: dict[str, Words] = {
                                   "a {type_code} cannot be disputed: {why_en}"),
     "dispute.already_open": Words("记录“{id}”已有待裁决的异议，请等待裁决结果", "{id!r} is already under dispute"),
     "dispute.window_closed": Words(
-        "记录“{id}”已计入公示“{publication}”，其申诉期（{days} 天）已于 {closed} 结束，不能再提出异议",
-        "{id!r} was counted by the publication {publication!r}, whose appeal window ({days} days) closed {closed}"),
+        "记录“{id}”已计入公示“{title}”（截至 {as_of}），其申诉期（{days} 天）已于 {closed} 结束，不能再提出异议",
+        "{id!r} was counted by the publication {publication!r}, whose appeal window ({days} days) closed {closed_iso}"),
     "dispute.voided": Words("异议“{code}”已被作废", "dispute {code!r} was voided"),
     "dispute.already_resolved": Words("异议“{code}”已由“{by}”裁决，不能再次裁决",
                                       "dispute {code!r} is already resolved by {by!r}"),
     "publication.as_of_future": Words(
-        "{as_of} 晚于公示本身的登记时间（{recorded_at}）：只能公示已经知道的结果，例如截至 2018-07-31",
+        "{as_of_shown} 晚于公示本身的登记时间（{recorded_shown}）：只能公示已经知道的结果，例如截至 2018-07-31",
         "{as_of} is after the publication itself ({recorded_at}): results are published once known"),
 
     # -- what readers are asked (domain.moments, ledger.reader, api.routes) ----------------------

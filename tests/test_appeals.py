@@ -92,6 +92,7 @@ def test_a_publication_is_the_office_s_and_knows_no_future(ledger: Any, clock: A
         ledger.ingest([{"id": "p", "type": "results.published", "stage": "annual", "title": "x",
                         "as_of": future}], actor="office")
     assert ahead.value.error.field == "as_of"
+    assert future in ahead.value.error.message and "T" not in ahead.value.error.sentence  # local time, no ISO
     with pytest.raises(BatchRejected) as stage:
         ledger.ingest([{"id": "p", "type": "results.published", "stage": "final", "title": "x"}],
                       actor="office")
@@ -110,8 +111,13 @@ def test_a_dispute_after_the_window_is_refused_naming_the_publication(ledger: An
         ledger.ingest([dispute("D03-002", "f3-0")], actor="office")
     assert late.value.error.field == "target"
     assert late.value.error.code == "dispute.window_closed"
-    assert "pub-1" in late.value.error.message and "申诉期（3 天）已于" in late.value.error.message
-    assert "closed" in late.value.error.message_en
+    message = late.value.error.message
+    # named as the pages name it (issue 28, item 11): its title and date, the close in local time
+    closes = ledger.appeals.publication("pub-1")["appeal_closes"]
+    assert "公示“年度结果公示”（截至 " in message and "申诉期（3 天）已于" in message
+    assert f"{closes[:10]} {closes[11:16]} 结束" in message
+    assert "pub-1" not in message and "T" not in message.split("已于")[1] and "+08" not in message
+    assert "closed" in late.value.error.message_en and "pub-1" in late.value.error.message_en
     # an entry recorded after the publication was counted by none: it stays disputable
     ledger.ingest([{"id": "c3-late", "type": "common.scored", "unit": "D03", "indicator": "C03",
                     "score": "60"}], actor="office")
@@ -230,7 +236,9 @@ def test_the_whole_journey_through_http(ledger: Any, clock: Any) -> None:
         clock.now += timedelta(days=8)
         late = http.post("/v1/commands", headers=unit, json=[dispute("D03-002", "f3-0")])
         assert late.status_code == 422 and late.json()["detail"]["field"] == "target"
-        assert "pub-h" in late.json()["detail"]["message"]
+        # the publication by its title, not its id (issue 28, item 11); the code stays
+        assert late.json()["detail"]["code"] == "dispute.window_closed"
+        assert "公示“2018年度结果公示”" in late.json()["detail"]["message"]
         comparison = http.get("/v1/compare?a=D03&b=D04", headers=unit)
         assert comparison.status_code == 200 and comparison.json()["a"] == "D03"
         assert http.get("/v1/compare?a=D04&b=D05", headers=unit).status_code == 403

@@ -30,6 +30,8 @@ from kaoping.api.sheets import (
 from kaoping.api.http import create_app
 from kaoping.domain.labels import (
     FIGURE_NAMES,
+    code_names,
+    name_codes,
     GROUP_NAMES,
     PENDING_HEADING,
     STAGE_NAMES,
@@ -244,9 +246,11 @@ def test_the_unit_sheet_is_the_explanation_tree(recorded, database_url):
 
     walk(score["explanation"], 0)
     assert sheet.headers == UNIT_HEADERS and len(sheet.rows) == len(nodes)
+    names = code_names(recorded.registry())  # codes with their names, as the pages (issue 28, item 11)
+    assert any(row[1].strip("\u3000") != node["label"] for row, (_, node) in zip(sheet.rows, nodes))  # "C01 创城…"
     for row, (level, node) in zip(sheet.rows, nodes, strict=True):
-        assert row[0] == level and row[1].strip("\u3000") == node["label"]
-        assert f"{row[2]:.2f}" == node["value"] and row[3] == node["formula"]
+        assert row[0] == level and row[1].strip("\u3000") == name_codes(node["label"], names)
+        assert f"{row[2]:.2f}" == node["value"] and row[3] == name_codes(node["formula"], names)
         struck = [e.get("voided_by") or e.get("superseded_by") for e in node["entries"]]
         assert row[4] == ", ".join(f"#{e['seq']}" + (f"（已作废/被替代：{s}）" if s else "")
                                    for e, s in zip(node["entries"], struck, strict=True))
@@ -414,3 +418,62 @@ def test_the_sheets_import_without_the_http_module():
     code = ("import sys, kaoping.api.sheets, kaoping.api.routes.exports as x; "
             "assert 'kaoping.api.http' not in sys.modules; assert x.router.routes")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- the leaders' brief sheet (issue 28, item 13) ------------------------------------------------
+
+def test_the_brief_sheet_is_rank_unit_and_the_stages_main_figures_on_a4_upright(client, recorded):
+    headers = bearer(recorded)
+    for stage, figures in (("annual", ["total", "indicator", "comprehensive", "bonus", "penalty"]),
+                           ("half_year", ["half_year_comp", "process", "common"])):
+        params = {"sheet": "brief", "stage": stage, "as_of": AS_OF}
+        response = client.get("/v1/exports/standings.xlsx", params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        assert "standings-brief" in response.headers["content-disposition"]
+        workbook = load_workbook(io.BytesIO(response.content))
+        assert [w.title for w in workbook.worksheets] == [GROUP_NAMES[group] for group in GROUPS]
+        rows = client.get("/v1/standings", params={"stage": stage, "as_of": AS_OF}, headers=headers).json()
+        for group, worksheet in zip(GROUPS, workbook.worksheets, strict=True):
+            table = [list(row) for row in worksheet.iter_rows(values_only=True)]
+            # the title: the county, the year, the stage and the day; no ledger size, no hash
+            assert table[0][0] == f"{GROUP_NAMES[group]} · 盘县 2018 年度专项考评 · {STAGE_NAMES[stage]}排名 · 截至 {AS_OF}"
+            assert "根哈希" not in table[0][0] and "账本" not in table[0][0]
+            assert table[1] == ["名次", "单位", *(FIGURE_NAMES[key] for key in figures)]
+            # the standings' ranks, names and figures, each figure the unit's score's
+            expected = [r for r in rows if r["group"] == group]
+            assert [(row[0], row[1], f"{Decimal(str(row[2])):.2f}") for row in table[2:]] == [
+                (r["rank"], r["name"], r["score"]) for r in expected]
+            for row, r in zip(table[2:], expected, strict=True):
+                score = recorded.score(r["unit"], as_of=AS_OF)
+                assert [f"{Decimal(str(v)):.2f}" for v in row[2:]] == [score[key] for key in figures]
+            # A4 upright, one page wide, the title and header on every page, widths that fit
+            setup = worksheet.page_setup
+            assert setup.orientation == "portrait" and str(setup.paperSize) == worksheet.PAPERSIZE_A4
+            assert setup.fitToWidth == 1 and setup.fitToHeight == 0
+            assert worksheet.sheet_properties.pageSetUpPr.fitToPage is True
+            assert worksheet.print_title_rows == "$1:$2"
+            widths = [worksheet.column_dimensions[_letter(i + 1)].width for i in range(len(table[1]))]
+            assert widths[:2] == [6, 26] and set(widths[2:]) == {12} and sum(widths) <= 100
+
+
+def test_the_brief_sheet_withholds_what_the_full_one_does(client, recorded):
+    own = bearer(recorded, "unit", unit="D03")
+    body = client.get("/v1/exports/standings.xlsx", params={"sheet": "brief"}, headers=own).content
+    table = read_book(body)[GROUP_NAMES["departments"]]
+    names = {code: unit.name for code, unit in recorded.registry().units.items()}
+    for row in table[2:]:
+        if row[1] == names["D03"]:
+            assert None not in row
+        else:  # another unit: its rank, name and the ranked figure, nothing more
+            assert row[2] is not None and row[3:] == [None] * len(row[3:])
+
+
+def test_the_web_download_offers_the_brief_sheet_and_refuses_another_in_chinese(client, recorded):
+    _, token = recorded.create_token(actor="审计组", role="auditor")
+    assert client.post("/signin", data={"token": token, "next": "/"}, follow_redirects=False).status_code == 303
+    page = client.get("/", params={"stage": "half_year", "as_of": AS_OF}).text
+    assert f'href="/exports/standings.xlsx?stage=half_year&amp;as_of={AS_OF}&amp;sheet=brief"' in page
+    brief = client.get("/exports/standings.xlsx", params={"stage": "half_year", "as_of": AS_OF, "sheet": "brief"})
+    assert brief.status_code == 200 and "%E7%AE%80%E8%A1%A8" in brief.headers["content-disposition"]  # 简表
+    wrong = client.get("/exports/standings.xlsx", params={"sheet": "short"})
+    assert wrong.status_code == 422 and "表格（sheet）：没有“short”这种表格" in wrong.text

@@ -169,8 +169,11 @@ def test_an_auditor_follows_d03_from_standings_down_to_an_entry(page, server):
     seq = entry.inner_text().removeprefix("第").removesuffix("条").strip()
     entry.click()
     row = page.locator(f"#e-{seq}")
-    assert row.is_visible() and seq in row.inner_text()
-    full_hash = row.locator("code.hash").first.get_attribute("title")
+    # the entry the link names; its seq and hash in its 详情 toggle, opened on a tap (issue 28, item 11)
+    assert row.is_visible()
+    row.locator("details.tech > summary").click()
+    assert f"第 {seq} 条" in row.locator("details.tech").inner_text()
+    full_hash = row.locator("details.tech code.hash").first.inner_text()
     assert full_hash and len(full_hash) == 64
 
     points = page.locator("#replay circle.point")

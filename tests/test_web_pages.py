@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from kaoping.api.bootstrap import build_ledger
 from kaoping.api.http import create_app
 from kaoping.api.web.charts import bar_chart, line_chart
+from kaoping.domain.labels import name_codes
 from kaoping.api.web.sessions import COOKIE
 from kaoping.domain.labels import FIGURE_NAMES, GROUP_NAMES, pending_name
 from kaoping.domain.names import GROUPS
@@ -223,7 +224,7 @@ def test_the_download_links_keep_the_stage_and_the_date(app, tokens, demo_ledger
     browser = signed_in(app, tokens["auditor"])
     page = browser.get("/?stage=half_year&as_of=2018-07-31")
     links = re.findall(r'href="(/exports/standings\.(?:xlsx|csv)[^"]*)"', page.text)
-    assert len(links) == 2
+    assert len(links) == 3  # the full sheet as xlsx and csv, and the leaders' brief sheet (issue 28, item 13)
     for link in links:
         assert "stage=half_year" in link and "as_of=2018-07-31" in link, link
         sheet = browser.get(link.replace("&amp;", "&"))
@@ -268,18 +269,23 @@ def test_the_unit_page_explains_down_to_entries_with_voids_struck_through(app, t
     html = page.text
     score = demo_ledger.score("T06")
     assert f'data-figure="total">{score["total"]}<' in html
-    assert html.count("<details") == sum(1 for _ in _walk(score["explanation"]))
-    for node in _walk(score["explanation"]):
-        assert _esc(node["formula"]) in html
+    # one toggle a node of the tree (each history line has its own 详情 toggle besides: issue 28, item 11)
+    assert html.count('<details class="node') == sum(1 for _ in _walk(score["explanation"]))
+    names = {**{code: unit.name for code, unit in demo_ledger.registry().units.items()},
+             **{code: ind.name for code, ind in demo_ledger.registry().indicators.items()}}
+    for node in _walk(score["explanation"]):  # as worded, each unit and indicator code with its name
+        assert _esc(name_codes(node["formula"], names)) in html
     # the verification voided by an upheld dispute, and a superseded one, are struck through
     assert re.search(r"<del>.*?demo-T06-verify-E-C3-M08.*?</del>", html, re.S)
     assert "已被 <code>demo-T06-resolve-DSP-T06-01</code> 作废" in html
     assert "已被 <code>demo-T06-verify-E-C8-H2-recheck</code> 取代" in html
-    # history with shortened hashes, the full one in the title (newest first, 50 to a page)
+    # history with each entry's hash in its 详情 toggle, kept for auditors (newest first, 50 to a
+    # page; issue 28, item 11 moved it there from the line itself)
     history = demo_ledger.history("T06")
     row = history[0]
     oldest_page = browser.get(f"/units/T06?h_page={-(-len(history) // 50)}").text
-    assert f'title="{row["hash"]}">{row["hash"][:10]}…' in oldest_page
+    line = re.search(rf'<li id="e-{row["seq"]}".*?</li>', oldest_page, re.S).group(0)
+    assert re.search(rf'<details class="tech">.*<code class="hash">{row["hash"]}</code>', line, re.S)
     assert f'id="e-{history[-1]["seq"]}"' in html
     # disputes with outcomes
     assert "DSP-T06-01" in html and "异议成立" in html
@@ -487,7 +493,8 @@ def test_the_compare_page_alone_offers_a_pair_to_pick(app, tokens):
     assert page.status_code == 200 and 'data-testid="compare-pick"' in page.text
     assert 'href="/compare"' in auditor.get("/").text  # in the menu
     picked = auditor.get("/compare?a=D03&b=D04")
-    assert picked.status_code == 200 and "D03 与 D04 的比较" in picked.text
+    # the units by name, the code after it (issue 28, item 11: not "D03 与 D04 的比较")
+    assert picked.status_code == 200 and "县物价局（D03） 与" in picked.text and "的比较" in picked.text
     unit = signed_in(app, tokens["d03"]).get("/compare")
     assert unit.status_code == 200 and '<input type="hidden" name="a" value="D03">' in unit.text
 

@@ -196,3 +196,16 @@ def test_coded_values_read_in_chinese_in_an_entrys_content():
     assert "ok" not in text and "mutual" not in text and "half_year" not in text
     assert "合格" in text and "互评" in text and "半年综合评价" in text and "属实" in text and "实地核验" in text
     assert payload_words({"reason": "ok"}) .endswith("ok")  # free text stays as written
+
+
+def test_unit_and_indicator_codes_read_with_their_names_once():
+    from kaoping.domain.labels import name_codes, payload_words
+
+    names = {"D03": "县物价局", "C07": "民心网民意诉求工作", "C01": "创城"}
+    assert name_codes("单位：D03，共性指标：C07", names) == "单位：县物价局（D03），共性指标：C07 民心网民意诉求工作"
+    assert name_codes("共性指标（C01、C20 除外的平均）", names) == "共性指标（C01 创城、C20 除外的平均）"
+    # already named, or part of an id, a dispute's number or a sub-indicator's code: as it is
+    already = "县物价局（D03） · 共性指标 C07 民心网民意诉求工作 · demo-D03-common-C07 · 异议 D03-001 · C07.1"
+    assert name_codes(already, names) == already
+    # a field left out of a payload (None) is not shown as "None"
+    assert "None" not in payload_words({"task": "O2", "actual": None, "points": None})

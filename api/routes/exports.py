@@ -11,8 +11,8 @@ from fastapi.responses import Response
 from kaoping.domain.principals import Principal
 
 from ..deps import AsOf, LedgerDep, Permit, ProjectionDep, Stage
-from ..sheets import (XLSX, as_of_suffix, download, figures_for, file_part, standings_names,
-                      standings_sheet, unit_sheet)
+from ..sheets import (XLSX, as_of_suffix, download, figures_for, file_part, standings_book, standings_names,
+                      unit_sheet)
 
 router = APIRouter(prefix="/v1/exports", tags=["exports"])
 
@@ -26,12 +26,16 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 @router.get("/standings.{fmt}", response_class=Response, responses=_RESPONSES)
 def standings_export(fmt: Format, ledger: LedgerDep, projection: ProjectionDep,
                      caller: Annotated[Principal, Permit("standings.sheet")],
-                     as_of: AsOf = None, stage: Stage = "annual") -> Response:
+                     as_of: AsOf = None, stage: Stage = "annual",
+                     sheet: Literal["full", "brief"] = "full") -> Response:
     """Every unit's figures, one worksheet per group in rank order by the stage's figure (the CSV:
     one file with a group column), as .xlsx or .csv; every role may read standings, and a unit
-    token gets the other units' standings columns only (rank, code, name, the ranked figure)."""
-    book = standings_sheet(ledger, projection, as_of=as_of, stage=stage, figures_of=figures_for(caller, ledger.registry().units))
-    return download(book, fmt, *standings_names(stage, as_of))
+    token gets the other units' standings columns only (rank, code, name, the ranked figure).
+    `sheet=brief`: the leaders' brief sheet (rank, unit, the ranked figure and the stage's main
+    figures; A4 upright; a title with the year, the county and the date)."""
+    book = standings_book(ledger, projection, sheet=sheet, as_of=as_of, stage=stage,
+                          figures_of=figures_for(caller, ledger.registry().units))
+    return download(book, fmt, *standings_names(stage, as_of, sheet))
 
 
 @router.get("/units/{code}/score.{fmt}", response_class=Response, responses=_RESPONSES)

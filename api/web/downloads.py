@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from kaoping.api.sheets import (as_of_suffix, download, figures_for, standings_names, standings_sheet,
-                                unit_sheet)
+from kaoping.api.sheets import (STANDINGS_SHEETS, as_of_suffix, download, figures_for, standings_book,
+                                standings_names, unit_sheet)
 from kaoping.domain import errors as e
 from kaoping.domain.names import unit_stream
 
@@ -26,17 +26,21 @@ HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 @router.get("/exports/standings.{fmt}")
 def standings_download(request: Request, who: Annotated[Visitor, Page("standings.sheet")], fmt: str, as_of: str | None = None,
-                       stage: str = "annual") -> Response:
+                       stage: str = "annual", sheet: str = "full") -> Response:
+    """The standings as a sheet: the full working one, or (`?sheet=brief`) the leaders' brief one."""
     if fmt not in ("xlsx", "csv"):
         return problem(request, who, 404, "未找到", f"没有 {fmt} 格式的下载。")
+    if sheet not in STANDINGS_SHEETS:
+        offered = "、".join(f"{key}（{name}）" for key, name in STANDINGS_SHEETS.items())
+        return problem(request, who, 422, "参数有误", f"表格（sheet）：没有“{sheet}”这种表格，可选 {offered}。")
     as_of = (as_of or "").strip() or None
     services = services_of(request)
     try:
-        book = standings_sheet(services.ledger, services.projection, as_of=as_of, stage=stage,
-                               figures_of=figures_for(who.principal, services.ledger.registry().units))
+        book = standings_book(services.ledger, services.projection, sheet=sheet, as_of=as_of, stage=stage,
+                              figures_of=figures_for(who.principal, services.ledger.registry().units))
     except e.InvalidCommand as bad:
         return problem(request, who, 422, "参数有误", bad.message)
-    return download(book, fmt, *standings_names(stage, as_of), headers=HEADERS)
+    return download(book, fmt, *standings_names(stage, as_of, sheet), headers=HEADERS)
 
 
 @router.get("/units/{code}/receipts/{seq}.json")

@@ -11,6 +11,8 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from kaoping.domain import labels, policy
 
@@ -20,8 +22,35 @@ from .visitors import PageRefused, Visitor, services_of
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.globals.update(labels=labels)
 templates.env.filters["short"] = lambda text, n=10: (text or "")[:n]
-templates.env.filters["payload"] = labels.payload_words
 templates.env.filters["actor"] = labels.actor_name
+
+
+@pass_context
+def _payload(context: Context, payload: Any) -> str:
+    """An entry's content in words, its unit and indicator codes with their names."""
+    return labels.name_codes(labels.payload_words(payload), context.get("code_names") or {})
+
+
+@pass_context
+def _named(context: Context, text: Any) -> str:
+    """Text the ledger worded (an explanation, a history sentence) with every unit's and common
+    indicator's code given its name where the name is not beside it already (issue 28, item 11)."""
+    return labels.name_codes(str(text), context.get("code_names") or {})
+
+
+@pass_context
+def _unit(context: Context, code: Any) -> str:
+    """A unit by its name, the code after it: "县物价局（D03）"."""
+    name = (context.get("code_names") or {}).get(code)
+    return f"{name}（{code}）" if name else str(code)
+
+
+templates.env.filters.update(payload=_payload, named=_named, unit=_unit)
+
+
+def code_names(request: Request) -> dict[str, str]:
+    """The name of each unit and common indicator, by code, as the registry holds them."""
+    return labels.code_names(services_of(request).ledger.registry())
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
@@ -79,7 +108,7 @@ def render(request: Request, name: str, who: Visitor | None, status_code: int = 
            **context: Any) -> HTMLResponse:
     principal = who.principal if who else None
     context.update(who=who, principal=principal, csrf=who.session.csrf if who else None,
-                   footer=footer(request, who),
+                   footer=footer(request, who), code_names=code_names(request),
                    # what the visitor may do, as the policy table says: menus and links ask it
                    may=lambda action, *units: principal is not None and policy.may(principal, action, *units))
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
