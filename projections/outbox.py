@@ -237,9 +237,22 @@ class Outbox:
         position, a page per transaction; the new position. Entries are read from the store
         (`Ledger.entries_after`), not through the process's shared log, so a server's writer is not
         made to read back what it appends; the page is read before the turn is taken (the turn
-        holds SQLite's write lock) and read again if another feeder moved the position meanwhile."""
+        holds SQLite's write lock) and read again if another feeder moved the position meanwhile.
+        With no hook registered nothing is owed: the position moves to the log's head unread (a
+        server started on a large ledger does not decode it all in its worker's thread)."""
         while True:
             position = self.view.position()
+            if not self.hooks():
+                head = self.ledger.head()
+                if head <= position:
+                    return position
+                with self.view.turn() as cursor:
+                    if self.view.position_in(cursor) != position:
+                        continue
+                    if not any(hook.removed_at is None for hook in self._hooks_in(cursor)):
+                        self.view.track(cursor, head)
+                        return head
+                # a hook was registered meanwhile: its entries are read below
             page = self.ledger.entries_after(position, PAGE)
             if not page:
                 return position

@@ -442,3 +442,18 @@ def test_the_command_line_refuses_in_words_and_never_prints_the_secret(tmp_path:
     assert SECRET not in listed.stdout + kaoping("hooks", "list").stdout
     assert kaoping("hooks", "retry", "nope").returncode == 1
     assert kaoping("hooks", "remove", hook).returncode == 0 and json.loads(kaoping("hooks", "list", "--json").stdout) == []
+
+
+def test_with_no_hook_the_outbox_moves_to_the_head_unread(ledger: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    outbox = build_outbox(ledger)
+    ledger.ingest(scores(30), actor="office")
+    removed = outbox.add(url="https://example.org/gone", format="generic")
+    outbox.remove(removed.id)
+    with monkeypatch.context() as patched:
+        patched.setattr(ledger, "entries_after", lambda *args: pytest.fail("an entry was read with no hook"))
+        assert outbox.feed() == ledger.head() == outbox.view.position()
+    with Receiver() as receiver:
+        hook = outbox.add(url=receiver.url, format="generic", secret=SECRET, events=["entry"])
+        appended = ledger.ingest(scores(3, 30), actor="office")
+        drain(worker(ledger, outbox))
+        assert receiver.ids() == [f"{hook.id}-{seq}-entry" for r in appended.results for seq in r.seqs]
