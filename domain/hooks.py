@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import quote_plus, urlsplit
+from urllib.parse import quote_plus, urlsplit, urlunsplit
 
 from .errors import InvalidCommand
 from .labels import DUE_STATUSES
@@ -52,12 +52,29 @@ def check_registration(url: str, format: str, events: Sequence[str], secret: str
         raise InvalidCommand("hook.format_unknown", field="format", given=_short(format), allowed=list(FORMATS))
     chosen = [e.strip() for e in events if e.strip()]
     unknown = [e for e in chosen if e not in EVENTS]
-    if unknown or not chosen:
-        raise InvalidCommand("hook.event_unknown", field="events", given=_short(",".join(unknown) or "（空）"),
+    if unknown:
+        raise InvalidCommand("hook.event_unknown", field="events", given=_short(",".join(unknown)),
                              allowed=list(EVENTS))
+    if not chosen:
+        raise InvalidCommand("hook.events_none", field="events",
+                             allowed="、".join(f"{EVENT_NAMES[e]}（{e}）" for e in EVENTS))
     if secret is not None and (not secret or len(secret) > 200 or any(ord(ch) < 32 for ch in secret)):
         raise InvalidCommand("hook.secret", field="secret")
     return tuple(e for e in EVENTS if e in chosen)
+
+
+def shown_url(url: str) -> str:
+    """A receiver's URL as a page lists it: scheme, host, port and path, each query parameter's value
+    replaced by "…" (a DingTalk or WeCom robot's URL carries its access token, which is a secret)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    try:
+        netloc = f"{host}:{parts.port}" if parts.port else host
+    except ValueError:  # a port that is no number: shown without it
+        netloc = host
+    query = "&".join(f"{pair.split('=', 1)[0]}=…" for pair in parts.query.split("&") if pair)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
 def _short(text: Any) -> str:
@@ -216,5 +233,5 @@ def reminder_day(local_now: datetime, hour: int) -> date | None:
 
 
 __all__ = ["CHAT_FORMATS", "EVENTS", "FORMATS", "backoff", "chat_message", "check_registration", "digest_text",
-           "dingtalk_sign", "entries_text", "envelope", "events_of", "reminder_day", "reminder_units", "signature",
-           "signed_url"]
+           "dingtalk_sign", "entries_text", "envelope", "events_of", "reminder_day", "reminder_units", "shown_url",
+           "signature", "signed_url"]

@@ -388,6 +388,7 @@ REFUSALS: dict[str, Words] = {
                                  "unknown format {given!r}; one of {allowed}"),
     "hook.event_unknown": Words("没有“{given}”这种事件，应为以下之一（可用逗号分隔多个）：{allowed}",
                                 "unknown event {given!r}; any of {allowed}"),
+    "hook.events_none": Words("至少选择一种事件：{allowed}", "choose at least one event: {allowed}"),
     "hook.secret": Words("应为 1 到 200 个字符，不能含控制字符（钉钉机器人“加签”的密钥以 SEC 开头）",
                          "1 to 200 characters, no control characters"),
     "hook.unknown": Words("没有编号为“{given}”的推送；用 kaoping hooks list 查看已登记的",

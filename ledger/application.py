@@ -12,7 +12,7 @@ methods declared here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -296,6 +296,12 @@ class Ledger:
             as_of: str | None = None) -> dict[str, Any]:
         """What falls due for every unit (or `units`), with lights and the points at stake."""
         return self.supervision.due(units=units, within=within, as_of=as_of)
+
+    def due_view(self, view: Hashable, make: Callable[[dict[str, Any]], Any], *, units: Sequence[str] | None = None,
+                 within: int | None = None, as_of: str | None = None) -> Any:
+        """`make(document)` of the due document, kept with it per log position and day (the JSON
+        answer's bytes, the board's rows): a reader does not redo it for every request."""
+        return self.supervision.due_view(view, make, units=units, within=within, as_of=as_of)
 
     def calendar(self, code: str) -> bytes:
         """The unit's checkpoints as an RFC 5545 calendar (`text/calendar`)."""

@@ -5,12 +5,15 @@ as known now or on any past day, judged by the same resolution of the log as the
 
 One resolution of the log serves every unit; an answer is kept for its log position, judging day
 and parameters (a small cache), so the office's board and the units' pages read it many times for
-one computation until an entry is appended or the day turns.
+one computation until an entry is appended or the day turns. What a reader derives from a due
+document — its JSON encoding, the board's rendered rows (`due_view`) — is kept beside it under the
+same key: at scale 20 the document holds some 40,000 items, and encoding or rendering them took
+longer than resolving the log had once it was kept.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Hashable
 from datetime import datetime
 from typing import Any
 
@@ -31,12 +34,16 @@ from .reader import Reader
 Clock = Callable[[], datetime]
 #: `within` is a number of days ahead: at most a year
 LONGEST_WITHIN = 366
+#: the most megabytes of derived due views kept (the scale-20 document's JSON is about 10 MB)
+VIEW_MEGABYTES = 64
 
 
 class Supervision:
     def __init__(self, reader: Reader, clock: Clock):
         self.reader, self.clock = reader, clock
         self._answers = ResultCache(max_weight=16)
+        #: what readers derive from due documents (`due_view`), weighed in megabytes
+        self._views = ResultCache(max_weight=VIEW_MEGABYTES)
 
     def _moment(self, as_of: str | None) -> datetime | None:
         """A knowledge time as readers read it, refusing a day after today (督办 looks back)."""
@@ -53,6 +60,23 @@ class Supervision:
             as_of: str | None = None) -> dict[str, Any]:
         """`kaoping due --json`: every unit's checkpoints with their lights (only `units` when
         given), units with red items first."""
+        return self._due(units, within, as_of)[1]
+
+    def due_view(self, view: Hashable, make: Callable[[dict[str, Any]], Any], *,
+                 units: Collection[str] | None = None, within: int | None = None,
+                 as_of: str | None = None) -> Any:
+        """`make(document)` for the due document of these parameters, kept under `view` and the
+        document's own key (log position, judging day, parameters, units): made once until an
+        entry is appended or the day turns. `make` must be a pure function of the document."""
+        key, document = self._due(units, within, as_of)
+        found = self._views.get((view, key))
+        if found is None:
+            found = make(document)
+            self._views.put((view, key), found, weight=1 + _size(found) // 1_000_000)
+        return found
+
+    def _due(self, units: Collection[str] | None, within: int | None,
+             as_of: str | None) -> tuple[Hashable, dict[str, Any]]:
         zone = self.reader.settings.zone
         registry = self.reader.registry()
         moment = self._moment(as_of)
@@ -72,8 +96,9 @@ class Supervision:
                                   for unit in registry.units.values()])
             self._answers.put(key, rows)
         wanted = None if units is None else {registry.unit(code.upper()).code for code in units}
-        return {"as_of": as_of, "within": days,
-                "units": [row for row in rows if wanted is None or row["unit"] in wanted]}
+        document = {"as_of": as_of, "within": days,
+                    "units": [row for row in rows if wanted is None or row["unit"] in wanted]}
+        return (key, None if wanted is None else frozenset(wanted)), document
 
 
     def calendar(self, code: str) -> bytes:
@@ -161,6 +186,15 @@ class Supervision:
                       "worst": fmt(getattr(worst[unit.code], item.figure))}
                      for item in scenarios["inputs"][unit.code]],
         }
+
+
+def _size(value: Any) -> int:
+    """Bytes a derived view holds, roughly: its text's or bytes' length, or its first such part's."""
+    if isinstance(value, (bytes, str)):
+        return len(value)
+    if isinstance(value, tuple):
+        return sum(_size(part) for part in value)
+    return 0
 
 
 __all__ = ["Supervision"]

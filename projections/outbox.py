@@ -188,20 +188,22 @@ class Outbox:
 
     # -- registrations ---------------------------------------------------------------------------------
     def add(self, *, url: str, format: str, events: Sequence[str] | None = None, secret: str | None = None,
-            units: Sequence[str] = ()) -> Hook:
-        """Register a receiver; it is owed what is appended from now on (and the digests)."""
-        chosen = h.check_registration(url, format, list(events) if events else list(h.EVENTS), secret)
+            units: Sequence[str] = (), hook_id: str | None = None) -> Hook:
+        """Register a receiver; it is owed what is appended from now on (and the digests). A
+        `hook_id` given (a page form's, made from its nonce) makes the registration idempotent: the
+        same id registered again is the hook already registered, nothing added."""
+        chosen = h.check_registration(url, format, list(events) if events is not None else list(h.EVENTS), secret)
         registry = self.ledger.registry()
         codes = tuple(sorted({u.strip().upper() for u in units if u.strip()}))
         for code in codes:
             registry.unit(code)  # refuses an unknown unit, naming it
-        hook = Hook(id="h-" + random.token_hex(4), url=url.strip(), format=format, secret=secret, events=chosen,
-                    units=codes, since=self.ledger.head(), created_at=stamp(self.ledger.clock()),
+        hook = Hook(id=hook_id or "h-" + random.token_hex(4), url=url.strip(), format=format, secret=secret,
+                    events=chosen, units=codes, since=self.ledger.head(), created_at=stamp(self.ledger.clock()),
                     removed_at=None)
-        self.view.execute(f"INSERT INTO {HOOKS_TABLE} VALUES (?,?,?,?,?,?,?,?,?)",
+        self.view.execute(f"INSERT INTO {HOOKS_TABLE} VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO NOTHING",
                           (hook.id, hook.url, hook.format, hook.secret, ",".join(hook.events), ",".join(hook.units),
                            hook.since, hook.created_at, None), commit=True)
-        return hook
+        return self._stored(hook.id) if hook_id else hook
 
     def hooks(self, *, removed: bool = False) -> list[Hook]:
         rows = self.view.execute(f"SELECT {', '.join(_HOOK_COLUMNS)} FROM {HOOKS_TABLE} ORDER BY created_at, id")
@@ -214,11 +216,19 @@ class Outbox:
             raise NotFound("hook.unknown", field="hook", given=hook_id[:80])
         return found[0]
 
+    def _stored(self, hook_id: str) -> Hook:
+        rows = self.view.execute(f"SELECT {', '.join(_HOOK_COLUMNS)} FROM {HOOKS_TABLE} WHERE id = ?", (hook_id,))
+        if not rows:
+            raise NotFound("hook.unknown", field="hook", given=hook_id[:80])
+        return _hook(rows[0])
+
     def remove(self, hook_id: str) -> Hook:
-        """Stop a hook: it is owed nothing more and its pending deliveries are not sent."""
-        hook = self.hook(hook_id)
-        self.view.execute(f"UPDATE {HOOKS_TABLE} SET removed_at = ? WHERE id = ?",
-                          (stamp(self.ledger.clock()), hook.id), commit=True)
+        """Stop a hook: it is owed nothing more and its pending deliveries are not sent. A hook
+        already removed is left as it is (a form sent twice); one never registered is refused."""
+        hook = self._stored(hook_id)
+        if hook.removed_at is None:
+            self.view.execute(f"UPDATE {HOOKS_TABLE} SET removed_at = ? WHERE id = ? AND removed_at IS NULL",
+                              (stamp(self.ledger.clock()), hook.id), commit=True)
         return hook
 
     # -- feeding ---------------------------------------------------------------------------------------
@@ -227,9 +237,22 @@ class Outbox:
         position, a page per transaction; the new position. Entries are read from the store
         (`Ledger.entries_after`), not through the process's shared log, so a server's writer is not
         made to read back what it appends; the page is read before the turn is taken (the turn
-        holds SQLite's write lock) and read again if another feeder moved the position meanwhile."""
+        holds SQLite's write lock) and read again if another feeder moved the position meanwhile.
+        With no hook registered nothing is owed: the position moves to the log's head unread (a
+        server started on a large ledger does not decode it all in its worker's thread)."""
         while True:
             position = self.view.position()
+            if not self.hooks():
+                head = self.ledger.head()
+                if head <= position:
+                    return position
+                with self.view.turn() as cursor:
+                    if self.view.position_in(cursor) != position:
+                        continue
+                    if not any(hook.removed_at is None for hook in self._hooks_in(cursor)):
+                        self.view.track(cursor, head)
+                        return head
+                # a hook was registered meanwhile: its entries are read below
             page = self.ledger.entries_after(position, PAGE)
             if not page:
                 return position

@@ -157,3 +157,37 @@ def test_due_over_http_each_role_sees_its_own(demo: Any) -> None:
         assert get("leader", "&unit=D04").json()["detail"]["code"] == "due.outside_charge"
         assert get("auditor", "&within=-1").status_code == 422
         assert get("auditor", "&unit=D04").json()["units"][0]["unit"] == "D04"
+
+
+def test_due_views_are_made_once_per_log_position_and_follow_every_append(ledger: Any, year: list[dict[str, Any]]) -> None:
+    """What readers derive from a due document (the JSON bytes, the board's rows) is kept with it:
+    made once while nothing is appended, made again after an append, and always what the document
+    of that moment gives — over HTTP, the body is the document of now, the board page its lights."""
+    import json
+
+    ledger.ingest([c for c in year if c["type"] == "task.assigned"], actor="office")
+    made: list[int] = []
+
+    def count(document: dict[str, Any]) -> int:
+        made.append(1)
+        return sum(row["red"] for row in document["units"])
+
+    first = ledger.due_view("reds", count)
+    assert ledger.due_view("reds", count) == first and len(made) == 1
+    assert ledger.due_view("reds", count, units=["D03"]) == first and len(made) == 2  # another document
+    office = ledger.create_token(actor="县考评办", role="office")[1]
+    with TestClient(create_app(ledger=ledger)) as client:
+        headers = {"Authorization": f"Bearer {office}"}
+        assert client.get("/v1/due", headers=headers).json() == json.loads(json.dumps(ledger.due()))
+        client.post("/signin", data={"token": office, "next": "/board"})
+        before = client.get("/board?within=366").text
+        assert 'data-item="P1/Q1" data-light="red"' in before
+        report = {"id": "rep-q1", "type": "checkpoint.reported", "unit": "D03", "task": "P1", "checkpoint": "Q1",
+                  "reported_on": "2018-03-30", "completed": True}
+        assert client.post("/v1/commands", json=[report], headers=headers).status_code == 201
+        assert ledger.due_view("reds", count) == first - 1 and len(made) == 3
+        answer = client.get("/v1/due", headers=headers).json()
+        assert answer == json.loads(json.dumps(ledger.due()))
+        lights = {(i["task"], i["checkpoint"]): i["light"] for row in answer["units"] for i in row["items"]}
+        assert lights[("P1", "Q1")] != "red"
+        assert 'data-item="P1/Q1" data-light="red"' not in client.get("/board?within=366").text

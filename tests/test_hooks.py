@@ -1,8 +1,9 @@
 """推送 (docs/commands.md §10.6): registrations refused naming the field, the outbox fed from the log
 exactly once, and deliveries to a real HTTP receiver on loopback that checks the HMAC signature and
 DingTalk's `sign` as a receiver would — through a 500, a hang past the timeout and a reset connection
-(retried, never lost), a `kaoping hooks run` killed with SIGKILL midway and restarted (every entry of a
-200-command run once by delivery id), and the daily digest at `reminders.hour` on a clock the test sets.
+(retried, never lost), a `kaoping serve` delivering a 200-command run sent to it over HTTP killed with
+SIGKILL midway, then the `kaoping hooks run` that took over killed too, each restarted (every entry once
+by delivery id), and the daily digest at `reminders.hour` on a clock the test sets.
 Both stores."""
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -35,6 +37,7 @@ from kaoping.api.http import create_app
 from kaoping.domain import hooks as h
 from kaoping.domain.errors import InvalidCommand, NotFound
 from kaoping.ledger.settings import Settings
+from scripts.benchmarks.serving import free_port
 
 KAOPING = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "kaoping"
 SECRET = "SECa1b2c3-the-robot's-secret"
@@ -335,42 +338,65 @@ def test_the_morning_digest_names_each_units_due_items(ledger: Any, clock: Any, 
         assert [d.id for d in outbox.deliveries() if d.hook == ding.id][0] == f"{ding.id}-r20180626"
 
 
-# -- kill -9 of `kaoping hooks run` midway ------------------------------------------------------------------------------
-def test_a_worker_killed_midway_delivers_every_entry_once_by_id(ledger: Any, tmp_path: Path) -> None:
+# -- kill -9 of `kaoping serve` and of `kaoping hooks run` midway -----------------------------------------------------
+def test_a_server_and_a_worker_killed_midway_deliver_every_entry_once_by_id(ledger: Any, tmp_path: Path) -> None:
+    """A 200-command run sent to `kaoping serve` over HTTP, one command a request. After the 100th the
+    server — and the worker inside it — is killed with SIGKILL while deliveries are pending; a server
+    without its worker (`KAOPING_HOOK_WORKER=0`) and `kaoping hooks run` take over, the rest is sent,
+    and the worker is killed with SIGKILL midway too, then started again. Every entry the run
+    appended reaches the receiver with one delivery id, signed, in log order; a delivery sent twice
+    (killed between sending and storing its outcome) is the same bytes."""
     outbox = build_outbox(ledger)
-    env = {**os.environ, "KAOPING_DATABASE_URL": ledger.settings.database_url, "KAOPING_HOOK_POLL": "0.1",
+    _, token = ledger.create_token(actor="县考评办", role="office")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "KAOPING_DATABASE_URL": ledger.settings.database_url, "KAOPING_HOOK_POLL": "0.05",
            "KAOPING_HOOK_BACKOFF": "0.1", "KAOPING_HOOK_TIMEOUT": "1"}
-    with Receiver(delay=0.01) as receiver:
+    log = (tmp_path / "run.log").open("ab")
+
+    def start(*args: str, worker: bool = True) -> subprocess.Popen[bytes]:
+        return subprocess.Popen([str(KAOPING), *args], env={**env, "KAOPING_HOOK_WORKER": "1" if worker else "0"},
+                                stdout=subprocess.DEVNULL, stderr=log)
+
+    def serve(worker: bool) -> subprocess.Popen[bytes]:
+        return start("serve", "--host", "127.0.0.1", "--port", str(port), worker=worker)
+
+    def kill(process: subprocess.Popen[bytes]) -> None:
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+
+    running: list[subprocess.Popen[bytes]] = []
+    with Receiver(delay=0.005) as receiver, httpx.Client(base_url=base, timeout=30, trust_env=False,
+                                                         headers={"Authorization": f"Bearer {token}"}) as client:
         hook = outbox.add(url=receiver.url, format="generic", secret=SECRET, events=["entry"])
-        seqs: list[int] = []
-
-        def start() -> subprocess.Popen[bytes]:
-            return subprocess.Popen([str(KAOPING), "hooks", "run"], env=env, stdout=subprocess.DEVNULL,
-                                    stderr=(tmp_path / "run.log").open("ab"))
-
-        running = start()
         try:
-            for batch in range(4):  # a 200-command run while the worker delivers
-                seqs += [s for r in ledger.ingest(scores(50, 50 * batch), actor="office").results for s in r.seqs]
-            wait_for(lambda: len(receiver.taken) >= 40, 60)
-            running.send_signal(signal.SIGKILL)
-            running.wait(10)
-            killed_at = len(receiver.taken)
-            assert killed_at < 200
-            running = start()
-            expected = [f"{hook.id}-{seq}-entry" for seq in seqs]
+            running.append(serve(worker=True))
+            wait_for(lambda: _answers(f"{base}/healthz"), 60)
+            for command in scores(100):
+                assert client.post("/v1/commands", json=[command]).status_code == 201
+            kill(running.pop())
+            assert len(set(receiver.ids())) < 100, "the server was killed with nothing pending"
+            running += [serve(worker=False), start("hooks", "run")]
+            wait_for(lambda: _answers(f"{base}/healthz"), 60)
+            for command in scores(100, 100):
+                assert client.post("/v1/commands", json=[command]).status_code == 201
+            wait_for(lambda: len(set(receiver.ids())) >= 120, 60)
+            kill(running.pop())
+            assert len(set(receiver.ids())) < 200, "the worker was killed with nothing pending"
+            running.append(start("hooks", "run"))
+            expected = [f"{hook.id}-{entry.seq}-entry" for entry in ledger.entries_after(hook.since, 1000)]
             wait_for(lambda: set(expected) <= set(receiver.ids()), 120)
         finally:
-            running.send_signal(signal.SIGKILL)
-            running.wait(10)
-        ids = receiver.ids()
-        assert len(seqs) == 200 and set(ids) == set(expected)
-        assert sorted(set(ids), key=ids.index) == expected  # in log order
-        bodies: dict[str, bytes] = {}
-        for taken in receiver.taken:  # a delivery sent again (killed before its outcome was stored) is the same
-            delivery = json.loads(taken["body"])["delivery"]
-            assert bodies.setdefault(delivery, taken["body"]) == taken["body"] and taken["verified"]
-        assert len(ids) - len(set(ids)) <= 1
+            for process in running:
+                kill(process)
+    ids = receiver.ids()
+    assert len(expected) == 200 and set(ids) == set(expected)
+    assert sorted(set(ids), key=ids.index) == expected  # in log order, each once by delivery id
+    bodies: dict[str, bytes] = {}
+    for taken in receiver.taken:
+        delivery = json.loads(taken["body"])["delivery"]
+        assert bodies.setdefault(delivery, taken["body"]) == taken["body"] and taken["verified"]
+    assert len(ids) - len(set(ids)) <= 2  # at most the one in flight at each kill
 
 
 def wait_for(condition: Callable[[], bool], seconds: float) -> None:
@@ -378,6 +404,13 @@ def wait_for(condition: Callable[[], bool], seconds: float) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1, trust_env=False).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 @pytest.fixture(autouse=True)
@@ -409,3 +442,18 @@ def test_the_command_line_refuses_in_words_and_never_prints_the_secret(tmp_path:
     assert SECRET not in listed.stdout + kaoping("hooks", "list").stdout
     assert kaoping("hooks", "retry", "nope").returncode == 1
     assert kaoping("hooks", "remove", hook).returncode == 0 and json.loads(kaoping("hooks", "list", "--json").stdout) == []
+
+
+def test_with_no_hook_the_outbox_moves_to_the_head_unread(ledger: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    outbox = build_outbox(ledger)
+    ledger.ingest(scores(30), actor="office")
+    removed = outbox.add(url="https://example.org/gone", format="generic")
+    outbox.remove(removed.id)
+    with monkeypatch.context() as patched:
+        patched.setattr(ledger, "entries_after", lambda *args: pytest.fail("an entry was read with no hook"))
+        assert outbox.feed() == ledger.head() == outbox.view.position()
+    with Receiver() as receiver:
+        hook = outbox.add(url=receiver.url, format="generic", secret=SECRET, events=["entry"])
+        appended = ledger.ingest(scores(3, 30), actor="office")
+        drain(worker(ledger, outbox))
+        assert receiver.ids() == [f"{hook.id}-{seq}-entry" for r in appended.results for seq in r.seqs]

@@ -24,11 +24,13 @@ def due(ledger: LedgerDep, caller: Annotated[Principal, Permit("due", "unit")],
         within: Annotated[int | None, Query(ge=0, le=366)] = None, as_of: AsOf = None) -> Response:
     """Every checkpoint of the units the caller may see, with its status, light (red overdue,
     yellow due soon) and the points at stake; units with red items first. Encoded by msgspec: at
-    scale 20 the document holds some 40,000 items, and FastAPI's own encoding of it took seconds."""
+    scale 20 the document holds some 40,000 items, and FastAPI's own encoding of it took seconds; the
+    bytes are kept with the document (`Ledger.due_view`) until an entry is appended or the day turns."""
     codes = [unit] if unit else list(ledger.registry().units)
-    document = ledger.due(units=policy.visible_units(caller, "due", [c.upper() for c in codes]),
-                          within=within, as_of=as_of)
-    return Response(msgspec.json.encode(document), media_type="application/json")
+    body = ledger.due_view("json", msgspec.json.encode,
+                           units=policy.visible_units(caller, "due", [c.upper() for c in codes]),
+                           within=within, as_of=as_of)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/v1/units/{code}/outlook")
