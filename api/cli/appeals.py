@@ -107,7 +107,8 @@ def disputes(
         return
     table = Table(title=f"异议（{STATUS_FILTERS.get(status, status)}）")
     for column in ("异议", "单位", "对象记录", "记录类型", "提出时间", "状态", "理由"):
-        table.add_column(column)
+        # codes are copied into `kaoping dispute preview`: on a narrow terminal the reason wraps, never they
+        table.add_column(column, no_wrap=column in ("异议", "单位", "对象记录"))
     for row in rows:
         kind = row["target_type"] or ""
         table.add_row(row["dispute"], row["unit"], row["target"], ENTRY_TYPES.get(kind, kind),

@@ -31,7 +31,7 @@ def history(unit: Annotated[str, typer.Argument(help="单位代码，例如 D03"
     for row in rows:
         recorded = row["recorded_at"] + ("（补录）" if row["backdated"] else "")
         table.add_row(str(row["seq"]), row["id"], ENTRY_TYPES.get(row["type"], row["type"]), recorded,
-                      actor_name(row["actor"]), row["voided_by"] or "", row["hash"][:12])
+                      actor_name(row["actor"], row.get("console")), row["voided_by"] or "", row["hash"][:12])
     out.print(table)
 
 

@@ -19,7 +19,7 @@ from kaoping.domain.refusals import REFUSALS
 from kaoping.ledger.keys import file_problem
 from kaoping.ledger.writer import BatchRejected
 
-from .common import AsJson, Db, codes, err, fail, opened, out, print_json, progress, read_commands
+from .common import AsJson, Db, codes, err, fail, opened, out, own_name, print_json, progress, read_commands
 
 app = typer.Typer()
 
@@ -67,6 +67,7 @@ def ingest(
     numbered = read_commands(file)
     behind = None  # what kept the read model from catching up after the commands were committed
     with opened(db) as services:
+        actor = own_name(services, actor)
         try:
             with progress(len(numbered)) as advance:
                 result = services.ledger.ingest([item for _, item in numbered], actor=actor,
@@ -111,6 +112,7 @@ def demo(
     commands = demo_year(seed=seed, scale=scale, sub_indicators=True)
     appended = duplicates = 0
     with opened(db) as services:
+        actor = own_name(services, actor)
         services.ledger.init()
         # the core sub-indicators (docs/scheme.md §4.1) are in force before the first score by parts
         amended = any(v["version"] == AMENDMENT["version"] for v in services.ledger.schemes())
@@ -220,7 +222,8 @@ def scheme_amend(
         if dry_run:
             preview = services.ledger.preview_amendment(amendment, recorded_at=recorded_at)
         else:
-            version = services.ledger.amend_scheme(amendment, actor=actor, recorded_at=recorded_at)
+            version = services.ledger.amend_scheme(amendment, actor=own_name(services, actor),
+                                                   recorded_at=recorded_at)
     if not dry_run:
         if as_json:
             print_json({"version": version, "recorded": True})
