@@ -4,7 +4,9 @@ import json
 import re
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from typer.testing import CliRunner
@@ -271,3 +273,20 @@ def test_tables_are_not_cut_at_80_columns(db):
     for dispute in disputes:  # each code, its target and its reason whole on one line, to be copied
         for value in (dispute["dispute"], dispute["target"], dispute["reason"]):
             assert any(value in line for line in lines), (value, shown.stdout)
+
+
+def test_people_read_local_times_to_the_minute_and_json_keeps_the_contract_s(db, monkeypatch):
+    monkeypatch.setenv("KAOPING_TZ", "Asia/Shanghai")
+    run("ingest", YEAR, "--db", db)
+    assert run("token", "create", "--db", db, "--actor", "审计", "--role", "auditor").exit_code == 0
+    [token] = json.loads(run("token", "list", "--db", db, "--json").stdout)
+    created = datetime.fromisoformat(token["created_at"])
+    listed = text(run("token", "list", "--db", db))
+    assert created.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M") in listed
+    assert token["created_at"] not in listed
+    monkeypatch.setenv("KAOPING_TZ", "UTC")  # the same entries, shown in another office's zone
+    history = json.loads(run("history", "D03", "--db", db, "--json").stdout)
+    assert history[0]["recorded_at"] == "2018-01-10T02:00:00+00:00"  # --json: the contract's ISO form
+    table = text(run("history", "D03", "--db", db))
+    assert "2018-01-10 02:00" in table and "2018-01-10T" not in table
+    assert not re.search(r"\d{2}:\d{2}:\d{2}\.\d{6}", table)  # no microseconds for people

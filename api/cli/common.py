@@ -20,6 +20,7 @@ from rich.console import Console, ConsoleDimensions
 from kaoping.api import bootstrap as root
 from kaoping.api.outages import trouble
 from kaoping.domain.errors import KaopingError
+from kaoping.domain.moments import local_time
 from kaoping.ledger.keys import file_problem
 from kaoping.ledger.settings import Settings
 
@@ -122,6 +123,12 @@ def opened(db: str | None) -> Iterator[root.Services]:
         except Exception as error:  # a connection that is gone cannot be closed: nothing to keep
             if trouble(error) is None:
                 raise
+
+
+def local(moment: Any, services: root.Services) -> str:
+    """A moment of a document as people read it: in the office's zone, to the minute, as the pages
+    show it (`domain.moments.local_time`); `--json` keeps the contract's ISO form."""
+    return local_time(moment, services.settings.zone)
 
 
 def print_json(document: Any) -> None:

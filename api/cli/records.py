@@ -19,7 +19,7 @@ from kaoping.domain.refusals import REFUSALS
 from kaoping.ledger.keys import file_problem
 from kaoping.ledger.writer import BatchRejected
 
-from .common import AsJson, Db, codes, err, fail, opened, out, own_name, print_json, progress, read_commands
+from .common import AsJson, Db, codes, err, fail, local, opened, out, own_name, print_json, progress, read_commands
 
 app = typer.Typer()
 
@@ -192,8 +192,8 @@ def scheme_show(db: Db = None, as_json: AsJson = False) -> None:
     for v in versions:
         e = v["entry"]
         kind = ENTRY_TYPES.get(e["type"], e["type"])
-        out.print(f"{v['version']}  自 {v['in_force_from']} 起生效  由记录 #{e['seq']} {e['id']} 登记"
-                  f"（{kind}，登记时间 {e['recorded_at']}，登记人 {e['actor']}）", highlight=False)
+        out.print(f"{v['version']}  自 {local(v['in_force_from'], services)} 起生效  由记录 #{e['seq']} {e['id']} 登记"
+                  f"（{kind}，登记时间 {local(e['recorded_at'], services)}，登记人 {e['actor']}）", highlight=False)
         if v["problem"]:
             out.print(f"  [yellow]登记于开始检查修订之前：[/]{v['problem']}", highlight=False)
 
@@ -296,7 +296,7 @@ def token_list(db: Db = None, as_json: AsJson = False) -> None:
         table.add_column(column)
     for t in tokens:
         scope = t["unit"] or ",".join(t["units"] + t["indicators"])
-        table.add_row(t["token_id"], t["actor"], ROLE_NAMES.get(t["role"], t["role"]), scope, t["created_at"],
+        table.add_row(t["token_id"], t["actor"], ROLE_NAMES.get(t["role"], t["role"]), scope, local(t["created_at"], services),
                       "是" if t["revoked"] else "")
     out.print(table)
 
