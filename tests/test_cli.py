@@ -259,6 +259,10 @@ def test_actor_cannot_take_a_name_a_token_holds(db):
     assert result.exit_code == 2 and "--actor" in text(result) and "令牌" in text(result)
     assert "未登记任何内容" in text(result) and "Traceback" not in result.output
     assert verify(db)["entries"] == before
+    named = json.dumps(extra | {"actor": "县物价局填报员"}, ensure_ascii=False) + "\n"
+    own = run("ingest", "-", "--db", db, input=named)
+    assert own.exit_code == 2 and "第 1 行" in text(own) and "actor" in text(own)  # nor a command's own
+    assert verify(db)["entries"] == before
     assert run("ingest", "-", "--db", db, "--actor", "录入员",
                input=json.dumps(extra, ensure_ascii=False) + "\n").exit_code == 0
 

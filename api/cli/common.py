@@ -7,7 +7,7 @@ import getpass
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -88,12 +88,19 @@ def operator() -> str:
         return f"uid {os.getuid()}"
 
 
-def own_name(services: root.Services, actor: str) -> str:
-    """`actor` (`--actor`) if no token holds that name: the console records in its own name, never
-    in the name of a token's holder (revoked or not), whose entries it would pass for."""
-    if any(t["actor"] == actor for t in services.ledger.tokens()):
+def own_name(services: root.Services, actor: str, items: Sequence[tuple[int, Any]] = ()) -> str:
+    """`actor` (`--actor`) if no token holds that name, nor the `actor` of any of the numbered
+    commands `items`: the console records in its own name, never in the name of a token's holder
+    (revoked or not), whose entries it would pass for."""
+    held = {t["actor"] for t in services.ledger.tokens()}
+    if actor in held:
         raise fail(f"--actor：“{actor}”是令牌持有人的名字，命令行不能以此名义登记；请写操作员自己的名字"
                    "（默认 office）。未登记任何内容", 2)
+    for line, item in items:
+        named = item.get("actor") if isinstance(item, dict) else None
+        if isinstance(named, str) and named in held:
+            raise fail(f"第 {line} 行：登记人（actor）“{named}”是令牌持有人的名字，命令行不能以此名义登记；"
+                       "去掉 actor 或写操作员自己的名字。未登记任何内容", 2)
     return actor
 
 

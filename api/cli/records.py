@@ -67,7 +67,7 @@ def ingest(
     numbered = read_commands(file)
     behind = None  # what kept the read model from catching up after the commands were committed
     with opened(db) as services:
-        actor = own_name(services, actor)
+        actor = own_name(services, actor, numbered)
         try:
             with progress(len(numbered)) as advance:
                 result = services.ledger.ingest([item for _, item in numbered], actor=actor,
