@@ -40,8 +40,9 @@ def load_settings(db: str | None = None) -> Settings:
     return Settings(database_url=db) if db else Settings()
 
 
-def build_ledger(settings: Settings, clock: Clock = utc_now) -> Ledger:
-    """The ledger's rooms over one event store, wired to each other, behind the door."""
+def build_ledger(settings: Settings, clock: Clock = utc_now, *, console: str | None = None) -> Ledger:
+    """The ledger's rooms over one event store, wired to each other, behind the door; `console`: the
+    OS user of the command line that opened it, written on every entry it records."""
     store = EventStore(env=settings.eventsourcing_env())
     recorder = store.recorder
     if not isinstance(recorder, (ChainedSQLiteRecorder, ChainedPostgresRecorder)):
@@ -54,7 +55,8 @@ def build_ledger(settings: Settings, clock: Clock = utc_now) -> Ledger:
     reader = Reader(store, streams, index, log, notary, settings, clock)
     # a publication freezes standings as the reader reads them
     files = FileStore(recorder, clock)
-    writer = Writer(store, streams, index, notary, settings, clock, freezer=reader.frozen, files=files)
+    writer = Writer(store, streams, index, notary, settings, clock, freezer=reader.frozen, files=files,
+                    console=console)
     rooms = Rooms(store=store, index=index, log=log, streams=streams, notary=notary, writer=writer,
                   files=files, citations=Citations(log),
                   reader=reader, admin=Admin(streams, writer, notary, settings, clock),
@@ -117,10 +119,12 @@ class Services:
             self.ledger.close()
 
 
-def bootstrap(settings: Settings, clock: Clock = utc_now, *, ledger: Ledger | None = None) -> Services:
-    """Every service over one ledger: built from `settings`, or around a `ledger` already open."""
+def bootstrap(settings: Settings, clock: Clock = utc_now, *, ledger: Ledger | None = None,
+              console: str | None = None) -> Services:
+    """Every service over one ledger: built from `settings`, or around a `ledger` already open;
+    `console`: the OS user of the command line, recorded on each entry written (`build_ledger`)."""
     own = ledger is None
-    ledger = ledger if ledger is not None else build_ledger(settings, clock)
+    ledger = ledger if ledger is not None else build_ledger(settings, clock, console=console)
     return Services(ledger, owns_ledger=own)
 
 

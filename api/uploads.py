@@ -33,6 +33,12 @@ FIELD_BYTES = 64 * 1024
 MAX_FIELDS = 64
 #: what a multipart body may hold beyond its files' bytes (boundaries, part headers, fields)
 OVERHEAD = MAX_FIELDS * FIELD_BYTES
+#: the most bytes (names and values) and lines the headers of one part may have: a browser sends two
+#: or three short ones; an endless one is refused at its first byte past the bound (issue 28), here
+#: whatever python-multipart's version (its own bounds, where it has them, are these or looser:
+#: 4,224 bytes a line, 8 lines, and are refused alike)
+HEADER_BYTES = 4096
+HEADER_LINES = 8
 
 
 @dataclass
@@ -64,10 +70,11 @@ class _Events:
     def __init__(self) -> None:
         self.events: list[tuple[str, Any]] = []
         self._field, self._value = b"", b""
+        self._header_bytes = self._header_lines = 0  # of the current part's headers
 
     def callbacks(self) -> dict[str, Callable[..., None]]:
         return {
-            "on_part_begin": lambda: self.events.append(("begin", None)),
+            "on_part_begin": self._begin,
             "on_header_field": lambda data, start, end: self._add_field(data[start:end]),
             "on_header_value": lambda data, start, end: self._add_value(data[start:end]),
             "on_header_end": self._header_end,
@@ -76,13 +83,28 @@ class _Events:
             "on_part_end": lambda: self.events.append(("end", None)),
         }
 
+    def _begin(self) -> None:
+        self._header_bytes = self._header_lines = 0
+        self.events.append(("begin", None))
+
     def _add_field(self, data: bytes) -> None:
+        self._count(data)
         self._field += data
 
     def _add_value(self, data: bytes) -> None:
+        self._count(data)
         self._value += data
 
+    def _count(self, data: bytes) -> None:
+        """A part's headers are bounded as they are parsed: a refusal before the bytes are kept."""
+        self._header_bytes += len(data)
+        if self._header_bytes > HEADER_BYTES:
+            raise _header_refusal()
+
     def _header_end(self) -> None:
+        self._header_lines += 1
+        if self._header_lines > HEADER_LINES:
+            raise _header_refusal()
         self.events.append(("header", (self._field.lower(), self._value)))
         self._field, self._value = b"", b""
 
@@ -114,14 +136,14 @@ async def read_multipart(request: Request, ledger: Ledger, uploader: Uploader, *
             try:
                 parser.write(piece)
             except MultipartParseError as error:
-                raise e.InvalidCommand("file.malformed", field="body", reason=str(error)[:200]) from None
+                raise _refusal(error) from None
             for kind, value in events.take():
                 part = await _handle(kind, value, part, received, ledger, uploader, max_files, file_parts,
                                      before_file)
         try:
             parser.finalize()
         except MultipartParseError as error:
-            raise e.InvalidCommand("file.malformed", field="body", reason=str(error)[:200]) from None
+            raise _refusal(error) from None
         for kind, value in events.take():
             part = await _handle(kind, value, part, received, ledger, uploader, max_files, file_parts,
                                      before_file)
@@ -130,6 +152,17 @@ async def read_multipart(request: Request, ledger: Ledger, uploader: Uploader, *
             await run_in_threadpool(part.upload.abort)
         raise
     return received
+
+
+def _refusal(error: MultipartParseError) -> e.KaopingError:
+    """The parser's complaint as a refusal: its own header bounds as ours, anything else malformed."""
+    if str(error).startswith("Maximum header"):
+        return _header_refusal()
+    return e.InvalidCommand("file.malformed", field="body", reason=str(error)[:200])
+
+
+def _header_refusal() -> e.KaopingError:
+    return e.TooLarge("file.part_header", field="body", limit=HEADER_BYTES, count=HEADER_LINES)
 
 
 async def _handle(kind: str, value: Any, part: _Part, received: Received, ledger: Ledger,

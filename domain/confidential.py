@@ -55,7 +55,9 @@ def history(principal: Principal | None, rows: list[dict[str, Any]]) -> list[dic
     for row in rows:
         if row.get("type") == BALLOT:
             payload = row.get("payload") or {}
-            row = {**row, "actor": HIDDEN, "payload": {k: payload[k] for k in SHOWN if k in payload}}
+            # who recorded it, at whichever console, is the rater's secret as much as the actor
+            row = {**{k: v for k, v in row.items() if k != "console"}, "actor": HIDDEN,
+                   "payload": {k: payload[k] for k in SHOWN if k in payload}}
         shown.append(_rename(row, names) if names else row)
     return shown
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from eventsourcing.domain import DomainEvent
 
@@ -35,7 +35,19 @@ class EntryRecorded(DomainEvent):
     recorded_at: datetime
     backdated: bool
     payload: dict[str, Any]
+    #: the operator's console the entry was recorded at (the OS user who ran `kaoping`), or None:
+    #: recorded over HTTP, or before consoles were recorded. Not a field of the dataclass: it is in
+    #: an entry's stored state (and so under its hash) only when there is one, so every other entry
+    #: is stored, hashed and read exactly as before. Set by `at_console`.
+    console: ClassVar[str | None] = None
 
     @property
     def appended_at(self) -> datetime:
         return self.timestamp
+
+
+def at_console(event: EntryRecorded, user: str | None) -> EntryRecorded:
+    """`event`, marked as recorded at the console of OS user `user` (unmarked when None)."""
+    if user:
+        object.__setattr__(event, "console", user)
+    return event

@@ -131,10 +131,12 @@ FIELD_NAMES = {
 }
 
 
-def actor_name(actor: str) -> str:
-    """Who recorded an entry, as pages show it: an actor named by a role's code (the command line
-    records as "office" unless told otherwise) is that role's name."""
-    return ROLE_NAMES.get(actor, actor)
+def actor_name(actor: str, console: str | None = None) -> str:
+    """Who recorded an entry, as pages and the command line show it: an actor named by a role's code
+    (the command line records as "office" unless told otherwise) is that role's name; an entry
+    recorded at the operator's console (its `console`, an OS user) says so."""
+    name = ROLE_NAMES.get(actor, actor)
+    return f"{name}（命令行登记，系统用户 {console}）" if console else name
 
 
 #: a coded value by its field, as a clerk reads it ("质量：合格", not "质量：ok")

@@ -9,6 +9,24 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from .errors import InvalidCommand
 
 
+def local_time(moment: str | datetime | None, zone: tzinfo, *, seconds: bool = False) -> str:
+    """A moment as the pages and the command line show it to a person: in the office's zone, to the
+    minute (or the second), `2018-07-31 18:00`. A bare date stays a date; text that is no moment
+    (or None) is shown as it is (""), never refused: this only formats."""
+    if moment is None:
+        return ""
+    if isinstance(moment, str):
+        if len(moment.strip()) == 10:  # a date names a day, in no zone
+            return moment.strip()
+        try:
+            moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+        except ValueError:
+            return moment
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(zone)
+    return moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
 def parse_as_of(text: str, tz: tzinfo) -> datetime:
     """A knowledge time: a bare date means the end of that day in the office's zone."""
     text = text.strip()

@@ -583,6 +583,8 @@ REFUSALS: dict[str, Words] = {
     "file.one_part": Words("一次只上传一个文件（一个名为 file 的部分）", "one file a request (one part named file)"),
     "file.not_multipart": Words("应为 multipart/form-data 请求", "a multipart/form-data request is expected"),
     "file.malformed": Words("multipart 请求内容无法解读：{reason}", "the multipart body cannot be read: {reason}"),
+    "file.part_header": Words("multipart 请求中一个部分的头超过 {limit} 字节（或多于 {count} 行）：请检查上传的程序",
+                              "a multipart part's headers are over {limit} bytes (or {count} lines)"),
     "file.too_many": Words("一次最多上传 {limit} 个文件", "at most {limit} files a request"),
     "file.not_found": Words("没有哈希为 {sha256} 的文件，或你无权读取它", "no file {sha256} (or not one you may read)"),
     "file.sha256": Words("应为 64 位十六进制的 SHA-256，例如 {example}", "a SHA-256 of 64 hex digits is expected"),

@@ -9,12 +9,13 @@ the answer by ledger size and recomputes it, in the background on a big ledger, 
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
-from datetime import datetime
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from kaoping.domain.chain import Break, ChainLink, first_break
+from kaoping.domain.chain import Break, ChainLink, ChainWalk
 from kaoping.domain.commands import COMMAND_TYPES, content_hash
 from kaoping.domain.entry_types import VIEWS, files_cited
 from kaoping.domain.errors import KaopingError, TimeLimitExceeded
@@ -74,16 +75,37 @@ class Audit:
         checkpoints = self.notary.all()
         end = max(self.recorder.max_notification_id() or 0, self.index.last_link_seq())
         # every walk below checks the request's time bound as it goes (`budget`; none in the CLI)
-        entries = budget.Checked(e for e in budget.checking(self.index.all_entries()) if e.seq <= end)
         links = budget.Checked(link for link in budget.checking(self.index.all_links()) if link.seq <= end)
-        events = {e.seq: decode_entry(self.store.mapper, e) for e in entries}
-        broken = first_break(entries, links)
+        # one pass over the stored entries, read page by page: each is checked against its link,
+        # decoded and summed up (`CommandSeen`), then dropped, so a verify holds the links and what
+        # the command index is checked against, never the ledger's bytes and its decoded entries
+        # at once (issue 28, item 3)
+        walk = ChainWalk(links)
+        ids: dict[int, str | None] = {}  # each linked entry's command id (None: its bytes do not decode)
+        commands: dict[str, CommandSeen] = {}
+        count, streams = 0, set()
+        for entry in budget.checking(self.index.all_entries()):
+            if entry.seq > end:
+                break
+            count += 1
+            streams.add(entry.originator_id)
+            walk.add(entry)
+            if entry.seq in walk.linked:
+                event = decode_entry(self.store.mapper, entry)
+                ids[entry.seq] = event.command_id if event is not None else None
+                if event is not None:
+                    seen = commands.get(event.command_id)
+                    if seen is None:
+                        commands[event.command_id] = CommandSeen.of(event, entry.seq)
+                    else:
+                        seen.streams.append(event.stream)
+        broken = walk.result()
         if broken is None:
-            broken = _first_foreign_id(links, self.index.link_command_ids(end), events)
+            broken = _first_foreign_id(links, self.index.link_command_ids(end), ids)
         report = {
             "ok": broken is None,
-            "entries": len(entries),
-            "streams": len({e.originator_id for e in entries}),
+            "entries": count,
+            "streams": len(streams),
             "first_bad": None if broken is None else {"seq": broken.seq, "reason": broken.reason},
             "head": links[-1].hash if links else None,
         }
@@ -92,23 +114,16 @@ class Audit:
                                                           report["tree"]["size"])
         if signer is not None:
             report["signer"] = signer
-        report["commands"] = self._commands(links, events, end)
+        report["commands"] = self._commands(commands, end)
         report["ok"] = (report["ok"] and report["tree"]["ok"] and report["checkpoints"]["ok"]
                         and report["commands"]["ok"] and (signer is None or signer["ok"]))
         return report
 
-    def _commands(self, links: Sequence[ChainLink], events: dict[int, EntryRecorded | None],
-                  end: int) -> dict[str, Any]:
+    def _commands(self, entries_of: dict[str, CommandSeen], end: int) -> dict[str, Any]:
         """The command index against the entries: every row names entries of its id with its type,
         streams, knowledge time, dispute code and content hash; every entry's id has its row. A
-        missing row lets a retry append the command twice; a wrong hash refuses a true retry."""
-        linked = {link.seq for link in links}
-        entries_of: dict[str, list[EntryRecorded]] = {}
-        first_seq: dict[str, int] = {}
-        for seq, event in events.items():
-            if event is not None and seq in linked:
-                entries_of.setdefault(event.command_id, []).append(event)
-                first_seq.setdefault(event.command_id, seq)
+        missing row lets a retry append the command twice; a wrong hash refuses a true retry.
+        `entries_of`: what the linked entries of each command id say (emptied here)."""
         problems: list[tuple[int, str, str]] = []
         rows = 0
         unmatched: list[str] = []
@@ -120,14 +135,14 @@ class Audit:
                 continue
             reason = command_row_problem(row, found)
             if reason is not None:
-                problems.append((first_seq[row["command_id"]], row["command_id"], reason))
+                problems.append((found.seq, row["command_id"], reason))
         # the rows are read after the snapshot: a command appended since has its row, not its entries
         later = {i for i, seq in self.index.linked(unmatched).items() if seq > end}
         rows -= len(later)
         problems.extend((0, i, "its index row names no entry of the ledger")
                         for i in unmatched if i not in later)
-        for command_id, _ in entries_of.items():
-            problems.append((first_seq[command_id], command_id,
+        for command_id, seen in entries_of.items():
+            problems.append((seen.seq, command_id,
                              "its entries have no command index row: a retry would append it again"))
         # the entry earliest in the ledger first; rows naming no entry after every entry
         bad = min(problems, key=lambda p: (p[0] == 0, p[0], p[1]), default=None)
@@ -397,25 +412,51 @@ def first_problem(report: dict[str, Any]) -> str:
 
 
 def _first_foreign_id(links: Sequence[ChainLink], command_ids: dict[int, str],
-                      events: dict[int, EntryRecorded | None]) -> Break | None:
-    """The chain's command id column is outside the hash: each link's must be its entry's."""
+                      ids: dict[int, str | None]) -> Break | None:
+    """The chain's command id column is outside the hash: each link's must be its entry's (`ids`:
+    each linked entry's command id, None where its bytes do not decode)."""
     for link in links:
-        event = events.get(link.seq)
-        if event is None:
+        command_id = ids.get(link.seq)
+        if command_id is None:
             return Break(link.seq, "the stored bytes do not decode to a ledger entry")
-        if command_ids.get(link.seq) != event.command_id:
+        if command_ids.get(link.seq) != command_id:
             return Break(link.seq, "its chain link records another command id than the entry's")
     return None
 
 
-def command_row_problem(row: dict[str, Any], entries: Sequence[EntryRecorded]) -> str | None:
-    """What is wrong with one command index row, given the entries recorded under its id."""
-    first = entries[0]
-    if row["type"] != first.entry_type:
+@dataclass(slots=True)
+class CommandSeen:
+    """What the entries of one command id say that its command index row must say too: read off
+    its first entry as the verify's pass goes by (the payload itself is not kept)."""
+
+    seq: int                        # its first entry
+    type: str
+    recorded_at: datetime
+    streams: list[str]              # one per entry
+    dispute: str | None             # a dispute's code
+    hashes: frozenset[str] | None   # the content hashes a row may hold; None: only its form checked
+
+    @classmethod
+    def of(cls, first: EntryRecorded, seq: int) -> CommandSeen:
+        dispute = first.payload.get("dispute") if first.entry_type == "dispute.filed" else None
+        hashes = None
+        if first.entry_type not in DECIDED_PAYLOADS:
+            sent = [first.payload]
+            if first.entry_type == "common.scored" and "parts" in first.payload:
+                # the score the ledger computed from the parts when none was sent (docs/commands.md §10.4)
+                sent.append({k: v for k, v in first.payload.items() if k != "score"})
+            hashes = frozenset(content_hash(first.entry_type, payload, at)
+                               for payload in sent for at in (None, first.recorded_at))
+        return cls(seq, first.entry_type, first.recorded_at, [first.stream], dispute, hashes)
+
+
+def command_row_problem(row: dict[str, Any], seen: CommandSeen) -> str | None:
+    """What is wrong with one command index row, given what the entries under its id say."""
+    if row["type"] != seen.type:
         return "its index row's type is not its entries'"
-    if sorted(row["streams"].split(",")) != sorted(e.stream for e in entries):
+    if sorted(row["streams"].split(",")) != sorted(seen.streams):
         return "its index row's streams are not its entries'"
-    if row["content_hash"] == "" and first.entry_type not in COMMAND_TYPES:
+    if row["content_hash"] == "" and seen.type not in COMMAND_TYPES:
         # entries the ledger makes itself (registry, tokens): no content hash, and the row keeps
         # when it was appended, not the entry's (perhaps earlier) recorded_at
         return None
@@ -423,22 +464,16 @@ def command_row_problem(row: dict[str, Any], entries: Sequence[EntryRecorded]) -
         recorded_at = datetime.fromisoformat(row["recorded_at"])
     except (TypeError, ValueError):
         recorded_at = None
-    if recorded_at != first.recorded_at:
+    if recorded_at != seen.recorded_at:
         return "its index row's recorded_at is not its entries'"
-    dispute = first.payload.get("dispute") if first.entry_type == "dispute.filed" else None
-    if row["dispute"] != dispute:
+    if row["dispute"] != seen.dispute:
         return "its index row's dispute code is not its entries'"
     stored = row["content_hash"]
-    if first.entry_type in DECIDED_PAYLOADS:
+    if seen.hashes is None:
         if len(stored) != 64 or stored.strip("0123456789abcdef") or not stored.strip("0"):
             return "its index row's content hash is not a SHA-256: a retry would be refused"
         return None
-    sent = [first.payload]
-    if first.entry_type == "common.scored" and "parts" in first.payload:
-        # the score the ledger computed from the parts when none was sent (docs/commands.md §10.4)
-        sent.append({k: v for k, v in first.payload.items() if k != "score"})
-    if stored not in {content_hash(first.entry_type, payload, at)
-                      for payload in sent for at in (None, first.recorded_at)}:
+    if stored not in seen.hashes:
         return "its index row's content hash is not its entries' content: a retry would be refused"
     return None
 

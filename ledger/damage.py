@@ -41,7 +41,8 @@ _FIELDS = {"stream": str, "entry_type": str, "command_id": str, "actor": str, "r
 def whole(event: Any) -> bool:
     """Whether a decoded event is an entry with every field of its type."""
     return isinstance(event, EntryRecorded) and all(
-        isinstance(getattr(event, name, None), kind) for name, kind in _FIELDS.items())
+        isinstance(getattr(event, name, None), kind) for name, kind in _FIELDS.items()) and \
+        isinstance(event.console, (str, type(None)))
 
 
 def stream_events(store: Any, originator_id: UUID) -> Iterator[EntryRecorded]:

@@ -8,7 +8,7 @@ then the event object. An entry's state holds exactly two transcoded values, `ti
 parsed by msgspec against that exact shape, the two datetimes included, in one call.
 
 Only states of that shape take the fast path: the entry topic, no cipher or compressor, exactly the
-entry's fields, no others (`class_version` among them), two datetime values with an offset and no
+entry's fields (`console` among them or not), no others (`class_version` among them), two datetime values with an offset and no
 other transcoded value.
 Anything msgspec refuses goes through the library's mapper and `damage.decoded`, which decode what
 they can and name a damaged entry as before; a test holds the two paths equal.
@@ -41,6 +41,7 @@ class _State(msgspec.Struct, forbid_unknown_fields=True):
     recorded_at: Moment
     backdated: bool
     payload: dict[str, Any]
+    console: str | None = None  # only in the entries recorded at the operator's console
 
 
 _decode = msgspec.json.Decoder(_State).decode

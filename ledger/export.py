@@ -46,7 +46,8 @@ from kaoping.domain.notes import (Checkpoint, NoteError, Verifier, normalized_no
 from .damage import whole
 from .decode import ENTRY_TOPIC
 
-#: the keys of one exported line, in the order they are written
+#: the keys of one exported line, in the order they are written; an entry recorded at the operator's
+#: console also has `console` after `actor` (`export_line`)
 KEYS = ("seq", "leaf_index", "stream", "version", "id", "type", "recorded_at", "appended_at", "actor", "payload",
         "backdated", "topic", "hash", "prev_hash", "global_prev_hash", "originator_id", "state",
         "last_seq", "damage")
@@ -76,12 +77,13 @@ def decode_entry(mapper: Mapper, entry: StoredEntry) -> EntryRecorded | None:  #
 
 def _fields(event: EntryRecorded | None, tz: tzinfo) -> dict[str, Any]:
     if event is None:
-        return dict.fromkeys(("id", "type", "recorded_at", "appended_at", "actor", "payload",
+        return dict.fromkeys(("id", "type", "recorded_at", "appended_at", "actor", "console", "payload",
                               "backdated"))
     return {"id": event.command_id, "type": event.entry_type,
             "recorded_at": event.recorded_at.astimezone(tz).isoformat(),
             "appended_at": event.timestamp.astimezone(tz).isoformat(),
-            "actor": event.actor, "payload": event.payload, "backdated": event.backdated}
+            "actor": event.actor, "console": event.console, "payload": event.payload,
+            "backdated": event.backdated}
 
 
 def export_entries(entries: Iterable[StoredEntry], links: Iterable[ChainLink], *, end: int,
@@ -147,7 +149,11 @@ def _line(entry: StoredEntry | None, own: ChainLink | None, leaf: int, end: int,
 
 
 def export_line(row: dict[str, Any]) -> str:
-    return json.dumps({key: row[key] for key in KEYS}, ensure_ascii=False, default=str) + "\n"
+    line = {key: row[key] for key in KEYS}
+    if row.get("console") is not None:  # recorded at the operator's console: said after the actor
+        line = {**{k: line[k] for k in KEYS[:KEYS.index("actor") + 1]}, "console": row["console"],
+                **{k: line[k] for k in KEYS[KEYS.index("actor") + 1:]}}
+    return json.dumps(line, ensure_ascii=False, default=str) + "\n"
 
 
 def verify_export(lines: Iterable[str], *, checkpoint: str | None = None,
@@ -348,6 +354,8 @@ def _mismatch(row: dict[str, Any], entry: StoredEntry, stream: str,
     for key, value in decoded.items():
         if key not in row or not _same(row[key], value):
             return f"{key} does not match the entry's stored bytes"
+    if row.get("console") != event.console:
+        return "console does not match the entry's stored bytes"
     for key, moment in (("recorded_at", event.recorded_at), ("appended_at", event.timestamp)):
         if not _same_moment(row.get(key), moment):
             return f"{key} does not match the entry's stored bytes"

@@ -101,7 +101,7 @@ class Reader:
     def _entry_json(self, event: EntryRecorded, seq: int, digest: str, prev: str,
                     voided_by: str | None, global_prev: str, leaf_index: int | None) -> dict[str, Any]:
         tz = self.settings.zone
-        return {
+        row = {
             "seq": seq, "leaf_index": leaf_index, "id": event.command_id, "type": event.entry_type,
             "recorded_at": event.recorded_at.astimezone(tz).isoformat(),
             "appended_at": event.timestamp.astimezone(tz).isoformat(),
@@ -109,6 +109,9 @@ class Reader:
             "voided_by": voided_by, "backdated": event.backdated, "stream": event.stream,
             "version": event.originator_version, "global_prev_hash": global_prev,
         }
+        if event.console is not None:  # recorded at the operator's console: who was at it
+            row["console"] = event.console
+        return row
 
     # -- scores ---------------------------------------------------------------------------------
     def score(self, code: str, *, as_of: str | None = None, upto: int | None = None,

@@ -36,10 +36,10 @@ class Settings(BaseSettings):
     #: unit's page) may run before it is stopped and answered 503 with Retry-After; 0: no bound
     read_timeout: float = Field(default=60.0, ge=0)
     #: store a unit token's command ids as `D03:ID` and its dispute codes as `D03-CODE`
-    #: (`domain.namespaces`), so that no refusal tells it whether another unit used an id or a code.
-    #: Off by default: the contract has ids and dispute codes ledger-wide as sent (the office voids
-    #: and rules by the id and code the unit chose), and a namespace changes what every party sees
-    unit_namespaces: bool = False
+    #: (`domain.namespaces`), so that no refusal tells it whether another unit used an id or a code
+    #: (issue 28, item 7). On by default; `KAOPING_UNIT_NAMESPACES=0` keeps a unit token's ids and
+    #: codes ledger-wide as sent (then a 409 tells it that another unit used an id)
+    unit_namespaces: bool = True
     #: 推送 (docs/commands.md §10.6): attempts of one delivery before it is `failed`, the seconds a
     #: receiver may take to answer, the first backoff (doubled after each failed attempt, at most an
     #: hour), how often the worker looks for new entries and deliveries, and whether `kaoping serve`

@@ -42,7 +42,7 @@ from eventsourcing.persistence import IntegrityError
 
 from kaoping.domain import commands as c
 from kaoping.domain.errors import IdConflict, KaopingError, LedgerDamaged
-from kaoping.domain.events import EntryRecorded, stream_id
+from kaoping.domain.events import EntryRecorded, at_console, stream_id
 from kaoping.domain.folds import (PublicationsState, RegistryState, RoundState, StreamState,
                                   TokensState, UnitState)
 from kaoping.domain.namespaces import own_namespace
@@ -277,12 +277,12 @@ class Group:
                                                  principal=principal))
             for stream in decision.streams:
                 state = view.state(stream)
-                event = EntryRecorded(
+                event = at_console(EntryRecorded(
                     originator_id=stream_id(stream), originator_version=state.version + 1,
                     timestamp=self.now, stream=stream, entry_type=cmd.type, command_id=cmd.id,
                     actor=cmd.actor or default_actor, recorded_at=decision.recorded_at,
                     backdated=decision.backdated, payload=decision.payload,
-                )
+                ), self.writer.console)
                 state.apply(event)
                 self.events.append(event)
                 self.entries.append(NewEntry(stream, cmd.id))
@@ -349,8 +349,11 @@ def _no_freezer(stage: str, as_of: datetime, upto: int) -> dict[str, Any]:
 class Writer:
     def __init__(self, store: Any, streams: StreamStates, index: Index, notary: Notary,
                  settings: Settings, clock: Clock, freezer: Freezer = _no_freezer,
-                 files: FileStore | None = None):
+                 files: FileStore | None = None, console: str | None = None):
         self.store, self.streams, self.index, self.notary = store, streams, index, notary
+        #: the OS user at whose console this writer records (the command line's), written on each
+        #: entry it makes (`EntryRecorded.console`); None over HTTP
+        self.console = console
         self.settings, self.clock = settings, clock
         #: the stored evidence files, asked whether a file a command cites is stored
         self.files = files
@@ -404,10 +407,10 @@ class Writer:
         with self.store.recorder.turn():
             now = self.clock()
             events = [
-                EntryRecorded(originator_id=stream_id(stream), originator_version=v, timestamp=now,
-                              stream=stream, entry_type=kind, command_id=cid, actor=actor,
-                              recorded_at=recorded_at or now, backdated=recorded_at is not None,
-                              payload=payload)
+                at_console(EntryRecorded(
+                    originator_id=stream_id(stream), originator_version=v, timestamp=now, stream=stream,
+                    entry_type=kind, command_id=cid, actor=actor, recorded_at=recorded_at or now,
+                    backdated=recorded_at is not None, payload=payload), self.console)
                 for v, (cid, kind, payload) in enumerate(entries, start=version + 1)
             ]
             recordings, _ = self.put(events, [NewEntry(stream, e.command_id) for e in events],

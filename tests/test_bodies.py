@@ -128,3 +128,18 @@ def test_an_ordinary_sign_in_still_works(app, ledger):
     with TestClient(app, follow_redirects=False) as browser:
         response = browser.post("/signin", data={"token": token, "next": "/"})
     assert response.status_code == 303
+
+
+@pytest.mark.parametrize("head,piece", [
+    (b'--XX\r\nContent-Disposition: form-data; name="file"; filename="', b"a"),  # one endless value
+    (b"--XX\r\n", b"X-A: b\r\n"),                                             # endless short lines
+])
+def test_a_part_s_headers_are_bounded_while_they_are_read(app, ledger, head, piece):
+    # the default file bound (50 MB) lets a body run to ~54 MB: the part's headers stop far sooner
+    _, token = ledger.create_token(actor="office-clerk", role="office")
+    headers = {"content-type": "multipart/form-data; boundary=XX", "authorization": f"Bearer {token}"}
+    status, body, read = asgi_post(app, "/v1/files", headers, filler(head, 3000, piece))
+    detail = json.loads(body)["detail"]
+    assert (status, detail["code"], detail["field"]) == (413, "file.part_header", "body"), detail
+    assert CJK.search(detail["message"]) and "字节" in detail["message"]
+    assert read <= 2  # the head and the first megabyte: nothing more is read, nothing is kept

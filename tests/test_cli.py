@@ -4,7 +4,9 @@ import json
 import re
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from typer.testing import CliRunner
@@ -226,3 +228,69 @@ def test_demo_tokens_gives_one_token_per_role_and_keeps_them(sqlite_db, tmp_path
     third = json.loads(run("demo-tokens", "--db", sqlite_db, "--file", kept, "--json").stdout)
     assert [a["token"] for a in third][1:] == [a["token"] for a in accounts][1:]
     assert third[0]["token"] != accounts[0]["token"]  # only the revoked one is issued again
+
+
+# -- who was at the console (issue 28, item 9) -----------------------------------------------------
+
+def test_every_entry_the_cli_writes_names_the_console_s_os_user(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("LOGNAME", "clerk7")  # getpass.getuser() reads it first
+    assert run("ingest", YEAR, "--db", db, "--actor", "录入员").exit_code == 0
+    history = json.loads(run("history", "D03", "--db", db, "--json").stdout)
+    assert history and {(e["actor"], e["console"]) for e in history} == {("录入员", "clerk7")}
+    table = text(run("history", "D03", "--db", db))
+    assert "录入员（命令行登记，系统用户 clerk7）" in table
+    path = tmp_path / "ledger.jsonl"
+    assert run("export", "--db", db, "--out", path).exit_code == 0
+    lines = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+    assert all(line.get("console") for line in lines)  # init's entries too (before LOGNAME was set)
+    assert {line["console"] for line in lines if line["stream"] == "unit:D03"} == {"clerk7"}
+    offline = run("verify", "--file", path, "--json")
+    assert offline.exit_code == 0 and json.loads(offline.stdout)["ok"] is True
+
+
+def test_actor_cannot_take_a_name_a_token_holds(db):
+    run("ingest", YEAR, "--db", db)
+    assert run("token", "create", "--db", db, "--actor", "县物价局填报员", "--role", "unit",
+               "--unit", "D03").exit_code == 0
+    before = verify(db)["entries"]
+    extra = json.loads(YEAR_LINES[0]) | {"id": "d03-forged", "task": "P9"}
+    result = run("ingest", "-", "--db", db, "--actor", "县物价局填报员",
+                 input=json.dumps(extra, ensure_ascii=False) + "\n")
+    assert result.exit_code == 2 and "--actor" in text(result) and "令牌" in text(result)
+    assert "未登记任何内容" in text(result) and "Traceback" not in result.output
+    assert verify(db)["entries"] == before
+    named = json.dumps(extra | {"actor": "县物价局填报员"}, ensure_ascii=False) + "\n"
+    own = run("ingest", "-", "--db", db, input=named)
+    assert own.exit_code == 2 and "第 1 行" in text(own) and "actor" in text(own)  # nor a command's own
+    assert verify(db)["entries"] == before
+    assert run("ingest", "-", "--db", db, "--actor", "录入员",
+               input=json.dumps(extra, ensure_ascii=False) + "\n").exit_code == 0
+
+
+def test_tables_are_not_cut_at_80_columns(db):
+    run("ingest", YEAR, "--db", db)
+    disputes = json.loads(run("disputes", "--status", "all", "--db", db, "--json").stdout)
+    assert disputes
+    shown = runner.invoke(app, ["disputes", "--status", "all", "--db", db], env={"COLUMNS": "80"})
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    for dispute in disputes:  # each code, its target and its reason whole on one line, to be copied
+        for value in (dispute["dispute"], dispute["target"], dispute["reason"]):
+            assert any(value in line for line in lines), (value, shown.stdout)
+
+
+def test_people_read_local_times_to_the_minute_and_json_keeps_the_contract_s(db, monkeypatch):
+    monkeypatch.setenv("KAOPING_TZ", "Asia/Shanghai")
+    run("ingest", YEAR, "--db", db)
+    assert run("token", "create", "--db", db, "--actor", "审计", "--role", "auditor").exit_code == 0
+    [token] = json.loads(run("token", "list", "--db", db, "--json").stdout)
+    created = datetime.fromisoformat(token["created_at"])
+    listed = text(run("token", "list", "--db", db))
+    assert created.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M") in listed
+    assert token["created_at"] not in listed
+    monkeypatch.setenv("KAOPING_TZ", "UTC")  # the same entries, shown in another office's zone
+    history = json.loads(run("history", "D03", "--db", db, "--json").stdout)
+    assert history[0]["recorded_at"] == "2018-01-10T02:00:00+00:00"  # --json: the contract's ISO form
+    table = text(run("history", "D03", "--db", db))
+    assert "2018-01-10 02:00" in table and "2018-01-10T" not in table
+    assert not re.search(r"\d{2}:\d{2}:\d{2}\.\d{6}", table)  # no microseconds for people

@@ -131,14 +131,16 @@ def test_every_evidence_entry_shows_its_file_as_it_is_now(year: Any) -> None:
 def test_a_unit_asks_the_office_to_void_its_own_entry(year: Any) -> None:
     report = {"id": "r1", "type": "checkpoint.reported", "unit": "D03", "task": "T1", "checkpoint": "K1",
               "reported_on": "2019-01-14", "completed": True}
-    year.ingest([report], actor=D03.actor, principal=D03)
-    request = {"id": "q1", "type": "void.requested", "unit": "D03", "target": "r1", "reason": "报告日期填错了"}
-    year.ingest([request], actor=D03.actor, principal=D03)
+    # a unit token's ids are stored in its namespace (`D03:r1`): it and the office name its entries
+    # by the ids the answers give (docs/commands.md §5, 单位令牌的编号空间)
+    [r1] = [r.id for r in year.ingest([report], actor=D03.actor, principal=D03).results]
+    request = {"id": "q1", "type": "void.requested", "unit": "D03", "target": r1, "reason": "报告日期填错了"}
+    [q1] = [r.id for r in year.ingest([request], actor=D03.actor, principal=D03).results]
     again = refused(year, {**request, "id": "q2"}, D03)
     assert again.code == "void_request.open" and again.field == "target"
-    year.ingest([{"id": "no", "type": "entry.voided", "target": "q1", "reason": "原报告无误"}], actor="office")
+    year.ingest([{"id": "no", "type": "entry.voided", "target": q1, "reason": "原报告无误"}], actor="office")
     year.ingest([{**request, "id": "q3"}], actor=D03.actor, principal=D03)  # declined: it may ask again
-    year.ingest([{"id": "yes", "type": "entry.voided", "target": "r1", "reason": "依 q3 作废"}], actor="office")
+    year.ingest([{"id": "yes", "type": "entry.voided", "target": r1, "reason": "依 q3 作废"}], actor="office")
     assert refused(year, {**request, "id": "q4"}, D03).code == "entry.already_voided"
     year.ingest([{"id": "t-office", "type": "task.withdrawn", "unit": "D03", "task": "T1", "reason": "调整"}],
                 actor="office")

@@ -239,3 +239,28 @@ def test_a_line_with_a_key_twice_is_no_exported_line(exported, where):
     report = check(exported[:i] + [forged] + exported[i + 1:])
     assert report["ok"] is False
     assert f"line {i + 1} " in report["first_bad"]["reason"] and "twice" in report["first_bad"]["reason"]
+
+
+def test_the_console_an_entry_was_recorded_at_is_exported_and_checked(tmp_path, monkeypatch, year):
+    monkeypatch.setenv("LOGNAME", "clerk7")
+    db = f"sqlite:///{tmp_path / 'console.db'}"
+    path, lines_in = tmp_path / "ledger.jsonl", tmp_path / "year.jsonl"
+    lines_in.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in year[:10]), "utf-8")
+    for args in (["init"], ["ingest", str(lines_in)], ["export", "--out", str(path)]):
+        assert runner.invoke(app, [*args, "--db", db]).exit_code == 0
+    exported = path.read_text("utf-8").splitlines(keepends=True)
+    got = rows(exported)
+    assert all(r["console"] == "clerk7" and list(r).index("console") == list(r).index("actor") + 1
+               for r in got)
+    assert check(exported)["ok"] and [export_line(r) for r in got] == exported
+    i = len(got) // 2
+    for edit in ("someone else", None):  # the line says another console, or none
+        edited = [dict(r) for r in got]
+        edited[i]["console"] = edit
+        report = check(lines_of(edited))
+        assert report["first_bad"]["seq"] == got[i]["seq"] and "console" in report["first_bad"]["reason"]
+    state = json.loads(base64.b64decode(got[i]["state"]))
+    state["console"] = got[i]["console"] = "someone else"  # the stored bytes too: the chain says so
+    got[i]["state"] = base64.b64encode(json.dumps(state).encode()).decode()
+    report = check(lines_of(got))
+    assert report["first_bad"]["seq"] == got[i]["seq"] and "modified" in report["first_bad"]["reason"]

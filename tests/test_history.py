@@ -133,3 +133,28 @@ def test_voided_by_keeps_the_first_void_when_an_upheld_dispute_comes_later(ledge
         {"id": "dr", "type": "dispute.resolved", "dispute": "DIS", "outcome": "upheld", "reason": "属实"},
     ], actor="office")
     assert by_id(ledger.history("D03"))["p"]["voided_by"] == "v"  # voided from v on, not from dr
+
+
+def test_the_console_is_shown_only_on_entries_recorded_at_one(ledger, year, database_url, clock):
+    from fastapi.testclient import TestClient
+
+    from kaoping.api.bootstrap import build_ledger
+    from kaoping.api.http import create_app
+    from kaoping.ledger.settings import Settings
+
+    ledger.ingest(year[:5], actor="office")  # over HTTP, or before consoles were recorded
+    console = build_ledger(Settings(database_url=database_url), clock=clock, console="clerk7")
+    try:
+        console.ingest(year[5:10], actor="office")
+    finally:
+        console.close()
+    history = ledger.history("D03")
+    assert [e.get("console") for e in history] == [None] * 5 + ["clerk7"] * 5
+    assert all("console" not in e for e in history[:5])  # old entries read exactly as before
+    _, token = ledger.create_token(actor="审计组", role="auditor")
+    with TestClient(create_app(ledger=ledger)) as http:
+        got = http.get("/v1/units/D03/history", headers={"Authorization": f"Bearer {token}"}).json()
+        assert [e.get("console") for e in got] == [e.get("console") for e in history]
+        http.post("/signin", data={"token": token, "next": "/"})
+        page = http.get("/units/D03").text
+    assert page.count("命令行登记，系统用户 clerk7") == 5

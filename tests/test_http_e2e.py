@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from kaoping.api.bootstrap import build_ledger
 from kaoping.api.http import create_app
+from kaoping.domain.namespaces import unit_dispute_code, unit_id
 from kaoping.ledger.settings import Settings
 from conftest import scratch_database
 from scripts.benchmarks.serving import free_port, serving  # noqa: F401 (one home; the tests import them from here)
@@ -93,15 +94,29 @@ def test_a_year_recorded_by_its_parties_over_http_equals_the_operators_ingest(
             reference.create_token(**scope)
         parties = {party_of(cmd) for cmd in year}
         assert parties == set(PARTIES), parties  # every party records part of the year
+        # a unit token's ids and dispute codes are stored in its unit's namespace (`D03:ID`,
+        # `D03-CODE`, docs/commands.md §5): everyone after names them so, and the operator's
+        # reference ledger is given them so
+        ids: dict[str, str] = {}
+        codes: dict[str, str] = {}
         with TestClient(create_app(ledger=served)) as client:
             for cmd in year:
                 # knowledge time follows the year: the clock moves forward to each fact's time
                 clock.now = max(clock.now, datetime.fromisoformat(cmd["recorded_at"]))
                 party, sent = party_of(cmd), as_sent(cmd)
+                sent = {**sent, **{k: names[sent[k]] for k, names in (("target", ids), ("dispute", codes))
+                                   if sent.get(k) in names}}
                 response = client.post("/v1/commands", json=[sent], headers=headers[party])
                 assert response.status_code == 201, (party, cmd["id"], response.text)
-                assert response.json()["results"][0]["duplicate"] is False
-                reference.ingest([sent], actor=PARTIES[party]["actor"])
+                [result] = response.json()["results"]
+                assert result["duplicate"] is False
+                stored = {**sent, "id": result["id"]}
+                ids[cmd["id"]] = result["id"]
+                if PARTIES[party]["role"] == "unit":
+                    assert result["id"] == unit_id(party, cmd["id"])
+                    if cmd["type"] == "dispute.filed":
+                        stored["dispute"] = codes[cmd["dispute"]] = unit_dispute_code(party, cmd["dispute"])
+                reference.ingest([stored], actor=PARTIES[party]["actor"])
             clock.now = start
             office = headers["office"]
             for unit in ("D03", "D04", "D05", "T01"):
@@ -123,8 +138,8 @@ def test_a_year_recorded_by_its_parties_over_http_equals_the_operators_ingest(
             assert same(mine) == same(reference.verify())
         by_id = {row["id"]: row for row in history}
         for cmd in year:
-            if cmd["id"] in by_id:
-                row = by_id[cmd["id"]]
+            if ids[cmd["id"]] in by_id:
+                row = by_id[ids[cmd["id"]]]
                 assert row["actor"] == PARTIES[party_of(cmd)]["actor"], cmd["id"]
                 assert row["backdated"] is (party_of(cmd) == "office"), cmd["id"]
         score = served.score("D03")

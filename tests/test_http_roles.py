@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kaoping.api.http import create_app
+from kaoping.domain.namespaces import unit_id
 
 SHA = "c" * 64
 #: complete ballots (docs/scheme.md §5): the group office ranks every department, the leader its charge
@@ -215,31 +216,34 @@ def test_the_group_office_casts_office_ballots_as_itself_not_leader_ones(allowed
 
 
 def test_a_unit_reports_and_submits_evidence_for_itself_only(allowed, refused, ledger):
-    allowed("unit", report("u-r1"), evidence("u-e1"))
+    # a unit token's ids are stored in its unit's namespace: it reads them as the 201 answer gives them
+    r1, e1 = (r["id"] for r in allowed("unit", report("u-r1"), evidence("u-e1")))
+    assert (r1, e1) == (unit_id("D03", "u-r1"), unit_id("D03", "u-e1"))
     refused("unit", report("u-r2", unit="D04"), field="unit")
     refused("unit", evidence("u-e2", unit="D04"), field="unit")
     refused("unit", report("u-r3", checkpoint="K2"), report("u-r4", unit="D04"), index=1)
-    assert "u-r3" not in {row["id"] for row in ledger.history("D03")}
-    assert actor_of(ledger, "D03", "u-r1") == actor_of(ledger, "D03", "u-e1") == "物价局填报员"
+    assert {"u-r3", unit_id("D03", "u-r3")}.isdisjoint(row["id"] for row in ledger.history("D03"))
+    assert actor_of(ledger, "D03", r1) == actor_of(ledger, "D03", e1) == "物价局填报员"
 
 
 def test_a_unit_casts_mutual_ballots_as_its_code_over_the_other_group(allowed, refused, ledger):
-    allowed("unit", ballot("um-1", "mutual", "D03", ["T01", "T02"], group="towns_zones"))
-    allowed("unit_t01", ballot("um-2", "mutual", "T01", ["D05", "D03"]))
+    [um1] = allowed("unit", ballot("um-1", "mutual", "D03", ["T01", "T02"], group="towns_zones"))
+    [um2] = allowed("unit_t01", ballot("um-2", "mutual", "T01", ["D05", "D03"]))
+    assert (um1["id"], um2["id"]) == (unit_id("D03", "um-1"), unit_id("T01", "um-2"))
     refused("unit", ballot("um-3", "mutual", "T01", ["T02"], group="towns_zones"), field="rater")
     refused("unit", ballot("um-4", "mutual", "物价局填报员", ["T02"], group="towns_zones"),
             field="rater")
     refused("unit", ballot("um-5", "leader", "D03", ["D04"]), field="kind")
     refused("unit", ballot("um-6", "office", "D03", ["D04"]), field="kind")
-    assert actor_of(ledger, "D03", "um-2") == "城关镇填报员"
-    assert actor_of(ledger, "T01", "um-1") == "物价局填报员"
+    assert actor_of(ledger, "D03", um2["id"]) == "城关镇填报员"
+    assert actor_of(ledger, "T01", um1["id"]) == "物价局填报员"
 
 
 def test_a_unit_disputes_entries_of_its_history_recorded_by_others_only(allowed, refused, ledger):
-    allowed("unit", dispute("ud-1", "base-pen"))
-    assert actor_of(ledger, "D03", "ud-1") == "物价局填报员"
-    allowed("unit", report("ud-own"))
-    refused("unit", dispute("ud-2", "ud-own"), field="target")
+    [ud1] = allowed("unit", dispute("ud-1", "base-pen"))
+    assert actor_of(ledger, "D03", ud1["id"]) == "物价局填报员"
+    [own] = allowed("unit", report("ud-own"))
+    refused("unit", dispute("ud-2", own["id"]), field="target")  # its own entry, by the id it was given
     refused("unit", dispute("ud-3", "base-d04-ev", unit="D04"), field="unit")
     allowed("verifier", verified("ud-ver"))
     allowed("unit", dispute("ud-4", "ud-ver"))
@@ -320,10 +324,10 @@ def test_a_revoked_token_records_nothing(client, ledger):
 
 
 def test_a_unit_may_not_dispute_its_own_entry_through_another_of_its_tokens(allowed, client, ledger):
-    allowed("unit", report("rot-own"))
+    [own] = allowed("unit", report("rot-own"))
     token_id, token = ledger.create_token(actor="物价局新填报员", role="unit", unit="D03")
     before = ledger.verify()["entries"]
-    response = client.post("/v1/commands", json=[dispute("rot-d", "rot-own")],
+    response = client.post("/v1/commands", json=[dispute("rot-d", own["id"])],
                            headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 403
     assert ledger.verify()["entries"] == before

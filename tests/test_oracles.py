@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kaoping.api.http import create_app
+from kaoping.ledger.settings import Settings
 
 from test_http_roles import dispute, penalty, report, task
 
@@ -21,8 +22,7 @@ NOTHING = "nobody-recorded-this"
 @pytest.fixture
 def world(ledger):
     """D03 and D04 with tasks, a penalty and disputes, recorded by the office and by D04's token;
-    unit namespaces on (`KAOPING_UNIT_NAMESPACES`, off by default)."""
-    ledger.writer.settings = ledger.writer.settings.model_copy(update={"unit_namespaces": True})
+    unit namespaces as they are by default (`KAOPING_UNIT_NAMESPACES`, on unless set to 0)."""
     ledger.ingest([task("d03-t1", "D03", "T1"), task("d04-t1", "D04", "T1"),
                    penalty("d04-pen", unit="D04"), penalty("d04-pen2", unit="D04"),
                    {**dispute("d04-dis", "d04-pen", unit="D04"), "dispute": "DIS-D04-1"}],
@@ -122,8 +122,15 @@ def test_no_one_else_takes_a_units_namespace(client, ledger, world):
     assert ledger.verify()["entries"] == before
 
 
+def test_namespaces_are_on_unless_turned_off(monkeypatch):
+    assert Settings().unit_namespaces is True
+    monkeypatch.setenv("KAOPING_UNIT_NAMESPACES", "0")
+    assert Settings().unit_namespaces is False
+
+
 def test_without_namespaces_a_unit_tokens_id_and_code_are_stored_as_sent(ledger):
-    # the default (the contract): ids and dispute codes are ledger-wide, as the unit chose them
+    # KAOPING_UNIT_NAMESPACES=0: ids and dispute codes are ledger-wide, as the unit chose them
+    ledger.writer.settings = ledger.writer.settings.model_copy(update={"unit_namespaces": False})
     ledger.ingest([task("d03-t1", "D03", "T1")], actor="operator")
     _, token = ledger.create_token(actor="D03填报员", role="unit", unit="D03")
     with TestClient(create_app(ledger=ledger)) as client:

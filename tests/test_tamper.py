@@ -2,7 +2,7 @@
 
 import pytest
 
-from kaoping.domain.chain import ChainLink, StoredEntry, entry_hash, first_break, GENESIS
+from kaoping.domain.chain import ChainLink, ChainWalk, StoredEntry, entry_hash, first_break, GENESIS
 from tests.conftest import events_table, raw_execute
 
 
@@ -120,6 +120,39 @@ def test_the_lowest_bad_seq_is_reported_when_several_are_bad():
     entries[2] = StoredEntry(3, "s", 3, "t", b"x")
     entries.append(StoredEntry(9, "s", 9, "t", b"y"))
     assert first_break(entries, links).seq == 3
+
+
+def walked(entries, links):
+    """`ChainWalk`'s answer: the entries handed in one at a time, in seq order, as verify reads them."""
+    walk = ChainWalk(links)
+    for entry in sorted(entries, key=lambda e: e.seq):
+        walk.add(entry)
+    return walk.result()
+
+
+@pytest.mark.parametrize("edit", ["none", "modified", "deleted", "deleted_last", "inserted", "moved",
+                                  "two_bad", "link_gone"])
+def test_the_walk_one_entry_at_a_time_finds_what_first_break_finds(edit):
+    entries, links = _links([b"a", b"b", b"c", b"d", b"e"])
+    if edit == "modified":
+        entries[1] = StoredEntry(2, "s", 2, "t", b"x")
+    elif edit == "deleted":
+        del entries[2]
+    elif edit == "deleted_last":
+        del entries[-1]
+    elif edit == "inserted":
+        entries.append(StoredEntry(7, "s", 6, "t", b"y"))
+    elif edit == "moved":
+        entries[3] = StoredEntry(4, "s", 9, "t", b"d")
+    elif edit == "two_bad":
+        entries[3] = StoredEntry(4, "s", 4, "t", b"x")
+        entries.insert(1, StoredEntry(2, "s", 2, "t", b"y"))
+        del entries[2]
+    elif edit == "link_gone":
+        del links[2]
+    expected = first_break(entries, links)
+    assert (edit == "none") is (expected is None)
+    assert walked(entries, links) == expected
 
 
 # -- the tamper suite: every table, every column, on both stores -----------------------------------

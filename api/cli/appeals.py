@@ -12,7 +12,7 @@ from rich.table import Table
 from kaoping.domain.labels import DISPUTE_STATES, ENTRY_TYPES, FIGURE_NAMES, GROUP_NAMES, STAGE_NAMES
 from kaoping.ledger.writer import BatchRejected
 
-from .common import AsJson, AsOf, Db, fail, opened, out, print_json
+from .common import AsJson, AsOf, Db, fail, local, opened, out, print_json
 from .usage import stage_value
 
 app = typer.Typer()
@@ -51,8 +51,8 @@ def publish(
     if as_json:
         print_json(document)
     else:
-        out.print(f"已公示 {document['id']}：{STAGE_NAMES[document['stage']]}，截至 {document['as_of']}，"
-                  f"申诉期至 {document['appeal_closes']}", highlight=False)
+        out.print(f"已公示 {document['id']}：{STAGE_NAMES[document['stage']]}，截至 {local(document['as_of'], services)}，"
+                  f"申诉期至 {local(document['appeal_closes'], services)}", highlight=False)
 
 
 @app.command()
@@ -65,8 +65,8 @@ def publication(publication_id: Annotated[str, typer.Argument(help="公示的编
         print_json(document)
         return
     out.print(f"{document['title']}（{document['id']}）：{STAGE_NAMES[document['stage']]}，截至 "
-              f"{document['as_of']}，公示于 {document['published_at']}，申诉期至 "
-              f"{document['appeal_closes']}；计入序号 ≤ {document['upto_seq']} 的记录，检查点大小 "
+              f"{local(document['as_of'], services)}，公示于 {local(document['published_at'], services)}，申诉期至 "
+              f"{local(document['appeal_closes'], services)}；计入序号 ≤ {document['upto_seq']} 的记录，检查点大小 "
               f"{document['tree_size']}", highlight=False)
     for group in GROUP_NAMES:
         table = Table(title=GROUP_NAMES[group])
@@ -89,7 +89,7 @@ def publications(db: Db = None, as_json: AsJson = False) -> None:
         return
     for row in rows:
         out.print(f"{row['id']}  {row['title']}  {STAGE_NAMES[row['stage']]}  申诉期至 "
-                  f"{row['appeal_closes']}", highlight=False)
+                  f"{local(row['appeal_closes'], services)}", highlight=False)
 
 
 @app.command()
@@ -107,11 +107,12 @@ def disputes(
         return
     table = Table(title=f"异议（{STATUS_FILTERS.get(status, status)}）")
     for column in ("异议", "单位", "对象记录", "记录类型", "提出时间", "状态", "理由"):
-        table.add_column(column)
+        # codes are copied into `kaoping dispute preview`: on a narrow terminal the reason wraps, never they
+        table.add_column(column, no_wrap=column in ("异议", "单位", "对象记录"))
     for row in rows:
         kind = row["target_type"] or ""
         table.add_row(row["dispute"], row["unit"], row["target"], ENTRY_TYPES.get(kind, kind),
-                      row["filed_at"][:16], DISPUTE_STATES.get(row["status"], row["status"]), row["reason"])
+                      local(row["filed_at"], services), DISPUTE_STATES.get(row["status"], row["status"]), row["reason"])
     out.print(table)
 
 

@@ -3,9 +3,11 @@ ledger (through the composition root) and how it fails (a clear line on stderr a
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -13,16 +15,36 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 
 from kaoping.api import bootstrap as root
 from kaoping.api.outages import trouble
 from kaoping.domain.errors import KaopingError
+from kaoping.domain.moments import local_time
 from kaoping.ledger.keys import file_problem
 from kaoping.ledger.settings import Settings
 
-out = Console()
-err = Console(stderr=True)
+#: how wide the command line writes when its output is no terminal (a file, a pipe, a program):
+#: wider than any table it prints, so none is cut and every code and hash can be copied whole
+UNCUT_WIDTH = 1000
+
+
+class _Console(Console):
+    """rich's console, as wide as the terminal on a terminal (`$COLUMNS` there), and never cutting
+    a table when written to a file or a pipe, whatever `$COLUMNS` says."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        size = super().size
+        return size if self.is_terminal else ConsoleDimensions(UNCUT_WIDTH, size.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
+
+
+out = _Console()
+err = _Console(stderr=True)
 
 Db = Annotated[str | None, typer.Option("--db", help="账本数据库：sqlite:///路径 或 "
                                                     "postgresql://用户@主机:端口/库名（默认取 $KAOPING_DATABASE_URL）")]
@@ -58,11 +80,36 @@ def settings_for(db: str | None) -> Settings:
         raise fail(f"配置有误：{name}：{words}", 2) from None
 
 
+def operator() -> str:
+    """The OS user at this console: written on every entry the command line records (`console`)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in the environment and no password entry
+        return f"uid {os.getuid()}"
+
+
+def own_name(services: root.Services, actor: str, items: Sequence[tuple[int, Any]] = ()) -> str:
+    """`actor` (`--actor`) if no token holds that name, nor the `actor` of any of the numbered
+    commands `items`: the console records in its own name, never in the name of a token's holder
+    (revoked or not), whose entries it would pass for."""
+    held = {t["actor"] for t in services.ledger.tokens()}
+    if actor in held:
+        raise fail(f"--actor：“{actor}”是令牌持有人的名字，命令行不能以此名义登记；请写操作员自己的名字"
+                   "（默认 office）。未登记任何内容", 2)
+    for line, item in items:
+        named = item.get("actor") if isinstance(item, dict) else None
+        if isinstance(named, str) and named in held:
+            raise fail(f"第 {line} 行：登记人（actor）“{named}”是令牌持有人的名字，命令行不能以此名义登记；"
+                       "去掉 actor 或写操作员自己的名字。未登记任何内容", 2)
+    return actor
+
+
 @contextmanager
 def opened(db: str | None) -> Iterator[root.Services]:
-    """The services over the ledger at `db`; a domain error ends the command with its Chinese message."""
+    """The services over the ledger at `db`; a domain error ends the command with its Chinese message.
+    What they record is marked as recorded at this console, by its OS user (`operator`)."""
     try:
-        services = root.bootstrap(settings_for(db))
+        services = root.bootstrap(settings_for(db), console=operator())
     except Exception as error:  # the database out of reach before anything was asked of it
         refused = trouble(error)
         if refused is None:
@@ -83,6 +130,12 @@ def opened(db: str | None) -> Iterator[root.Services]:
         except Exception as error:  # a connection that is gone cannot be closed: nothing to keep
             if trouble(error) is None:
                 raise
+
+
+def local(moment: Any, services: root.Services) -> str:
+    """A moment of a document as people read it: in the office's zone, to the minute, as the pages
+    show it (`domain.moments.local_time`); `--json` keeps the contract's ISO form."""
+    return local_time(moment, services.settings.zone)
 
 
 def print_json(document: Any) -> None:

@@ -13,7 +13,7 @@ from rich.table import Table
 from kaoping.api.delivery import Deliverer
 from kaoping.domain.hooks import EVENT_NAMES, FORMAT_NAMES
 
-from .common import AsJson, Db, codes, opened, out, print_json
+from .common import AsJson, Db, codes, local, opened, out, print_json
 
 app = typer.Typer()
 hooks_app = typer.Typer(no_args_is_help=True, help="推送：把新记录、异议、公示和每日督办提醒推给钉钉、企业微信或任何网址。")
@@ -61,7 +61,7 @@ def list_hooks(db: Db = None, as_json: AsJson = False) -> None:
     for hook in shown:
         table.add_row(hook["id"], FORMAT_NAMES[hook["format"]], _host(hook["url"]),
                       "、".join(EVENT_NAMES[e] for e in hook["events"]), "、".join(hook["units"]) or "全部",
-                      "有" if hook["secret"] else "无", hook["created_at"][:19].replace("T", " "))
+                      "有" if hook["secret"] else "无", local(hook["created_at"], services))
     out.print(table)
     out.print("投递：" + "，".join(f"{STATUS_NAMES.get(k, k)} {v}" for k, v in sorted(counts.items())), highlight=False)
 
@@ -95,7 +95,7 @@ def deliveries(
         table.add_column(column)
     for d in shown:
         table.add_row(d["id"], d["hook"], EVENT_NAMES.get(d["event"], d["event"]), STATUS_NAMES.get(d["status"], d["status"]),
-                      str(d["attempts"]), d["last_error"] or "", d["created_at"][:19].replace("T", " "))
+                      str(d["attempts"]), d["last_error"] or "", local(d["created_at"], services))
     out.print(table)
 
 

@@ -15,7 +15,7 @@ from kaoping.ledger.keys import file_problem
 
 from ..imports import run_import
 from ..templates import template_book, template_name
-from .common import AsJson, Db, fail, opened, out, print_json
+from .common import AsJson, Db, fail, opened, out, own_name, print_json
 
 app = typer.Typer()
 KIND_HELP = "表格种类：" + "、".join(f"{k}（{v}）" for k, v in KIND_NAMES.items())
@@ -55,9 +55,10 @@ def import_sheet(file: Annotated[Path, typer.Argument(help="表格文件：xlsx�
         data = file.read_bytes()
     except OSError as error:
         raise fail(f"无法读取 {file}：{file_problem(error)}", 2) from None
-    principal = OFFICE if actor == "office" else type(OFFICE)(actor=actor, role="office")
     with opened(db) as services:
         ledger = services.ledger
+        actor = own_name(services, actor)
+        principal = OFFICE if actor == "office" else type(OFFICE)(actor=actor, role="office")
 
         def submit(commands: Any, who: Any) -> Any:
             return ledger.ingest(list(commands), actor=who.actor, principal=who)

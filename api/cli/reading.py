@@ -11,7 +11,7 @@ from rich.table import Table
 from kaoping.domain.labels import (ENTRY_TYPES, GROUP_NAMES, PENDING_HEADING, STAGE_NAMES, actor_name,
                                    pending_names)
 
-from .common import AsJson, AsOf, Db, err, opened, out, print_json
+from .common import AsJson, AsOf, Db, err, local, opened, out, print_json
 from .usage import group_value, stage_value
 
 app = typer.Typer()
@@ -29,9 +29,9 @@ def history(unit: Annotated[str, typer.Argument(help="单位代码，例如 D03"
     for column in ("序号", "记录", "类型", "业务日期", "登记人", "作废记录", "哈希"):
         table.add_column(column)
     for row in rows:
-        recorded = row["recorded_at"] + ("（补录）" if row["backdated"] else "")
+        recorded = local(row["recorded_at"], services) + ("（补录）" if row["backdated"] else "")
         table.add_row(str(row["seq"]), row["id"], ENTRY_TYPES.get(row["type"], row["type"]), recorded,
-                      actor_name(row["actor"]), row["voided_by"] or "", row["hash"][:12])
+                      actor_name(row["actor"], row.get("console")), row["voided_by"] or "", row["hash"][:12])
     out.print(table)
 
 
@@ -57,7 +57,8 @@ def score(
             grow(branch, child)
         for entry in node["entries"]:
             kind = ENTRY_TYPES.get(entry["type"], entry["type"])
-            text = f"第 {entry['seq']} 条 {entry['id']} {kind} {entry['recorded_at']} {actor_name(entry['actor'])}"
+            text = (f"第 {entry['seq']} 条 {entry['id']} {kind} {local(entry['recorded_at'], services)} "
+                    f"{actor_name(entry['actor'])}")
             if entry.get("voided_by"):
                 text = f"[strike]{text}[/]（已被 {entry['voided_by']} 作废）"
             elif entry.get("superseded_by"):
@@ -65,7 +66,7 @@ def score(
             branch.add(text)
 
     root = Tree(f"{document['unit']} {document['name']}（{GROUP_NAMES.get(document['group'], document['group'])}）"
-                f"— 方案 {document.get('scheme_version')}，" + (f"截至 {document['as_of']}" if document["as_of"] else "截至现在")
+                f"— 方案 {document.get('scheme_version')}，" + (f"截至 {local(document['as_of'], services)}" if document["as_of"] else "截至现在")
                 + (f"，只计账本第 {document['upto']} 条及以前的记录" if document["upto"] is not None else ""))
     grow(root, document["explanation"])
     out.print(root)
@@ -98,7 +99,7 @@ def replay(
         kind = ENTRY_TYPES.get(row["type"], "节点到期" if row["type"] == "checkpoint.due" else row["type"])
         if explain:
             what = row["id"] or "、".join(row.get("checkpoints", ()))
-            table.add_row(str(row["seq"]), row["date"], what, kind, actor_name(row["actor"] or ""), row["total"],
+            table.add_row(str(row["seq"]), local(row["date"], services), what, kind, actor_name(row["actor"] or ""), row["total"],
                           row["delta"])
         else:
             table.add_row(str(row["seq"]), row["id"], kind, row["total"])

@@ -19,7 +19,7 @@ from kaoping.domain.refusals import REFUSALS
 from kaoping.ledger.keys import file_problem
 from kaoping.ledger.writer import BatchRejected
 
-from .common import AsJson, Db, codes, err, fail, opened, out, print_json, progress, read_commands
+from .common import AsJson, Db, codes, err, fail, local, opened, out, own_name, print_json, progress, read_commands
 
 app = typer.Typer()
 
@@ -67,6 +67,7 @@ def ingest(
     numbered = read_commands(file)
     behind = None  # what kept the read model from catching up after the commands were committed
     with opened(db) as services:
+        actor = own_name(services, actor, numbered)
         try:
             with progress(len(numbered)) as advance:
                 result = services.ledger.ingest([item for _, item in numbered], actor=actor,
@@ -111,6 +112,7 @@ def demo(
     commands = demo_year(seed=seed, scale=scale, sub_indicators=True)
     appended = duplicates = 0
     with opened(db) as services:
+        actor = own_name(services, actor)
         services.ledger.init()
         # the core sub-indicators (docs/scheme.md §4.1) are in force before the first score by parts
         amended = any(v["version"] == AMENDMENT["version"] for v in services.ledger.schemes())
@@ -190,8 +192,8 @@ def scheme_show(db: Db = None, as_json: AsJson = False) -> None:
     for v in versions:
         e = v["entry"]
         kind = ENTRY_TYPES.get(e["type"], e["type"])
-        out.print(f"{v['version']}  自 {v['in_force_from']} 起生效  由记录 #{e['seq']} {e['id']} 登记"
-                  f"（{kind}，登记时间 {e['recorded_at']}，登记人 {e['actor']}）", highlight=False)
+        out.print(f"{v['version']}  自 {local(v['in_force_from'], services)} 起生效  由记录 #{e['seq']} {e['id']} 登记"
+                  f"（{kind}，登记时间 {local(e['recorded_at'], services)}，登记人 {e['actor']}）", highlight=False)
         if v["problem"]:
             out.print(f"  [yellow]登记于开始检查修订之前：[/]{v['problem']}", highlight=False)
 
@@ -220,7 +222,8 @@ def scheme_amend(
         if dry_run:
             preview = services.ledger.preview_amendment(amendment, recorded_at=recorded_at)
         else:
-            version = services.ledger.amend_scheme(amendment, actor=actor, recorded_at=recorded_at)
+            version = services.ledger.amend_scheme(amendment, actor=own_name(services, actor),
+                                                   recorded_at=recorded_at)
     if not dry_run:
         if as_json:
             print_json({"version": version, "recorded": True})
@@ -293,7 +296,7 @@ def token_list(db: Db = None, as_json: AsJson = False) -> None:
         table.add_column(column)
     for t in tokens:
         scope = t["unit"] or ",".join(t["units"] + t["indicators"])
-        table.add_row(t["token_id"], t["actor"], ROLE_NAMES.get(t["role"], t["role"]), scope, t["created_at"],
+        table.add_row(t["token_id"], t["actor"], ROLE_NAMES.get(t["role"], t["role"]), scope, local(t["created_at"], services),
                       "是" if t["revoked"] else "")
     out.print(table)
 

@@ -21,7 +21,7 @@ from kaoping.domain.notes import NoteError
 from kaoping.ledger import keys
 
 from .audit import vkey_text
-from .common import AsJson, Db, err, fail, opened, out, print_json
+from .common import AsJson, Db, err, fail, local, opened, out, print_json
 
 app = typer.Typer()
 witness_app = typer.Typer(invoke_without_command=True, no_args_is_help=False)
@@ -157,7 +157,7 @@ def listed(db: Db = None, as_json: AsJson = False) -> None:
         print_json(found)
         return
     for w in found:
-        out.print(f"{w['name']}  {w['vkey']}  登记于 {w['registered_at']}", highlight=False, soft_wrap=True)
+        out.print(f"{w['name']}  {w['vkey']}  登记于 {local(w['registered_at'], services)}", highlight=False, soft_wrap=True)
     if not found:
         out.print("还没有登记见证人", highlight=False)
 

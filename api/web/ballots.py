@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from kaoping.domain import policy
 from kaoping.domain.errors import InvalidCommand
 from kaoping.domain.labels import BALLOT_KINDS, GROUP_NAMES, ROUND_NAMES
+from kaoping.domain.moments import local_time
 from kaoping.domain.names import round_stream
 from kaoping.domain.principals import Principal
 from kaoping.domain.scoring.comprehensive import band_of
@@ -77,7 +78,7 @@ def round_view(ledger: Ledger, principal: Principal, name: str, group: str) -> d
         elif (entry.type == "ballot.cast" and entry.payload["kind"] == kind and entry.payload["rater"] == rater
               and entry.payload["group"] == group):
             ballots.append({"seq": entry.seq, "id": entry.id, "ranking": list(entry.payload["ranking"]),
-                            "recorded_at": entry.recorded_at.astimezone(ledger.zone).strftime("%Y-%m-%d %H:%M")})
+                            "recorded_at": local_time(entry.recorded_at, ledger.zone)})
     return {"round": name, "group": group, "closed": closed, "ballots": ballots,
             "current": ballots[-1] if ballots else None}
 

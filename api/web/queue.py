@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from kaoping.api.routes.files import SHA256, file_response
+from kaoping.domain.moments import local_time
 from kaoping.ledger.application import Ledger
 from kaoping.ledger.sniffing import inline
 
@@ -52,7 +53,7 @@ def _items(ledger: Ledger, actor: str) -> tuple[list[dict[str, Any]], list[dict[
                          "where": (f"{p['task']} {titles.get(key, '')} · 节点 {p['checkpoint']}" if p.get("task")
                                    else f"共性指标 {p['indicator']} {indicator.name if indicator else ''}"
                                         + (f" · {p['sub']}" if p.get("sub") else "")),
-                         "recorded_at": e.recorded_at.astimezone(ledger.zone).strftime("%Y-%m-%d %H:%M")})
+                         "recorded_at": local_time(e.recorded_at, ledger.zone)})
     awaiting.sort(key=lambda item: (not item["important"], item["seq"]))
     shown = ledger.files_shown([item["sha256"] for item in awaiting])
     for item in awaiting:

@@ -15,6 +15,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 
 from kaoping.domain import labels, policy
+from kaoping.domain.moments import local_time
 
 from .visitors import PageRefused, Visitor, services_of
 
@@ -82,8 +83,8 @@ def footer(request: Request, who: Visitor | None) -> dict[str, Any] | None:
         info["fork"] = fork
     if entries:
         last = entries[-1]
-        info["last"] = last.appended_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
-        info["last_recorded"] = last.recorded_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        info["last"] = local_time(last.appended_at, tz, seconds=True)
+        info["last_recorded"] = local_time(last.recorded_at, tz)
     if who is not None and policy.may(who.principal, "verify"):
         info["verify"] = ledger.verify_status()
     latest = ledger.latest_checkpoint()
@@ -97,11 +98,11 @@ def footer(request: Request, who: Visitor | None) -> dict[str, Any] | None:
 
 
 def _local(moment: str, zone: Any) -> str:
-    return datetime.fromisoformat(moment).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+    return local_time(moment, zone, seconds=True)
 
 
 def _local_ts(timestamp: int, zone: Any) -> str:
-    return datetime.fromtimestamp(timestamp, timezone.utc).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    return local_time(datetime.fromtimestamp(timestamp, timezone.utc), zone)
 
 
 def render(request: Request, name: str, who: Visitor | None, status_code: int = 200,
