@@ -1,5 +1,6 @@
-"""Smoke test of the benchmark harness (scripts/bench): tiny sizes, nothing timed or judged, only that
-every step runs and reports a positive figure against a positive baseline in the documented shape."""
+"""Smoke test of the benchmark harness (scripts/bench): the smallest counts that still run every step
+(`Config.smoke`, as `scripts/bench --smoke`), nothing timed or judged, only that every step runs and
+reports a positive figure against a positive baseline in the documented shape."""
 
 from __future__ import annotations
 
