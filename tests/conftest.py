@@ -256,11 +256,15 @@ SLOW_FIRST = ("test_reading_paths", "test_bench_smoke", "test_replay_one_pass", 
               "test_signer", "test_receipts", "test_http_e2e", "test_spreadsheets")
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under pytest-xdist (`--dist loadgroup`, as scripts/test runs), the tests of a module that
     share a module- or class-scoped fixture (a year recorded once, a served app) stay on one worker,
     so that the fixture is made once; every other test goes wherever a worker is free. The slowest
-    modules come first (`SLOW_FIRST`), each module's tests in their order."""
+    modules come first (`SLOW_FIRST`), each module's tests in their order. It runs first
+    (`tryfirst`): xdist's worker reads the `xdist_group` marks in its own implementation of this
+    hook. (The groups hold only on pytest < 9.2 with pytest-xdist 3.8, see pyproject.toml: without
+    them every worker made every such module's fixtures.)"""
     rank = {stem: i for i, stem in enumerate(SLOW_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))
     for item in items:

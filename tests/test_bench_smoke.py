@@ -1,5 +1,6 @@
-"""Smoke test of the benchmark harness (scripts/bench): tiny sizes, nothing timed or judged, only that
-every step runs and reports a positive figure against a positive baseline in the documented shape."""
+"""Smoke test of the benchmark harness (scripts/bench): the smallest counts that still run every step
+(`Config.smoke`, as `scripts/bench --smoke`), nothing timed or judged, only that every step runs and
+reports a positive figure against a positive baseline in the documented shape."""
 
 from __future__ import annotations
 
@@ -13,8 +14,7 @@ ROW_KEYS = {"db", "step", "name", "metric", "value", "baseline", "baseline_name"
 
 
 def test_bench_harness_runs_on_sqlite_and_reports_ratios() -> None:
-    config = Config.quick(kinds=["sqlite"], in_process=True, http_clients=2, http_seconds=0.5,
-                          insert_baseline_seconds=0.1, standings_n=2, large_scale=None)
+    config = Config.smoke(kinds=["sqlite"], in_process=True)
     results = json.loads(json.dumps(run(config)))  # the JSON document, as written by the bench
     assert {"started_at", "seconds", "host", "config", "skipped", "rows"} <= set(results)
     rows = results["rows"]

@@ -6,15 +6,14 @@ downloads the sheet; screenshots at 1366 and 390 px wide go to screenshots("boar
 from __future__ import annotations
 
 import io
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 
+from tests.cli_calls import kaoping_cli
 from tests.test_http_e2e import serving
-from tests.test_web_browser import ARGS, CHROMIUM, KAOPING
+from tests.test_web_browser import ARGS, CHROMIUM
 from tests.screens import screenshots
 from tests.test_loop_browser import store  # noqa: F401 (the fixture: both stores, the browser required in CI)
 
@@ -24,10 +23,8 @@ SCREENSHOTS = screenshots("board")
 
 
 def kaoping(db: str, *args: str) -> str:
-    done = subprocess.run([str(KAOPING), *args, "--db", db], capture_output=True, text=True, timeout=600,
-                          env={**os.environ})
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    """`kaoping ARGS… --db DB` in this process (tests/cli_calls.py)."""
+    return kaoping_cli(*args, "--db", db)
 
 
 def test_the_board_in_a_browser(store: tuple[str, str], tmp_path: Path) -> None:

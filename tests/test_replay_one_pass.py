@@ -19,10 +19,11 @@ from kaoping.domain.scoring.incremental import Replayer
 from kaoping.ledger.replay import explain
 
 
-def _total(ledger: Any, unit: Any, upto: int, known_at: Any, day: date) -> str:
+def _total(ledger: Any, unit: Any, upto: int, known_at: Any, day: date, registry: Any = None) -> str:
     """The unit's total over the entries up to seq `upto`, checkpoints judged on `day`, scored
-    from scratch (figures only: the reference need not cite, it must rescore)."""
-    registry, tz = ledger.reader.registry(), ledger.reader.settings.zone
+    from scratch (figures only: the reference need not cite, it must rescore). `registry`: the
+    reader's, if the caller read it already (the ledger does not change while a reference is made)."""
+    registry, tz = registry or ledger.reader.registry(), ledger.reader.settings.zone
     cutoff = Cutoff(judge_date=day, upto=upto, tz=tz)
     relevant = ledger.log.index.relevant_to(unit, registry.units, upto)
     resolved = Resolution(relevant, cutoff, cite=False)
@@ -42,7 +43,8 @@ def _reference_replay(ledger: Any, code: str) -> list[dict[str, Any]]:
             others = moves_others(entry, registry.units)
             if entry.id in in_own_stream or not (others is None or unit.code in others):
                 continue
-        total = _total(ledger, unit, entry.seq, entry.recorded_at, entry.recorded_at.astimezone(tz).date())
+        total = _total(ledger, unit, entry.seq, entry.recorded_at, entry.recorded_at.astimezone(tz).date(),
+                       registry)
         if entry.stream == own or total != previous:
             rows.append({"seq": entry.seq, "id": entry.id, "type": entry.type, "total": total})
         previous = total
@@ -51,7 +53,8 @@ def _reference_replay(ledger: Any, code: str) -> list[dict[str, Any]]:
 
 def _reference_explained(ledger: Any, code: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     reader = ledger.reader
-    unit = reader.registry().unit(code)
+    registry = reader.registry()
+    unit = registry.unit(code)
     by_seq = {e.seq: e for e in ledger.log.refresh()}
     tz = reader.settings.zone
     dues = sorted({(date.fromisoformat(str(cp["due"])), e.seq, f"{e.payload['task']}/{cp['checkpoint']}")
@@ -68,7 +71,7 @@ def _reference_explained(ledger: Any, code: str, rows: list[dict[str, Any]]) -> 
         until = (by_seq[rows[i + 1]["seq"]].recorded_at.astimezone(tz).date() if i + 1 < len(rows)
                  else reader.today())
         for day in sorted({d for d, assigned, _ in dues if judged < d <= until and assigned <= entry.seq}):
-            total = _total(ledger, unit, entry.seq, entry.recorded_at, day)
+            total = _total(ledger, unit, entry.seq, entry.recorded_at, day, registry)
             if total != fmt(previous):
                 explained.append({"seq": entry.seq, "id": None, "type": "checkpoint.due",
                                   "date": day.isoformat(), "actor": None,

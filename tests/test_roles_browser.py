@@ -10,15 +10,14 @@ Screenshots of every page at 1366 and 390 px (SQLite walk) go to screenshots("ro
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 
+from tests.cli_calls import kaoping_cli
 from tests.test_http_e2e import serving
-from tests.test_web_browser import ARGS, CHROMIUM, KAOPING
+from tests.test_web_browser import ARGS, CHROMIUM
 from tests.screens import screenshots
 from tests.test_loop_browser import store  # noqa: F401 (the fixture: both stores, the browser required in CI)
 
@@ -33,11 +32,8 @@ RECORDED = ("ballot.cast", "common.scored", "round.closed", "bonus.awarded", "en
 
 
 def kaoping(db: str, *args: str, stdin: str | None = None, key: Path | None = None) -> str:
-    env = {**os.environ, **({"KAOPING_SIGNING_KEY": str(key)} if key else {})}
-    done = subprocess.run([str(KAOPING), *args, "--db", db], capture_output=True, text=True, timeout=300,
-                          input=stdin, env=env)
-    assert done.returncode == 0, done.stderr + done.stdout
-    return done.stdout
+    """`kaoping ARGS… --db DB` in this process (tests/cli_calls.py), signing with `key` if given."""
+    return kaoping_cli(*args, "--db", db, stdin=stdin, env={"KAOPING_SIGNING_KEY": str(key)} if key else None)
 
 
 def test_ballots_and_scores_in_a_browser(store: tuple[str, str], tmp_path: Path) -> None:

@@ -31,7 +31,11 @@ def _start(url: str, key: str, barrier: Any, failures: Any) -> None:
 
 
 def _start_at_once(url: str, tmp_path: Any) -> list[str]:
-    context = multiprocessing.get_context("spawn")  # separate processes, as separate CLI runs
+    # separate processes, as separate CLI runs, forked from a server that has imported the app once
+    # (spawning each would import it eight times over: the start-up race is in `bootstrap`, after
+    # the barrier, and not in the imports)
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["kaoping.api.bootstrap", "kaoping.ledger.settings"])
     barrier, failures = context.Barrier(STARTS), context.Queue()
     starts = [context.Process(target=_start, args=(url, str(tmp_path / "key"), barrier, failures))
               for _ in range(STARTS)]

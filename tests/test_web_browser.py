@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,13 +17,13 @@ import pytest
 
 from kaoping.domain.labels import FIGURE_NAMES, GROUP_NAMES
 from kaoping.domain.names import GROUPS
+from tests.cli_calls import kaoping_cli
 from tests.test_http_e2e import serving
 from tests.test_pages_words import english_on
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync"]
-KAOPING = Path(sys.executable).with_name("kaoping")
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = Path(os.environ.get("KAOPING_ARTIFACTS", ROOT / "artifacts")) / "screenshots"
 
@@ -55,10 +53,8 @@ LEDGER_KEY: dict[str, str] = {}
 
 
 def kaoping(*args: str) -> str:
-    result = subprocess.run([str(KAOPING), *args], capture_output=True, text=True, timeout=300,
-                            env={**os.environ, **LEDGER_KEY})
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+    """`kaoping ARGS…` in this process (tests/cli_calls.py), with the module ledger's key."""
+    return kaoping_cli(*args, env=LEDGER_KEY)
 
 
 @pytest.fixture(scope="module")

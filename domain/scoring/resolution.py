@@ -15,6 +15,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from datetime import date, datetime, tzinfo
 from typing import Any
 
@@ -70,9 +71,15 @@ SUPERSESSION_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: SUPERSESSION_KEYS' fields read in one call (every key has two or more: itemgetter gives a tuple);
+#: `key_of` runs once per counted entry of every resolution, the scorer's busiest line
+_KEY_FIELDS = {kind: itemgetter(*fields) for kind, fields in SUPERSESSION_KEYS.items()}
+assert all(len(fields) > 1 for fields in SUPERSESSION_KEYS.values())
+
+
 def key_of(entry: Entry) -> tuple[Any, ...] | None:
-    fields = SUPERSESSION_KEYS.get(entry.type)
-    return None if fields is None else (entry.type, *(entry.payload[f] for f in fields))
+    fields = _KEY_FIELDS.get(entry.type)
+    return None if fields is None else (entry.type, *fields(entry.payload))
 
 
 #: entries that hang on a task assignment and stop counting when it is voided

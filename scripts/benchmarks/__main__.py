@@ -1,4 +1,4 @@
-"""`scripts/bench [--db sqlite|postgres|both] [--quick] [--skip-scale20] [--json-out PATH]`."""
+"""`scripts/bench [--db sqlite|postgres|both] [--quick|--smoke] [--skip-scale20] [--json-out PATH]`."""
 
 from __future__ import annotations
 
@@ -51,17 +51,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--quick", action="store_true", help="smaller counts, for a smoke run")
+    parser.add_argument("--smoke", action="store_true",
+                        help="the smallest counts that still run every step (no large ledger): shows "
+                             "the harness works, its figures judge nothing")
     parser.add_argument("--skip-scale20", action="store_true", help="skip the large (scale 20) ledger")
     parser.add_argument("--scale20-db", choices=["sqlite", "postgres", "both"], default="both",
                         help="where to build the large ledger (default: every measured kind)")
     parser.add_argument("--http-seconds", type=float, help="timed part of the HTTP load")
-    parser.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients")
+    parser.add_argument("--clients", type=int, help="concurrent HTTP clients (default 16; 2 with --smoke)")
     parser.add_argument("--only", help="comma-separated steps: ingest,http,hooks,rebuild,latency,log,files,due,imports,scale")
     parser.add_argument("--json-out", type=Path, help="default: bench-results/bench-<timestamp>.json")
     args = parser.parse_args(argv)
 
     kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    overrides: dict[str, Any] = {"kinds": kinds, "http_clients": args.clients}
+    overrides: dict[str, Any] = {"kinds": kinds}
+    if args.clients is not None:
+        overrides["http_clients"] = args.clients
     if args.http_seconds is not None:
         overrides["http_seconds"] = args.http_seconds
     if args.only:
@@ -70,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         overrides["large_scale"] = None
     if args.scale20_db != "both":
         overrides["large_kinds"] = [args.scale20_db]
-    config = Config.quick(**overrides) if args.quick else Config(**overrides)
+    config = (Config.smoke(**overrides) if args.smoke else Config.quick(**overrides) if args.quick
+              else Config(**overrides))
 
     console = Console(width=None if sys.stdout.isatty() else 230)
     err = Console(stderr=True)

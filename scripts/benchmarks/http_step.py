@@ -116,7 +116,7 @@ def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 60
 def step_http(url: str, baseline_target: str, commands: list[dict[str, Any]], *, workdir: str,
               server: str = "uvicorn", clients: int = 16,
               duration: float = 20.0, warmup: int = 2, baseline_seconds: float = 2.0,
-              label: str = "demo year") -> list[dict[str, Any]]:
+              floor_seconds: float = 3.0, label: str = "demo year") -> list[dict[str, Any]]:
     kaoping = kaoping_command()
     os.environ["KAOPING_SIGNING_KEY"] = key_of(url)  # this ledger's own (the server inherits it)
     subprocess.run([*kaoping, "init", "--db", url], check=True, capture_output=True)
@@ -128,7 +128,8 @@ def step_http(url: str, baseline_target: str, commands: list[dict[str, Any]], *,
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     config.write_text(json.dumps({"base_url": base_url, "token": token, "shared": shared,
-                                  "clients": lists, "duration": duration, "warmup": warmup},
+                                  "clients": lists, "duration": duration, "warmup": warmup,
+                                  "floor_seconds": floor_seconds},
                                  ensure_ascii=False), encoding="utf-8")
 
     baselines = [raw_insert_rate(baseline_target, seconds=baseline_seconds)]

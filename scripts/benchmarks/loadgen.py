@@ -1,7 +1,8 @@
 """HTTP load generator, a process of its own: `python -m scripts.benchmarks.loadgen CONFIG.json`.
 
 CONFIG: {"base_url", "token", "shared": [commands posted first, in one untimed batch],
-"clients": [[commands of client 0 in order], ...], "duration": s, "warmup": requests per client}.
+"clients": [[commands of client 0 in order], ...], "duration": s, "warmup": requests per client,
+"floor_seconds": s of GET /healthz afterwards (default 3)}.
 Each client is one connection sending its commands in order, one command per request, waiting for
 each answer. Prints `START` and `END` around the timed part (the runner samples the server's CPU
 there), then the result as one JSON line. Uses aiohttp when installed (the `bench` extra), else httpx.

@@ -34,6 +34,8 @@ class Config:
     #: `http_seconds` (scale 1's 5,079 commands lasted 2-5 s)
     http_scale: int = 12
     insert_baseline_seconds: float = 2.0
+    #: seconds of GET /healthz after each HTTP run (the server's ceiling, shown beside its rate)
+    http_floor_seconds: float = 3.0
     rebuild_repeats: int = 3
     score_rounds: int = 3
     standings_n: int = 60
@@ -74,6 +76,17 @@ class Config:
                                       upload_mb=4, todo_samples=20, hook_rounds=1, due_samples=20)
         values.update(overrides)
         return cls(**values)
+
+    @classmethod
+    def smoke(cls, **overrides: Any) -> Config:
+        """The smallest counts with which every step still runs end to end (`--smoke`, and the
+        suite's tests/test_bench_smoke.py): figures only to show the harness works, never to judge."""
+        values: dict[str, Any] = dict(http_clients=2, http_seconds=0.5, http_floor_seconds=0.2,
+                                      insert_baseline_seconds=0.1, standings_n=2, large_scale=None,
+                                      log_commits=5, log_million_leaves=2_000, log_proof_samples=5,
+                                      todo_samples=3, due_samples=3)
+        values.update(overrides)
+        return cls.quick(**values)
 
 
 Log = Callable[[str], None]
@@ -164,6 +177,7 @@ def run_kind(kind: str, config: Config, log: Log) -> list[dict[str, Any]]:
                              clients=config.http_clients, duration=config.http_seconds,
                              warmup=config.http_warmup,
                              baseline_seconds=config.insert_baseline_seconds,
+                             floor_seconds=config.http_floor_seconds,
                              label=f"demo year x{config.http_scale}")
 
         for server in config.http_servers:
@@ -179,6 +193,7 @@ def run_kind(kind: str, config: Config, log: Log) -> list[dict[str, Any]]:
                               demo_year(seed=config.seed, scale=config.http_scale), workdir=scratch.folder,
                               clients=config.http_clients, duration=config.http_seconds,
                               warmup=config.http_warmup, baseline_seconds=config.insert_baseline_seconds,
+                              floor_seconds=config.http_floor_seconds,
                               label=f"demo year x{config.http_scale}")
 
         log(f"[{kind}] hooks: HTTP appends with a hook whose receiver is down, against none")

@@ -33,7 +33,8 @@ def _closed_port() -> int:
 
 def step_hooks(urls_none: list[str], urls_hook: list[str], baseline_target: str, commands: list[dict[str, Any]], *,
                workdir: str, clients: int = 16, duration: float = 20.0, warmup: int = 2,
-               baseline_seconds: float = 2.0, label: str = "demo year") -> list[dict[str, Any]]:
+               baseline_seconds: float = 2.0, floor_seconds: float = 3.0,
+               label: str = "demo year") -> list[dict[str, Any]]:
     """Alternating runs of `step_http` on fresh ledgers: without a hook, then with one generic hook
     (with a secret) whose receiver is down. The ratio is the medians' (hook / none)."""
     kaoping = kaoping_command()
@@ -42,7 +43,8 @@ def step_hooks(urls_none: list[str], urls_hook: list[str], baseline_target: str,
     none_cpu, hook_cpu = [], []  # the server's CPU ms per request: less swayed by the machine's other load
     for plain, hooked in zip(urls_none, urls_hook):
         result = step_http(plain, baseline_target, commands, workdir=workdir, clients=clients, duration=duration,
-                           warmup=warmup, baseline_seconds=baseline_seconds, label=label)[0]
+                           warmup=warmup, baseline_seconds=baseline_seconds, floor_seconds=floor_seconds,
+                           label=label)[0]
         none_rates.append(result["value"])
         none_cpu.append(result["details"]["server_cpu_ms_per_request"])
         os.environ["KAOPING_SIGNING_KEY"] = key_of(hooked)
@@ -51,7 +53,8 @@ def step_hooks(urls_none: list[str], urls_hook: list[str], baseline_target: str,
                         "--format", "generic", "--secret", "bench-secret", "--db", hooked],
                        check=True, capture_output=True)
         result = step_http(hooked, baseline_target, commands, workdir=workdir, clients=clients, duration=duration,
-                           warmup=warmup, baseline_seconds=baseline_seconds, label=label)[0]
+                           warmup=warmup, baseline_seconds=baseline_seconds, floor_seconds=floor_seconds,
+                           label=label)[0]
         hook_rates.append(result["value"])
         hook_peaks.append(result.get("peak_rss_mb"))
         hook_cpu.append(result["details"]["server_cpu_ms_per_request"])
