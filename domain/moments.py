@@ -49,12 +49,6 @@ def parse_as_of(text: str, tz: tzinfo) -> datetime:
     return moment
 
 
-def local_minute(moment: datetime, tz: tzinfo) -> str:
-    """A moment as the pages show it: local time to the minute, "2018-08-10 09:00" (a refusal a clerk
-    reads names times so, not as ISO text with an offset)."""
-    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-
-
 def no_such_day(text: str) -> InvalidCommand | None:
     """The refusal for a date of a month the calendar has but of a day it does not (2018-02-30,
     2018-04-31), None for anything else."""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from .. import commands as c
 from ..errors import RuleViolation, UnknownReference
 from ..labels import ENTRY_TYPES
-from ..moments import local_minute
+from ..moments import local_time
 from ..namespaces import check_dispute_namespace
 from ..names import FINAL_TYPES, UNDISPUTABLE_TYPES, unit_of, unit_stream
 from ..policy import bound_unit
@@ -93,7 +93,7 @@ def _within_appeal_window(ctx: Context, target: RecordedCommand) -> None:
             raise RuleViolation("dispute.window_closed", field="target", id=target.command_id,
                                 publication=publication.command_id, title=publication.title or publication.command_id,
                                 as_of=publication.as_of.astimezone(ctx.tz).date().isoformat(),
-                                days=publication.appeal_days, closed=local_minute(publication.appeal_closes, ctx.tz),
+                                days=publication.appeal_days, closed=local_time(publication.appeal_closes, ctx.tz),
                                 closed_iso=publication.appeal_closes.astimezone(ctx.tz).isoformat(timespec="minutes"))
 
 
