@@ -38,10 +38,13 @@ def pdf(size: int = 2000) -> bytes:
 
 
 def zipped(*names: str) -> bytes:
+    """A zip of `names`, the same bytes at every call: each member dated, not stamped with the clock
+    (a parameter built at collection that differs by a second between pytest-xdist's workers makes
+    them collect different tests, and the whole run fails)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name in names:
-            archive.writestr(name, "<x/>")
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2018, 7, 23, 0, 0, 0)), "<x/>")
     return buffer.getvalue()
 
 
