@@ -251,9 +251,10 @@ def events_table(database_url: str) -> tuple[str, str]:
 
 #: the modules whose tests take longest (`scripts/test --durations=40`, each 10–50 s on the 2-core
 #: machine), run first so that the workers end together rather than one finishing them alone
-SLOW_FIRST = ("test_reading_paths", "test_bench_smoke", "test_replay_one_pass", "test_web_browser",
-              "test_startup", "test_loop_browser", "test_append_races", "test_transparency_http",
-              "test_signer", "test_receipts", "test_http_e2e", "test_spreadsheets")
+SLOW_FIRST = ("test_bench_smoke", "test_roles_browser", "test_hooks", "test_reading_paths", "test_replay_one_pass",
+              "test_web_browser", "test_startup", "test_loop_browser", "test_append_races", "test_clerk_browser",
+              "test_board_browser", "test_imports_browser", "test_transparency_http", "test_signer",
+              "test_receipts", "test_http_e2e", "test_spreadsheets", "test_hooks_browser")
 
 
 @pytest.hookimpl(tryfirst=True)
