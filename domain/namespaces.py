@@ -12,7 +12,7 @@ name a unit's entry or dispute in a void or a ruling.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from . import commands as c
 from .errors import InvalidCommand, RuleViolation
@@ -47,6 +47,22 @@ def own_namespace(cmd: c.Command, principal: Principal | None) -> c.Command:
     return cmd.model_copy(update=update)
 
 
+def own_target(cmd: c.Command, principal: Principal | None, own_entry: Callable[[str], bool]) -> c.Command:
+    """A unit token's void request names the entry to void by the id it sent (`r1`) or as stored
+    (`D03:r1`). A unit asks to void only what its own tokens recorded, which is in its namespace, so
+    a bare target that is an entry of the unit's own stream once prefixed (`own_entry`, the
+    ledger's entries so far and the batch's) becomes that; otherwise it stays as sent (an entry
+    recorded before namespaces, or one that does not exist and is refused by that name). Only the
+    unit's own stream is asked: nothing of another unit is learned. Idempotent."""
+    unit = bound_unit(principal)
+    if unit is None or not isinstance(cmd, c.VoidRequested) or cmd.target.startswith(f"{unit}:"):
+        return cmd
+    stored = unit_id(unit, cmd.target)
+    if len(stored) > LONGEST or not own_entry(stored):
+        return cmd
+    return cmd.model_copy(update={"target": stored})
+
+
 def check_id_namespace(command_id: str, principal: Principal | None, units: Collection[str]) -> None:
     """Refuse an id in a unit's namespace from any token but that unit's (which never send one of
     another unit: theirs are prefixed). The operator (the command line, None or `OFFICE`) holds the
@@ -65,5 +81,5 @@ def check_dispute_namespace(code: str, unit: str, units: Collection[str]) -> Non
         raise RuleViolation("namespace.dispute_code", field="dispute", owner=owner, unit=unit)
 
 
-__all__ = ["check_dispute_namespace", "check_id_namespace", "own_namespace", "unit_dispute_code",
-           "unit_id"]
+__all__ = ["check_dispute_namespace", "check_id_namespace", "own_namespace", "own_target",
+           "unit_dispute_code", "unit_id"]

@@ -45,7 +45,8 @@ from kaoping.domain.errors import IdConflict, KaopingError, LedgerDamaged
 from kaoping.domain.events import EntryRecorded, at_console, stream_id
 from kaoping.domain.folds import (PublicationsState, RegistryState, RoundState, StreamState,
                                   TokensState, UnitState)
-from kaoping.domain.namespaces import own_namespace
+from kaoping.domain.namespaces import own_namespace, own_target
+from kaoping.domain.policy import bound_unit
 from kaoping.domain.names import PUBLICATIONS_STREAM, TOKENS_STREAM, round_stream, unit_of, unit_stream
 from kaoping.domain.principals import OFFICE, Principal
 from kaoping.domain.roles import authorize
@@ -253,6 +254,11 @@ class Group:
         for i, cmd in enumerate(commands):
             if progress is not None and i % 100 == 0:
                 progress(i)
+            if (isinstance(cmd, c.VoidRequested) and self.writer.settings.unit_namespaces
+                    and (unit := bound_unit(principal)) is not None):
+                # a void request's bare target, as the unit sent its entry's id: the stored one
+                own = view.unit(unit).entries
+                cmd = commands[i] = own_target(cmd, principal, lambda entry_id: entry_id in own)
             payload = cmd.payload()
             content_hash = cmd.content_hash(payload)
             # the role first: a token that may not record a command learns nothing about an entry

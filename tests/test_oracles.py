@@ -139,3 +139,37 @@ def test_without_namespaces_a_unit_tokens_id_and_code_are_stored_as_sent(ledger)
     assert r.status_code == 201, r.text
     assert [row["id"] for row in r.json()["results"]] == ["r1", "dis-1"]
     assert ledger.index.dispute_of("dis-1") == "7"
+
+
+def void_request(cid: str, target: str) -> dict[str, Any]:
+    return {"id": cid, "type": "void.requested", "unit": "D03", "target": target, "reason": "报告日期填错了"}
+
+
+def test_a_unit_asks_to_void_its_own_entry_by_the_id_it_sent(client, ledger, world):
+    """The unit's own entries are stored as `D03:ID`; a void request naming one by the id the unit
+    sent finds it, in the next batch or in the same one, and a retry of it is a no-op."""
+    d03 = world["d03"]
+    assert client.post("/v1/commands", headers=d03, json=[report("r5", unit="D03")]).status_code == 201
+    asked = client.post("/v1/commands", headers=d03, json=[void_request("v5", "r5")])
+    assert asked.status_code == 201, asked.text
+    targets = {row["id"]: row["payload"]["target"] for row in ledger.history("D03")
+               if row["type"] == "void.requested"}
+    assert targets["D03:v5"] == "D03:r5"
+    again = client.post("/v1/commands", headers=d03, json=[void_request("v5", "r5")])
+    assert again.status_code == 201 and again.json()["results"][0]["duplicate"]
+    both = client.post("/v1/commands", headers=d03, json=[report("r6", unit="D03", checkpoint="K2"),
+                                                          void_request("v6", "r6")])
+    assert both.status_code == 201, both.text
+    targets = {row["id"]: row["payload"]["target"] for row in ledger.history("D03")
+               if row["type"] == "void.requested"}
+    assert targets["D03:v6"] == "D03:r6"
+
+
+def test_a_void_request_of_another_units_entry_answers_as_one_of_nothing(client, ledger, world):
+    # the bare target is looked up in D03's own namespace only: D04's report is not found by it
+    before = ledger.verify()["entries"]
+    probe = "d04-secret-report"
+    status, body = answer(client, world["d03"], void_request("v7", probe), probe)
+    assert status in (403, 422), body
+    assert (status, body) == answer(client, world["d03"], void_request("v7", NOTHING), NOTHING)
+    assert ledger.verify()["entries"] == before
