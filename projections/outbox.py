@@ -210,12 +210,6 @@ class Outbox:
         found = [_hook(r) for r in rows]
         return found if removed else [hook for hook in found if hook.removed_at is None]
 
-    def hook(self, hook_id: str) -> Hook:
-        found = [hook for hook in self.hooks() if hook.id == hook_id]
-        if not found:
-            raise NotFound("hook.unknown", field="hook", given=hook_id[:80])
-        return found[0]
-
     def _stored(self, hook_id: str) -> Hook:
         rows = self.view.execute(f"SELECT {', '.join(_HOOK_COLUMNS)} FROM {HOOKS_TABLE} WHERE id = ?", (hook_id,))
         if not rows:
