@@ -70,23 +70,23 @@ _VALUES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
 ]
 
 
-def value_words(text: str) -> str:
+def _translated(text: str, table: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]]) -> str:
+    """`text` in the words of the first pattern of `table` it matches (as it is where none does)."""
     text = text.strip()
-    for pattern, words in _VALUES:
+    for pattern, words in table:
         found = pattern.match(text)
         if found:
             return words(found)
     return text
 
 
+def value_words(text: str) -> str:
+    return _translated(text, _VALUES)
+
+
 def chinese(message: str) -> str:
     """A usage error's message in Chinese (as it is where no pattern knows it)."""
-    message = message.strip()
-    for pattern, words in _MESSAGES:
-        found = pattern.match(message)
-        if found:
-            return words(found)
-    return message
+    return _translated(message, _MESSAGES)
 
 
 def install() -> None:
