@@ -39,14 +39,7 @@ def test_a_full_disk_is_a_503_with_retry_after_not_a_500(tmp_path, year, monkeyp
     _, token = ledger.create_token(actor="office-clerk", role="office")
     ledger.close()
     headers = {"Authorization": f"Bearer {token}"}
-    real = SQLiteConnectionPool._create_connection
-
-    def full(self: Any) -> Any:
-        connection = real(self)
-        connection._sqlite_conn.execute("PRAGMA max_page_count = 1")
-        return connection
-
-    monkeypatch.setattr(SQLiteConnectionPool, "_create_connection", full)
+    real = full_sqlite(monkeypatch)
     # every SQLite connection opened from now on finds its database unable to grow: SQLite's own
     # SQLITE_FULL, as on a full disk
     ledger = build_ledger(Settings(database_url=url))
@@ -130,7 +123,9 @@ def test_trouble_tells_a_full_disk_from_a_lost_connection_and_from_a_bug():
 
 # -- the command line: what was committed, in words, and never a traceback ----------------------
 
-def full_sqlite(monkeypatch: pytest.MonkeyPatch) -> None:
+def full_sqlite(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Every SQLite connection opened from now on finds its database unable to grow; the pool's own
+    connection maker, to put back."""
     real = SQLiteConnectionPool._create_connection
 
     def full(self: Any) -> Any:
@@ -139,6 +134,7 @@ def full_sqlite(monkeypatch: pytest.MonkeyPatch) -> None:
         return connection
 
     monkeypatch.setattr(SQLiteConnectionPool, "_create_connection", full)
+    return real
 
 
 def test_ingest_on_a_full_disk_says_nothing_was_confirmed_and_shows_no_traceback(tmp_path, monkeypatch):
