@@ -174,15 +174,24 @@ def code_names(registry: Any) -> dict[str, str]:
             **{code: indicator.name for code, indicator in registry.indicators.items()}}
 
 
+def named_code(code: str, names: Mapping[str, str]) -> str:
+    """A unit's code with its name before it ("县物价局（D03）"), a common indicator's with its name
+    after it ("C07 民心网民意诉求工作"); the code alone where `names` has none."""
+    name = names.get(code)
+    if not name:
+        return code
+    return f"{code} {name}" if code.startswith("C") else f"{name}（{code}）"
+
+
 def name_codes(text: str, names: Mapping[str, str]) -> str:
-    """`text` with each unit's code that stands alone given its name ("县物价局（D03）") and each common
-    indicator's code its name after it ("C07 民心网民意诉求工作"), unless the name is beside it already."""
+    """`text` with each unit's and common indicator's code that stands alone given its name
+    (`named_code`), unless the name is beside it already."""
     def named(match: re.Match[str]) -> str:
         code = match.group(0)
         name = names.get(code)
         if not name or name in text[max(0, match.start() - len(name) - 2):match.end() + len(name) + 2]:
             return code
-        return f"{code} {name}" if code.startswith("C") else f"{name}（{code}）"
+        return named_code(code, names)
     return BARE_CODE.sub(named, text)
 
 

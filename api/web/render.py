@@ -42,8 +42,7 @@ def _named(context: Context, text: Any) -> str:
 @pass_context
 def _unit(context: Context, code: Any) -> str:
     """A unit by its name, the code after it: "县物价局（D03）"."""
-    name = (context.get("code_names") or {}).get(code)
-    return f"{name}（{code}）" if name else str(code)
+    return labels.named_code(str(code), context.get("code_names") or {})
 
 
 templates.env.filters.update(payload=_payload, named=_named, unit=_unit)
