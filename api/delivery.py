@@ -43,13 +43,20 @@ class Deliverer:
         self.chat_gap = chat_gap
         self.settings = settings
         self.clock = clock
-        self.client = client or httpx.Client(timeout=settings.hook_timeout, follow_redirects=False,
-                                             headers={"User-Agent": "kaoping-hooks/1"})
+        #: made at the first delivery (`client`): a server with no hook never builds its TLS context
+        self._client = client
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         #: when the outbox was last fed, and when each chat robot was last sent to (monotonic)
         self._fed = float("-inf")
         self._sent: dict[str, float] = {}
+
+    @property
+    def client(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(timeout=self.settings.hook_timeout, follow_redirects=False,
+                                        headers={"User-Agent": "kaoping-hooks/1"})
+        return self._client
 
     # -- one turn ----------------------------------------------------------------------------------------
     def run_once(self) -> dict[str, int]:
@@ -141,7 +148,8 @@ class Deliverer:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=self.settings.hook_timeout + 5)
-        self.client.close()
+        if self._client is not None:
+            self._client.close()
 
 
 def _robot_refusal(answer: httpx.Response) -> str | None:

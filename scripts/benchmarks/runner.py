@@ -81,7 +81,9 @@ class Config:
     def smoke(cls, **overrides: Any) -> Config:
         """The smallest counts with which every step still runs end to end (`--smoke`, and the
         suite's tests/test_bench_smoke.py): figures only to show the harness works, never to judge."""
-        values: dict[str, Any] = dict(http_clients=2, http_seconds=0.5, http_floor_seconds=0.2,
+        # one ASGI server: the step's code is the same for each (test_http_e2e serves on both)
+        values: dict[str, Any] = dict(http_servers=["uvicorn"],
+                                      http_clients=2, http_seconds=0.5, http_floor_seconds=0.2,
                                       insert_baseline_seconds=0.1, standings_n=2, large_scale=None,
                                       log_commits=5, log_million_leaves=2_000, log_proof_samples=5,
                                       todo_samples=3, due_samples=3)
