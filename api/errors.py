@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import re
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse
 
 from kaoping.domain import errors as e
 from kaoping.domain.refusals import pydantic_words
 from kaoping.ledger.writer import BatchRejected, ConcurrentWriteConflict
+
+if TYPE_CHECKING:  # FastAPI itself is imported where an app is built: the CLI, which reads these
+    from fastapi import FastAPI, Request  # words through api/outages, starts without it
 
 class PayloadTooLarge(e.KaopingError):
     """The request's body, or its batch, is over the limit the settings set."""
@@ -99,6 +100,7 @@ def _request_field(loc: tuple[Any, ...]) -> str:
 
 def install(app: FastAPI) -> None:
     """The exception handlers: a rejected batch names its command; any other error its field."""
+    from fastapi.exceptions import RequestValidationError
 
     @app.exception_handler(BatchRejected)
     def _rejected(_: Request, rejected: BatchRejected) -> SafeJSONResponse:

@@ -11,16 +11,18 @@ from __future__ import annotations
 import errno
 import html
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, Response
 
 from kaoping.domain import errors as e
 
 from .errors import refusal
+
+if TYPE_CHECKING:  # the CLI reads `trouble` from here and starts without FastAPI
+    from fastapi import FastAPI, Request
 
 #: seconds a 503 for a store out of reach asks the caller to wait
 RETRY_AFTER = 10

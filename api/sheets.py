@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from fastapi.responses import Response
+from starlette.responses import Response  # FastAPI's own, without importing FastAPI (the CLI writes sheets too)
 
 from kaoping.domain.labels import (DUE_STATUSES, FIGURE_NAMES, GROUP_NAMES, LIGHTS, PENDING_HEADING, STAGE_NAMES,
                                   code_names, name_codes, pending_names)
