@@ -114,7 +114,10 @@ class Settings(BaseSettings):
             "POSTGRES_USER": unquote(url.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(url.password or ""),
             "POSTGRES_LOCK_TIMEOUT": "30",
-            "POSTGRES_POOL_SIZE": "5",
-            "POSTGRES_MAX_OVERFLOW": "10",
+            # one connection kept open, up to 15 opened as the load asks (idle ones close after ten
+            # minutes): a `kaoping` command runs on one, and a server grows to what its requests need.
+            # Five opened up front cost every process start five PostgreSQL backends it mostly never used
+            "POSTGRES_POOL_SIZE": "1",
+            "POSTGRES_MAX_OVERFLOW": "14",
             **({"POSTGRES_SCHEMA": self.schema} if self.schema else {}),
         }
