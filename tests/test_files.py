@@ -281,6 +281,17 @@ def test_verify_names_missing_and_changed_files(ledger: Any, database_url: str) 
     assert not report["ok"] and report["files"]["mismatched"] == [stored.sha256]
 
 
+def test_verify_collects_the_cited_files_in_its_one_pass_as_reading_the_log_again_does(ledger: Any) -> None:
+    """`Ledger.verify` takes the files entries cite from the chain's pass over the entries, not from a
+    second read and decode of them (`Audit.cited_files`, kept as the definition): the two agree."""
+    for size in (3000, 3100):
+        stored, _ = store(ledger, pdf(size))
+        cite(ledger, stored.sha256, unit="D04" if size == 3100 else "D03")
+    collected: set[str] = set()
+    ledger.audit.verify(cited=collected)
+    assert len(collected) == 2 and collected == ledger.audit.cited_files()
+
+
 def test_cli_file_add_get_export_and_offline_verify(ledger: Any, tmp_path: Path) -> None:
     runner, db = CliRunner(), ledger.settings.database_url
     source = tmp_path / "报告.pdf"
