@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import sqlite3
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -116,20 +115,15 @@ class _DatabasePool:
             self.made.remove(name)
 
     def drop_all(self) -> None:
-        """Drop every database this worker made; one that will not drop (a pool left open by a
-        test reconnecting between the FORCE's kill and the drop) is tried again, and the others are
-        dropped whatever happens to it (they were left behind, one per worker, before)."""
         if self.admin is not None:
             for name in list(self.made):
-                for attempt in range(5):
-                    try:
-                        self.drop(self.admin, name)
-                        break
-                    except psycopg.Error:
-                        time.sleep(0.2 * (attempt + 1))
+                self.drop(self.admin, name)
         self.free.clear()
 
 
+#: take `scratch_database` and `database_name` from `conftest`, the module pytest loaded and whose
+#: `pytest_sessionfinish` drops this pool: imported as `tests.conftest` it is a second module with a
+#: pool of its own that nothing drops (each run left such a database behind per worker)
 POOL = _DatabasePool()
 
 

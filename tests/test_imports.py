@@ -20,7 +20,7 @@ from kaoping.domain.principals import OFFICE, Principal
 from kaoping.domain.sheets_in import COLUMNS, KINDS
 from kaoping.ledger.application import Ledger
 from kaoping.ledger.settings import Settings
-from tests.conftest import scratch_database
+from conftest import scratch_database
 from tests.sheet_rows import as_csv, demo_subset, sheet_rows
 
 YEAR = demo_year(7)

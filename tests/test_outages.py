@@ -59,7 +59,7 @@ def test_a_full_disk_is_a_503_with_retry_after_not_a_500(tmp_path, year, monkeyp
 
 
 def test_killed_postgres_connections_are_503s_never_500s(postgres_admin, year):
-    from tests.conftest import scratch_database
+    from conftest import scratch_database
 
     with scratch_database(postgres_admin) as url:
         dbname = url.rsplit("/", 1)[1]
