@@ -375,12 +375,11 @@ class Ledger:
         """`kaoping file add`: each path stored, one upload answer each."""
         return store_paths(self.files, paths, self.settings.max_file_bytes, Uploader(actor))
 
-    def files_report(self, cited: set[str] | None = None) -> dict[str, Any]:
-        """`verify`'s files section: the files entries cite (`cited`, if verify's pass collected
-        them), how many are stored, the cited ones never uploaded (`missing`: reported only) and the
-        stored ones whose bytes no longer hash to their key (`mismatched`: the ledger is not ok)."""
-        if cited is None:
-            cited = self.audit.cited_files()  # as verify reads the log: a damaged entry is skipped
+    def files_report(self, cited: set[str]) -> dict[str, Any]:
+        """`verify`'s files section: the files entries cite (`cited`, collected by verify's pass,
+        which skips an entry that no longer decodes), how many are stored, the cited ones never
+        uploaded (`missing`: reported only) and the stored ones whose bytes no longer hash to their
+        key (`mismatched`: the ledger is not ok)."""
         stored = [f.sha256 for f in self.files.iterate()]
         return {"cited": len(cited), "stored": len(stored), "missing": sorted(cited - set(stored)),
                 "mismatched": [sha for sha in stored if self.files.mismatched(sha)]}

@@ -48,8 +48,8 @@ class Audit:
     def verify(self, vkey: str | None = None, cited: set[str] | None = None) -> dict[str, Any]:
         """The chain, the tree and the checkpoints. `vkey` checks the checkpoints' signatures
         against a key the auditor holds; without it, against the ledger's own signing key. `cited`:
-        a set to which the same pass adds the files the entries cite (`cited_files`, without a
-        second read and decode of every entry)."""
+        a set to which the same pass adds the files the entries that decode cite (a damaged entry
+        is skipped here; the chain's check names it)."""
         # one snapshot: the entries and the links up to the last seq read first. Read unbounded, an
         # append between the two reads would look like an entry deleted from the events table.
         # Links commit with their entries, so the larger of the two last seqs is the snapshot's end:
@@ -261,16 +261,6 @@ class Audit:
             return self.notary.signer().verifier
         except KaopingError:  # no key here, and none given: the signatures go unchecked
             return None
-
-    def cited_files(self) -> set[str]:
-        """The files the stored entries cite, read as `verify` reads them: an entry that no longer
-        decodes is skipped here (the chain's check names it), never raised."""
-        cited: set[str] = set()
-        for stored in self.index.all_entries():
-            event = decode_entry(self.store.mapper, stored)
-            if event is not None:
-                cited.update(_cites(event))
-        return cited
 
     def verify_status(self, size: int) -> dict[str, Any]:
         """The last `verify()` answer, with `fresh`: whether it covered a ledger of `size` entries.
