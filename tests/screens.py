@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,3 +19,11 @@ def screenshots(walk: str) -> Path:
         folder = ROOT / folder
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def take(page: Any, folder: Path | None, name: str) -> None:
+    """A full-page screenshot of `page` as `folder/name`; none where `folder` is None: the walks on
+    PostgreSQL show the same pages as on SQLite, whose screenshots are the ones kept, and each
+    full-page shot costs Chromium about 0.3 CPU-s."""
+    if folder is not None:
+        page.screenshot(path=str(folder / name), full_page=True)

@@ -14,7 +14,7 @@ import openpyxl
 from tests.cli_calls import kaoping_cli
 from tests.test_http_e2e import serving
 from tests.test_web_browser import ARGS, CHROMIUM
-from tests.screens import screenshots
+from tests.screens import screenshots, take
 from tests.test_loop_browser import store  # noqa: F401 (the fixture: both stores, the browser required in CI)
 
 SCREENSHOTS = screenshots("board")
@@ -34,8 +34,7 @@ def test_the_board_in_a_browser(store: tuple[str, str], tmp_path: Path) -> None:
     kaoping(db, "init")
     kaoping(db, "demo")
     token = kaoping(db, "token", "create", "--actor", "县考评办", "--role", "office").strip().splitlines()[-1]
-    shots = SCREENSHOTS if name == "sqlite" else tmp_path
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = SCREENSHOTS if name == "sqlite" else None  # the SQLite walk's are kept
     with serving(db, tmp_path / "serve.log", timeout=30) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         desk = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN", accept_downloads=True)
@@ -56,7 +55,7 @@ def test_the_board_in_a_browser(store: tuple[str, str], tmp_path: Path) -> None:
         assert red.locator("table").is_visible()
         reds = red.locator("tr[data-light='red']")
         assert reds.count() >= 1 and "逾期未报" in reds.first.inner_text()
-        page.screenshot(path=str(shots / "board-1366.png"), full_page=True)
+        take(page, shots, "board-1366.png")
         with page.expect_download() as fetched:
             page.click("[data-testid=board-sheet]")
         sheet = fetched.value
@@ -76,5 +75,5 @@ def test_the_board_in_a_browser(store: tuple[str, str], tmp_path: Path) -> None:
         assert first.locator("table").is_visible()
         width = small.evaluate("document.documentElement.scrollWidth")
         assert width <= 390 + 1, f"the page is {width} px wide at 390"
-        small.screenshot(path=str(shots / "board-390.png"), full_page=True)
+        take(small, shots, "board-390.png")
         browser.close()

@@ -17,7 +17,7 @@ from tests.test_http_e2e import serving
 from tests.test_imports import YEAR
 from tests.test_loop_browser import kaoping, store  # noqa: F401 (the fixture)
 from tests.test_web_browser import ARGS, CHROMIUM, ROOT
-from tests.screens import screenshots
+from tests.screens import screenshots, take
 
 SCREENSHOTS = screenshots("imports")
 
@@ -49,8 +49,7 @@ def test_a_sheet_with_three_errors_is_fixed_and_committed_in_a_browser(store: tu
     bad.write_bytes(node_sheet(db, broken))
     good.write_bytes(node_sheet(db, reports))
     before = json.loads(kaoping(db, "verify", "--json"))["entries"]
-    shots = SCREENSHOTS if name == "sqlite" else tmp_path
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = SCREENSHOTS if name == "sqlite" else None  # the SQLite walk's are kept
     with serving(db, tmp_path / "serve.log", timeout=30) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
@@ -67,7 +66,7 @@ def test_a_sheet_with_three_errors_is_fixed_and_committed_in_a_browser(store: tu
         assert cells == {"节点考核结果!E3", "节点考核结果!A4", "节点考核结果!G6"}
         assert page.locator("[data-testid=import-error]").count() == 3
         assert page.locator("[data-testid=import-commit]").count() == 0
-        page.screenshot(path=str(shots / "1-three-errors-on-their-cells.png"), full_page=True)
+        take(page, shots, "1-three-errors-on-their-cells.png")
         assert json.loads(kaoping(db, "verify", "--json"))["entries"] == before
         # fixed: the preview shows the figures the rows would move, then one click commits
         page.goto(base + "/imports/new?kind=node_results")
@@ -76,12 +75,12 @@ def test_a_sheet_with_three_errors_is_fixed_and_committed_in_a_browser(store: tu
         page.wait_for_load_state()
         assert page.locator("[data-testid=import-error]").count() == 0
         assert page.locator("[data-testid=import-moves] tbody tr").count() > 0
-        page.screenshot(path=str(shots / "2-preview-moves.png"), full_page=True)
+        take(page, shots, "2-preview-moves.png")
         page.click("[data-testid=import-commit]")
         page.wait_for_url(base + "/imports?done=*")
         assert "新登记 4 条" in page.locator("[data-testid=import-done]").inner_text()
         assert page.get_by_text("节点考核结果.xlsx").count() == 1
-        page.screenshot(path=str(shots / "3-imported.png"), full_page=True)
+        take(page, shots, "3-imported.png")
         # the upload form on a 390 px phone: nothing wider than the screen
         phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True).new_page()
         phone.goto(base + "/signin")
@@ -89,6 +88,6 @@ def test_a_sheet_with_three_errors_is_fixed_and_committed_in_a_browser(store: tu
         phone.click("form[action='/signin'] button[type=submit]")
         phone.goto(base + "/imports/new")
         assert phone.evaluate("document.documentElement.scrollWidth") <= 390
-        phone.screenshot(path=str(shots / "4-upload-form-390.png"), full_page=True)
+        take(phone, shots, "4-upload-form-390.png")
         browser.close()
     assert json.loads(kaoping(db, "verify", "--json"))["entries"] == before + 4

@@ -18,7 +18,7 @@ from conftest import scratch_database
 from tests.cli_calls import kaoping_cli
 from tests.test_http_e2e import serving
 from tests.test_web_browser import ARGS, CHROMIUM, ROOT, _browser_missing
-from tests.screens import screenshots
+from tests.screens import screenshots, take
 
 SCREENSHOTS = screenshots("loop")
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x02\x00\x00\x00\x90\x91h6"
@@ -65,8 +65,7 @@ def test_the_loop_in_a_browser(store: tuple[str, str], tmp_path: Path) -> None:
     report.write_bytes(PDF)
     site = tmp_path / "核查现场.png"
     site.write_bytes(PNG.replace(b"\x10\x08", b"\x10\x08", 1) + b"site")  # other bytes: another file
-    shots = SCREENSHOTS if name == "sqlite" else tmp_path
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = SCREENSHOTS if name == "sqlite" else None  # the SQLite walk's are kept
     with serving(db, tmp_path / "serve.log", timeout=30) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True)
@@ -78,7 +77,7 @@ def test_the_loop_in_a_browser(store: tuple[str, str], tmp_path: Path) -> None:
         page.wait_for_url(base + "/todo")
         item = page.locator("[data-testid='todo-P1/Q4']")
         assert "light-yellow" in (item.get_attribute("class") or "")
-        page.screenshot(path=str(shots / "1-unit-todo-390.png"), full_page=True)
+        take(page, shots, "1-unit-todo-390.png")
         item.locator("input[name=files]").set_input_files([str(report)])
         item.locator("input[name=photos]").set_input_files([str(photo)])
         item.locator("textarea[name=note]").fill("四季度价格监测按时完成，附报告和现场照片。")
@@ -87,7 +86,7 @@ def test_the_loop_in_a_browser(store: tuple[str, str], tmp_path: Path) -> None:
         assert page.locator("[data-testid^='report-']").count() == 1
         assert page.locator("[data-testid^='evidence-']").count() == 2
         assert page.get_by_text("文件未上传").count() == 0
-        page.screenshot(path=str(shots / "2-unit-reported-390.png"), full_page=True)
+        take(page, shots, "2-unit-reported-390.png")
         # the verifier opens both files, and marks the photo falsified on site, with a photo of its own
         desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
         verifier = desk.new_page()
@@ -97,7 +96,7 @@ def test_the_loop_in_a_browser(store: tuple[str, str], tmp_path: Path) -> None:
         verifier.wait_for_url(base + "/queue")
         rows = verifier.locator("[data-testid^='queue-D03-']")
         assert rows.count() == 2
-        verifier.screenshot(path=str(shots / "3-verifier-queue.png"), full_page=True)
+        take(verifier, shots, "3-verifier-queue.png")
         links = [rows.nth(i).locator("a").get_attribute("href") for i in range(2)]
         kinds = {}
         for link in links:
@@ -111,12 +110,12 @@ def test_the_loop_in_a_browser(store: tuple[str, str], tmp_path: Path) -> None:
                 assert viewer.locator("iframe").count() == 1
         assert set(kinds) == {"image", "pdf"}
         verifier.goto(base + kinds["pdf"])
-        verifier.screenshot(path=str(shots / "4-verifier-opens-pdf.png"), full_page=True)
+        take(verifier, shots, "4-verifier-opens-pdf.png")
         verifier.goto(base + kinds["image"])
         verifier.check("input[name=outcome][value=falsified]")
         verifier.select_option("select[name=method]", "on_site")
         verifier.set_input_files("input[name=photos]", [str(site)])
-        verifier.screenshot(path=str(shots / "5-verifier-marks-falsified.png"), full_page=True)
+        take(verifier, shots, "5-verifier-marks-falsified.png")
         verifier.click("form[action^='/queue/'] button[type=submit]")
         verifier.wait_for_url(base + "/queue?done=*")
         assert verifier.locator("[data-testid^='queue-D03-']").count() == 1
@@ -126,7 +125,7 @@ def test_the_loop_in_a_browser(store: tuple[str, str], tmp_path: Path) -> None:
         page.locator("#tree details").evaluate_all("nodes => nodes.forEach(n => n.open = true)")
         tree = page.locator("#tree").inner_text()
         assert "P8" in tree and "web-verify-D03" in tree  # the derived P8 cites the verification
-        page.screenshot(path=str(shots / "6-unit-explanation-p8-390.png"), full_page=True)
+        take(page, shots, "6-unit-explanation-p8-390.png")
         browser.close()
     score = json.loads(kaoping(db, "score", "D03", "--json"))
     cited = _entries(score["explanation"])

@@ -18,7 +18,7 @@ from typing import Any
 from tests.cli_calls import kaoping_cli
 from tests.test_http_e2e import serving
 from tests.test_web_browser import ARGS, CHROMIUM
-from tests.screens import screenshots
+from tests.screens import screenshots, take
 from tests.test_loop_browser import store  # noqa: F401 (the fixture: both stores, the browser required in CI)
 
 SCREENSHOTS = screenshots("roles")
@@ -51,13 +51,12 @@ def test_ballots_and_scores_in_a_browser(store: tuple[str, str], tmp_path: Path)
                 "office": ("县考核办", "office", ())}
     tokens = {who: kaoping(db, "token", "create", "--actor", actor, "--role", role, *scope).strip().splitlines()[-1]
               for who, (actor, role, scope) in accounts.items()}
-    shots = SCREENSHOTS if name == "sqlite" else tmp_path / "shots"
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = SCREENSHOTS if name == "sqlite" else None  # the SQLite walk's are kept
 
     def shoot(page: Any, file: str) -> None:
         for width in (1366, 390):
             page.set_viewport_size({"width": width, "height": 900})
-            page.screenshot(path=str(shots / f"{file}-{width}.png"), full_page=True)
+            take(page, shots, f"{file}-{width}.png")
             assert page.evaluate("document.documentElement.scrollWidth") <= width + 1  # no sideways page
 
     with serving(db, tmp_path / "serve.log", timeout=30) as base, sync_playwright() as playwright:
@@ -204,7 +203,7 @@ def test_ballots_and_scores_in_a_browser(store: tuple[str, str], tmp_path: Path)
         desk.pdf(path=str(tmp_path / "gongshi.pdf"), format="A4")
         assert (tmp_path / "gongshi.pdf").read_bytes().startswith(b"%PDF")
         desk.set_viewport_size({"width": 794, "height": 1123})
-        desk.screenshot(path=str(shots / "11-gongshi-print-A4.png"), full_page=True)
+        take(desk, shots, "11-gongshi-print-A4.png")
         desk.emulate_media(media="screen")
         desk.goto(base + "/office/accounts")
         desk.fill("input[name=actor]", "副县长赵红梅")
