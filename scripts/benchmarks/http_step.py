@@ -16,15 +16,10 @@ from typing import Any
 
 from kaoping.domain.names import unit_of
 
+from . import cli
 from .harness import key_of, latency_row, raw_insert_rate, row
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def kaoping_command() -> list[str]:
-    script = Path(sys.executable).parent / "kaoping"
-    return [str(script)] if script.exists() else [sys.executable, "-c",
-                                                  "from kaoping.api.cli import main; main()"]
 
 
 def partition(commands: list[dict[str, Any]],
@@ -117,12 +112,10 @@ def step_http(url: str, baseline_target: str, commands: list[dict[str, Any]], *,
               server: str = "uvicorn", clients: int = 16,
               duration: float = 20.0, warmup: int = 2, baseline_seconds: float = 2.0,
               floor_seconds: float = 3.0, label: str = "demo year") -> list[dict[str, Any]]:
-    kaoping = kaoping_command()
     os.environ["KAOPING_SIGNING_KEY"] = key_of(url)  # this ledger's own (the server inherits it)
-    subprocess.run([*kaoping, "init", "--db", url], check=True, capture_output=True)
-    made = subprocess.run([*kaoping, "token", "create", "--actor", "bench-office", "--role", "office",
-                           "--db", url], check=True, capture_output=True, text=True)
-    token = made.stdout.strip().splitlines()[-1]
+    cli.kaoping("init", "--db", url)
+    token = cli.kaoping("token", "create", "--actor", "bench-office", "--role", "office",
+                        "--db", url).strip().splitlines()[-1]
     shared, lists = partition(commands, clients)
     config = Path(workdir) / f"loadgen-{os.getpid()}-{time.monotonic_ns()}.json"
     port = _free_port()
@@ -135,7 +128,7 @@ def step_http(url: str, baseline_target: str, commands: list[dict[str, Any]], *,
     baselines = [raw_insert_rate(baseline_target, seconds=baseline_seconds)]
     server_log = open(Path(workdir) / f"serve-{port}.log", "wb")  # noqa: SIM115 - closed below
     served_by = server
-    server = subprocess.Popen([*kaoping, "serve", "--host", "127.0.0.1", "--port", str(port),
+    server = subprocess.Popen([*cli.command(), "serve", "--host", "127.0.0.1", "--port", str(port),
                                "--server", served_by, "--db", url],
                               stdout=server_log, stderr=subprocess.STDOUT)
     try:

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+from . import cli
 from .dbs import Scratch, postgres_problem
 from .harness import rss_mb, row
 from .steps import STEPS
@@ -287,7 +288,9 @@ def run(config: Config, log: Log = lambda message: None) -> dict[str, Any]:
                 skipped[kind] = f"PostgreSQL unreachable: {problem}"
                 log(f"[postgres] skipped: {problem}")
                 continue
-        rows.extend(run_kind(kind, config, log))
+        # in process (the smoke test), the steps' `kaoping` commands run in this process too
+        with cli.in_process(config.in_process):
+            rows.extend(run_kind(kind, config, log))
     return {
         "started_at": started_at.isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - started, 1),

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import socket
 import statistics
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,8 @@ import httpx
 
 from .serving import serving
 from .harness import key_of, percentile, row
-from .http_step import kaoping_command, step_http
+from .cli import kaoping
+from .http_step import step_http
 
 
 def _closed_port() -> int:
@@ -37,7 +37,6 @@ def step_hooks(urls_none: list[str], urls_hook: list[str], baseline_target: str,
                label: str = "demo year") -> list[dict[str, Any]]:
     """Alternating runs of `step_http` on fresh ledgers: without a hook, then with one generic hook
     (with a secret) whose receiver is down. The ratio is the medians' (hook / none)."""
-    kaoping = kaoping_command()
     none_rates, hook_rates, notes = [], [], []
     hook_peaks: list[float | None] = []  # the hooked server's peak RSS, as the http step reports its own
     none_cpu, hook_cpu = [], []  # the server's CPU ms per request: less swayed by the machine's other load
@@ -48,18 +47,17 @@ def step_hooks(urls_none: list[str], urls_hook: list[str], baseline_target: str,
         none_rates.append(result["value"])
         none_cpu.append(result["details"]["server_cpu_ms_per_request"])
         os.environ["KAOPING_SIGNING_KEY"] = key_of(hooked)
-        subprocess.run([*kaoping, "init", "--db", hooked], check=True, capture_output=True)
-        subprocess.run([*kaoping, "hooks", "add", "--url", f"http://127.0.0.1:{_closed_port()}/down",
-                        "--format", "generic", "--secret", "bench-secret", "--db", hooked],
-                       check=True, capture_output=True)
+        kaoping("init", "--db", hooked)
+        kaoping("hooks", "add", "--url", f"http://127.0.0.1:{_closed_port()}/down",
+                "--format", "generic", "--secret", "bench-secret", "--db", hooked)
         result = step_http(hooked, baseline_target, commands, workdir=workdir, clients=clients, duration=duration,
                            warmup=warmup, baseline_seconds=baseline_seconds, floor_seconds=floor_seconds,
                            label=label)[0]
         hook_rates.append(result["value"])
         hook_peaks.append(result.get("peak_rss_mb"))
         hook_cpu.append(result["details"]["server_cpu_ms_per_request"])
-        listed = subprocess.run([*kaoping, "hooks", "list", "--db", hooked], capture_output=True, text=True)
-        notes.append(listed.stdout.strip().splitlines()[-1] if listed.stdout.strip() else "")
+        listed = kaoping("hooks", "list", "--db", hooked).strip()
+        notes.append(listed.splitlines()[-1] if listed else "")
     none, hooked_rate = statistics.median(none_rates), statistics.median(hook_rates)
     peaks = [p for p in hook_peaks if p is not None]
     return [{**row("hooks", f"HTTP appends, one generic hook with its receiver down, {label}", "req/s", hooked_rate,
@@ -86,10 +84,7 @@ def step_due(url: str, workdir: str, samples: int = 100, label: str = "demo year
     request, which scores its group's scenarios, is reported beside) through a real server on the
     ledger at `url`."""
     os.environ["KAOPING_SIGNING_KEY"] = key_of(url)
-    kaoping = kaoping_command()
-    made = subprocess.run([*kaoping, "token", "create", "--actor", "bench-due", "--role", "office", "--db", url],
-                          check=True, capture_output=True, text=True)
-    token = made.stdout.strip().splitlines()[-1]
+    token = kaoping("token", "create", "--actor", "bench-due", "--role", "office", "--db", url).strip().splitlines()[-1]
     rows = []
     with serving(url, Path(workdir) / "due-serve.log", timeout=120) as base:
         with httpx.Client(base_url=base, timeout=120, headers={"Authorization": f"Bearer {token}"}) as api:

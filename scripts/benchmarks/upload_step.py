@@ -13,7 +13,6 @@ import json
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -25,16 +24,16 @@ import httpx
 import psycopg
 
 
+from . import cli
 from .serving import serving
 from .harness import key_of, percentile, row
 
-KAOPING = Path(sys.executable).with_name("kaoping")
 PG = os.environ.get("KAOPING_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def kaoping(db: str, *args: str) -> str:
-    done = subprocess.run([str(KAOPING), *args, "--db", db], capture_output=True, text=True, check=True)
-    return done.stdout
+    """`kaoping ARGS… --db DB` (scripts/benchmarks/cli.py): what it printed."""
+    return cli.kaoping(*args, "--db", db)
 
 
 def rss(pid: int) -> int:
