@@ -5,8 +5,9 @@ Each call is a process of its own, as an operator runs it: the import step times
 against `kaoping ingest` so, start-up included on both sides. Where the steps themselves run in
 process (`Config.in_process`: the suite's tests/test_bench_smoke.py, which times and judges nothing),
 a Python that imports the whole app for each of the smoke run's ~20 calls cost the suite ~20 CPU-s:
-there the calls run in this process too, through the same typer app the console script runs. `kaoping serve` is always a process
-(`command()`): the HTTP steps measure a real server over a socket.
+there the calls run in this process too, through the same typer app the console script runs.
+`kaoping serve` is always a process (`command()`, which `serving.py` and the HTTP step start): they
+measure a real server over a socket.
 """
 
 from __future__ import annotations

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-KAOPING = Path(sys.executable).parent / "kaoping"  # the installed console script of this venv
+from .cli import command
 
 
 def free_port() -> int:
@@ -30,7 +29,7 @@ def serving(db: str, log_path: Path, *, timeout: float, server: str = "uvicorn")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with log_path.open("w") as log:
-        process = subprocess.Popen([str(KAOPING), "serve", "--host", "127.0.0.1", "--port", str(port),
+        process = subprocess.Popen([*command(), "serve", "--host", "127.0.0.1", "--port", str(port),
                                     "--server", server, "--db", db], stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + timeout
