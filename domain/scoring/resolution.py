@@ -15,7 +15,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from datetime import date, datetime, tzinfo
 from typing import Any
 
@@ -40,6 +40,16 @@ class Cutoff:
     def counts(self, entry: Entry) -> bool:
         return ((self.as_of is None or entry.recorded_at <= self.as_of)
                 and (self.upto is None or entry.seq <= self.upto))
+
+    def counted(self, entries: Iterable[Entry]) -> Iterable[Entry]:
+        """`entries` that `counts`, in their order: one comparison per bound the cutoff has (a
+        resolution filters every entry of a unit's log, and a replay builds one per row)."""
+        as_of, upto = self.as_of, self.upto
+        if as_of is None:
+            return entries if upto is None else [e for e in entries if e.seq <= upto]
+        if upto is None:
+            return [e for e in entries if e.recorded_at <= as_of]
+        return [e for e in entries if e.recorded_at <= as_of and e.seq <= upto]
 
     def local_date(self, moment: datetime) -> date:
         return (moment.astimezone(self.tz) if self.tz is not None else moment).date()
@@ -87,6 +97,7 @@ TASK_DEPENDENTS = frozenset({"task.withdrawn", "checkpoint.reported", "evidence.
 
 
 _UNKNOWN: Any = object()
+_SEQ = attrgetter("seq")  # by_seq, in C: the sort key of every resolution's commands
 
 
 class Resolution:
@@ -101,23 +112,26 @@ class Resolution:
         self._voids: dict[str, Entry | None] = {}     # void_of by command id
         self._evidence_at: dict[tuple[str, str, str], list[Entry]] | None = None
         self.copies: dict[str, list[Entry]] = defaultdict(list)
-        for entry in entries:
-            if cutoff.counts(entry):
-                self.copies[entry.id].append(entry)
+        copies = self.copies
+        for entry in cutoff.counted(entries):
+            copies[entry.id].append(entry)
         # one entry per command; a ballot is read from its round stream (which holds every ballot,
         # including replacements that no longer rank some unit)
-        self.commands = sorted((self._primary(copies) for copies in self.copies.values()),
-                               key=lambda e: e.seq)
+        primary = self._primary
+        self.commands = sorted((same[0] if len(same) == 1 else primary(same) for same in copies.values()),
+                               key=_SEQ)
         self.by_type: dict[str, list[Entry]] = defaultdict(list)
         self._by_unit: dict[tuple[str, str], list[Entry]] = defaultdict(list)
         self._keyed: dict[tuple[Any, ...], list[Entry]] = defaultdict(list)
-        for entry in self.commands:
-            self.by_type[entry.type].append(entry)
-            if "unit" in entry.payload:
-                self._by_unit[(entry.type, entry.payload["unit"])].append(entry)
-            key = key_of(entry)
-            if key is not None:
-                self._keyed[key].append(entry)
+        by_type, by_unit, keyed, key_fields = self.by_type, self._by_unit, self._keyed, _KEY_FIELDS
+        for entry in self.commands:  # key_of and `"unit" in payload`, inlined: every entry passes here
+            kind, payload = entry.type, entry.payload
+            by_type[kind].append(entry)
+            if "unit" in payload:
+                by_unit[(kind, payload["unit"])].append(entry)
+            fields = key_fields.get(kind)
+            if fields is not None:
+                keyed[(kind, *fields(payload))].append(entry)
 
         self.assignments = {(e.payload["unit"], e.payload["task"]): e for e in self.by_type["task.assigned"]}
         self.evidence = {(e.payload["unit"], e.payload["evidence"]): e
@@ -126,25 +140,27 @@ class Resolution:
         # voids: a target is removed by the first void of it the cutoff counts (rules allow only one)
         self.void_of_target: dict[str, Entry] = {}
         filed = {e.payload["dispute"]: e for e in self.by_type["dispute.filed"]}
-        for entry in self.commands:
+        voids = sorted((*by_type.get("entry.voided", ()), *by_type.get("dispute.resolved", ())), key=_SEQ)
+        for entry in voids:
             if entry.type == "entry.voided":
                 self.void_of_target.setdefault(entry.payload["target"], entry)
-            elif entry.type == "dispute.resolved" and entry.payload["outcome"] == "upheld":
+            elif entry.payload["outcome"] == "upheld":
                 dispute = filed.get(entry.payload["dispute"])
                 if dispute is not None:
                     self.void_of_target.setdefault(dispute.payload["target"], entry)
 
-        # supersession among standing entries: the latest of each key counts
+        # supersession among standing entries: the latest of each key counts (a key's history is in
+        # seq order, one entry per command: every entry before the latest standing one is earlier)
         self.current: dict[tuple[Any, ...], Entry] = {}
         self.superseded_by: dict[str, str] = {}
-        for key, history in self._keyed.items():
-            standing = [entry for entry in history if self.standing(entry)]
+        current, superseded_by, void_of = self.current, self.superseded_by, self.void_of
+        for key, history in keyed.items():
+            standing = [e for e in history if void_of(e) is None] if self.void_of_target else history
             if not standing:
                 continue
-            latest = self.current[key] = standing[-1]
-            for entry in history:
-                if entry.seq < latest.seq and self.standing(entry):
-                    self.superseded_by[entry.id] = latest.id
+            latest = current[key] = standing[-1]
+            for entry in standing[:-1]:
+                superseded_by[entry.id] = latest.id
 
     def evidence_for(self, unit_code: str, task: str, checkpoint: str) -> list[Entry]:
         """`of_unit("evidence.submitted", unit)` of one task's checkpoint, in seq order (grouped once)."""
