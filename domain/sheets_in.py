@@ -5,8 +5,8 @@ file by `ledger/imports.py`; what the ledger knows (units, indicators, tasks) ar
 Each kind is a list of `Column`s: the contract's field, its Chinese name, whether it is required,
 and how its cells are read (`Reading`). A header cell reads `中文名（field）`; columns are found by
 the key in the parentheses, in any order. Closed choices are read as their Chinese names or as the
-contract's values (是/否, 完成/未完成, 省专项…). Dates are read as people type them (2018-07-31,
-2018/7/31, 2018.7.31, 2018年7月31日, an Excel date or serial); one without a year is an error.
+contract's values (是/否, 完成/未完成, 省专项…). A cell's date, time or number is read as people type
+it by `domain/cells.py`.
 
 `read_sheets` gives every row's command (its `id` derived from the kind and the row's key, its
 `source` the file, sheet and row) and every error at once, each by sheet, row and column, in
@@ -20,10 +20,10 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, tzinfo
-from decimal import Decimal, InvalidOperation
+from datetime import tzinfo
 from typing import Any
 
+from .cells import CellError, column_letter, read_date, read_decimal, read_int, read_moment, read_text, shown
 from .commands import parse_command
 from .errors import KaopingError
 from .labels import BALLOT_KINDS, GROUP_NAMES, LEVEL_NAMES, METHOD_NAMES, QUALITY, ROUND_NAMES, TASK_ROLES
@@ -191,7 +191,7 @@ class Read:
             self.bad_rows.add((sheet, row))
         if len(self.errors) < MAX_ERRORS:
             self.errors.append({"sheet": sheet, "row": row, "column": column, "field": fld,
-                                "value": _shown(value), "message": message, "code": code})
+                                "value": shown(value), "message": message, "code": code})
 
     def place_of(self, index: int, fld: str | None) -> tuple[str, int, str] | None:
         places = self.places[index]
@@ -202,25 +202,6 @@ class Read:
         return places.get("")
 
 
-def column_letter(n: int) -> str:
-    """1 → A, 27 → AA."""
-    letters = ""
-    while n:
-        n, rest = divmod(n - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def _shown(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)[:200]
-
-
 def _refusal(code: str, fld: str | None = None, **params: Any) -> KaopingError:
     """The words of a cell's error: its codes are data here (a `CellError` carries one from the
     reading that failed), each checked against the catalogue by tests/test_sheets_in.py."""
@@ -228,118 +209,7 @@ def _refusal(code: str, fld: str | None = None, **params: Any) -> KaopingError:
     return kind(code, field=fld, **params)
 
 
-class CellError(Exception):
-    def __init__(self, code: str, **params: Any):
-        super().__init__(code)
-        self.code, self.params = code, params
-
-
 # -- cells ----------------------------------------------------------------------------------------
-
-_DATE_FORMS = [re.compile(r"^(\d{4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})$"),
-               re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?$")]
-_NO_YEAR = re.compile(r"^\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?$")
-_TIME = re.compile(r"^(.*?\d)\s*[T ]\s*(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?\s*(Z|[+-]\d{2}:?\d{2})?$")
-#: Excel's day 0 (its serial dates count from here, 1900's missing leap day included)
-EXCEL_EPOCH = date(1899, 12, 30)
-
-
-def read_date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, bool):
-        raise CellError("import.date")
-    if isinstance(value, (int, float)):
-        if 1 <= value < 2_958_466:
-            return EXCEL_EPOCH + timedelta(days=int(value))
-        raise CellError("import.date")
-    text = str(value).strip()
-    if _NO_YEAR.match(text):
-        raise CellError("import.date_no_year")
-    for form in _DATE_FORMS:
-        m = form.match(text)
-        if m:
-            try:
-                return date(int(m[1]), int(m[2]), int(m[3]))
-            except ValueError:
-                raise CellError("import.date") from None
-    if re.fullmatch(r"\d{5}(\.0+)?", text):
-        return read_date(int(Decimal(text)))
-    raise CellError("import.date")
-
-
-def read_moment(value: Any, zone: tzinfo) -> str:
-    """A time as the contract's ISO 8601 text with its offset; a naive one is read in `zone`,
-    a bare date as noon of that day."""
-    if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=zone)
-        return moment.isoformat()
-    if isinstance(value, float) and not value.is_integer():
-        day = read_date(int(value))
-        moment = datetime.combine(day, time()) + timedelta(seconds=round((value % 1) * 86400))
-        return moment.replace(tzinfo=zone).isoformat()
-    text = str(value).strip()
-    m = _TIME.match(text)
-    if m:
-        day = read_date(m[1])
-        moment = datetime.combine(day, time(int(m[2]), int(m[3]), int(m[4] or 0)))
-        if m[5]:
-            try:
-                return datetime.fromisoformat(f"{moment.isoformat()}{'+00:00' if m[5] == 'Z' else m[5]}").isoformat()
-            except ValueError:
-                raise CellError("import.moment") from None
-        try:
-            return moment.replace(tzinfo=zone).isoformat()
-        except ValueError:
-            raise CellError("import.moment") from None
-    try:
-        day = read_date(value)
-    except CellError as error:
-        if error.code == "import.date_no_year":
-            raise
-        raise CellError("import.moment") from None
-    return datetime.combine(day, time(12)).replace(tzinfo=zone).isoformat()
-
-
-def read_decimal(value: Any) -> str:
-    if isinstance(value, bool):
-        raise CellError("import.number")
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return format(Decimal(repr(value)).normalize(), "f")
-    text = str(value).strip().replace(",", "").replace("，", "")
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise CellError("import.number") from None
-    if not number.is_finite():
-        raise CellError("import.number")
-    return text
-
-
-def read_int(value: Any) -> int:
-    if isinstance(value, bool):
-        raise CellError("import.whole")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    text = str(value).strip()
-    if re.fullmatch(r"[+-]?\d+(\.0+)?", text):
-        return int(Decimal(text))
-    raise CellError("import.whole")
-
-
-def read_text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    return str(value).strip()
-
 
 def read_cell(column: Column, value: Any, known: Known) -> Any:
     reading = column.reading
@@ -475,7 +345,7 @@ def read_sheets(kind: str, grids: Sequence[Grid], known: Known, file_sha256: str
                 except CellError as error:
                     row.values[fld] = _BAD
                     result.error(grid.name, number, column_letter(col), fld, value, error.code,
-                                 _refusal(error.code, fld, value=_shown(value), **error.params).message)
+                                 _refusal(error.code, fld, value=shown(value), **error.params).message)
             if kind == "tasks":
                 _carry(row, previous)
                 previous = row
@@ -802,5 +672,4 @@ def error_order(errors: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 __all__ = ["AWARD_TYPES", "COLUMNS", "Column", "Grid", "INSTRUCTIONS", "KINDS", "KIND_NAMES", "Known",
-           "MAX_ERRORS", "Read", "column_letter", "error_order", "read_date", "read_moment", "read_sheets",
-           "row_id"]
+           "MAX_ERRORS", "Read", "error_order", "read_sheets", "row_id"]

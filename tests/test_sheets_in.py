@@ -1,17 +1,16 @@
 """Reading sheets into commands (domain/sheets_in.py; files read by ledger/imports.py.read_book):
-dates as people type them, columns in any order, merged cells, formula cells, every error by sheet,
-row and column, CSV in UTF-8 with or without BOM and in GB18030."""
+columns in any order, merged cells, formula cells, every error by sheet, row and column, CSV in UTF-8
+with or without BOM and in GB18030. (A cell's own reading: tests/test_cells.py.)"""
 
 from __future__ import annotations
 
 import io
 import zipfile
-from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from kaoping.domain.sheets_in import COLUMNS, Grid, Known, read_date, read_moment, read_sheets, row_id
+from kaoping.domain.sheets_in import COLUMNS, Grid, Known, read_sheets, row_id
 from kaoping.ledger.imports import read_book
 from kaoping.domain.errors import InvalidCommand
 
@@ -23,25 +22,6 @@ SHA = "0" * 64
 
 def headers(kind: str) -> list[str]:
     return [c.header for c in COLUMNS[kind]]
-
-
-@pytest.mark.parametrize("typed", ["2018-07-31", "2018/7/31", "2018.7.31", "2018年7月31日", 43312, 43312.0,
-                                   datetime(2018, 7, 31), date(2018, 7, 31), " 2018 / 07 / 31 "])
-def test_a_date_is_read_as_people_type_it(typed: object) -> None:
-    assert read_date(typed) == date(2018, 7, 31)
-
-
-@pytest.mark.parametrize("typed", ["31/07", "7月31日", "07-31"])
-def test_a_date_without_a_year_is_an_error(typed: str) -> None:
-    with pytest.raises(Exception) as raised:
-        read_date(typed)
-    assert getattr(raised.value, "code", "") == "import.date_no_year"
-
-
-def test_a_naive_time_is_read_in_the_office_zone() -> None:
-    assert read_moment("2018-07-31 09:00", ZONE) == "2018-07-31T09:00:00+08:00"
-    assert read_moment(datetime(2018, 7, 31, 9), ZONE) == "2018-07-31T09:00:00+08:00"
-    assert read_moment("2018-07-31T09:00:00+00:00", ZONE) == "2018-07-31T09:00:00+00:00"
 
 
 def test_columns_are_found_by_their_key_in_any_order_below_a_title() -> None:
@@ -175,6 +155,6 @@ def test_every_code_a_sheet_is_refused_with_is_in_the_catalogue() -> None:
 
     root = Path(__file__).resolve().parents[1]
     used = set()
-    for path in (root / "domain" / "sheets_in.py", root / "ledger" / "imports.py"):
+    for path in (root / "domain" / "cells.py", root / "domain" / "sheets_in.py", root / "ledger" / "imports.py"):
         used |= set(re.findall(r'"(import\.[a-z_]+)"', path.read_text(encoding="utf-8")))
     assert len(used) > 20 and sorted(used - set(REFUSALS)) == []

@@ -30,7 +30,8 @@ from kaoping.api.templates import template_book, template_name
 from kaoping.domain import policy
 from kaoping.domain.errors import KaopingError
 from kaoping.domain.labels import FIGURE_NAMES
-from kaoping.domain.sheets_in import KIND_NAMES, KINDS, INSTRUCTION_SHEETS, column_letter
+from kaoping.domain.cells import column_letter
+from kaoping.domain.sheets_in import KIND_NAMES, KINDS, INSTRUCTION_SHEETS
 
 from .forms import FormRefused, read_form
 from .render import render
