@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 
@@ -31,6 +32,6 @@ class Entry:
         return cited
 
 
-def by_seq(entry: Entry) -> int:
-    """The sort and search key of ledger order (for `bisect` over entries in seq order)."""
-    return entry.seq
+#: The sort and search key of ledger order (for `bisect` over entries in seq order); an attrgetter,
+#: which runs in C: every resolution sorts its commands by it, once per score
+by_seq: Callable[[Entry], int] = attrgetter("seq")

@@ -15,7 +15,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from datetime import date, datetime, tzinfo
 from typing import Any
 
@@ -97,7 +97,6 @@ TASK_DEPENDENTS = frozenset({"task.withdrawn", "checkpoint.reported", "evidence.
 
 
 _UNKNOWN: Any = object()
-_SEQ = attrgetter("seq")  # by_seq, in C: the sort key of every resolution's commands
 
 
 class Resolution:
@@ -119,19 +118,19 @@ class Resolution:
         # including replacements that no longer rank some unit)
         primary = self._primary
         self.commands = sorted((same[0] if len(same) == 1 else primary(same) for same in copies.values()),
-                               key=_SEQ)
+                               key=by_seq)
         self.by_type: dict[str, list[Entry]] = defaultdict(list)
         self._by_unit: dict[tuple[str, str], list[Entry]] = defaultdict(list)
         self._keyed: dict[tuple[Any, ...], list[Entry]] = defaultdict(list)
-        by_type, by_unit, keyed, key_fields = self.by_type, self._by_unit, self._keyed, _KEY_FIELDS
-        for entry in self.commands:  # key_of and `"unit" in payload`, inlined: every entry passes here
+        by_type, by_unit, keyed = self.by_type, self._by_unit, self._keyed
+        for entry in self.commands:
             kind, payload = entry.type, entry.payload
             by_type[kind].append(entry)
             if "unit" in payload:
                 by_unit[(kind, payload["unit"])].append(entry)
-            fields = key_fields.get(kind)
-            if fields is not None:
-                keyed[(kind, *fields(payload))].append(entry)
+            key = key_of(entry)
+            if key is not None:
+                keyed[key].append(entry)
 
         self.assignments = {(e.payload["unit"], e.payload["task"]): e for e in self.by_type["task.assigned"]}
         self.evidence = {(e.payload["unit"], e.payload["evidence"]): e
@@ -140,7 +139,7 @@ class Resolution:
         # voids: a target is removed by the first void of it the cutoff counts (rules allow only one)
         self.void_of_target: dict[str, Entry] = {}
         filed = {e.payload["dispute"]: e for e in self.by_type["dispute.filed"]}
-        voids = sorted((*by_type.get("entry.voided", ()), *by_type.get("dispute.resolved", ())), key=_SEQ)
+        voids = sorted((*by_type.get("entry.voided", ()), *by_type.get("dispute.resolved", ())), key=by_seq)
         for entry in voids:
             if entry.type == "entry.voided":
                 self.void_of_target.setdefault(entry.payload["target"], entry)
