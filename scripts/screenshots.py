@@ -31,7 +31,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-CHROMIUM = "/usr/bin/chromium"
+#: Debian's headless shell where installed (as the browser tests take it, tests/test_web_browser.py),
+#: else the full browser: the same pictures
+CHROMIUM = next((path for path in ("/usr/bin/chromium-headless-shell", "/usr/bin/chromium")
+                 if os.path.exists(path)), "/usr/bin/chromium-headless-shell")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync"]
 DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "zh-CN"}
@@ -175,7 +178,7 @@ def main() -> None:
     parser.add_argument("--unit", default="D03", help="the unit whose pages to take (default D03)")
     options = parser.parse_args()
     if not os.path.exists(CHROMIUM):
-        sys.exit(f"{CHROMIUM} is not installed (apt-get install chromium fonts-noto-cjk)")
+        sys.exit(f"{CHROMIUM} is not installed (apt-get install chromium-headless-shell fonts-noto-cjk)")
     for path in shoot(os.path.abspath(options.kaoping), options.out, options.unit.upper()):
         print(path)
 
