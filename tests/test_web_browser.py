@@ -23,9 +23,10 @@ from tests.test_pages_words import english_on
 
 #: Debian's old headless shell (package chromium-headless-shell; Playwright's own Chromium is that
 #: shell for headless runs too) where it is installed, else the full browser in its headless mode:
-#: the same Blink, fonts and PDF printing (the walks' screenshots are pixel for pixel the same), but
-#: the full browser's processes cost more: the browser walks (`pytest -n 2 tests/*browser*.py`,
-#: under /usr/bin/time) took 78 CPU-s and 75 s on /usr/bin/chromium, 58 CPU-s and 51 s on the shell
+#: the same Blink, fonts and PDF printing (the roles walk's 25 screenshots on each: the same sizes,
+#: and they differ only where two runs on one browser differ too: times, hashes, tokens), but the
+#: full browser's processes cost more: the browser walks (`pytest -n 2 tests/*browser*.py`, under
+#: /usr/bin/time) took 78 CPU-s and 75 s on /usr/bin/chromium, 58 CPU-s and 51 s on the shell
 CHROMIUM = next((path for path in ("/usr/bin/chromium-headless-shell", "/usr/bin/chromium")
                  if os.path.exists(path)), "/usr/bin/chromium-headless-shell")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
