@@ -116,9 +116,7 @@ class Resolution:
             copies[entry.id].append(entry)
         # one entry per command; a ballot is read from its round stream (which holds every ballot,
         # including replacements that no longer rank some unit)
-        primary = self._primary
-        self.commands = sorted((same[0] if len(same) == 1 else primary(same) for same in copies.values()),
-                               key=by_seq)
+        self.commands = sorted(map(self._primary, copies.values()), key=by_seq)
         self.by_type: dict[str, list[Entry]] = defaultdict(list)
         self._by_unit: dict[tuple[str, str], list[Entry]] = defaultdict(list)
         self._keyed: dict[tuple[Any, ...], list[Entry]] = defaultdict(list)
@@ -138,15 +136,10 @@ class Resolution:
 
         # voids: a target is removed by the first void of it the cutoff counts (rules allow only one)
         self.void_of_target: dict[str, Entry] = {}
-        filed = {e.payload["dispute"]: e for e in self.by_type["dispute.filed"]}
-        voids = sorted((*by_type.get("entry.voided", ()), *by_type.get("dispute.resolved", ())), key=by_seq)
-        for entry in voids:
-            if entry.type == "entry.voided":
-                self.void_of_target.setdefault(entry.payload["target"], entry)
-            elif entry.payload["outcome"] == "upheld":
-                dispute = filed.get(entry.payload["dispute"])
-                if dispute is not None:
-                    self.void_of_target.setdefault(dispute.payload["target"], entry)
+        for entry in sorted((*by_type.get("entry.voided", ()), *by_type.get("dispute.resolved", ())), key=by_seq):
+            target = self._voided_by(entry)
+            if target is not None:
+                self.void_of_target.setdefault(target, entry)
 
         # supersession among standing entries: the latest of each key counts (a key's history is in
         # seq order, one entry per command: every entry before the latest standing one is earlier)
